@@ -1,0 +1,79 @@
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from .models import Model, ModelAlias, Offering, Provider
+from .services import alias_resolve
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "kind", "offering_count"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Provider]:
+        return super().get_queryset(request).annotate(n=Count("offerings"))
+
+    @admin.display(description="offerings", ordering="n")
+    def offering_count(self, obj: Provider) -> int:
+        return obj.n  # type: ignore[attr-defined]
+
+
+@admin.register(Model)
+class ModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "creator", "family", "version", "parameter_count_b", "variant", "size_class"]
+    list_filter = ["family", "creator", "variant", "size_class"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class UnresolvedFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("unresolved", "Unresolved (to work through)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unresolved":
+            return queryset.filter(status=ModelAlias.Status.UNRESOLVED)
+        return queryset
+
+
+@admin.register(ModelAlias)
+class ModelAliasAdmin(admin.ModelAdmin):
+    """The unresolved queue: pick a canonical model for each raw id, or mark it ignored."""
+
+    list_display = ["raw_id", "source", "provider_hint", "model", "status", "rule"]
+    list_filter = [UnresolvedFilter, "status", "source", "provider_hint"]
+    search_fields = ["raw_id", "name_hint", "model__name"]
+    autocomplete_fields = ["model"]
+    readonly_fields = ["source", "raw_id", "rule", "provider_hint", "name_hint", "updated_at"]
+    actions = ["mark_ignored"]
+
+    def save_model(self, request: HttpRequest, obj: ModelAlias, form, change: bool) -> None:
+        if "model" in form.changed_data and obj.model is not None:
+            alias_resolve(alias=obj, model=obj.model)
+        else:
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark as not a model (ignored)")
+    def mark_ignored(self, request: HttpRequest, queryset: QuerySet[ModelAlias]) -> None:
+        n = queryset.update(status=ModelAlias.Status.IGNORED, model=None)
+        self.message_user(request, f"{n} alias(es) ignored.", messages.SUCCESS)
+
+
+@admin.register(Offering)
+class OfferingAdmin(admin.ModelAdmin):
+    list_display = ["source_model_id", "provider", "model_name", "region", "service_tier", "min_prompt_tokens",
+                    "mode", "source"]
+    list_filter = ["source", "service_tier", "mode", "provider__kind"]
+    search_fields = ["source_model_id", "display_name", "alias__model__name"]
+    list_select_related = ["provider", "alias__model", "source"]
+    raw_id_fields = ["alias"]
+
+    @admin.display(description="model")
+    def model_name(self, obj: Offering) -> str:
+        return obj.alias.model.name if obj.alias.model else "—"

@@ -1,0 +1,824 @@
+"""Identity resolution: which canonical model does a source's raw model id name?
+
+Pure Python (no Django, no database, no file IO per call) so it is fast and
+testable; ``apps.catalog.services`` wires it to the ``ModelAlias`` table.
+
+Order: the curated table first (exact ``(source, raw_id)``, then ``("*", raw_id)``),
+then the rules below, then ``None`` (unresolved, left for a curator).
+
+Principles
+----------
+* A wrong merge is worse than an unresolved id. A rule fires only when the id
+  names family, version, size (for open models) and variant unambiguously; any
+  token a rule does not understand leaves the id unresolved (``-versatile``,
+  ``-lora``, ``-instruct-1b``, ``:online``, ``-latest`` ...).
+* No variant marker, no rule: ``replicate/meta/llama-3-70b`` is the base model
+  while ``snowflake/llama3-70b`` is an instruct deployment. Such ids are decided
+  per source in ``fixtures/aliases.csv``. The exceptions are releases that exist
+  in one variant only (Llama 3.3 70B: instruct only) and families whose official
+  un-suffixed name *is* the post-trained model (Qwen3, DeepSeek V3/R1, gpt-oss).
+* ``-latest`` / ``-preview`` aliases that a vendor re-points are never resolved
+  by rule (``chatgpt-4o-latest``, ``mistral-large-latest``, ``gpt-4-turbo-preview``).
+* Dated snapshots:
+  - OpenAI: a dated id (``gpt-4o-2024-08-06``, ``gpt-4-0613``) is its own
+    canonical model; the undated name (``gpt-4o``) is the moving alias and is a
+    canonical model of its own. Snapshots of one version have had different
+    prices (gpt-4o-2024-05-13 $5/$15 vs 2024-08-06 $2.50/$10), and OpenAI
+    re-points the alias. Charts group them by ``family`` + ``version``.
+  - Gemini: a pinned ``-001``/``-002`` and a dated preview are their own models,
+    the same way; an undated ``-preview`` resolves only from Gemini 3 on (earlier
+    versions had several dated previews, so it is ambiguous).
+  - Anthropic: the date is the single release stamp of a version, so
+    ``claude-sonnet-4-5-20250929`` and ``claude-sonnet-4-5`` are one model — but
+    only when the date is the known snapshot of that version (an unknown date
+    stays unresolved). Claude 3.5 Sonnet is the exception: it had two snapshots
+    (``20240620`` → ``claude-3-5-sonnet``; ``20241022``/``-v2`` →
+    ``claude-3-5-sonnet-20241022``), so an undated 3.5 Sonnet id is ambiguous and
+    left to the curated table.
+  - Mistral: dated API ids (``mistral-large-2407``) are distinct models; the
+    date is the identity (Large 24.02, Large 2 = 24.07, 24.11 ...).
+* Serving markers on open-weight models do not change the identity: ``-hf``,
+  ``-fp8``/``-fp16``/``-bf16``/``-int8``, Together/DeepInfra ``-turbo`` (FP8),
+  ``-tput``, Fireworks ``-basic``, ``-fast``, ``-free`` and the OpenRouter
+  offering suffixes ``:free``, ``:beta``, ``:extended``, ``:nitro``, ``:floor``,
+  ``:exacto`` (``:thinking`` and ``:online`` change behaviour and stay unresolved).
+  Lower-precision INT4 products (Together ``-lite``, ``-awq``, ``GGUF``) and
+  LoRA endpoints stay unresolved.
+* ``parameter_count_b`` is the published size: the nominal size for dense models
+  (70 for 70B) and the total for mixture-of-experts (Mixtral 8x7B 46.7, Llama 4
+  Scout 109, DeepSeek V3 671). ``None`` for closed models and moving aliases.
+
+``model_name`` is accepted for the admin and future rules, but the rules decide
+on the id alone: display names are free text (llm-prices names one row
+"Claude Sonnet 4 and 4.5 ≤200k").
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_ALIASES_PATH",
+    "ModelIdentity",
+    "load_curated",
+    "normalise_id",
+    "resolve",
+    "size_class",
+]
+
+DEFAULT_ALIASES_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "aliases.csv"
+
+VARIANTS = frozenset({"instruct", "base", "chat", ""})
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    slug: str  # canonical, e.g. "llama-3-70b-instruct", "gpt-4o", "claude-3-5-sonnet"
+    name: str  # display, e.g. "Llama 3 70B Instruct"
+    creator: str  # "meta", "openai", "anthropic", "mistral", "google", "deepseek", "qwen"
+    family: str  # "llama", "gpt", "o-series", "claude", "gemini", "gemma", "mistral", "mixtral", ...
+    version: str  # "3", "3.1", "4o", "3.5", ...
+    parameter_count_b: Decimal | None  # 70 for 70B; None when unknown/undisclosed
+    variant: str  # "instruct", "base", "chat", "" (closed models)
+    rule: str  # the rule that matched (for the admin), or "curated"
+
+
+# --------------------------------------------------------------------------------------
+# Normalisation: strip the routing around the model name, keep the model name itself.
+# --------------------------------------------------------------------------------------
+
+# LiteLLM route prefixes (provider keys and the path segments they add before the model).
+_ROUTE = re.compile(
+    r"""^(?:
+        fireworks[-_]ai/accounts/fireworks/models/
+      | accounts/fireworks/models/
+      | databricks/databricks-
+      | cloudflare/@cf/
+      | bedrock/(?:invoke/|converse/)?(?:(?:\*|[a-z]{2}(?:-gov)?-[a-z]+-\d)/)?(?:\d+-month-commitment/)?
+      | azure/(?:eu/|us/|global/|global-standard/)?
+      | azure_ai/(?:global/)?
+      | (?:together_ai|openrouter|hyperbolic|novita|anyscale|groq|deepinfra|replicate|ollama|snowflake
+          |vercel_ai_gateway|perplexity|cerebras|sambanova|nebius|nscale|lambda_ai|ovhcloud|oci|watsonx
+          |gmi|gradient_ai|wandb|crusoe|baseten|scaleway|friendliai|mistral|deepseek|gemini|vertex_ai|xai
+          |dashscope|meta_llama|github_copilot|heroku|llamagate|tensormesh|publicai|libertai|featherless_ai
+          |lemonade|volcengine|tencent|pinstripes|moonshot|minimax|zai|codestral|nvidia_nim|aiml|anthropic
+          |openai|bedrock_converse|bedrock_mantle|sagemaker|cohere|ai21|darkbloom|inception|sarvam|morph
+          |fireworks_ai|databricks)/
+    )""",
+    re.X,
+)
+# Model-maker organisation segments ("meta-llama/", "@cf/meta/" -> "meta/"). Unknown
+# organisations (fine-tuners such as "nousresearch/") are kept, so no rule matches.
+_ORG = re.compile(
+    r"^(?:meta-llama|meta|mistralai|mistral|openai|anthropic|google|deepseek-ai|deepseek|qwen|alibaba|x-ai|xai)/"
+)
+# Bedrock cross-region inference profiles and genai-prices' "regional." prefix.
+_XREGION = re.compile(r"^(?:us|eu|apac|au|jp|ca|global|us-gov|regional)\.(?=[a-z0-9-]+\.)")
+# Bedrock / OCI vendor namespaces ("meta.llama3-...", "openai.gpt-oss-..."); "deepseek." is
+# kept because "deepseek.v3" needs the vendor to name the model.
+_DOTTED_VENDOR = re.compile(r"^(?:meta|anthropic|mistral|openai|google|qwen|xai)\.")
+_DASHED_VENDOR = re.compile(r"^(?:openai|anthropic|alibaba)-(?=gpt-|o\d|claude-|qwen)")
+_OFFERING_SUFFIX = re.compile(r":(?:free|beta|extended|nitro|floor|exacto)$")
+_BEDROCK_MISTRAL_VERSION = re.compile(r"-v0:(\d)$")  # mistral.mistral-7b-instruct-v0:2 is v0.2
+_BEDROCK_VERSION = re.compile(r"(?:-v?\d+)?:\d+$")  # -v1:0, -1:0, :0
+_BEDROCK_PLAIN_VERSION = re.compile(r"-v\d+$")  # meta.llama2-70b-chat-v1
+_CONTEXT_SUFFIX = re.compile(r"-(?:2048|4096|8192|16384|32768)$")  # Groq: llama3-70b-8192
+
+
+def normalise_id(raw_id: str) -> str:
+    """The model name inside a raw id: lower case, routing, regions and deployment suffixes removed.
+
+    >>> normalise_id("bedrock/us-east-1/meta.llama3-70b-instruct-v1:0")
+    'llama3-70b-instruct'
+    >>> normalise_id("fireworks_ai/accounts/fireworks/models/llama-v3-70b-instruct-hf")
+    'llama-v3-70b-instruct-hf'
+    """
+    s = raw_id.strip().lower()
+    s = _OFFERING_SUFFIX.sub("", s)
+    s = _ROUTE.sub("", s, count=1)
+    s = _ORG.sub("", s, count=1)
+    s = _XREGION.sub("", s, count=1)
+    vendor_namespaced = _DOTTED_VENDOR.match(s) is not None
+    s = _DOTTED_VENDOR.sub("", s, count=1)
+    s = _DASHED_VENDOR.sub("", s, count=1)
+    if s.endswith("@default"):
+        s = s[: -len("@default")]
+    s = s.replace("@", "-").replace("_", "-")
+    s = _BEDROCK_MISTRAL_VERSION.sub(r"-v0.\1", s)
+    s = _BEDROCK_VERSION.sub("", s)
+    if vendor_namespaced:
+        s = _BEDROCK_PLAIN_VERSION.sub("", s)
+    if s.endswith("-maas"):  # Vertex AI model-as-a-service
+        s = s[: -len("-maas")]
+    return _CONTEXT_SUFFIX.sub("", s)
+
+
+# Tokens after a fully named open-weight model that only say how it is served.
+_SERVING = frozenset({"hf", "fp8", "fp16", "bf16", "int8", "turbo", "tput", "basic", "fast", "free", "dynamic"})
+
+
+def _serving_only(rest: str | None) -> bool:
+    return not rest or all(token in _SERVING for token in rest.split("-"))
+
+
+def _dec(value: str | int | float) -> Decimal:
+    return Decimal(str(value))
+
+
+# --------------------------------------------------------------------------------------
+# Rules. Each takes the normalised id and the provider key and returns an identity or None.
+# --------------------------------------------------------------------------------------
+
+# Llama 2 / 3 / 3.1 / 3.2 / 3.3: llama3, llama-3, llama-v3, meta-llama-3, llama3-1, llama-v3p1, llama3.1.
+_LLAMA = re.compile(
+    r"^(?:meta-)?llama-?v?(?P<major>[23])(?:[.p-](?P<minor>\d))?-(?P<size>\d+)b(?:-(?P<rest>[a-z0-9.-]+))?$"
+)
+_LLAMA_SIZES: dict[str, frozenset[int]] = {
+    "2": frozenset({7, 13, 70}),
+    "3": frozenset({8, 70}),
+    "3.1": frozenset({8, 70, 405}),
+    "3.2": frozenset({1, 3, 11, 90}),
+    "3.3": frozenset({8, 70}),
+}
+_LLAMA_VISION = {("3.2", 11), ("3.2", 90)}  # 3.2 11B/90B exist only as vision models
+_LLAMA_INSTRUCT_ONLY = frozenset({"3.3"})  # Meta released no base model for Llama 3.3
+
+
+def _rule_llama(s: str, provider: str) -> ModelIdentity | None:
+    m = _LLAMA.match(s)
+    if not m:
+        return None
+    version = m["major"] + (f".{m['minor']}" if m["minor"] else "")
+    size = int(m["size"])
+    if size not in _LLAMA_SIZES.get(version, ()):
+        return None
+    tokens = m["rest"].split("-") if m["rest"] else []
+    vision = (version, size) in _LLAMA_VISION
+    if tokens and tokens[0] == "vision":
+        if not vision:
+            return None
+        tokens = tokens[1:]
+        if not tokens:  # "llama-3.2-11b-vision": base or instruct? unknown
+            return None
+    if not tokens:
+        if version not in _LLAMA_INSTRUCT_ONLY:
+            return None  # no variant marker: base or instruct depends on the source
+        variant = "instruct"
+    else:
+        marker, tokens = tokens[0], tokens[1:]
+        if marker == "instruct":
+            variant = "instruct"
+        elif marker == "chat":
+            # Llama 2 shipped "chat" models; for Llama 3.x, "chat" (Together's Llama-3-70b-chat-hf)
+            # can only be the instruct release: Meta published base and Instruct only.
+            variant = "chat" if version == "2" else "instruct"
+        elif marker == "base":
+            variant = "base"
+        else:
+            return None
+        if not _serving_only("-".join(tokens)):
+            return None
+    if variant == "base" and version in _LLAMA_INSTRUCT_ONLY:
+        return None
+    kind = "vision-" if vision and variant != "base" else ""
+    slug = f"llama-{version}-{size}b" + (f"-{kind}{variant}" if variant != "base" else "")
+    label = {"instruct": " Instruct", "chat": " Chat", "base": ""}[variant]
+    name = f"Llama {version} {size}B" + (" Vision" if kind else "") + label
+    return ModelIdentity(slug, name, "meta", "llama", version, _dec(size), variant, "llama")
+
+
+# Llama 4: llama-4-scout-17b-16e-instruct, llama4-maverick-instruct-basic, meta.llama4-scout-17b-instruct.
+_LLAMA4 = re.compile(
+    r"^(?:meta-)?llama-?4-(?P<tier>scout|maverick)(?:-17b)?(?:-(?P<experts>\d+)e)?(?:-(?P<rest>[a-z0-9.-]+))?$"
+)
+_LLAMA4_MODELS = {"scout": (16, _dec(109)), "maverick": (128, _dec(400))}
+
+
+def _rule_llama4(s: str, provider: str) -> ModelIdentity | None:
+    m = _LLAMA4.match(s)
+    if not m:
+        return None
+    experts, total = _LLAMA4_MODELS[m["tier"]]
+    if m["experts"] and int(m["experts"]) != experts:
+        return None  # e.g. "scout-17b-128e": a mislabelled id, not a model
+    rest = m["rest"] or ""
+    if not (rest == "instruct" or rest.startswith("instruct-")) or not _serving_only(rest[len("instruct-"):]):
+        return None
+    tier = m["tier"]
+    slug = f"llama-4-{tier}-17b-{experts}e-instruct"
+    name = f"Llama 4 {tier.title()} 17B-{experts}E Instruct"
+    return ModelIdentity(slug, name, "meta", "llama", "4", total, "instruct", "llama4")
+
+
+_MIXTRAL = re.compile(r"^mixtral-8x(?P<experts>7|22)b-instruct(?:-v0[.p-]?1)?(?:-(?P<rest>[a-z0-9.-]+))?$")
+_MIXTRAL_PARAMS = {"7": _dec("46.7"), "22": _dec(141)}
+
+
+def _rule_mixtral(s: str, provider: str) -> ModelIdentity | None:
+    m = _MIXTRAL.match(s)
+    if not m or not _serving_only(m["rest"]):
+        return None
+    e = m["experts"]
+    return ModelIdentity(f"mixtral-8x{e}b-instruct", f"Mixtral 8x{e}B Instruct", "mistral", "mixtral", "0.1",
+                         _MIXTRAL_PARAMS[e], "instruct", "mixtral")
+
+
+_MISTRAL_7B = re.compile(r"^mistral-7b-instruct-v0[.p](?P<minor>[123])(?:-(?P<rest>[a-z0-9.-]+))?$")
+_MISTRAL_NEMO = re.compile(r"^mistral-nemo-instruct(?:-2407)?(?:-(?P<rest>[a-z0-9.-]+))?$")
+
+
+def _rule_mistral_open(s: str, provider: str) -> ModelIdentity | None:
+    m = _MISTRAL_7B.match(s)
+    if m and _serving_only(m["rest"]):
+        v = f"0.{m['minor']}"
+        return ModelIdentity(f"mistral-7b-instruct-v{v}", f"Mistral 7B Instruct v{v}", "mistral", "mistral", v,
+                             _dec(7), "instruct", "mistral-7b")
+    m = _MISTRAL_NEMO.match(s)
+    if m and _serving_only(m["rest"]):
+        return ModelIdentity("mistral-nemo-instruct", "Mistral NeMo 12B Instruct", "mistral", "mistral", "nemo",
+                             _dec(12), "instruct", "mistral-nemo")
+    return None
+
+
+# Mistral API models named by release (YYMM). Dates are the identity; versions are
+# cross-checked when an id also states one ("mistral-small-3.1-24b-instruct-2503").
+_MISTRAL_RELEASES: dict[tuple[str, str], tuple[str, str, Decimal | None]] = {
+    # (line, YYMM): (version, display name, parameters)
+    ("large", "2402"): ("1", "Mistral Large (24.02)", None),
+    ("large", "2407"): ("2", "Mistral Large 2 (24.07)", _dec(123)),
+    ("large", "2411"): ("2.1", "Mistral Large 24.11", _dec(123)),
+    ("small", "2402"): ("1", "Mistral Small (24.02)", None),
+    ("small", "2409"): ("2", "Mistral Small 2 (24.09)", _dec(22)),
+    ("small", "2501"): ("3", "Mistral Small 3 (25.01)", _dec(24)),
+    ("small", "2503"): ("3.1", "Mistral Small 3.1 (25.03)", _dec(24)),
+    ("small", "2506"): ("3.2", "Mistral Small 3.2 (25.06)", _dec(24)),
+    ("medium", "2312"): ("1", "Mistral Medium (23.12)", None),
+    ("medium", "2505"): ("3", "Mistral Medium 3 (25.05)", None),
+    ("medium", "2508"): ("3.1", "Mistral Medium 3.1 (25.08)", None),
+}
+_MISTRAL_BY_VERSION = {(line, v[0]): date for (line, date), v in _MISTRAL_RELEASES.items()}
+_MISTRAL_DATED = re.compile(
+    r"^mistral-(?P<line>large|small|medium)"
+    r"(?:-(?P<version>\d(?:[.-]\d)?)(?=-|$))?"
+    r"(?:-(?P<size>\d+)b)?"
+    r"(?:-(?P<instruct>instruct))?"
+    r"(?:-(?P<date>\d{4}))?"
+    r"(?:-(?:00\d|v1))?$"
+)
+
+
+def _rule_mistral_dated(s: str, provider: str) -> ModelIdentity | None:
+    m = _MISTRAL_DATED.match(s)
+    if not m or not (m["version"] or m["date"]):
+        return None  # "mistral-large": which one?
+    line = m["line"]
+    version = m["version"].replace("-", ".") if m["version"] else None
+    date = m["date"] or _MISTRAL_BY_VERSION.get((line, version or ""))
+    release = _MISTRAL_RELEASES.get((line, date or ""))
+    if release is None:
+        return None
+    rel_version, name, params = release
+    if version is not None and version != rel_version:
+        return None  # version and date disagree
+    if m["size"] and (params is None or int(m["size"]) != params):
+        return None
+    variant = "instruct" if params is not None else ""
+    return ModelIdentity(f"mistral-{line}-{date}", name, "mistral", "mistral", rel_version, params, variant,
+                         "mistral-dated")
+
+
+# OpenAI. Bases are listed; anything else after them (audio, realtime, search, -latest) stays unresolved.
+_OPENAI = re.compile(
+    r"^(?P<base>gpt-3\.5-turbo(?:-16k)?|gpt-35-turbo(?:-16k)?|gpt-4(?:-32k|-turbo)?|gpt-4o(?:-mini)?"
+    r"|gpt-4\.1(?:-mini|-nano)?|gpt-4\.5-preview"
+    r"|gpt-5(?:\.\d)?(?:-(?:mini|nano|pro|codex-mini|codex-max|codex|chat|sol|terra|luna))?"
+    r"|o1(?:-mini|-preview|-pro)?|o3(?:-mini|-pro|-deep-research)?|o4-mini(?:-deep-research)?)"
+    r"(?:-(?P<date>\d{4}-\d{2}-\d{2}|\d{4}))?(?P<preview>-preview)?$"
+)
+_OPENAI_NAMES = {
+    "gpt-3.5-turbo": "GPT-3.5 Turbo", "gpt-3.5-turbo-16k": "GPT-3.5 Turbo 16K", "gpt-4": "GPT-4",
+    "gpt-4-32k": "GPT-4 32K", "gpt-4-turbo": "GPT-4 Turbo", "gpt-4o": "GPT-4o", "gpt-4o-mini": "GPT-4o mini",
+    "gpt-4.1": "GPT-4.1", "gpt-4.1-mini": "GPT-4.1 mini", "gpt-4.1-nano": "GPT-4.1 nano",
+    "gpt-4.5-preview": "GPT-4.5 Preview",
+}
+_OPENAI_MMDD_BASES = frozenset({"gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-4", "gpt-4-32k"})
+
+
+def _openai_version(base: str) -> tuple[str, str]:
+    """(family, version) of an OpenAI base name."""
+    if base.startswith("o"):
+        return "o-series", base[1]
+    m = re.match(r"gpt-(\d(?:\.\d)?o?)", base)
+    return "gpt", m[1] if m else ""
+
+
+def _rule_openai(s: str, provider: str) -> ModelIdentity | None:
+    m = _OPENAI.match(s)
+    if not m:
+        return None
+    base = m["base"].replace("gpt-35-", "gpt-3.5-")
+    date, preview = m["date"], m["preview"]
+    if date and len(date) == 4 and base not in _OPENAI_MMDD_BASES:
+        return None
+    if preview and not (base == "gpt-4" and date and len(date) == 4):
+        return None  # gpt-4-turbo-preview is a moving alias; gpt-4-1106-preview is a snapshot
+    family, version = _openai_version(base)
+    name = _OPENAI_NAMES.get(base)
+    if name is None:  # gpt-5.x and o-series: "GPT-5.1 Codex mini", "o3-mini", "o4-mini Deep Research"
+        if base.startswith("gpt-"):
+            head, *tail = base[len("gpt-"):].split("-")
+            name = "GPT-" + head + "".join(f" {t if t in ('mini', 'nano') else t.title()}" for t in tail)
+        else:
+            name = base.replace("-deep-research", " Deep Research").replace("-pro", " Pro").replace("-preview",
+                                                                                                  " Preview")
+    slug = base
+    if date:
+        slug += f"-{date}"
+        name += f" ({date}{' Preview' if preview else ''})"
+    if preview:
+        slug += "-preview"
+    return ModelIdentity(slug, name, "openai", family, version, None, "", "openai")
+
+
+_GPT_OSS = re.compile(r"^gpt-oss-(?P<size>120|20)b(?:-(?P<rest>[a-z0-9.-]+))?$")
+_GPT_OSS_PARAMS = {"120": _dec(117), "20": _dec(21)}
+
+
+def _rule_gpt_oss(s: str, provider: str) -> ModelIdentity | None:
+    m = _GPT_OSS.match(s)
+    if not m or not _serving_only(m["rest"]):
+        return None
+    size = m["size"]
+    return ModelIdentity(f"gpt-oss-{size}b", f"gpt-oss-{size}b", "openai", "gpt-oss", "", _GPT_OSS_PARAMS[size],
+                         "instruct", "gpt-oss")
+
+
+# Anthropic: claude-3-5-sonnet, claude-3.5-sonnet, claude-sonnet-4-5, claude-4-sonnet, claude-4.5-haiku,
+# with an optional date (-20250929, @20250929) and Bedrock/Vertex -v1/-v2.
+_CLAUDE_VERSION_FIRST = re.compile(
+    r"^claude-(?P<version>\d(?:[.-]\d)?)-(?P<tier>opus|sonnet|haiku)"
+    r"(?:-v(?P<v1>\d))?(?:-(?P<date>\d{8}))?(?:-v(?P<v2>\d))?$"
+)
+_CLAUDE_TIER_FIRST = re.compile(
+    r"^claude-(?P<tier>opus|sonnet|haiku)-(?P<version>\d(?:[.-]\d)?)"
+    r"(?:-v(?P<v1>\d))?(?:-(?P<date>\d{8}))?(?:-v(?P<v2>\d))?$"
+)
+# (version, tier) -> the date stamp of its one snapshot. Only these resolve.
+_CLAUDE_SNAPSHOTS: dict[tuple[str, str], str | None] = {
+    ("3", "opus"): "20240229", ("3", "sonnet"): "20240229", ("3", "haiku"): "20240307",
+    ("3.5", "sonnet"): "20240620", ("3.5", "haiku"): "20241022", ("3.7", "sonnet"): "20250219",
+    ("4", "opus"): "20250514", ("4", "sonnet"): "20250514", ("4.1", "opus"): "20250805",
+    ("4.5", "sonnet"): "20250929", ("4.5", "haiku"): "20251001", ("4.5", "opus"): "20251101",
+    ("4.6", "opus"): "20260205", ("4.6", "sonnet"): None, ("4.7", "opus"): "20260416", ("4.8", "opus"): None,
+    ("5", "opus"): None, ("5", "sonnet"): None,
+}
+_CLAUDE_35_SONNET_V2 = "20241022"  # the second Claude 3.5 Sonnet ("v2" on Bedrock and Vertex)
+
+
+def _rule_claude(s: str, provider: str) -> ModelIdentity | None:
+    m = _CLAUDE_VERSION_FIRST.match(s) or _CLAUDE_TIER_FIRST.match(s)
+    if not m:
+        return None
+    version = m["version"].replace("-", ".")
+    if version.endswith(".0"):
+        version = version[:-2]  # claude-opus-4-0 is Claude Opus 4
+    tier = m["tier"]
+    key = (version, tier)
+    if key not in _CLAUDE_SNAPSHOTS:
+        return None
+    bedrock_v = m["v1"] or m["v2"]
+    date = m["date"]
+    second = key == ("3.5", "sonnet") and (date == _CLAUDE_35_SONNET_V2 or (bedrock_v == "2" and date in (
+        None, _CLAUDE_35_SONNET_V2)))
+    if second:
+        date = _CLAUDE_35_SONNET_V2
+    else:
+        if bedrock_v not in (None, "1"):
+            return None
+        if date is not None and date != _CLAUDE_SNAPSHOTS[key]:
+            return None  # an unknown snapshot, or a mislabelled one (claude-3-7-sonnet-20240620)
+        if date is None and key == ("3.5", "sonnet"):
+            return None  # undated 3.5 Sonnet: June or October? decided per source (aliases.csv)
+    dashed = version.replace(".", "-")
+    slug = f"claude-{dashed}-{tier}" if float(version) < 4 else f"claude-{tier}-{dashed}"
+    name = f"Claude {version} {tier.title()}" if float(version) < 4 else f"Claude {tier.title()} {version}"
+    if second:
+        slug += f"-{date}"
+        name += " (2024-10-22)"
+    return ModelIdentity(slug, name, "anthropic", "claude", version, None, "", "claude")
+
+
+# Gemini: gemini-2.5-flash, gemini-2-5-flash (Databricks), gemini-3-1-pro-preview, gemini-flash-1.5 (old OpenRouter).
+_GEMINI = re.compile(
+    r"^gemini-(?P<major>\d)(?:[.-](?P<minor>\d))?-(?P<tier>pro|flash-lite|flash-8b|flash)"
+    r"(?:-(?P<pin>\d{3})|-preview(?:-(?P<pdate>\d{2}-\d{2}|\d{4}|\d{2}-\d{4}))?(?P<preview>))?$"
+)
+_GEMINI_OLD_ORDER = re.compile(r"^gemini-(?P<tier>pro|flash)-(?P<major>1)\.(?P<minor>5)(?P<eightb>-8b)?$")
+_GEMINI_TIER_NAMES = {"pro": "Pro", "flash": "Flash", "flash-lite": "Flash-Lite", "flash-8b": "Flash-8B"}
+
+
+def _rule_gemini(s: str, provider: str) -> ModelIdentity | None:
+    m = _GEMINI.match(s)
+    pin = pdate = None
+    preview = False
+    if m:
+        major, minor, tier, pin, pdate = m["major"], m["minor"], m["tier"], m["pin"], m["pdate"]
+        preview = m["preview"] is not None
+    else:
+        m = _GEMINI_OLD_ORDER.match(s)
+        if not m:
+            return None
+        major, minor = m["major"], m["minor"]
+        tier = "flash-8b" if m["eightb"] else m["tier"]
+    version = major if minor is None else f"{major}.{minor}"
+    if version in ("1", "1.0") or (tier == "flash-8b" and version != "1.5"):
+        return None
+    if minor is None and int(major) < 3:
+        return None  # "gemini-2-flash"? not a Google id
+    if preview and not pdate and int(major) < 3:
+        return None  # undated 1.5/2.x preview: several dated previews existed
+    slug = f"gemini-{version}-{tier}"
+    name = f"Gemini {version} {_GEMINI_TIER_NAMES[tier]}"
+    if pin:
+        slug += f"-{pin}"
+        name += f" ({pin})"
+    elif preview:
+        slug += "-preview" + (f"-{pdate}" if pdate else "")
+        name += " Preview" + (f" ({pdate})" if pdate else "")
+    return ModelIdentity(slug, name, "google", "gemini", version, None, "", "gemini")
+
+
+_GEMMA = re.compile(r"^gemma-?(?P<version>[23])?-(?P<size>\d+)b-(?P<variant>it|pt)(?:-(?P<rest>[a-z0-9.-]+))?$")
+_GEMMA_SIZES = {"1": frozenset({2, 7}), "2": frozenset({2, 9, 27}), "3": frozenset({1, 4, 12, 27})}
+
+
+def _rule_gemma(s: str, provider: str) -> ModelIdentity | None:
+    m = _GEMMA.match(s)
+    if not m or not _serving_only(m["rest"]):
+        return None
+    version = m["version"] or "1"
+    size = int(m["size"])
+    if size not in _GEMMA_SIZES[version]:
+        return None
+    prefix = "gemma" if version == "1" else f"gemma-{version}"
+    instruct = m["variant"] == "it"
+    name = f"Gemma {'' if version == '1' else version + ' '}{size}B" + (" Instruct" if instruct else "")
+    return ModelIdentity(f"{prefix}-{size}b-{m['variant']}", name, "google", "gemma", version, _dec(size),
+                         "instruct" if instruct else "base", "gemma")
+
+
+# DeepSeek open-weight releases (the un-suffixed official name is the chat model; base is "-base").
+_DEEPSEEK = re.compile(
+    r"^deepseek-(?:chat-)?(?P<line>v3|r1)(?:[.p-](?P<minor>[12]))?"
+    r"(?:-(?P<tag>0324|0528|terminus|exp|speciale))?(?:-671b)?(?:-(?P<rest>[a-z0-9.-]+))?$"
+)
+_DEEPSEEK_MODELS: dict[tuple[str, str | None, str | None], tuple[str, str]] = {
+    # (line, minor, tag): (slug, name)
+    ("v3", None, None): ("deepseek-v3", "DeepSeek V3"),
+    ("v3", None, "0324"): ("deepseek-v3-0324", "DeepSeek V3 (0324)"),
+    ("v3", "1", None): ("deepseek-v3.1", "DeepSeek V3.1"),
+    ("v3", "1", "terminus"): ("deepseek-v3.1-terminus", "DeepSeek V3.1 Terminus"),
+    ("v3", "2", None): ("deepseek-v3.2", "DeepSeek V3.2"),
+    ("v3", "2", "exp"): ("deepseek-v3.2-exp", "DeepSeek V3.2 Exp"),
+    ("v3", "2", "speciale"): ("deepseek-v3.2-speciale", "DeepSeek V3.2 Speciale"),
+    ("r1", None, None): ("deepseek-r1", "DeepSeek R1"),
+    ("r1", None, "0528"): ("deepseek-r1-0528", "DeepSeek R1 (0528)"),
+}
+_DEEPSEEK_DISTILL = re.compile(
+    r"^deepseek-r1-distill-(?P<base>llama|qwen)-(?P<size>\d+(?:[.p]\d)?)b(?:-(?P<rest>[a-z0-9.-]+))?$"
+)
+_DEEPSEEK_DISTILL_SIZES = {"llama": frozenset({"8", "70"}), "qwen": frozenset({"1.5", "7", "14", "32"})}
+# The first-party API names are moving aliases (V2 -> V2.5 -> V3 -> V3.1 -> V3.2 ...). They are
+# canonical products of DeepSeek's own API only: OpenRouter's "deepseek/deepseek-chat" is V3.
+_DEEPSEEK_FIRST_PARTY = {"deepseek-chat": "DeepSeek Chat (API)", "deepseek-reasoner": "DeepSeek Reasoner (API)"}
+
+
+def _rule_deepseek(s: str, provider: str) -> ModelIdentity | None:
+    s = s.replace("deepseek.", "deepseek-", 1)  # Bedrock: deepseek.v3, deepseek.r1
+    if s in _DEEPSEEK_FIRST_PARTY:
+        if provider.lower() != "deepseek":
+            return None
+        return ModelIdentity(s, _DEEPSEEK_FIRST_PARTY[s], "deepseek", "deepseek", "", None, "instruct",
+                             "deepseek-first-party")
+    m = _DEEPSEEK_DISTILL.match(s)
+    if m:
+        size = m["size"].replace("p", ".")
+        if size not in _DEEPSEEK_DISTILL_SIZES[m["base"]] or not _serving_only(m["rest"]):
+            return None
+        base = m["base"]
+        return ModelIdentity(f"deepseek-r1-distill-{base}-{size}b", f"DeepSeek R1 Distill {base.title()} {size}B",
+                             "deepseek", "deepseek", "r1", _dec(size), "instruct", "deepseek-distill")
+    m = _DEEPSEEK.match(s)
+    if not m or not _serving_only(m["rest"]):
+        return None
+    found = _DEEPSEEK_MODELS.get((m["line"], m["minor"], m["tag"]))
+    if found is None:
+        return None
+    slug, name = found
+    version = "r1" if m["line"] == "r1" else "3" + (f".{m['minor']}" if m["minor"] else "")
+    return ModelIdentity(slug, name, "deepseek", "deepseek", version, _dec(671), "instruct", "deepseek")
+
+
+# Qwen open weights. Qwen2/2.5 need "-instruct" (the bare name is the base model); Qwen3's bare
+# name is the post-trained (hybrid thinking) model, its 2507 refresh is split Instruct/Thinking.
+_QWEN = re.compile(
+    r"^qwen-?(?P<version>2|2\.5|2p5|3)-(?:(?P<kind>coder|vl|math|next)-)?(?P<size>\d+(?:[.p]\d+)?)b"
+    r"(?:-a(?P<active>\d+)b)?(?:-(?P<rest>[a-z0-9.-]+))?$"
+)
+_QWEN3_MOE = {("", "235"): "22", ("", "30"): "3", ("coder", "480"): "35", ("coder", "30"): "3",
+              ("next", "80"): "3", ("vl", "235"): "22", ("vl", "30"): "3"}
+_QWEN3_2507 = frozenset({("", "235"), ("", "30"), ("", "4")})
+_QWEN_KIND_NAMES = {"coder": " Coder", "vl": " VL", "math": " Math", "next": " Next"}
+
+
+def _rule_qwen(s: str, provider: str) -> ModelIdentity | None:
+    m = _QWEN.match(s)
+    if not m:
+        return None
+    version = m["version"].replace("p", ".")
+    kind = m["kind"] or ""
+    size = m["size"].replace("p", ".")
+    tokens = m["rest"].split("-") if m["rest"] else []
+    if version == "3":
+        active = _QWEN3_MOE.get((kind, size))
+        if m["active"] and m["active"] != active:
+            return None
+        if tokens[:1] in (["instruct"], ["thinking"]):
+            marker, tokens = tokens[0], tokens[1:]
+            if tokens[:1] == ["2507"]:
+                if (kind, size) not in _QWEN3_2507:
+                    return None
+                marker, tokens = f"{marker}-2507", tokens[1:]
+            elif kind not in ("coder", "vl", "next"):
+                return None  # Qwen3 instruct/thinking without 2507: not a release
+        elif kind in ("coder", "vl", "next"):
+            return None  # these were released as -instruct / -thinking only
+        else:
+            marker = ""
+        if kind == "math" or not _serving_only("-".join(tokens)):
+            return None
+        if active and not m["active"] and not marker:
+            return None  # "qwen-3-235b": a provider shorthand that may mean the original or a 2507 model
+        stem = f"qwen3-{kind + '-' if kind else ''}{size}b" + (f"-a{active}b" if active else "")
+        slug = stem + (f"-{marker}" if marker else "")
+        name = (f"Qwen3{_QWEN_KIND_NAMES.get(kind, '')} {size}B" + (f" A{active}B" if active else "")
+                + (" " + marker.replace("-", " ").title() if marker else ""))
+        return ModelIdentity(slug, name, "qwen", "qwen", "3", _dec(size), "instruct", "qwen")
+    if m["active"] or kind == "next" or tokens[:1] != ["instruct"] or not _serving_only("-".join(tokens[1:])):
+        return None
+    slug = f"qwen{version}-{kind + '-' if kind else ''}{size}b-instruct"
+    name = f"Qwen{version}{_QWEN_KIND_NAMES.get(kind, '')} {size}B Instruct"
+    return ModelIdentity(slug, name, "qwen", "qwen", version, _dec(size), "instruct", "qwen")
+
+
+_QWQ = re.compile(r"^qwq-32b(?P<preview>-preview)?(?:-(?P<rest>[a-z0-9.-]+))?$")
+_QWEN_CLOSED = re.compile(
+    r"^(?P<base>qwen-max|qwen-plus|qwen-turbo|qwen-flash|qwen3-max)(?:-(?P<date>\d{4}-\d{2}-\d{2}))?$"
+)
+
+
+def _rule_qwen_other(s: str, provider: str) -> ModelIdentity | None:
+    m = _QWQ.match(s)
+    if m and _serving_only(m["rest"]):
+        preview = bool(m["preview"])
+        return ModelIdentity("qwq-32b-preview" if preview else "qwq-32b", "QwQ 32B Preview" if preview else "QwQ 32B",
+                             "qwen", "qwq", "1", _dec(32), "instruct", "qwq")
+    m = _QWEN_CLOSED.match(s)
+    if not m:
+        return None
+    base, date = m["base"], m["date"]
+    version = "3" if base.startswith("qwen3") else ""
+    name = ("Qwen3 Max" if version else f"Qwen {base.split('-')[1].title()}") + (f" ({date})" if date else "")
+    return ModelIdentity(base + (f"-{date}" if date else ""), name, "qwen", "qwen", version, None, "", "qwen-api")
+
+
+# xAI Grok. "-beta"/"-latest" names, the bare "grok-4-fast" (reasoning or not?) and the 4.20
+# agent/date forms stay unresolved; a date (grok-4-0709, grok-2-1212) is its own model, as with OpenAI.
+_GROK = re.compile(
+    r"^grok-(?P<version>\d(?:\.\d)?|\d-\d(?=-))(?P<tier>-mini|-vision)?(?P<fast>-fast)?"
+    r"(?P<mode>-reasoning|-non-reasoning)?(?:-(?P<date>\d{4}))?$"
+)
+_GROK_CODE = re.compile(r"^grok-code-fast-1(?:-(?P<date>\d{4}))?$")
+
+
+def _rule_grok(s: str, provider: str) -> ModelIdentity | None:
+    m = _GROK_CODE.match(s)
+    if m:
+        date = m["date"]
+        return ModelIdentity("grok-code-fast-1" + (f"-{date}" if date else ""),
+                             "Grok Code Fast 1" + (f" ({date})" if date else ""), "xai", "grok", "code-fast-1",
+                             None, "", "grok")
+    m = _GROK.match(s)
+    if not m:
+        return None
+    version = m["version"].replace("-", ".")
+    tier, fast, mode, date = m["tier"] or "", m["fast"] or "", m["mode"] or "", m["date"]
+    if bool(mode) != (bool(fast) and version in ("4", "4.1")):
+        return None  # Grok 4 / 4.1 Fast come as -reasoning and -non-reasoning only
+    if fast and not mode and version not in ("3",):
+        return None
+    stem = f"grok-{version}{tier}{fast}{mode}"
+    words = [w.title() for w in f"{tier}{fast}{mode}".split("-") if w and w != "non"]
+    if mode == "-non-reasoning":
+        words[-1] = "Non-Reasoning"
+    name = " ".join([f"Grok {version}", *words]) + (f" ({date})" if date else "")
+    return ModelIdentity(stem + (f"-{date}" if date else ""), name, "xai", "grok", version, None, "", "grok")
+
+
+Rule = Callable[[str, str], ModelIdentity | None]
+
+# Each rule is anchored at the start of the normalised id; the prefix gate skips the regexes early.
+_RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
+    (("llama", "meta-llama"), _rule_llama),
+    (("llama", "meta-llama"), _rule_llama4),
+    (("mixtral",), _rule_mixtral),
+    (("mistral",), _rule_mistral_open),
+    (("mistral",), _rule_mistral_dated),
+    (("gpt-", "o1", "o3", "o4"), _rule_openai),
+    (("gpt-oss",), _rule_gpt_oss),
+    (("claude",), _rule_claude),
+    (("gemini",), _rule_gemini),
+    (("gemma",), _rule_gemma),
+    (("deepseek",), _rule_deepseek),
+    (("qwen",), _rule_qwen),
+    (("qwq", "qwen"), _rule_qwen_other),
+    (("grok",), _rule_grok),
+)
+
+
+def _resolve_by_rules(raw_id: str, provider: str) -> ModelIdentity | None:
+    s = normalise_id(raw_id)
+    for prefixes, rule in _RULES:
+        if s.startswith(prefixes):
+            found = rule(s, provider)
+            if found is not None:
+                return found
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Curated table and the public API.
+# --------------------------------------------------------------------------------------
+
+CURATED_COLUMNS = ("source", "raw_id", "model_slug", "name", "creator", "family", "version", "parameter_count_b",
+                   "variant", "note")
+
+
+def load_curated(path: Path) -> dict[tuple[str, str], ModelIdentity]:
+    """Read ``fixtures/aliases.csv``: ``(source, raw_id) -> ModelIdentity`` with ``rule="curated"``.
+
+    ``source`` ``*`` matches every source. Raises ``ValueError`` on a malformed
+    row, a duplicate key, a row without a note, or two rows that describe one
+    slug differently.
+    """
+    table: dict[tuple[str, str], ModelIdentity] = {}
+    by_slug: dict[str, ModelIdentity] = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != CURATED_COLUMNS:
+            raise ValueError(f"{path}: expected columns {','.join(CURATED_COLUMNS)}, got {reader.fieldnames}")
+        for line, row in enumerate(reader, start=2):
+            where = f"{path}:{line}"
+            required = ("source", "raw_id", "model_slug", "name", "creator", "family", "note")
+            if missing := [c for c in required if not (row[c] or "").strip()]:
+                raise ValueError(f"{where}: empty {', '.join(missing)}")
+            if row["variant"] not in VARIANTS:
+                raise ValueError(f"{where}: variant {row['variant']!r} is not one of {sorted(VARIANTS)}")
+            params = row["parameter_count_b"].strip()
+            ident = ModelIdentity(
+                slug=row["model_slug"].strip(), name=row["name"].strip(), creator=row["creator"].strip(),
+                family=row["family"].strip(), version=row["version"].strip(),
+                parameter_count_b=Decimal(params) if params else None, variant=row["variant"], rule="curated",
+            )
+            key = (row["source"].strip(), row["raw_id"])
+            if key in table:
+                raise ValueError(f"{where}: duplicate row for {key}")
+            if (seen := by_slug.setdefault(ident.slug, ident)) != ident:
+                raise ValueError(f"{where}: {ident.slug} is described differently on another row: {seen}")
+            table[key] = ident
+    return table
+
+
+@lru_cache(maxsize=1)
+def _default_curated() -> dict[tuple[str, str], ModelIdentity]:
+    return load_curated(DEFAULT_ALIASES_PATH)
+
+
+def _from_curated(value: ModelIdentity | str) -> ModelIdentity:
+    if isinstance(value, ModelIdentity):
+        return value if value.rule == "curated" else ModelIdentity(**{**value.__dict__, "rule": "curated"})
+    # A bare slug (e.g. from the ModelAlias table): describe it from the rules or the bundled table.
+    found = _resolve_by_rules(value, "")
+    if found is None or found.slug != value:
+        found = next((i for i in _default_curated().values() if i.slug == value), None)
+    if found is None:
+        raise ValueError(f"curated slug {value!r} is unknown to the rules and to {DEFAULT_ALIASES_PATH.name}")
+    return ModelIdentity(**{**found.__dict__, "rule": "curated"})
+
+
+def resolve(
+    raw_id: str,
+    *,
+    source: str = "",
+    provider: str = "",
+    model_name: str = "",
+    curated: Mapping[tuple[str, str], ModelIdentity | str] | None = None,
+) -> ModelIdentity | None:
+    """The canonical model a raw id names, or ``None`` when unresolved.
+
+    The curated table is tried first: ``(source, raw_id)``, ``("*", raw_id)``, then
+    the same two without an OpenRouter offering suffix (``:free``...). ``curated``
+    maps ``(source, raw_id)`` to an identity or a canonical slug; ``None`` means the
+    bundled ``fixtures/aliases.csv`` (read once), ``{}`` means no curated table.
+    ``provider`` is the source's provider key (LiteLLM ``litellm_provider``,
+    llm-prices vendor, genai-prices provider id); a few rules depend on it
+    (DeepSeek's first-party aliases).
+    """
+    if not raw_id or not raw_id.strip():
+        return None
+    table = _default_curated() if curated is None else curated
+    keys = [(source, raw_id), ("*", raw_id)]
+    if (plain := _OFFERING_SUFFIX.sub("", raw_id)) != raw_id:  # "x:free" is curated with "x"
+        keys += [(source, plain), ("*", plain)]
+    for key in keys:
+        hit = table.get(key)
+        if hit is not None:
+            return _from_curated(hit)
+    return _resolve_by_rules(raw_id, provider)
+
+
+_SMALL_CLOSED = re.compile(r"(?:^|-)(?:mini|nano|haiku|flash|lite|small|3\.5-turbo|turbo)(?:-|$)")
+_OPEN_CLASSES = ((Decimal(4), "small"), (Decimal(10), "7-8b-class"), (Decimal(20), "10-20b-class"),
+                 (Decimal(40), "20-40b-class"), (Decimal(65), "40-65b-class"))
+
+
+def size_class(identity: ModelIdentity) -> str:
+    """A coarse size bucket for model-class charts.
+
+    Open models by published parameters (total for mixture-of-experts):
+    ``small`` (up to 4B), ``7-8b-class`` (4-10B), ``10-20b-class``, ``20-40b-class``,
+    ``40-65b-class``, ``70b-class`` (65-75B), ``75-300b-class``, ``300b-plus-class``.
+    Closed models: ``small-closed`` for the small tiers (mini, nano, haiku, flash,
+    lite, small, GPT-3.5 Turbo, Qwen Turbo), ``frontier-closed`` otherwise.
+    ``unknown``: an open model (or moving alias of one) of undisclosed size.
+    """
+    p = identity.parameter_count_b
+    if p is None:
+        if identity.variant:
+            return "unknown"
+        small = _SMALL_CLOSED.search(identity.slug) and not identity.slug.startswith("gpt-4-turbo")
+        return "small-closed" if small else "frontier-closed"
+    if p <= 4:
+        return "small"
+    for upper, label in _OPEN_CLASSES[1:]:
+        if p < upper:
+            return label
+    if p <= 75:
+        return "70b-class"
+    return "75-300b-class" if p < 300 else "300b-plus-class"

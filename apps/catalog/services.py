@@ -1,0 +1,141 @@
+"""Writes for the catalog: providers by source key, aliases resolved to canonical models."""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.text import slugify
+
+from apps.sources.models import Source
+
+from . import identity
+from .models import Model, ModelAlias, Provider
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    slug: str
+    name: str
+    kind: str
+
+
+@lru_cache(maxsize=1)
+def _provider_map() -> tuple[dict[str, ProviderSpec], list[tuple[str, ProviderSpec]]]:
+    exact: dict[str, ProviderSpec] = {}
+    patterns: list[tuple[str, ProviderSpec]] = []
+    with open(FIXTURES / "provider_map.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            spec = ProviderSpec(row["provider_slug"], row["provider_name"], row["kind"])
+            if "*" in row["raw_provider"]:
+                patterns.append((row["raw_provider"], spec))
+            else:
+                exact[row["raw_provider"]] = spec
+    return exact, patterns
+
+
+def provider_spec_for(raw_provider: str) -> ProviderSpec:
+    """Map a source's provider key to our provider (curated table, then a slug of the key)."""
+    exact, patterns = _provider_map()
+    if raw_provider in exact:
+        return exact[raw_provider]
+    for pattern, spec in patterns:
+        if fnmatch.fnmatchcase(raw_provider, pattern):
+            suffix = raw_provider[len(pattern.rstrip("*")):]
+            if "{suffix}" in spec.slug:
+                return ProviderSpec(spec.slug.format(suffix=slugify(suffix)), spec.name.format(suffix=suffix),
+                                    spec.kind)
+            return spec
+    return ProviderSpec(slugify(raw_provider.replace("_", "-")) or "unknown", raw_provider, Provider.Kind.UNKNOWN)
+
+
+def providers_ensure(*, raw_providers: set[str]) -> dict[str, Provider]:
+    """Get or create a Provider for each raw key; returns raw key -> Provider."""
+    specs = {raw: provider_spec_for(raw) for raw in raw_providers}
+    slugs = {spec.slug for spec in specs.values()}
+    # ignore_conflicts: another worker may create the same provider concurrently.
+    Provider.objects.bulk_create(
+        [Provider(slug=s.slug, name=s.name, kind=s.kind) for s in {sp.slug: sp for sp in specs.values()}.values()],
+        ignore_conflicts=True,
+    )
+    by_slug = {p.slug: p for p in Provider.objects.filter(slug__in=slugs)}
+    return {raw: by_slug[spec.slug] for raw, spec in specs.items()}
+
+
+@lru_cache(maxsize=1)
+def _curated() -> dict[tuple[str, str], identity.ModelIdentity]:
+    return identity.load_curated(FIXTURES / "aliases.csv")
+
+
+def models_ensure(identities: list[identity.ModelIdentity]) -> dict[str, Model]:
+    unique = {i.slug: i for i in identities}
+    Model.objects.bulk_create(
+        [
+            Model(
+                slug=i.slug, name=i.name, creator=i.creator, family=i.family, version=i.version,
+                parameter_count_b=i.parameter_count_b, variant=i.variant, size_class=identity.size_class(i),
+            )
+            for i in unique.values()
+        ],
+        ignore_conflicts=True,
+    )
+    return {m.slug: m for m in Model.objects.filter(slug__in=unique)}
+
+
+def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]]) -> dict[str, ModelAlias]:
+    """Get or create the alias of each raw id (raw id -> (provider key, display name)), resolving new ones.
+
+    Existing aliases are left alone: a curator's manual decision is never
+    overwritten by a re-ingest.
+    """
+    existing = {a.raw_id: a for a in ModelAlias.objects.filter(source=source, raw_id__in=list(items))}
+    new_ids = [raw for raw in items if raw not in existing]
+    if new_ids:
+        curated = _curated()
+        resolved: dict[str, identity.ModelIdentity] = {}
+        for raw in new_ids:
+            provider_key, name = items[raw]
+            ident = identity.resolve(raw, source=source.key, provider=provider_key, model_name=name,
+                                     curated=curated)
+            if ident is not None:
+                resolved[raw] = ident
+        models = models_ensure(list(resolved.values()))
+        aliases = []
+        for raw in new_ids:
+            provider_key, name = items[raw]
+            ident = resolved.get(raw)
+            if ident is None:
+                aliases.append(ModelAlias(source=source, raw_id=raw, provider_hint=provider_key[:100],
+                                          name_hint=name[:300]))
+            else:
+                status = ModelAlias.Status.CURATED if ident.rule == "curated" else ModelAlias.Status.RULE
+                aliases.append(ModelAlias(source=source, raw_id=raw, model=models[ident.slug], status=status,
+                                          rule=ident.rule[:100], provider_hint=provider_key[:100],
+                                          name_hint=name[:300]))
+        ModelAlias.objects.bulk_create(aliases, ignore_conflicts=True, batch_size=2000)
+        existing.update({a.raw_id: a for a in ModelAlias.objects.filter(source=source, raw_id__in=new_ids)})
+    return existing
+
+
+@transaction.atomic
+def alias_resolve(*, alias: ModelAlias, model: Model) -> ModelAlias:
+    """A curator names the canonical model of an alias (admin and API use this)."""
+    alias.model = model
+    alias.status = ModelAlias.Status.MANUAL
+    alias.rule = "manual"
+    alias.save(update_fields=["model", "status", "rule", "updated_at"])
+    return alias
+
+
+def model_create(*, slug: str, name: str, family: str = "", creator: str = "", version: str = "",
+                 parameter_count_b: Decimal | None = None, variant: str = "") -> Model:
+    return Model.objects.create(slug=slug, name=name, family=family, creator=creator, version=version,
+                                parameter_count_b=parameter_count_b, variant=variant)

@@ -1,0 +1,123 @@
+"""Price history: what each offering cost over which interval, and when it changed."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+# 10,000 USD per 1M tokens with 10 decimals covers every real per-token price
+# exactly (the smallest LiteLLM price, 1e-10 USD/token, is 0.0001 per 1M).
+MONEY = {"max_digits": 20, "decimal_places": 10}
+
+COMPONENTS = (
+    "input_usd_per_mtok",
+    "output_usd_per_mtok",
+    "cached_input_usd_per_mtok",
+    "cache_write_usd_per_mtok",
+    "reasoning_usd_per_mtok",
+)
+
+
+class Basis(models.TextChoices):
+    STATED = "stated", "Dates stated by the source"
+    OBSERVED = "observed", "Dates from snapshot observation times"
+
+
+class PriceObservation(models.Model):
+    """What one snapshot said about one offering. History is derived from these,
+    so it does not depend on the order snapshots arrive in (invariant 4)."""
+
+    snapshot = models.ForeignKey("sources.Snapshot", on_delete=models.CASCADE, related_name="observations")
+    offering = models.ForeignKey("catalog.Offering", on_delete=models.CASCADE, related_name="observations")
+    input_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
+    output_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
+    cached_input_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
+    cache_write_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
+    reasoning_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
+    unit_prices = models.JSONField(default=list, blank=True)
+    price_label = models.CharField(max_length=16, blank=True)
+    # Set only for sources that state their intervals ([stated_from, stated_to), None = open).
+    stated = models.BooleanField(default=False)
+    stated_from = models.DateTimeField(null=True, blank=True)
+    stated_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "offering", "stated_from"], name="observation_unique_dated"
+            ),
+            models.UniqueConstraint(
+                fields=["snapshot", "offering"],
+                condition=Q(stated_from__isnull=True),
+                name="observation_unique_undated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.snapshot_id} offering {self.offering_id}"
+
+
+class Price(models.Model):
+    """One offering's price over [effective_from, effective_to); open ends are None."""
+
+    offering = models.ForeignKey("catalog.Offering", on_delete=models.CASCADE, related_name="prices")
+    effective_from = models.DateTimeField(null=True, blank=True, help_text="Inclusive; empty = since the beginning.")
+    effective_to = models.DateTimeField(null=True, blank=True, help_text="Exclusive; empty = still current.")
+    input_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True, help_text="USD per 1M input tokens.")
+    output_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True, help_text="USD per 1M output tokens.")
+    cached_input_usd_per_mtok = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text="USD per 1M cached input tokens (cache read)."
+    )
+    cache_write_usd_per_mtok = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text="USD per 1M tokens written to the prompt cache."
+    )
+    reasoning_usd_per_mtok = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text="USD per 1M reasoning tokens, where priced apart from output."
+    )
+    unit_prices = models.JSONField(
+        default=list, blank=True, help_text="Non-token prices: [{name, unit, usd_per_unit}] (per image, request…)."
+    )
+    price_label = models.CharField(
+        max_length=16, blank=True, help_text="free, variable or unknown: a labelled price is never ranked cheapest."
+    )
+    basis = models.CharField(max_length=16, choices=Basis.choices)
+    snapshot = models.ForeignKey(
+        "sources.Snapshot", on_delete=models.PROTECT, related_name="+", help_text="First snapshot that showed it."
+    )
+
+    class Meta:
+        ordering = ["offering", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["offering", "effective_from"], name="price_unique_from"),
+            models.UniqueConstraint(
+                fields=["offering"], condition=Q(effective_from__isnull=True), name="price_unique_open_from"
+            ),
+        ]
+        indexes = [
+            # as_of and "current" queries: effective_to IS NULL or > date, per offering.
+            models.Index(fields=["effective_to", "offering"], name="price_current"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offering_id} {self.effective_from}–{self.effective_to}"
+
+
+class PriceChange(models.Model):
+    """A component's price moved from one interval to the next."""
+
+    offering = models.ForeignKey("catalog.Offering", on_delete=models.CASCADE, related_name="changes")
+    changed_at = models.DateTimeField(db_index=True)
+    component = models.CharField(max_length=40)
+    old_usd_per_mtok = models.DecimalField(**MONEY)
+    new_usd_per_mtok = models.DecimalField(**MONEY)
+    percent_change = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    snapshot = models.ForeignKey("sources.Snapshot", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-changed_at", "offering", "component"]
+        constraints = [
+            models.UniqueConstraint(fields=["offering", "changed_at", "component"], name="pricechange_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offering_id} {self.component} {self.old_usd_per_mtok}→{self.new_usd_per_mtok}"

@@ -1,0 +1,285 @@
+"""Writes for pricing: apply a parsed price sheet, rebuild validity intervals, derive changes.
+
+History is a pure function of the stored observations (invariant 4):
+
+* sources that state dates (llm-prices, genai-prices): each offering's intervals
+  are those stated by the newest snapshot that lists it;
+* sources that only show today's price (LiteLLM, OpenRouter): walking the
+  source's snapshots in time order, a price starts at the first snapshot that
+  shows it and ends at the first later snapshot that shows another price or no
+  longer lists the offering.
+
+Because the walk is recomputed from all observations, backfilling an old
+snapshot after newer ones gives the same history as ingesting in date order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from apps.catalog.models import Offering
+from apps.catalog.services import aliases_ensure, providers_ensure
+from apps.sources.models import Snapshot
+from apps.sources.registry import ApplyCounts
+from scrapers.records import ParseResult, PriceRecord, Reject
+
+from .models import COMPONENTS, Basis, Price, PriceChange, PriceObservation
+
+BATCH = 2000
+
+# (components..., unit_prices as canonical JSON, label): what must be equal for a price to be "the same".
+Values = tuple[Any, ...]
+OfferingKey = tuple[int, str, str, str, int]  # provider id, source model id, region, tier, min prompt tokens
+
+
+@dataclass
+class Interval:
+    effective_from: datetime | None
+    effective_to: datetime | None
+    values: Values
+    snapshot_id: int
+
+
+def _day(value: date | None) -> datetime | None:
+    return None if value is None else datetime.combine(value, time.min, tzinfo=UTC)
+
+
+def _unit_prices_json(record: PriceRecord) -> list[dict[str, str]]:
+    return [{"name": u.name, "unit": u.unit, "usd_per_unit": str(u.usd_per_unit)} for u in record.unit_prices]
+
+
+def _canonical(unit_prices: list[dict[str, Any]]) -> str:
+    return json.dumps(unit_prices, sort_keys=True, separators=(",", ":"))
+
+
+def _values(row: Any) -> Values:
+    """Comparable value tuple of an observation or price (Decimals compare by value: 2.5 == 2.5000)."""
+    return (*(getattr(row, c) for c in COMPONENTS), _canonical(row.unit_prices), row.price_label)
+
+
+def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCounts:
+    """Store what the snapshot says about each offering, then rebuild the source's history."""
+    source = snapshot.source
+    records: list[PriceRecord] = [r for r in result.records if isinstance(r, PriceRecord)]
+    providers = providers_ensure(raw_providers={r.provider_key for r in records})
+    aliases = aliases_ensure(
+        source=source, items={r.source_model_id: (r.provider_key, r.model_name) for r in records}
+    )
+
+    existing: dict[OfferingKey, Offering] = {
+        (o.provider_id, o.source_model_id, o.region, o.service_tier, o.min_prompt_tokens): o
+        for o in Offering.objects.filter(source=source)
+    }
+    new_offerings: dict[OfferingKey, Offering] = {}
+    for r in records:
+        key = (providers[r.provider_key].pk, r.source_model_id, r.region, r.service_tier, r.min_prompt_tokens)
+        if key not in existing and key not in new_offerings:
+            new_offerings[key] = Offering(
+                source=source, provider=providers[r.provider_key], alias=aliases[r.source_model_id],
+                source_model_id=r.source_model_id, region=r.region, service_tier=r.service_tier,
+                min_prompt_tokens=r.min_prompt_tokens, mode=r.mode, display_name=r.model_name[:300],
+                max_input_tokens=r.max_input_tokens, max_output_tokens=r.max_output_tokens,
+            )
+    if new_offerings:
+        Offering.objects.bulk_create(list(new_offerings.values()), batch_size=BATCH)
+        if any(o.pk is None for o in new_offerings.values()):  # backends that do not return ids
+            existing = {
+                (o.provider_id, o.source_model_id, o.region, o.service_tier, o.min_prompt_tokens): o
+                for o in Offering.objects.filter(source=source)
+            }
+        else:
+            existing.update(new_offerings)
+
+    # Re-applying a snapshot (reparse) replaces its observations.
+    PriceObservation.objects.filter(snapshot=snapshot).delete()
+    observations: list[PriceObservation] = []
+    seen: dict[tuple[int, datetime | None], str] = {}
+    rejects: list[Reject] = []
+    for r in records:
+        offering = existing[(providers[r.provider_key].pk, r.source_model_id, r.region, r.service_tier,
+                             r.min_prompt_tokens)]
+        stated_from = _day(r.effective_from) if r.stated_dates else None
+        dup_key = (offering.pk, stated_from)
+        if dup_key in seen:
+            rejects.append(Reject(locator=r.source_model_id, reason=f"duplicate of an earlier row for the same "
+                                  f"offering ({offering}); the first one is kept"))
+            continue
+        seen[dup_key] = r.source_model_id
+        observations.append(PriceObservation(
+            snapshot=snapshot, offering=offering,
+            input_usd_per_mtok=r.input_usd_per_mtok, output_usd_per_mtok=r.output_usd_per_mtok,
+            cached_input_usd_per_mtok=r.cached_input_usd_per_mtok,
+            cache_write_usd_per_mtok=r.cache_write_usd_per_mtok,
+            reasoning_usd_per_mtok=r.reasoning_usd_per_mtok,
+            unit_prices=_unit_prices_json(r), price_label=r.price_label,
+            stated=r.stated_dates, stated_from=stated_from,
+            stated_to=_day(r.effective_to) if r.stated_dates else None,
+        ))
+    PriceObservation.objects.bulk_create(observations, batch_size=BATCH)
+
+    in_snapshot = {o.offering_id for o in observations}
+    status = price_history_rebuild(source_id=source.pk)
+    counts = ApplyCounts(rejects=rejects)
+    for offering_id, state in status.items():
+        if state == "created":
+            counts.created += 1
+        elif state == "changed":
+            counts.changed += 1
+        elif offering_id in in_snapshot:
+            counts.unchanged += 1
+    return counts
+
+
+def _observed_intervals(timeline: list[int], times: dict[int, datetime],
+                        seen: dict[int, Values]) -> list[Interval]:
+    intervals: list[Interval] = []
+    current: Interval | None = None
+    for snap_id in timeline:
+        values = seen.get(snap_id)
+        if current is not None and values != current.values:
+            current.effective_to = times[snap_id]
+            intervals.append(current)
+            current = None
+        if values is not None and current is None:
+            current = Interval(times[snap_id], None, values, snap_id)
+    if current is not None:
+        intervals.append(current)
+    return intervals
+
+
+def price_history_rebuild(*, source_id: int) -> dict[int, str]:
+    """Recompute every offering's intervals for one source and write only the differences.
+
+    Returns offering id -> "created" (had no price before), "changed" or "unchanged".
+    """
+    # Ties in observation time are broken by content hash, never by arrival order.
+    snapshots = list(
+        Snapshot.objects.filter(source_id=source_id, parse_status=Snapshot.Status.OK)
+        .order_by("observed_at", "sha256").values_list("id", "observed_at")
+    )
+    timeline = [s for s, _ in snapshots]
+    times = dict(snapshots)
+    rank = {s: i for i, s in enumerate(timeline)}
+
+    observed: dict[int, dict[int, Values]] = defaultdict(dict)
+    stated: dict[int, dict[int, list[tuple[datetime | None, datetime | None, Values]]]] = defaultdict(
+        lambda: defaultdict(list))
+    fields = ("offering_id", "snapshot_id", *COMPONENTS, "unit_prices", "price_label", "stated", "stated_from",
+              "stated_to")
+    for row in PriceObservation.objects.filter(snapshot_id__in=timeline).values_list(*fields).iterator(
+            chunk_size=5000):
+        offering_id, snapshot_id, *rest = row
+        comps, (unit_prices, label, is_stated, stated_from, stated_to) = rest[:5], rest[5:]
+        values = (*comps, _canonical(unit_prices), label)
+        if not is_stated:
+            observed[offering_id][snapshot_id] = values
+        else:
+            stated[offering_id][snapshot_id].append((stated_from, stated_to, values))
+
+    desired: dict[int, list[Interval]] = {}
+    for offering_id, seen in observed.items():
+        desired[offering_id] = _observed_intervals(timeline, times, seen)
+    for offering_id, by_snapshot in stated.items():
+        newest = max(by_snapshot, key=rank.__getitem__)
+        rows = sorted(by_snapshot[newest], key=lambda r: (r[0] is not None, r[0] or datetime.min.replace(tzinfo=UTC)))
+        desired[offering_id] = [Interval(f, t, v, newest) for f, t, v in rows]
+    basis_of = dict.fromkeys(observed, Basis.OBSERVED) | dict.fromkeys(stated, Basis.STATED)
+
+    return _write_history(source_id=source_id, desired=desired, basis_of=basis_of)
+
+
+
+def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
+                   basis_of: dict[int, str]) -> dict[int, str]:
+    current: dict[int, dict[datetime | None, Price]] = defaultdict(dict)
+    for price in Price.objects.filter(offering__source_id=source_id).only(
+            "id", "offering_id", "effective_from", "effective_to", *COMPONENTS, "unit_prices", "price_label",
+            "basis", "snapshot_id"):
+        current[price.offering_id][price.effective_from] = price
+
+    to_delete: list[int] = []
+    to_update: list[Price] = []
+    to_create: list[Price] = []
+    status: dict[int, str] = {}
+    for offering_id in set(desired) | set(current):
+        want = {i.effective_from: i for i in desired.get(offering_id, [])}
+        have = current.get(offering_id, {})
+        dirty = False
+        for start, price in have.items():
+            if start not in want:
+                to_delete.append(price.pk)
+                dirty = True
+        for start, interval in want.items():
+            price = have.get(start)
+            if price is None:
+                to_create.append(_new_price(offering_id, interval, basis_of.get(offering_id, Basis.OBSERVED)))
+                dirty = True
+            elif (price.effective_to != interval.effective_to or _values(price) != interval.values
+                  or price.snapshot_id != interval.snapshot_id):
+                _fill(price, interval)
+                to_update.append(price)
+                dirty = True
+        status[offering_id] = ("created" if not have and want else "changed") if dirty else "unchanged"
+
+    # Deletes first so a moved interval start never collides with the unique constraint.
+    for i in range(0, len(to_delete), BATCH):
+        Price.objects.filter(pk__in=to_delete[i:i + BATCH]).delete()
+    Price.objects.bulk_update(to_update, ["effective_to", *COMPONENTS, "unit_prices", "price_label",
+                                          "snapshot_id"], batch_size=BATCH)
+    Price.objects.bulk_create(to_create, batch_size=BATCH)
+
+    changed = [oid for oid, s in status.items() if s != "unchanged"]
+    if changed:
+        price_changes_rebuild(offering_ids=changed, desired=desired)
+    return status
+
+
+def _fill(price: Price, interval: Interval) -> None:
+    price.effective_to = interval.effective_to
+    comps = interval.values[: len(COMPONENTS)]
+    for name, value in zip(COMPONENTS, comps, strict=True):
+        setattr(price, name, value)
+    price.unit_prices = json.loads(interval.values[len(COMPONENTS)])
+    price.price_label = interval.values[len(COMPONENTS) + 1]
+    price.snapshot_id = interval.snapshot_id
+
+
+def _new_price(offering_id: int, interval: Interval, basis: str) -> Price:
+    price = Price(offering_id=offering_id, effective_from=interval.effective_from, basis=basis)
+    _fill(price, interval)
+    return price
+
+
+def percent_change(old: Decimal, new: Decimal) -> Decimal | None:
+    if old == 0:
+        return None
+    return ((new - old) / old * 100).quantize(Decimal("0.01"))
+
+
+def price_changes_rebuild(*, offering_ids: list[int], desired: dict[int, list[Interval]]) -> None:
+    """Derive change events from consecutive, touching intervals of each offering."""
+    for i in range(0, len(offering_ids), BATCH):
+        PriceChange.objects.filter(offering_id__in=offering_ids[i:i + BATCH]).delete()
+    events: list[PriceChange] = []
+    for offering_id in offering_ids:
+        intervals = desired.get(offering_id, [])
+        for before, after in itertools.pairwise(intervals):
+            if after.effective_from is None or before.effective_to != after.effective_from:
+                continue  # a gap (delisted, then back) is not a price change
+            for index, component in enumerate(COMPONENTS):
+                old, new = before.values[index], after.values[index]
+                if old is None or new is None or Decimal(old) == Decimal(new):
+                    continue
+                events.append(PriceChange(
+                    offering_id=offering_id, changed_at=after.effective_from, component=component,
+                    old_usd_per_mtok=old, new_usd_per_mtok=new,
+                    percent_change=percent_change(Decimal(old), Decimal(new)), snapshot_id=after.snapshot_id,
+                ))
+    PriceChange.objects.bulk_create(events, batch_size=BATCH)
+

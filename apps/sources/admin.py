@@ -1,0 +1,91 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .models import IngestRun, Rejection, Snapshot, Source
+from .services import snapshot_reparse, source_schedule_sync
+from .tasks import fetch_source
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["key", "name", "format", "enabled", "schedule", "licence", "freshness_hours"]
+    list_filter = ["format", "enabled"]
+    search_fields = ["key", "name", "url"]
+    actions = ["fetch_now"]
+
+    def save_model(self, request: HttpRequest, obj: Source, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        source_schedule_sync(source=obj)
+
+    @admin.action(description="Fetch now (queued)")
+    def fetch_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
+        for source in queryset:
+            fetch_source.delay(source.pk)
+        self.message_user(request, f"Queued {queryset.count()} fetch(es).", messages.SUCCESS)
+
+
+class RejectionInline(admin.TabularInline):
+    model = Rejection
+    extra = 0
+    can_delete = False
+    fields = ["locator", "reason", "raw_excerpt"]
+    readonly_fields = fields
+    max_num = 0
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(admin.ModelAdmin):
+    list_display = ["id", "source", "observed_at", "parse_status", "record_count", "reject_count", "size_bytes",
+                    "short_sha"]
+    list_filter = ["source", "parse_status"]
+    search_fields = ["sha256", "filename", "url"]
+    date_hierarchy = "observed_at"
+    exclude = ["content"]
+    readonly_fields = [f.name for f in Snapshot._meta.fields if f.name != "content"] + ["download"]
+    inlines = [RejectionInline]
+    actions = ["reparse"]
+
+    @admin.display(description="sha256")
+    def short_sha(self, obj: Snapshot) -> str:
+        return obj.sha256[:12]
+
+    @admin.display(description="raw bytes")
+    def download(self, obj: Snapshot) -> str:
+        return format_html('<a href="{}">download ({} bytes)</a>', reverse("snapshot-raw", args=[obj.pk]),
+                           obj.size_bytes)
+
+    @admin.action(description="Re-parse the stored bytes (after a parser fix)")
+    def reparse(self, request: HttpRequest, queryset: QuerySet[Snapshot]) -> None:
+        for snapshot in queryset.order_by("observed_at"):
+            run = snapshot_reparse(snapshot=snapshot)
+            level = messages.ERROR if run.status == IngestRun.Status.FAILED else messages.SUCCESS
+            self.message_user(request, run.message, level)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+
+@admin.register(IngestRun)
+class IngestRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "source", "trigger", "status", "started_at", "created_count", "changed_count",
+                    "unchanged_count", "rejected_count"]
+    list_filter = ["source", "status", "trigger"]
+    readonly_fields = [f.name for f in IngestRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Rejection)
+class RejectionAdmin(admin.ModelAdmin):
+    list_display = ["id", "snapshot", "locator", "reason"]
+    list_filter = ["snapshot__source"]
+    search_fields = ["locator", "reason"]
+    readonly_fields = ["snapshot", "locator", "reason", "raw_excerpt", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

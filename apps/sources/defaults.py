@@ -1,0 +1,43 @@
+"""The real sources tokenwatch knows out of the box (editable in the admin afterwards)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SOURCES = [
+    ("litellm", "LiteLLM model cost map", "litellm",
+     "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json",
+     "0 */6 * * *", "MIT", "BerriAI/litellm, model_prices_and_context_window.json", 24),
+    ("openrouter", "OpenRouter models API", "openrouter", "https://openrouter.ai/api/v1/models",
+     "0 */6 * * *", "OpenRouter terms", "OpenRouter public /api/v1/models", 24),
+    ("llm-prices", "llm-prices (Simon Willison)", "llm-prices", "", "", "no licence stated",
+     "simonw/llm-prices data/<vendor>.json", 24 * 30),
+    ("genai-prices", "genai-prices (Pydantic)", "genai-prices",
+     "https://raw.githubusercontent.com/pydantic/genai-prices/main/prices/new_data/v2/data.json",
+     "30 */12 * * *", "MIT", "pydantic/genai-prices prices/new_data/v2/data.json", 48),
+    ("llmperf", "LLMPerf leaderboard (Anyscale/Ray)", "llmperf", "", "", "Apache-2.0",
+     "ray-project/llmperf-leaderboard raw_data/summary", 24 * 365 * 5),
+    ("gpu-catalog", "SkyPilot catalog: Lambda Cloud VMs", "gpu-catalog",
+     "https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs/v8/lambda/vms.csv",
+     "15 */12 * * *", "Apache-2.0 (SkyPilot project)", "skypilot-org/skypilot-catalog catalogs/v8/lambda/vms.csv",
+     72),
+    ("benchmarks-csv", "Curated benchmarks (CSV uploads)", "benchmarks-csv", "", "", "", "", 24 * 365 * 5),
+    ("market-csv", "Curated market sizes (CSV uploads)", "market-csv", "", "", "", "", 24 * 365 * 5),
+    ("hardware-csv", "Curated hardware prices (CSV uploads)", "hardware-csv", "", "", "", "", 24 * 365 * 5),
+    ("providers-csv", "Curated provider landscape (CSV uploads)", "providers-csv", "", "", "", "", 24 * 365 * 5),
+]
+
+
+def sources_ensure_defaults(source_model: Any) -> None:
+    """Create any missing default source; existing rows (and a curator's edits) are left alone.
+
+    Takes the model class so the data migration can pass its historical model.
+    """
+    for key, name, fmt, url, schedule, licence, attribution, freshness in SOURCES:
+        source_model.objects.get_or_create(
+            key=key,
+            defaults={
+                "name": name, "format": fmt, "url": url, "schedule": schedule, "enabled": bool(url),
+                "licence": licence, "attribution": attribution, "freshness_hours": freshness,
+            },
+        )

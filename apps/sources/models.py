@@ -1,0 +1,150 @@
+"""Where data comes from: sources, raw snapshots (kept forever), ingest runs, quarantine."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Source(models.Model):
+    class Format(models.TextChoices):
+        LITELLM = "litellm", "LiteLLM model cost map (JSON)"
+        OPENROUTER = "openrouter", "OpenRouter /api/v1/models (JSON)"
+        LLM_PRICES = "llm-prices", "simonw/llm-prices vendor file (JSON)"
+        GENAI_PRICES = "genai-prices", "pydantic/genai-prices data v2 (JSON)"
+        LLMPERF = "llmperf", "LLMPerf leaderboard summary (JSON)"
+        GPU_CATALOG = "gpu-catalog", "SkyPilot GPU catalog (CSV)"
+        BENCHMARKS_CSV = "benchmarks-csv", "Benchmarks (curated CSV)"
+        MARKET_CSV = "market-csv", "Market segments (curated CSV)"
+        HARDWARE_CSV = "hardware-csv", "Hardware prices (curated CSV)"
+        PROVIDERS_CSV = "providers-csv", "Providers (curated CSV)"
+
+    key = models.SlugField(max_length=64, unique=True, help_text="Short stable key, e.g. 'litellm'.")
+    name = models.CharField(max_length=200)
+    format = models.CharField(max_length=32, choices=Format.choices, help_text="Which parser reads it.")
+    url = models.URLField(max_length=1000, blank=True, help_text="Fetched by the scheduler; blank = files only.")
+    schedule = models.CharField(
+        max_length=100,
+        blank=True,
+        default="0 */6 * * *",
+        help_text="Cron expression (minute hour day month weekday, UTC) for beat; blank = never.",
+    )
+    enabled = models.BooleanField(default=True)
+    licence = models.CharField(max_length=100, blank=True)
+    attribution = models.CharField(max_length=500, blank=True)
+    homepage = models.URLField(max_length=1000, blank=True)
+    # How old the newest good snapshot may be before the source counts as stale.
+    freshness_hours = models.PositiveIntegerField(default=48)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Snapshot(models.Model):
+    """The raw bytes of one document, exactly as fetched or uploaded.
+
+    Deduplicated by sha256 per source: the same bytes twice are one snapshot.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        OK = "ok"
+        FAILED = "failed"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="snapshots")
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField(help_text="Raw bytes as fetched or uploaded.")
+    size_bytes = models.PositiveBigIntegerField()
+    observed_at = models.DateTimeField(help_text="When the document describes the market (fetch time by default).")
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    url = models.CharField(max_length=1000, blank=True)
+    filename = models.CharField(max_length=500, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    parse_status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    record_count = models.PositiveIntegerField(default=0)
+    reject_count = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    changed_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    parsed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-observed_at", "-id"]
+        constraints = [
+            # Invariant 3: the same bytes twice are one snapshot, whatever the race.
+            models.UniqueConstraint(fields=["source", "sha256"], name="snapshot_unique_source_sha256"),
+        ]
+        indexes = [
+            # History rebuilds walk a source's snapshots in time order.
+            models.Index(fields=["source", "parse_status", "observed_at"], name="snapshot_timeline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.key}@{self.observed_at:%Y-%m-%d %H:%M} ({self.sha256[:10]})"
+
+
+class IngestRun(models.Model):
+    """One attempt to fetch and/or ingest, whatever its outcome."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        OK = "ok"
+        UNCHANGED = "unchanged"  # same bytes as a snapshot already ingested
+        NOT_MODIFIED = "not_modified"  # HTTP 304
+        FAILED = "failed"
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command"
+        TASK = "task"
+        UPLOAD = "upload"
+        REPARSE = "reparse"
+        API = "api"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="runs")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+    changed_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["source", "-started_at"], name="ingestrun_source_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.source.key} {self.trigger} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Rejection(models.Model):
+    """A quarantined row: where it was, why it was refused, and what it said."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="rejections")
+    locator = models.CharField(max_length=500, help_text="JSON key/path or CSV line number.")
+    reason = models.TextField()
+    raw_excerpt = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["snapshot", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.locator}: {self.reason}"

@@ -1,0 +1,72 @@
+"""Which parser reads each source format, and which service applies its records.
+
+Appliers are named by dotted path and imported lazily so that `sources` does not
+import every domain app at start-up (and no import cycle forms).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils.module_loading import import_string
+
+from scrapers.records import ParseResult, Reject
+
+if TYPE_CHECKING:
+    from .models import Snapshot
+
+
+@dataclass
+class ApplyCounts:
+    """What ingesting one snapshot did, for the summary line and the run record."""
+
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    # Rows refused while applying (e.g. a duplicate offering), on top of the parser's.
+    rejects: list[Reject] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    parser: str  # module in scrapers/ with parse(bytes) -> ParseResult
+    applier: str  # dotted path of apply(*, snapshot, result) -> ApplyCounts
+    # The format carries no date of its own: a file ingest must say --observed-at.
+    needs_observed_at: bool = True
+    label: str = ""
+
+    def parse(self, data: bytes) -> ParseResult:
+        module = importlib.import_module(f"scrapers.{self.parser}")
+        return module.parse(data)
+
+    def apply(self, *, snapshot: Snapshot, result: ParseResult) -> ApplyCounts:
+        func: Callable[..., ApplyCounts] = import_string(self.applier)
+        return func(snapshot=snapshot, result=result)
+
+
+PRICES = "apps.pricing.services.prices_apply_snapshot"
+
+FORMATS: dict[str, FormatSpec] = {
+    "litellm": FormatSpec("litellm", PRICES),
+    "openrouter": FormatSpec("openrouter", PRICES),
+    # These two state the validity interval of every price, so the snapshot
+    # time only says when we looked.
+    "llm-prices": FormatSpec("llm_prices", PRICES, needs_observed_at=False),
+    "genai-prices": FormatSpec("genai_prices", PRICES, needs_observed_at=False),
+}
+
+
+def register(key: str, spec: FormatSpec) -> None:
+    """Domain apps add their formats here from AppConfig.ready()."""
+    FORMATS[key] = spec
+
+
+def get_format(key: str) -> FormatSpec:
+    try:
+        return FORMATS[key]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise LookupError(f"no parser for format {key!r} (known: {known})") from None

@@ -1,0 +1,35 @@
+"""Celery tasks: thin. Load by id, call a service; retries live here."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .models import IngestRun, Snapshot, Source
+from .services import TransientFetchError, snapshot_reparse, source_fetch
+
+
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=(TransientFetchError,), retry_backoff=30, retry_backoff_max=1800,
+    retry_jitter=True, max_retries=5, soft_time_limit=300, time_limit=360,
+)
+def fetch_source(self, source_id: int) -> int | None:
+    """Fetch one source and ingest it. Duplicate deliveries are harmless: the
+    snapshot is unique by sha256, and a second ingest of the same bytes is a no-op."""
+    source = Source.objects.filter(pk=source_id, enabled=True).first()
+    if source is None:
+        return None
+    run = source_fetch(source=source, trigger=IngestRun.Trigger.TASK, raise_transient=True)
+    return run.pk
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def ingest_snapshot(snapshot_id: int) -> int | None:
+    """(Re-)ingest a stored snapshot; used after uploads and parser fixes."""
+    snapshot = Snapshot.objects.select_related("source").filter(pk=snapshot_id).first()
+    if snapshot is None:
+        return None
+    if snapshot.parse_status == Snapshot.Status.OK and snapshot.parsed_at is not None:
+        # A redelivered message for work already done.
+        return None
+    run = snapshot_reparse(snapshot=snapshot, trigger=IngestRun.Trigger.TASK)
+    return run.pk

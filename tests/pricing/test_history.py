@@ -1,0 +1,158 @@
+"""Price history: validity intervals, order independence, as_of, price changes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from apps.pricing.models import Price, PriceChange
+from apps.pricing.selectors import prices_as_of
+from apps.sources.models import IngestRun
+from apps.sources.services import FetchMeta, source_ingest_bytes
+from tests.conftest import get_source
+
+pytestmark = pytest.mark.django_db
+
+LITELLM = [
+    ("litellm/model_prices_2024-04-22_tokencost-569280a.json", datetime(2024, 4, 23, 6, 50, tzinfo=UTC)),
+    ("litellm/model_prices_2024-09-23_tokencost-50ea0a0.json", datetime(2024, 9, 22, 18, 43, 44, tzinfo=UTC)),
+    ("litellm/model_prices_2025-02-06_rocry-b094ffe.json", datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC)),
+    ("litellm/model_prices_2025-05-31_rocry-9716a8b.json", None),
+    ("litellm/model_prices_2025-09-30_rocry-72e074a.json", None),
+    ("litellm/model_prices_2026-01-31_rocry-94b6c3b.json", None),
+    ("litellm/model_prices_2026-07-24_rocry-8442b93.json", None),
+]
+
+
+def history() -> list[tuple]:
+    return sorted(
+        Price.objects.values_list(
+            "offering__provider__slug", "offering__source_model_id", "offering__region", "offering__service_tier",
+            "offering__min_prompt_tokens", "effective_from", "effective_to", "input_usd_per_mtok",
+            "output_usd_per_mtok", "cached_input_usd_per_mtok", "price_label", "snapshot__sha256",
+        ),
+        key=lambda row: tuple("" if v is None else str(v) for v in row),
+    )
+
+
+def changes() -> list[tuple]:
+    return sorted(PriceChange.objects.values_list(
+        "offering__source_model_id", "offering__service_tier", "offering__region", "offering__min_prompt_tokens",
+        "changed_at", "component", "old_usd_per_mtok", "new_usd_per_mtok", "percent_change"),
+        key=lambda row: tuple(str(v) for v in row))
+
+
+def load(ingest_file, order):
+    for path, when in order:
+        run = ingest_file("litellm", path, observed_at=when)
+        assert run.status == IngestRun.Status.OK, run.message
+
+
+def test_it_builds_the_same_history_whatever_the_arrival_order(ingest_file, django_db_blocker):
+    load(ingest_file, LITELLM)
+    in_order, in_order_changes = history(), changes()
+    assert len(in_order) > 4000
+    assert len(in_order_changes) > 50
+
+    from apps.catalog.models import ModelAlias, Offering
+    from apps.pricing.models import PriceObservation
+    from apps.sources.models import Snapshot
+
+    for seed in (1, 7):
+        PriceChange.objects.all().delete()
+        Price.objects.all().delete()
+        PriceObservation.objects.all().delete()
+        Offering.objects.all().delete()
+        ModelAlias.objects.all().delete()
+        IngestRun.objects.all().delete()
+        Snapshot.objects.all().delete()
+        shuffled = LITELLM[:]
+        random.Random(seed).shuffle(shuffled)
+        assert shuffled != LITELLM
+        load(ingest_file, shuffled)
+        assert history() == in_order
+        assert changes() == in_order_changes
+
+
+def test_it_closes_an_interval_where_a_later_snapshot_shows_another_price(ingest_file):
+    load(ingest_file, LITELLM)
+    # gpt-4o: 5 USD in 2024, 2.5 USD after OpenAI's 2024-08 cut.
+    rows = list(Price.objects.filter(offering__source_model_id="gpt-4o", offering__service_tier="standard",
+                                     offering__min_prompt_tokens=0).order_by("effective_from")
+                .values_list("effective_from", "effective_to", "input_usd_per_mtok"))
+    assert rows[0][2] == Decimal("5")
+    assert rows[-1][2] == Decimal("2.5") and rows[-1][1] is None
+    for (_, end, _), (start, _, _) in itertools.pairwise(rows):
+        assert end == start
+    change = PriceChange.objects.get(offering__source_model_id="gpt-4o", offering__service_tier="standard",
+                                     offering__min_prompt_tokens=0, component="input_usd_per_mtok",
+                                     old_usd_per_mtok=Decimal("5"))
+    assert change.new_usd_per_mtok == Decimal("2.5")
+    assert change.percent_change == Decimal("-50.00")
+
+
+def test_as_of_answers_what_held_on_a_date(ingest_file):
+    load(ingest_file, LITELLM)
+    before = prices_as_of(date(2024, 12, 1)).get(offering__source_model_id="gpt-4o", offering__service_tier="standard",
+                                               offering__min_prompt_tokens=0)
+    after = prices_as_of(date(2026, 8, 1)).get(offering__source_model_id="gpt-4o", offering__service_tier="standard",
+                                              offering__min_prompt_tokens=0)
+    assert before.input_usd_per_mtok == Decimal("5")
+    assert after.input_usd_per_mtok == Decimal("2.5")
+    # gpt-4o is not in the 2024-04 file: it did not exist yet.
+    assert not prices_as_of(date(2024, 6, 1)).filter(offering__source_model_id="gpt-4o").exists()
+
+
+def _doc(price: float, extra: dict | None = None) -> bytes:
+    doc = {"m1": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": price,
+                  "output_cost_per_token": price * 2}}
+    doc.update(extra or {})
+    return json.dumps(doc).encode()
+
+
+def ingest(content: bytes, day: int):
+    return source_ingest_bytes(source=get_source("litellm"), content=content, trigger="command",
+                               observed_at=datetime(2026, 1, day, tzinfo=UTC), meta=FetchMeta(filename=f"d{day}"))
+
+
+def test_a_backfilled_snapshot_splits_an_interval():
+    ingest(_doc(1e-06), 1)
+    ingest(_doc(3e-06), 20)
+    ingest(_doc(2e-06), 10)  # arrives last, belongs in the middle
+    rows = list(Price.objects.order_by("effective_from").values_list("effective_from", "effective_to",
+                                                                      "input_usd_per_mtok"))
+    d = lambda day: datetime(2026, 1, day, tzinfo=UTC)  # noqa: E731
+    assert rows == [(d(1), d(10), Decimal("1")), (d(10), d(20), Decimal("2")), (d(20), None, Decimal("3"))]
+    assert sorted(PriceChange.objects.filter(component="input_usd_per_mtok")
+                  .values_list("changed_at", "percent_change")) == [(d(10), Decimal("100.00")),
+                                                                   (d(20), Decimal("50.00"))]
+
+
+def test_a_delisted_offering_ends_and_is_no_price_change():
+    ingest(_doc(1e-06, {"m2": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 1e-06}}), 1)
+    ingest(_doc(1e-06), 5)  # m2 gone
+    ingest(_doc(1e-06, {"m2": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 4e-06}}), 9)
+    rows = list(Price.objects.filter(offering__source_model_id="m2").order_by("effective_from")
+                .values_list("effective_to", "input_usd_per_mtok"))
+    assert rows == [(datetime(2026, 1, 5, tzinfo=UTC), Decimal("1")), (None, Decimal("4"))]
+    assert not PriceChange.objects.filter(offering__source_model_id="m2").exists()
+    m1 = Price.objects.get(offering__source_model_id="m1")
+    assert (m1.effective_from, m1.effective_to) == (datetime(2026, 1, 1, tzinfo=UTC), None)
+
+
+def test_stated_history_comes_from_the_source_dates(ingest_file, shared_data):
+    run = ingest_file("llm-prices", "llm-prices/deepseek.json", observed_at=datetime(2026, 8, 6, tzinfo=UTC))
+    assert run.status == IngestRun.Status.OK, run.message
+    rows = list(Price.objects.filter(offering__source_model_id="deepseek-chat").order_by("effective_from")
+                .values_list("effective_from", "effective_to", "basis"))
+    raw = json.loads((shared_data / "llm-prices/deepseek.json").read_text())
+    entries = next(m for m in raw["models"] if m["id"] == "deepseek-chat")["price_history"]
+    assert len(rows) == len(entries) >= 2
+    assert all(basis == "stated" for *_, basis in rows)
+    # Intervals touch: one ends where the next begins, as the source states.
+    assert rows[0][1] == rows[1][0]
