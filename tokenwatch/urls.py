@@ -4,5 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    # REST API, OpenAPI schema and docs, Atom feeds (tokenwatch/api_router.py).
+    path("", include("tokenwatch.api_router")),
     path("", include("apps.dashboard.urls")),
 ]

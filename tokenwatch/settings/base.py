@@ -157,3 +157,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- REST API (owned by the API work: tokenwatch/api_router.py, apps/*/api/) ---
+REST_FRAMEWORK: dict = {}
+SPECTACULAR_SETTINGS: dict = {}
