@@ -1,0 +1,105 @@
+"""Ingest benchmark on PostgreSQL (issue 2 goals).
+
+Measures, on an empty database each time:
+  1. the newest LiteLLM file into an empty database        (goal < 2 s)
+  2. the same file again, unchanged                          (goal < 0.3 s)
+  3. all seven LiteLLM versions in date order                (goal < 10 s)
+
+Usage:
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/tokenwatch_ingestbench .venv/bin/python bench/ingest.py [--repeat 3]
+The database is created if missing and flushed between measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenwatch.settings.base")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tokenwatch_ingestbench")
+
+LITELLM = REPO / "fixtures" / "litellm"
+OBSERVED = {
+    "model_prices_2024-04-22_tokencost-569280a.json": datetime(2024, 4, 23, 6, 50, tzinfo=UTC),
+    "model_prices_2024-09-23_tokencost-50ea0a0.json": datetime(2024, 9, 22, 18, 43, 44, tzinfo=UTC),
+    "model_prices_2025-02-06_rocry-b094ffe.json": datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC),
+}
+
+
+def ensure_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    base = url.rsplit("/", 1)[0]
+    exists = subprocess.run(["psql", f"{base}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if exists != "1":
+        subprocess.run(["psql", f"{base}/postgres", "-qc", f'CREATE DATABASE "{name}"'], check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("postgres"):
+        ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from apps.sources.defaults import sources_ensure_defaults
+    from apps.sources.models import IngestRun, Source
+    from apps.sources.services import FetchMeta, source_ingest_bytes
+
+    call_command("migrate", verbosity=0)
+    files = sorted(LITELLM.glob("model_prices_*.json"))
+    newest = files[-1]
+    contents = {f: f.read_bytes() for f in files}
+
+    def reset() -> Source:
+        call_command("flush", interactive=False, verbosity=0)
+        sources_ensure_defaults(Source)
+        return Source.objects.get(key="litellm")
+
+    def ingest(source: Source, path: Path) -> IngestRun:
+        run = source_ingest_bytes(source=source, content=contents[path], trigger="command",
+                                  observed_at=OBSERVED.get(path.name), meta=FetchMeta(filename=path.name))
+        assert run.status in {IngestRun.Status.OK, IngestRun.Status.UNCHANGED}, run.message
+        return run
+
+    results: dict[str, list[float]] = {"newest into empty": [], "same file again": [], "all seven in order": []}
+    for _ in range(args.repeat):
+        source = reset()
+        t0 = time.perf_counter()
+        ingest(source, newest)
+        results["newest into empty"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        run = ingest(source, newest)
+        results["same file again"].append(time.perf_counter() - t0)
+        assert run.status == IngestRun.Status.UNCHANGED
+        source = reset()
+        t0 = time.perf_counter()
+        for path in files:
+            ingest(source, path)
+        results["all seven in order"].append(time.perf_counter() - t0)
+
+    goals = {"newest into empty": 2.0, "same file again": 0.3, "all seven in order": 10.0}
+    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}), {args.repeat} runs each")
+    for name, times in results.items():
+        verdict = "ok" if max(times) < goals[name] else "OVER GOAL"
+        print(f"{name:22s} median {statistics.median(times):6.3f} s  max {max(times):6.3f} s  "
+              f"goal < {goals[name]} s  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
