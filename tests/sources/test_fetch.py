@@ -26,7 +26,7 @@ class Handler(BaseHTTPRequestHandler):
     status = 200
     seen: list[dict[str, str]] = []
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):
         Handler.seen.append(dict(self.headers))
         if Handler.status != 200:
             self.send_response(Handler.status)

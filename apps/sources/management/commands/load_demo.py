@@ -37,8 +37,15 @@ class Command(BaseCommand):
             from tqdm import tqdm
 
             progress = tqdm(rows, desc="demo data", unit="file", file=sys.stderr)
+        skipped = 0
         for row in progress:
             path = manifest.parent / row["path"]
+            if not path.is_file() and (row.get("note") or "").startswith("optional"):
+                # Data we may not bundle (unclear licence) is read from ../shared/data when it is there.
+                skipped += 1
+                if options["verbosity"] > 1:  # type: ignore[operator]
+                    self.stdout.write(f"{row['path']}: not present, skipped (optional)")
+                continue
             source = Source.objects.get(key=row["source"])
             observed_at = parse_observed_at(row["observed_at"]) if row.get("observed_at") else None
             run = source_ingest_bytes(source=source, content=path.read_bytes(), trigger=IngestRun.Trigger.COMMAND,
@@ -50,6 +57,7 @@ class Command(BaseCommand):
                 self.stdout.write(run.message)
         for source in Source.objects.all():
             source_schedule_sync(source=source)
-        self.stdout.write(f"demo data: {len(rows)} files in {time.monotonic() - started:.1f} s, {failed} failed")
+        self.stdout.write(f"demo data: {len(rows) - skipped} files in {time.monotonic() - started:.1f} s, "
+                          f"{failed} failed" + (f", {skipped} optional missing" if skipped else ""))
         if failed:
             raise CommandError(f"{failed} demo file(s) failed to ingest")
