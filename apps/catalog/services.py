@@ -139,3 +139,35 @@ def model_create(*, slug: str, name: str, family: str = "", creator: str = "", v
                  parameter_count_b: Decimal | None = None, variant: str = "") -> Model:
     return Model.objects.create(slug=slug, name=name, family=family, creator=creator, version=version,
                                 parameter_count_b=parameter_count_b, variant=variant)
+
+
+def aliases_reresolve(*, source: Source | None = None) -> int:
+    """Run the rules and curated table again over unresolved aliases (after either changed).
+
+    Only unresolved aliases are touched: rule, curated and manual decisions stand.
+    Returns how many were resolved.
+    """
+    _curated.cache_clear()
+    curated = _curated()
+    queryset = ModelAlias.objects.filter(status=ModelAlias.Status.UNRESOLVED).select_related("source")
+    if source is not None:
+        queryset = queryset.filter(source=source)
+    found: dict[int, identity.ModelIdentity] = {}
+    for alias in queryset.iterator(chunk_size=2000):
+        ident = identity.resolve(alias.raw_id, source=alias.source.key, provider=alias.provider_hint,
+                                 model_name=alias.name_hint, curated=curated)
+        if ident is not None:
+            found[alias.pk] = ident
+    if not found:
+        return 0
+    models = models_ensure(list(found.values()))
+    with transaction.atomic():
+        updates = []
+        for alias in ModelAlias.objects.filter(pk__in=found, status=ModelAlias.Status.UNRESOLVED):
+            ident = found[alias.pk]
+            alias.model = models[ident.slug]
+            alias.status = ModelAlias.Status.CURATED if ident.rule == "curated" else ModelAlias.Status.RULE
+            alias.rule = ident.rule[:100]
+            updates.append(alias)
+        ModelAlias.objects.bulk_update(updates, ["model", "status", "rule"], batch_size=2000)
+    return len(updates)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django_celery_beat.validators import crontab_validator
 
 
 class Source(models.Model):
@@ -26,6 +27,7 @@ class Source(models.Model):
         max_length=100,
         blank=True,
         default="0 */6 * * *",
+        validators=[crontab_validator],
         help_text="Cron expression (minute hour day month weekday, UTC) for beat; blank = never.",
     )
     enabled = models.BooleanField(default=True)

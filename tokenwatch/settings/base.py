@@ -124,7 +124,6 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve app static files straight from the finders too, so `make run` needs no
 # collectstatic; production serves the collected, hashed copies.
 WHITENOISE_USE_FINDERS = True
-FORMS_URLFIELD_ASSUME_HTTPS = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
