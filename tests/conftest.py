@@ -86,3 +86,11 @@ def ingest_file(db, shared_data):
                                    observed_at=observed_at, meta=FetchMeta(filename=path.name))
 
     return run
+
+
+def pytest_collection_modifyitems(config, items):
+    # A test that asks for the `postgres` fixture is a PostgreSQL test, so that
+    # `-m "not postgres"` (CI's SQLite pass) deselects it instead of skipping it.
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
