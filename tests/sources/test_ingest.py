@@ -172,3 +172,14 @@ def test_the_command_rejects_a_bad_date_and_unknown_source(tmp_path):
         call_command("ingest", "litellm", "--file", str(tmp_path / "x"), "--observed-at", "yesterday")
     with pytest.raises(CommandError, match="no source 'nope'"):
         call_command("ingest", "nope")
+
+
+def test_the_reparse_command_reapplies_stored_snapshots(ingest_file, capsys):
+    run = ingest_file("litellm", NEWEST)
+    before = table_counts()
+    call_command("reparse", "--source", "litellm")
+    assert capsys.readouterr().out.strip() == f"snapshot {run.snapshot_id}: 0 created, 0 changed, " \
+        f"{run.created_count} unchanged, {run.rejected_count} rejected"
+    assert table_counts() == before
+    with pytest.raises(CommandError, match="no snapshot with id 999999"):
+        call_command("reparse", "999999")
