@@ -83,6 +83,10 @@ def _ids_by_source(shared_data: Path) -> dict[str, frozenset[str]]:
         "openrouter": frozenset(openrouter_models(shared_data)),
         "llm-prices": frozenset(i for _, i, _ in llm_prices_models(shared_data)),
         "genai-prices": frozenset(i for _, i, _ in genai_prices_models(shared_data)),
+        "llmperf": frozenset(
+            _json(p)["model"] for p in (shared_data / "llmperf-leaderboard" / "summary").glob("*.json")),
+        "benchmarks-csv": frozenset(
+            row["model"] for row in csv.DictReader((shared_data / "seed-article" / "benchmarks.csv").open())),
     }
 
 

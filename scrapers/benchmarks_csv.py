@@ -1,0 +1,137 @@
+"""Parser for curated benchmark tables (CSV uploads; the seed article's ``benchmarks.csv`` layout).
+
+One row per benchmark run: a model served by a stack on some hardware, with
+its throughput, latency and (where the source gives one) cost per 1M tokens.
+Columns are in :data:`COLUMNS`; header names are matched case- and
+punctuation-insensitively, unknown columns are ignored. CSV quirks (BOM,
+``;``, ``1,200``, ``$2.70``, ``65%``, blank lines) are handled by
+:mod:`scrapers.csvtools`.
+
+Choices made here:
+
+* ``throughput_tokens_per_s`` is the *system* output throughput (all
+  concurrent requests together); it is required and must be positive.
+* ``hardware`` is a free-text accelerator name normalised by
+  :func:`scrapers.bench_records.normalize_accelerator` (``A100-80GB`` is an
+  A100 with 80 GiB); ``accelerators`` may be approximate (``~40``).
+* ``error_rate`` is a fraction (``0.05``) or a percentage (``5%``).
+* ``published_on`` dates the run; when every row has one, the newest dates the
+  file, otherwise the ingest must say ``--observed-at``.
+* Two rows with the same model, stack, version, precision, hardware, workload,
+  date and source are duplicates: the later one is quarantined.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
+
+from scrapers.bench_records import MOSTLY_FAILED_ERROR_RATE, BenchmarkRecord, normalize_accelerator
+from scrapers.csvtools import Column, Row, day, flag, number, parse_table, text, whole
+from scrapers.records import ParseResult, check_usd_per_mtok
+
+COLUMNS = (
+    Column("model", True, "model name as the source gives it, e.g. Llama 3 70B (resolved to a canonical model)"),
+    Column("solution", True, "serving stack, e.g. vLLM, TensorRT-LLM, Naive PyTorch, Groq LPU System"),
+    Column("precision", False, "weights/activations precision, e.g. FP16, FP8, INT4"),
+    Column("hardware", True, "accelerator, e.g. H100, A100-80GB, Groq LPU; blank when unknown"),
+    Column("accelerators", True, "number of accelerators serving the model, e.g. 8 (~40 accepted)"),
+    Column("throughput_tokens_per_s", True, "system output throughput, tokens/s, all concurrent requests"),
+    Column("p99_latency_ms", False, "P99 latency, milliseconds, as the source defines it"),
+    Column("cost_usd_per_mtok", False, "cost the source reports, USD per 1M output tokens"),
+    Column("cost_is_estimate", False, "true when the reported cost is an estimate (true/false, yes/no)"),
+    Column("source", False, "who published the figures, e.g. seed-article"),
+    Column("published_on", False, "date of the run or publication, YYYY-MM-DD"),
+    Column("notes", False, "free text"),
+    Column("provider", False, "who served the requests, when an API provider did"),
+    Column("stack_version", False, "serving stack version, e.g. 0.4.2"),
+    Column("input_tokens", False, "workload: prompt tokens per request"),
+    Column("output_tokens", False, "workload: output tokens per request"),
+    Column("concurrency", False, "workload: concurrent requests"),
+    Column("request_tokens_per_s", False, "per-request output throughput (median), tokens/s"),
+    Column("ttft_p50_ms", False, "time to first token, median, milliseconds"),
+    Column("ttft_p99_ms", False, "time to first token, P99, milliseconds"),
+    Column("e2e_latency_p50_ms", False, "end-to-end request latency, median, milliseconds"),
+    Column("e2e_latency_p99_ms", False, "end-to-end request latency, P99, milliseconds"),
+    Column("error_rate", False, "share of failed requests: 0.05 or 5%"),
+)
+ALIASES = {
+    "stack": "solution",
+    "serving_stack": "solution",
+    "accelerator": "hardware",
+    "accelerator_count": "accelerators",
+    "throughput": "throughput_tokens_per_s",
+    "tokens_per_s": "throughput_tokens_per_s",
+    "usd_per_mtok": "cost_usd_per_mtok",
+    "date": "published_on",
+}
+
+
+def parse(data: bytes) -> ParseResult:
+    """Parse a benchmarks CSV into benchmark records; bad rows become rejects with their line."""
+    return parse_table(data, COLUMNS, _row, aliases=ALIASES, key=BenchmarkRecord.natural_key,
+                       key_label="model, stack, precision, hardware, workload, date and source",
+                       date_of=_date_of)
+
+
+def _date_of(record: BenchmarkRecord) -> date | None:
+    return record.measured_at.date() if record.measured_at else None
+
+
+_CELLS = tuple(c.name for c in COLUMNS)
+
+
+def _row(row: Row) -> BenchmarkRecord:
+    # All cells in one call, then text-first converters: a 100,000-row file is parsed twice (validate, then
+    # stream into the database), so per-cell overhead is most of an import's time.
+    (model, solution, precision, hardware, accelerators, throughput, p99_latency, cost_text, cost_is_estimate,
+     source, published_on, notes_text, provider, stack_version, input_tokens, output_tokens, concurrency,
+     request_tokens_per_s, ttft_p50, ttft_p99, e2e_p50, e2e_p99, error_rate_text) = row.cells(_CELLS)
+    hardware = text(hardware, "hardware", max_length=100)
+    accelerator, memory_gib, form_factor = normalize_accelerator(hardware) if hardware else ("", None, "")
+    count = whole(accelerators, "accelerators", positive=True)
+    if count is not None and not accelerator:
+        raise ValueError("accelerators is given but hardware is empty")
+    error_rate = number(error_rate_text, "error_rate", nonnegative=True, percent_to_fraction=True)
+    if error_rate is not None and error_rate > 1:
+        raise ValueError(f"error_rate {error_rate_text.strip()!r} is above 1 (write 5% or 0.05)")
+    cost = number(cost_text, "cost_usd_per_mtok", nonnegative=True)
+    if cost is not None:
+        check_usd_per_mtok(cost, "cost_usd_per_mtok")
+    published = day(published_on, "published_on")
+    notes = text(notes_text, "notes", max_length=2000)
+    if accelerators.lstrip().startswith(("~", "≈")) and "approximate" not in notes.lower():
+        notes = "; ".join(p for p in (notes, "accelerator count is approximate") if p)
+    return BenchmarkRecord(
+        source_model_id=text(model, "model", required=True, max_length=500),
+        provider_key=text(provider, "provider", max_length=100),
+        serving_stack=text(solution, "solution", required=True, max_length=100),
+        stack_version=text(stack_version, "stack_version", max_length=50),
+        precision=text(precision, "precision", max_length=20).upper(),
+        accelerator=accelerator,
+        accelerator_count=count,
+        accelerator_memory_gib=memory_gib,
+        form_factor=form_factor,
+        input_tokens=whole(input_tokens, "input_tokens", positive=True),
+        output_tokens=whole(output_tokens, "output_tokens", positive=True),
+        concurrency=whole(concurrency, "concurrency", positive=True),
+        tokens_per_s=number(throughput, "throughput_tokens_per_s", required=True, positive=True),
+        request_tokens_per_s_p50=number(request_tokens_per_s, "request_tokens_per_s", nonnegative=True),
+        ttft_p50_ms=number(ttft_p50, "ttft_p50_ms", nonnegative=True),
+        ttft_p99_ms=number(ttft_p99, "ttft_p99_ms", nonnegative=True),
+        e2e_latency_p50_ms=number(e2e_p50, "e2e_latency_p50_ms", nonnegative=True),
+        e2e_latency_p99_ms=number(e2e_p99, "e2e_latency_p99_ms", nonnegative=True),
+        p99_latency_ms=number(p99_latency, "p99_latency_ms", nonnegative=True),
+        error_rate=error_rate,
+        mostly_failed=error_rate is not None and error_rate > MOSTLY_FAILED_ERROR_RATE,
+        reported_usd_per_mtok=cost,
+        cost_is_estimate=flag(cost_is_estimate, "cost_is_estimate"),
+        measured_at=_midnight(published) if published else None,
+        source_label=text(source, "source", max_length=200),
+        notes=notes,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _midnight(value: date) -> datetime:
+    return datetime.combine(value, time.min, tzinfo=UTC)

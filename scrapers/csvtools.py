@@ -1,0 +1,626 @@
+"""Reading curated CSV files as people really send them.
+
+What a spreadsheet export looks like in practice, and what we do about it:
+
+* a UTF-8 byte-order mark (Excel's "CSV UTF-8"), or UTF-16 with a BOM: decoded;
+  any other non-UTF-8 bytes fail the whole file with one message;
+* ``;`` (European Excel) or a tab instead of ``,``: the delimiter is sniffed
+  from the header line (the most frequent of ``,`` ``;`` and tab outside quotes);
+* header names in any case, with spaces or punctuation: normalised to
+  ``snake_case`` (``Base Value (USD bn)`` -> ``base_value_usd_bn``) and matched
+  against the format's columns and their aliases;
+* ``$2.70``, ``1,200``, ``1.200,50``, ``65%``, ``1 200``: numbers are read by
+  :func:`parse_number` (see there for the one ambiguous case);
+* blank lines anywhere (trailing ones included), and rows of empty cells: skipped;
+* quoted fields with commas or line breaks: the csv module handles them; the
+  line number reported is the line a row *starts* on, as an editor shows it.
+
+A missing required column fails the whole file (``ParseError`` naming every
+missing column); a bad row becomes a ``Reject`` located by its line number.
+
+Memory stays flat whatever the file size: rows are decoded and parsed as a
+stream. :func:`parse_table` validates every row once (rejects, duplicates,
+the file's date) keeping 16 bytes per row (a key hash and a line number, freed
+when it returns); the records themselves are produced again, lazily, each time
+``ParseResult.records`` is iterated, so no list of 100,000 records ever exists.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gc
+import hashlib
+import io
+import re
+from array import array
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from operator import itemgetter
+from typing import Generic, NamedTuple, TypeVar
+
+import numpy as np
+
+from scrapers.records import ParseError, ParseResult, Reject
+
+T = TypeVar("T")
+
+# A CSV field longer than this is not data but a broken quote swallowing the file.
+MAX_FIELD_CHARS = 100_000
+EXCERPT_CHARS = 300
+
+
+class Column(NamedTuple):
+    """One column of a curated CSV format: what the README and the upload form show."""
+
+    name: str
+    required: bool
+    description: str  # unit and meaning, e.g. "USD per hour for the whole instance"
+
+
+def columns_markdown(columns: Sequence[Column], aliases: dict[str, str] | None = None) -> str:
+    """The column table of a format as Markdown (README, upload form help)."""
+    other_names: dict[str, list[str]] = {}
+    for alias, name in (aliases or {}).items():
+        other_names.setdefault(name, []).append(alias)
+    lines = ["| column | required | meaning |", "|---|---|---|"]
+    for col in columns:
+        also = other_names.get(col.name)
+        meaning = col.description + (f" (also accepted: {', '.join(sorted(also))})" if also else "")
+        lines.append(f"| `{col.name}` | {'yes' if col.required else 'no'} | {meaning} |")
+    return "\n".join(lines)
+
+
+def normalize_header(name: str) -> str:
+    """``' Base Value (USD bn) '`` -> ``'base_value_usd_bn'``; ``'Tokens/s'`` -> ``'tokens_s'``."""
+    name = name.replace("\ufeff", "").strip().lower()
+    return re.sub(r"[^0-9a-z]+", "_", name).strip("_")
+
+
+# --- decoding and sniffing ----------------------------------------------------
+
+
+def _encoding(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8"
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = dict.fromkeys((",", ";", "\t"), 0)
+    quoted = False
+    for char in header_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+class Header(dict[str, int]):
+    """Column name -> position, shared by every row of a table, with cached multi-column getters."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__((name, i) for i, name in enumerate(names) if name)
+        self.width = len(names)  # rows are padded so that raw[width] == "" (the cell of an absent column)
+        self._getters: dict[tuple[str, ...], Callable[[Sequence[str]], tuple[str, ...]]] = {}
+
+    def getter(self, names: tuple[str, ...]) -> Callable[[Sequence[str]], tuple[str, ...]]:
+        found = self._getters.get(names)
+        if found is None:
+            picks = [self.get(name, self.width) for name in names]
+            pick = itemgetter(*picks)
+            found = pick if len(picks) > 1 else (lambda raw: (pick(raw),))
+            self._getters[names] = found
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One data row: the line it starts on and its cells, read by canonical column name."""
+
+    line: int
+    raw: Sequence[str]  # as read, padded with "" so that raw[index.width] is ""
+    index: Header
+    problem: str = ""  # set when the row's shape is wrong (too many cells)
+
+    @classmethod
+    def of(cls, line: int, cells: Mapping[str, str]) -> Row:
+        """A row from a mapping (tests, callers without a file)."""
+        return cls(line, [*cells.values(), ""], Header(list(cells)))
+
+    @property
+    def locator(self) -> str:
+        return f"line {self.line}"
+
+    def get(self, name: str) -> str:
+        """One cell, stripped ("" for an absent column)."""
+        return self.raw[self.index.get(name, self.index.width)].strip()
+
+    def cells(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Several cells at once, *unstripped* (one C call; the converters below strip)."""
+        return self.index.getter(names)(self.raw)
+
+    def excerpt(self, delimiter: str = ",") -> str:
+        text = delimiter.join(self.raw[: self.index.width]).rstrip(delimiter)
+        return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+
+
+class Table:
+    """A CSV whose header has been checked; iterate :meth:`rows` for the data."""
+
+    def __init__(self, data: bytes, columns: Sequence[Column], aliases: dict[str, str] | None = None) -> None:
+        blank = b" \t\r\n\x00" + codecs.BOM_UTF8
+        # Strip only the head: stripping the whole file would copy it.
+        if not data or (not data[:65536].strip(blank) and not data.strip(blank)):
+            raise ParseError("the file is empty")
+        self._data = data
+        self.encoding = _encoding(data)
+        head = data[:65536].decode(self.encoding, errors="replace")
+        first = next((line for line in head.splitlines() if line.strip().strip(",;\t")), "")
+        if first.lstrip().startswith(("<", "{", "[")):
+            raise ParseError("the file is not CSV (it looks like HTML or JSON)")
+        self.delimiter = _sniff_delimiter(first)
+        known = {c.name for c in columns}
+        rename = {normalize_header(a): n for a, n in (aliases or {}).items()}
+        reader = self._reader()
+        header_line, header = 0, []
+        try:
+            for raw in reader:
+                if any(cell.strip() for cell in raw):
+                    header_line, header = reader.line_num, raw
+                    break
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ParseError(f"the header cannot be read ({_why(exc)})") from None
+        names = [rename.get(normalize_header(h), normalize_header(h)) for h in header]
+        duplicated = sorted({n for n in names if n and names.count(n) > 1})
+        if duplicated:
+            raise ParseError(f"the header repeats column(s): {', '.join(duplicated)}")
+        missing = [c.name for c in columns if c.required and c.name not in names]
+        if missing:
+            have = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
+            raise ParseError(
+                f"missing required column(s): {', '.join(missing)} (the header line {header_line or 1} has: {have})"
+            )
+        self.header = names
+        self.header_line = header_line
+        self.unknown_columns = [n for n in names if n and n not in known]
+
+    def _reader(self) -> Iterator[list[str]]:
+        # BytesIO shares the bytes (no copy); the wrapper decodes a chunk at a time.
+        stream = io.TextIOWrapper(io.BytesIO(self._data), encoding=self.encoding, newline="")
+        return csv.reader(stream, delimiter=self.delimiter)
+
+    def rows(self) -> Iterator[Row]:
+        """Data rows after the header, blank ones skipped; raises ParseError for undecodable bytes."""
+        reader = self._reader()
+        width = len(self.header)
+        index = Header(self.header)
+        previous_end = 0
+        try:
+            for raw in reader:
+                start, previous_end = previous_end + 1, reader.line_num
+                if start <= self.header_line:
+                    continue
+                joined = "".join(raw)
+                if not joined.strip():
+                    continue  # blank line or a row of empty cells (trailing ",,,," lines)
+                if len(joined) > MAX_FIELD_CHARS and any(len(cell) > MAX_FIELD_CHARS for cell in raw):
+                    raise ParseError(f"line {start}: a field is over {MAX_FIELD_CHARS:,} characters "
+                                     "(an unclosed quote?)")
+                problem = ""
+                if len(raw) != width:
+                    if len(raw) > width and any(c.strip() for c in raw[width:]):
+                        problem = (f"the row has {len(raw)} cells but the header has {width} "
+                                   "(an unquoted delimiter inside a value?)")
+                    raw = raw[:width] + [""] * (width - len(raw))
+                raw.append("")
+                yield Row(start, raw, index, problem)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ParseError(f"line {previous_end + 1}: the file cannot be read ({_why(exc)})") from None
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text; save it as 'CSV UTF-8'"
+    return str(exc)
+
+
+# --- two-pass parsing with lazily produced records ----------------------------
+
+
+class RecordStream(Sequence[T], Generic[T]):
+    """The good records of a parsed CSV, produced again on each iteration.
+
+    ``len()`` is known from the validating pass; iterating re-reads the bytes,
+    so a 100,000-row file never holds 100,000 record objects at once.
+    Indexing materialises the list once (handy in tests; services iterate).
+    """
+
+    def __init__(self, produce: Callable[[], Iterator[T]], count: int) -> None:
+        self._produce = produce
+        self._count = count
+        self._items: list[T] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[T]:
+        if self._items is not None:
+            return iter(self._items)
+        return self._produce()
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if self._items is None:
+            self._items = list(self._produce())
+        return self._items[index]
+
+    def __repr__(self) -> str:
+        return f"<RecordStream of {self._count} records>"
+
+
+def parse_table(
+    data: bytes,
+    columns: Sequence[Column],
+    make: Callable[[Row], T] | Callable[[Row], Sequence[T]],
+    *,
+    aliases: dict[str, str] | None = None,
+    many: bool = False,
+    key: Callable[[T], Hashable] | None = None,
+    key_label: str = "",
+    date_of: Callable[[T], date | None] | None = None,
+) -> ParseResult:
+    """Parse a curated CSV: ``make(row)`` builds a record or raises ValueError (the reject reason).
+
+    With ``many``, ``make`` returns a sequence of records per row (none to skip
+    a row that is not data of this kind, two for a row stating two prices).
+    ``key`` names a record's natural key: a later row with a key already seen
+    is a duplicate, quarantined with the line of the first. When every good
+    record has a date (``date_of``), the newest becomes ``ParseResult.observed_at``.
+
+    Memory: besides the bytes, the validating pass keeps 16 bytes per row (a
+    64-bit key hash and the line number); duplicates found by hash are
+    confirmed against the real keys before a row is quarantined.
+    """
+    table = Table(data, columns, aliases)
+    rejects: list[Reject] = []
+    rejected: set[int] = set()
+    hashes: array[int] = array("q")
+    hash_lines: array[int] = array("q")
+    good = 0
+    newest: date | None = None
+    all_dated = date_of is not None
+
+    def records_of(row: Row) -> Sequence[T]:
+        if row.problem:
+            raise ValueError(row.problem)
+        made = make(row)
+        return made if many else (made,)  # type: ignore[return-value]
+
+    with _collector_paused():
+        for row in table.rows():
+            try:
+                records = records_of(row)
+            except ValueError as exc:
+                rejects.append(Reject(row.locator, str(exc), row.excerpt(table.delimiter)))
+                rejected.add(row.line)
+                continue
+            good += len(records)
+            for record in records:
+                if key is not None:
+                    hashes.append(_hash(key(record)))
+                    hash_lines.append(row.line)
+                if date_of is not None:
+                    when = date_of(record)
+                    if when is None:
+                        all_dated = False
+                    elif newest is None or when > newest:
+                        newest = when
+
+    if key is not None and len(hashes) > 1:
+        duplicates = _duplicates(table, records_of, key, hashes, hash_lines)
+        del hashes, hash_lines
+        for line, (first, count, excerpt_text) in sorted(duplicates.items()):
+            what = f" (same {key_label})" if key_label else ""
+            rejects.append(Reject(f"line {line}", f"duplicate of line {first}{what}; the first one is kept",
+                                  excerpt_text))
+            rejected.add(line)
+            good -= count
+        rejects.sort(key=lambda r: int(r.locator.split()[1]))
+
+    def produce() -> Iterator[T]:
+        for row in table.rows():
+            if row.line not in rejected:
+                yield from records_of(row)
+
+    result = ParseResult(records=RecordStream(produce, good), rejects=rejects)  # type: ignore[arg-type]
+    if all_dated and newest is not None:
+        result.observed_at = datetime.combine(newest, time.min, tzinfo=UTC)
+    return result
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a validating loop.
+
+    The loop allocates a few objects per cell and keeps none of them, all
+    acyclic (reference counting frees them); yet every 700 allocations the
+    collector runs, which costs about a fifth of the loop on 100,000 rows.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _hash(value: Hashable) -> int:
+    return int.from_bytes(hashlib.blake2b(repr(value).encode(), digest_size=8).digest(), "little", signed=True)
+
+
+def _duplicates(table: Table, records_of: Callable[[Row], Sequence[T]], key: Callable[[T], Hashable],
+                hashes: array[int], lines: array[int]) -> dict[int, tuple[int, int, str]]:
+    """Lines repeating an earlier line's key -> (first line, records on the line, excerpt)."""
+    # Sorting the raw 64-bit buffer costs 8 bytes a row; only colliding hashes are looked at further.
+    ordered = np.sort(np.frombuffer(hashes, dtype=np.int64))
+    repeated = {int(h) for h in ordered[1:][ordered[1:] == ordered[:-1]]}
+    del ordered
+    if not repeated:
+        return {}
+    groups: dict[int, list[int]] = {}
+    for h, line in zip(hashes, lines, strict=True):
+        if h in repeated:
+            groups.setdefault(h, []).append(line)
+    suspects: dict[int, set[int]] = {}  # later line -> candidate earlier lines (same hash)
+    for group_lines in groups.values():
+        group = sorted(set(group_lines))
+        for position, later in enumerate(group[1:], start=1):
+            suspects.setdefault(later, set()).update(group[:position])
+    if not suspects:
+        return {}
+    # Confirm against the real keys (a 64-bit hash collision must not quarantine a row).
+    wanted = set(suspects) | {line for earlier in suspects.values() for line in earlier}
+    keys: dict[int, tuple[set[str], int, str]] = {}
+    for row in table.rows():
+        if row.line in wanted:
+            records = records_of(row)
+            keys[row.line] = ({repr(key(r)) for r in records}, len(records), row.excerpt(table.delimiter))
+    found: dict[int, tuple[int, int, str]] = {}
+    for later in sorted(suspects):
+        later_keys, count, excerpt_text = keys[later]
+        first = next((line for line in sorted(suspects[later])
+                      if line not in found and keys[line][0] & later_keys), None)
+        if first is not None:
+            found[later] = (first, count, excerpt_text)
+    return found
+
+
+# --- cell values ----------------------------------------------------------------
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009'_]")
+_GROUPED_COMMA = re.compile(r"\d{1,3}(,\d{3})+")
+_GROUPED_DOT = re.compile(r"\d{1,3}(\.\d{3}){2,}")
+_PLAIN = re.compile(r"\d+(\.\d+)?|\.\d+")
+_SCIENTIFIC = re.compile(r"(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+")
+
+
+def parse_number(text: str, what: str) -> tuple[Decimal, bool]:
+    """Read a number as spreadsheets write it; returns (value, had a % sign). ValueError if it is not one.
+
+    Accepted: ``1200``, ``1,200``, ``1 200``, ``1'200``, ``$2.70``, ``USD 2.70``,
+    ``2,70`` (decimal comma), ``1.234,56`` and ``1,234.56`` (the later mark is
+    the decimal point), ``65%``, ``-3``, ``1e3``. The ambiguous ``1,200`` is read
+    with the comma as a thousands separator (1200), never as 1.2.
+    """
+    s = text.strip()
+    if _PLAIN.fullmatch(s):  # the common case, fast
+        return Decimal(s), False
+    if not s:
+        raise ValueError(f"{what} is empty")
+    percent = s.endswith("%")
+    if percent:
+        s = s[:-1].strip()
+    negative = s.startswith(("-", "\u2212"))
+    if negative or s.startswith("+"):
+        s = s[1:].strip()
+    for symbol in ("US$", "USD", "$"):
+        if s.upper().startswith(symbol):
+            s = s[len(symbol):].strip()
+        elif s.upper().endswith(symbol):
+            s = s[: -len(symbol)].strip()
+    s = _SPACES.sub("", s)
+    try:
+        value = _decimal(s)
+    except ValueError:
+        raise ValueError(f"{what} is not a number ({text.strip()!r})") from None
+    return (-value if negative else value), percent
+
+
+def _decimal(s: str) -> Decimal:
+    if "," in s and "." in s:
+        point = max(s.rfind(","), s.rfind("."))
+        integer, fraction = s[:point], s[point + 1:]
+        group = "," if s[point] == "." else "."
+        if not re.fullmatch(rf"\d{{1,3}}(\{group}\d{{3}})*", integer) or not fraction.isdigit():
+            raise ValueError(s)
+        s = integer.replace(group, "") + "." + fraction
+    elif "," in s:
+        if _GROUPED_COMMA.fullmatch(s):
+            s = s.replace(",", "")
+        elif s.count(",") == 1:
+            s = s.replace(",", ".")
+        else:
+            raise ValueError(s)
+    elif _GROUPED_DOT.fullmatch(s):
+        s = s.replace(".", "")
+    # Scientific notation is the one other form spreadsheets write.
+    if not _PLAIN.fullmatch(s) and not _SCIENTIFIC.fullmatch(s):
+        raise ValueError(s)
+    try:
+        value = Decimal(s)
+    except InvalidOperation:
+        raise ValueError(s) from None
+    if not value.is_finite():
+        raise ValueError(s)
+    return value
+
+
+def number(text: str, name: str, *, required: bool = False, nonnegative: bool = False, positive: bool = False,
+           percent_to_fraction: bool = False) -> Decimal | None:
+    """A numeric cell's text as a Decimal, None when blank and not required; ValueError with a reason otherwise.
+
+    Plain numbers (most cells) take a fast path; the rest go through :func:`parse_number`.
+    """
+    text = text.strip()
+    if not text:
+        if required:
+            raise ValueError(f"{name} is empty")
+        return None
+    if _PLAIN.fullmatch(text):
+        value = Decimal(text)
+        if positive and not value:
+            raise ValueError(f"{name} must be positive ({text!r})")
+        return value
+    value, percent = parse_number(text, name)
+    if percent and percent_to_fraction:
+        value = value / 100
+    if (nonnegative or positive) and value < 0:
+        raise ValueError(f"{name} is negative ({text!r})")
+    if positive and value == 0:
+        raise ValueError(f"{name} must be positive ({text!r})")
+    return value
+
+
+def whole(text: str, name: str, *, required: bool = False, positive: bool = False) -> int | None:
+    """A whole-number cell's text (``8``, ``8.0``, ``1,200``, ``~40``); ValueError for fractions and text."""
+    text = text.strip()
+    if not text:
+        if required:
+            raise ValueError(f"{name} is empty")
+        return None
+    if text.isdigit():  # the common case, fast
+        value = int(text)
+        if positive and not value:
+            raise ValueError(f"{name} must be positive ({text!r})")
+        return value
+    number_, _ = parse_number(text.lstrip("~≈").strip(), name)
+    if number_ != number_.to_integral_value():
+        raise ValueError(f"{name} is not a whole number ({text!r})")
+    if number_ < 0:
+        raise ValueError(f"{name} is negative ({text!r})")
+    if positive and number_ == 0:
+        raise ValueError(f"{name} must be positive ({text!r})")
+    return int(number_)
+
+
+def decimal_cell(row: Row, name: str, *, required: bool = False, minimum: Decimal | None = None,
+                 positive: bool = False, percent_to_fraction: bool = False) -> Decimal | None:
+    """A numeric cell by column name (see :func:`number`); ``minimum=0`` refuses negatives."""
+    return number(row.get(name), name, required=required, nonnegative=minimum is not None and minimum == 0,
+                  positive=positive, percent_to_fraction=percent_to_fraction)
+
+
+def int_cell(row: Row, name: str, *, required: bool = False, positive: bool = False) -> int | None:
+    """A whole-number cell by column name (see :func:`whole`)."""
+    return whole(row.get(name), name, required=required, positive=positive)
+
+
+def year_cell(row: Row, name: str, *, required: bool = False) -> int | None:
+    """A four-digit year between 1900 and 2200 (``20O7`` with a letter O is refused)."""
+    text = row.get(name)
+    if not text:
+        if required:
+            raise ValueError(f"{name} is empty")
+        return None
+    cleaned = text.strip()
+    if cleaned.endswith(".0"):  # spreadsheets write years as floats
+        cleaned = cleaned[:-2]
+    if not re.fullmatch(r"\d{4}", cleaned):
+        raise ValueError(f"{name} {text!r} is not a four-digit year")
+    year = int(cleaned)
+    if not 1900 <= year <= 2200:
+        raise ValueError(f"{name} {year} is out of range (1900-2200)")
+    return year
+
+
+_TRUE = {"true", "yes", "y", "1", "t", "x", "estimate", "estimated"}
+_FALSE = {"false", "no", "n", "0", "f", "", "-"}
+
+
+def bool_cell(row: Row, name: str) -> bool:
+    return flag(row.get(name), name)
+
+
+def flag(value: str, name: str) -> bool:
+    """true/false, yes/no, 1/0, x, blank (false)."""
+    key = value.strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"{name} is not true/false ({value!r})")
+
+
+_DATE_FORMATS = (
+    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
+    re.compile(r"(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})"),
+    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})"),
+)
+
+
+def date_cell(row: Row, name: str, *, required: bool = False) -> date | None:
+    """An ISO date (``2024-06-01``, ``2024/06/01``, ``2024-06`` = the 1st); day-first forms are ambiguous, refused."""
+    return day(row.get(name), name, required=required)
+
+
+def day(text: str, name: str, *, required: bool = False) -> date | None:
+    """A date cell's text; see :func:`date_cell`."""
+    text = text.strip()
+    if not text:
+        if required:
+            raise ValueError(f"{name} is empty")
+        return None
+    parsed = _date(text)
+    if parsed is None:
+        raise ValueError(f"{name} {text!r} is not a YYYY-MM-DD date")
+    return parsed
+
+
+@lru_cache(maxsize=8192)
+def _date(text: str) -> date | None:
+    value = text.split("T", 1)[0]
+    for pattern in _DATE_FORMATS:
+        match = pattern.fullmatch(value)
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match.groupdict().get("d") or 1))
+            except ValueError:
+                return None
+    return None
+
+
+def text_cell(row: Row, name: str, *, required: bool = False, max_length: int = 300) -> str:
+    """A text cell with runs of whitespace collapsed; ValueError when required and blank, or too long."""
+    return text(row.get(name), name, required=required, max_length=max_length)
+
+
+def text(value: str, name: str, *, required: bool = False, max_length: int = 300) -> str:
+    """A text cell's text, stripped, with runs of whitespace collapsed; see :func:`text_cell`."""
+    value = value.strip()
+    if "  " in value or "\n" in value or "\t" in value:
+        value = " ".join(value.split())
+    if required and not value:
+        raise ValueError(f"{name} is empty")
+    if len(value) > max_length:
+        raise ValueError(f"{name} is longer than {max_length} characters")
+    return value
+
