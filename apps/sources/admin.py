@@ -1,11 +1,13 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from .forms import UploadForm, column_schema
 from .models import IngestRun, Rejection, Snapshot, Source
-from .services import snapshot_reparse, source_schedule_sync
+from .services import FetchMeta, snapshot_reparse, source_ingest_bytes, source_schedule_sync
 from .tasks import fetch_source
 
 
@@ -16,9 +18,38 @@ class SourceAdmin(admin.ModelAdmin):
     search_fields = ["key", "name", "url"]
     actions = ["fetch_now"]
 
+    change_list_template = "admin/sources/source_change_list.html"
+
     def save_model(self, request: HttpRequest, obj: Source, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         source_schedule_sync(source=obj)
+
+    def get_urls(self):
+        return [path("upload/", self.admin_site.admin_view(self.upload_view), name="sources_source_upload"),
+                *super().get_urls()]
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        """Curators upload a CSV or JSON file; it is ingested now, through the same service as the command."""
+        if not self.has_change_permission(request):
+            return HttpResponse(status=403)
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            run = source_ingest_bytes(
+                source=form.cleaned_data["source"], content=upload.read(), trigger=IngestRun.Trigger.UPLOAD,
+                observed_at=form.cleaned_data["observed_at"], meta=FetchMeta(filename=upload.name),
+            )
+            failed = run.status == IngestRun.Status.FAILED
+            self.message_user(request, run.message, messages.ERROR if failed else messages.SUCCESS)
+            if run.snapshot_id and not failed:
+                return HttpResponseRedirect(f"../../snapshot/{run.snapshot_id}/change/")
+        schemas = [
+            {"key": key, "label": label, "columns": column_schema(key)}
+            for key, label in Source.Format.choices if column_schema(key)
+        ]
+        context = {**self.admin_site.each_context(request), "form": form, "schemas": schemas,
+                   "title": "Upload a file"}
+        return TemplateResponse(request, "admin/sources/upload.html", context)
 
     @admin.action(description="Fetch now (queued)")
     def fetch_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
