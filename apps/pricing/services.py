@@ -188,11 +188,28 @@ def price_history_rebuild(*, source_id: int) -> dict[int, str]:
     for offering_id, by_snapshot in stated.items():
         newest = max(by_snapshot, key=rank.__getitem__)
         rows = sorted(by_snapshot[newest], key=lambda r: (r[0] is not None, r[0] or datetime.min.replace(tzinfo=UTC)))
-        desired[offering_id] = [Interval(f, t, v, newest) for f, t, v in rows]
+        first_seen = _first_undated_statement(by_snapshot, times)
+        desired[offering_id] = [Interval(_undated_start(f, t, first_seen), t, v, newest) for f, t, v in rows]
     basis_of = dict.fromkeys(observed, Basis.OBSERVED) | dict.fromkeys(stated, Basis.STATED)
 
     return _write_history(source_id=source_id, desired=desired, basis_of=basis_of)
 
+
+
+def _first_undated_statement(by_snapshot: dict[int, list[tuple[datetime | None, datetime | None, Values]]],
+                             times: dict[int, datetime]) -> datetime | None:
+    """Observation time of the first snapshot that stated a price with no start date."""
+    seen = [times[s] for s, entries in by_snapshot.items() if any(f is None for f, _, _ in entries)]
+    return min(seen) if seen else None
+
+
+def _undated_start(start: datetime | None, end: datetime | None, first_seen: datetime | None) -> datetime | None:
+    """A source that gives no start date ("since the beginning") does not know when the price began, and
+    a 2026 file must not make a model look priced in 2024: the start is the first snapshot that stated it,
+    unless the interval had already ended by then (a stated end before we looked), which keeps it open."""
+    if start is not None or first_seen is None or (end is not None and end <= first_seen):
+        return start
+    return first_seen
 
 
 def _write_history(*, source_id: int, desired: dict[int, list[Interval]],

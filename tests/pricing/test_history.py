@@ -156,3 +156,39 @@ def test_stated_history_comes_from_the_source_dates(ingest_file, shared_data):
     assert all(basis == "stated" for *_, basis in rows)
     # Intervals touch: one ends where the next begins, as the source states.
     assert rows[0][1] == rows[1][0]
+
+
+def _genai(prices) -> bytes:
+    model = {"id": "m1", "name": "M1", "prices": prices}
+    return json.dumps([{"id": "acme", "name": "Acme", "models": [model]}]).encode()
+
+
+def test_an_undated_start_begins_at_the_first_snapshot_that_stated_it():
+    def at(day):
+        return datetime(2026, 3, day, tzinfo=UTC)
+
+    source = get_source("genai-prices")
+    flat = {"input_mtok": 1, "output_mtok": 2}
+    history_doc = [{"prices": {"input_mtok": 4, "output_mtok": 8}},
+                   {"constraint": {"start_date": "2026-01-01"}, "prices": flat}]
+    # Day 5 and day 20 state the same price (different bytes); day 9 carries a dated history.
+    for day, doc in ((20, _genai(flat)), (5, _genai(flat) + b" "), (9, _genai(history_doc))):
+        run = source_ingest_bytes(source=source, content=doc, trigger="command", observed_at=at(day),
+                                  meta=FetchMeta(filename=f"g{day}"))
+        assert run.status == IngestRun.Status.OK, run.message
+    rows = list(Price.objects.order_by("effective_from").values_list("effective_from", "effective_to",
+                                                                      "input_usd_per_mtok"))
+    # The newest file (day 20) states one undated price: it starts when first stated (day 5), not "always".
+    assert rows == [(at(5), None, Decimal("1"))]
+
+
+def test_an_undated_interval_that_ended_before_we_looked_stays_open_at_the_start():
+    source = get_source("genai-prices")
+    doc = _genai([{"prices": {"input_mtok": 4, "output_mtok": 8}},
+                  {"constraint": {"start_date": "2026-01-01"}, "prices": {"input_mtok": 1, "output_mtok": 2}}])
+    source_ingest_bytes(source=source, content=doc, trigger="command",
+                        observed_at=datetime(2026, 3, 1, tzinfo=UTC), meta=FetchMeta(filename="g"))
+    rows = sorted(Price.objects.values_list("effective_from", "effective_to", "input_usd_per_mtok"),
+                  key=lambda row: row[0] is not None)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    assert rows == [(None, start, Decimal("4")), (start, None, Decimal("1"))]

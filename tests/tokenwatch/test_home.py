@@ -5,14 +5,16 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_it_lists_sources_snapshots_and_current_prices(client, ingest_file):
+def test_the_overview_needs_a_login_unless_the_demo_setting_allows_anonymous_reads(client, settings, ingest_file):
     ingest_file("litellm", "litellm/model_prices_2024-04-22_tokencost-569280a.json",
                 observed_at=datetime(2024, 4, 23, tzinfo=UTC))
+    settings.TOKENWATCH_PUBLIC_API = False
+    response = client.get("/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    settings.TOKENWATCH_PUBLIC_API = True
     response = client.get("/")
     assert response.status_code == 200
-    body = response.content.decode()
-    assert "LiteLLM model cost map" in body
-    assert "gpt-4-turbo" in body  # a current chat price of that file
+    assert "Overview" in response.content.decode()
 
 
 def test_the_raw_snapshot_download_is_staff_only_and_exact(client, admin_client, ingest_file, shared_data):

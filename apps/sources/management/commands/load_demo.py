@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from apps.sources.models import IngestRun, Source
 from apps.sources.services import FetchMeta, source_ingest_bytes, source_schedule_sync
@@ -57,6 +58,11 @@ class Command(BaseCommand):
                 self.stdout.write(run.message)
         for source in Source.objects.all():
             source_schedule_sync(source=source)
+        if connection.vendor == "postgresql":
+            # Fresh statistics after a bulk load, or the planner picks nested loops over
+            # tables it still believes are empty (pages measured 4x slower without it).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(f"demo data: {len(rows) - skipped} files in {time.monotonic() - started:.1f} s, "
                           f"{failed} failed" + (f", {skipped} optional missing" if skipped else ""))
         if failed:
