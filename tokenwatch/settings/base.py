@@ -164,5 +164,76 @@ LOGGING = {
 }
 
 # --- REST API (owned by the API work: tokenwatch/api_router.py, apps/*/api/) ---
-REST_FRAMEWORK: dict = {}
-SPECTACULAR_SETTINGS: dict = {}
+# Throttle state lives in Django's cache: per process (LocMemCache) by default,
+# shared between processes and machines when CACHE_URL points at Redis.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+        if os.environ.get("CACHE_URL", "").startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tokenwatch"}
+    )
+}
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF throttle rate such as 120/min; "off" turns the throttle off."""
+    import re
+
+    value = os.environ.get(name, "") or default
+    if value.lower() == "off":
+        return None
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must look like 120/min (per s, min, hour or day) or off, got {value!r}")
+    return value
+
+
+TOKENWATCH_API_THROTTLE_RATES = {
+    "anon": env_rate("TOKENWATCH_API_THROTTLE_ANON", "120/min"),  # per client address
+    "user": env_rate("TOKENWATCH_API_THROTTLE_USER", "1200/min"),  # per user, i.e. per API token
+}
+TOKENWATCH_API_PAGE_SIZE = 100
+TOKENWATCH_API_MAX_PAGE_SIZE = 1000
+
+REST_FRAMEWORK: dict = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an unauthenticated request gets 401 with WWW-Authenticate: Token.
+        "apps.api_common.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.api_common.permissions.PublicReadStaffWrite"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api_common.throttling.AnonThrottle",
+                                 "apps.api_common.throttling.UserThrottle"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "apps.api_common.renderers.CSVRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.api_common.renderers.ContentNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "apps.api_common.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.api_common.exceptions.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS: dict = {
+    "TITLE": "tokenwatch API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (BASE_DIR / "apps" / "api_common" / "schema_description.md").read_text(encoding="utf-8"),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # API docs work with no internet: Swagger UI and ReDoc are served from drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ProviderKindEnum": "apps.catalog.models.Provider.Kind",
+        "AliasStatusEnum": "apps.catalog.models.ModelAlias.Status",
+        "SnapshotParseStatusEnum": "apps.sources.models.Snapshot.Status",
+        "IngestRunStatusEnum": "apps.sources.models.IngestRun.Status",
+        "IngestRunTriggerEnum": "apps.sources.models.IngestRun.Trigger",
+        "SourceFormatEnum": "apps.sources.models.Source.Format",
+    },
+}

@@ -1,0 +1,73 @@
+"""Renderers and content negotiation: JSON, CSV (``?format=csv`` or ``Accept: text/csv``), browsable API."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
+
+from .columns import plan_for
+from .csv import number_cell, text_cell
+
+NUMBER_KINDS = frozenset({"decimal", "int", "float"})
+
+
+class CSVRenderer(BaseRenderer):
+    """CSV of a response's rows (``results`` of a page, a list, or one object as one row).
+
+    List endpoints stream their CSV without coming here (:class:`~apps.api_common.views.TableViewSet`);
+    this renders single objects and the small computed tables. Columns and their
+    types come from the view's serializer, so number columns stay numbers.
+    """
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: dict[str, Any] | None = None) -> bytes:
+        view = (renderer_context or {}).get("view")
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            rows = data["results"]
+        elif isinstance(data, list):
+            rows = data
+        else:
+            rows = [data]
+        header: list[str] = []
+        numbers: set[str] = set()
+        serializer_class = getattr(view, "csv_serializer_class", None)
+        if serializer_class is None and view is not None and hasattr(view, "get_serializer_class"):
+            try:
+                serializer_class = view.get_serializer_class()
+            except AssertionError:
+                serializer_class = None
+        if serializer_class is not None:
+            plan = plan_for(serializer_class)
+            header = plan.names
+            numbers = {c.name for c in plan.columns if c.kind in NUMBER_KINDS}
+        if not header and rows and isinstance(rows[0], dict):
+            header = list(rows[0])
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            if not isinstance(row, dict):
+                continue
+            writer.writerow([number_cell(row.get(name)) if name in numbers else text_cell(row.get(name))
+                             for name in header])
+        return buffer.getvalue().encode("utf-8")
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """An unknown ``?format=`` is a 400 naming the parameter (DRF's default is a 404)."""
+
+    def filter_renderers(self, renderers, format):
+        matching = [r for r in renderers if r.format == format]
+        if not matching:
+            known = ", ".join(sorted({r.format for r in renderers if r.format != "api"}))
+            raise ValidationError({self.settings.URL_FORMAT_OVERRIDE: [f"Unknown format {format!r}; use {known}."]})
+        return matching

@@ -1,0 +1,167 @@
+"""Base views: every table endpoint is a three-line viewset (queryset, serializer, filterset).
+
+Lists read ``values_list`` rows through the serializer's column plan: JSON pages
+by keyset pagination; CSV streamed whatever the row count (on PostgreSQL one
+``COPY ... TO STDOUT`` that formats every cell in the server).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.template import loader
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
+from rest_framework import serializers, viewsets
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .columns import plan_for, postgres_copy_query, postgres_csv_blocks
+from .csv import streaming_csv_response
+from .filters import lean_filterset
+from .pagination import KeysetOrdering, KeysetPagination
+
+CSV_CHUNK_ROWS = 2000
+
+
+def wants_csv(request: Request) -> bool:
+    renderer = getattr(request, "accepted_renderer", None)
+    return getattr(renderer, "format", None) == "csv"
+
+
+class ApiViewMixin:
+    """Errors are JSON even when CSV or raw bytes were asked for (or the format could not be negotiated)."""
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        renderer = getattr(request, "accepted_renderer", None)
+        if (isinstance(response, Response) and response.status_code >= 400
+                and getattr(renderer, "format", None) not in ("json", "api")):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, binding only the filters a request names (see lean_filterset)."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return None
+        return lean_filterset(filterset_class, request.query_params, queryset, request)
+
+    def to_html(self, request, queryset, view):
+        # The browsable API's filter form shows every filter.
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return None
+        filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
+        return loader.get_template(self.template).render({"filter": filterset}, request)
+
+
+class TableViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    """A read-only table: filter (FilterSet), order (``ordering``), page by cursor, or export all rows as CSV."""
+
+    filter_backends = [FilterBackend, KeysetOrdering]
+    pagination_class = KeysetPagination
+    lookup_value_regex = r"[0-9]+"  # ids; anything else falls through to the JSON 404
+    ordering_fields: dict[str, str] = {"id": "pk"}
+    ordering: tuple[str, ...] = ("id",)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        plan = plan_for(self.get_serializer_class()).bind(request)
+        if wants_csv(request):
+            queryset = self.filter_queryset(self.get_queryset())
+            copy_query = postgres_copy_query(plan, queryset) if connection.vendor == "postgresql" else None
+            if copy_query is not None:
+                # PostgreSQL formats the cells itself (COPY); memory stays flat however many rows match.
+                return streaming_csv_response(postgres_csv_blocks(plan, copy_query), what=self.basename)
+            # Elsewhere, a cursor read in chunks through the column converters.
+            rows = queryset.values_list(*plan.plan.paths).iterator(chunk_size=CSV_CHUNK_ROWS)
+            return streaming_csv_response(plan.csv_blocks(rows), what=self.basename)
+        queryset = plan.json_select(self.filter_queryset(self.get_queryset()), connection.vendor)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(plan.json_rows(page, plan.json_converters_for(connection.vendor)))
+
+
+class ComputedView(ApiViewMixin, APIView):
+    """A read-only computed table (compare, token economics): query parameters in, ``results`` rows out.
+
+    ``query_serializer_class`` validates the parameters (400 naming each bad one),
+    ``compute`` returns the body, ``response_serializer_class`` shapes it and
+    ``csv_serializer_class`` is one row of ``results``, which ``?format=csv``
+    exports. These tables are small (bounded by the parameters), so the CSV is
+    rendered whole.
+    """
+
+    query_serializer_class: type[serializers.Serializer]
+    response_serializer_class: type[serializers.Serializer]
+    csv_serializer_class: type[serializers.Serializer]
+    csv_name: str = "table"
+    filterset_class: Any = None  # optional: rows chosen by a list's FilterSet (same parameters as that list)
+
+    def compute(self, params: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def csv_filename_part(self, params: dict[str, Any]) -> str:
+        return self.csv_name
+
+    def filtered(self, queryset: Any) -> Any:
+        """``queryset`` narrowed by ``filterset_class`` from the query string (400 naming each bad parameter)."""
+        filterset = lean_filterset(self.filterset_class, self.request.query_params, queryset, self.request)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return filterset.qs
+
+    def get(self, request: Request) -> Response:
+        query = self.query_serializer_class(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        body = self.compute(query.validated_data)
+        response = Response(self.response_serializer_class(body, context={"request": request}).data)
+        if wants_csv(request):
+            response["Content-Disposition"] = (f'attachment; filename="tokenwatch-'
+                                               f'{self.csv_filename_part(query.validated_data)}-'
+                                               f'{timezone.now():%Y-%m-%d}.csv"')
+        return response
+
+
+def records(frame: Any) -> list[dict[str, Any]]:
+    """DataFrame rows as plain dicts: NaN/NaT as None, numpy scalars as Python values."""
+    out = []
+    for row in frame.to_dict("records"):
+        clean: dict[str, Any] = {}
+        for key, value in row.items():
+            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+                value = None
+            elif isinstance(value, np.generic):
+                value = value.item()
+            elif isinstance(value, pd.Timestamp):
+                value = value.to_pydatetime()
+            clean[key] = value
+        out.append(clean)
+    return out
+
+
+@csrf_exempt  # it only ever answers 404 (or a redirect), whatever the method
+def api_not_found(request, path: str = ""):
+    """JSON 404 for any /api/v1/ path no route matches (Django's own 404 page is HTML)."""
+    from django.http import HttpResponsePermanentRedirect, JsonResponse
+    from django.urls import Resolver404, resolve
+
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+        except Resolver404:
+            pass
+        else:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+    return JsonResponse({"detail": "No such API resource; see /api/docs/ for the list."}, status=404)
