@@ -51,5 +51,10 @@ beat: install
 bench: install
 	$(PY) bench/ingest.py
 
+# Full-page PNGs of every dashboard page at 1440x900 (and 390x844 under phone/) in var/screenshots/,
+# from the demo data, through Debian's Chromium (apt-get install chromium; no browser download).
+screenshots: demo
+	$(PY) tests/browser/screenshots.py
+
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -30,7 +30,8 @@ ONE = Decimal(1)
 
 def benchmark_runs(*, model: Model | None = None, source_key: str | None = None,
                    include_mostly_failed: bool = True) -> QuerySet[BenchmarkRun]:
-    runs = BenchmarkRun.objects.select_related("alias__model", "provider", "hardware", "source", "snapshot")
+    runs = BenchmarkRun.objects.select_related("alias__model", "provider", "hardware", "source", "snapshot").defer(
+        "snapshot__content")
     if model is not None:
         runs = runs.filter(alias__model=model)
     if source_key is not None:

@@ -198,7 +198,8 @@ def upsert_stated(
                 chunk = [(key, values) for key, values in chunk if key not in created]
                 if not chunk:
                     continue
-            existing = {key_of(row): row for row in load([key for key, _ in chunk]).select_related("snapshot")}
+            existing = {key_of(row): row for row in load([key for key, _ in chunk]).select_related("snapshot")
+                        .defer("snapshot__content")}
             to_create: list[dict[str, Any]] = []
             to_update: list[M] = []
             for key, values in chunk:

@@ -16,7 +16,7 @@ from .models import Segment, SizeEstimate, StatedCagr
 
 
 def size_estimates(*, source_label: str | None = None, segment: Segment | None = None) -> QuerySet[SizeEstimate]:
-    sizes = SizeEstimate.objects.select_related("segment", "source", "snapshot")
+    sizes = SizeEstimate.objects.select_related("segment", "source", "snapshot").defer("snapshot__content")
     if source_label is not None:
         sizes = sizes.filter(source_label=source_label)
     if segment is not None:
@@ -43,7 +43,7 @@ def cagr_table(*, tolerance_pp: Decimal = economics.CAGR_TOLERANCE_PP) -> pd.Dat
     sizes = {(s.segment_id, s.year, s.source_id, s.source_label): s.value_usd_bn
              for s in SizeEstimate.objects.all()}
     rows = []
-    for stated in StatedCagr.objects.select_related("segment", "source", "snapshot"):
+    for stated in StatedCagr.objects.select_related("segment", "source", "snapshot").defer("snapshot__content"):
         key = (stated.segment_id, stated.source_id, stated.source_label)
         start = sizes.get((key[0], stated.start_year, *key[1:]))
         end = sizes.get((key[0], stated.end_year, *key[1:]))

@@ -1,0 +1,651 @@
+"""Reads for the dashboard pages: querysets in, DataFrames out. No HTTP, no Plotly.
+
+Each function reads with ``values()`` (one query, no model instances, no N+1)
+and shapes the rows with pandas. Money stays Decimal in table columns; chart
+columns (``usd_per_mtok`` in step frames) are floats, since Plotly draws floats.
+The domain selectors (``apps.pricing``, ``apps.benchmarks``, ``apps.market``)
+are reused where they already answer the question.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.utils import timezone
+
+from apps.catalog.models import Model, Offering, Provider
+from apps.pricing.models import Price, PriceChange
+from apps.pricing.selectors import prices_as_of
+from apps.sources.models import IngestRun, Rejection, Snapshot, Source
+
+GROUPS = ("offering", "provider", "model", "class")  # what one line of a price chart stands for
+SUCCESS = (IngestRun.Status.OK, IngestRun.Status.UNCHANGED, IngestRun.Status.NOT_MODIFIED)
+
+PRICE_VALUES = {
+    "price_id": "id",
+    "offering_id": "offering_id",
+    "provider_slug": "offering__provider__slug",
+    "provider": "offering__provider__name",
+    "provider_kind": "offering__provider__kind",
+    "model_slug": "offering__alias__model__slug",
+    "model": "offering__alias__model__name",
+    "size_class": "offering__alias__model__size_class",
+    "source": "offering__source__key",
+    "source_model_id": "offering__source_model_id",
+    "region": "offering__region",
+    "service_tier": "offering__service_tier",
+    "min_prompt_tokens": "offering__min_prompt_tokens",
+    "mode": "offering__mode",
+    "effective_from": "effective_from",
+    "effective_to": "effective_to",
+    "input_usd_per_mtok": "input_usd_per_mtok",
+    "output_usd_per_mtok": "output_usd_per_mtok",
+    "cached_input_usd_per_mtok": "cached_input_usd_per_mtok",
+    "price_label": "price_label",
+    "basis": "basis",
+    "snapshot_id": "snapshot_id",
+    "observed_at": "snapshot__observed_at",
+}
+
+
+def today() -> date:
+    return timezone.now().astimezone(UTC).date()
+
+
+def end_of(day: date) -> datetime:
+    """The last instant of a day (UTC): an as-of date includes prices that start on it."""
+    return datetime.combine(day, datetime.max.time(), tzinfo=UTC)
+
+
+# --- prices ------------------------------------------------------------------------------
+
+
+def price_frame(prices: QuerySet[Price], *, fields: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per price interval with its offering, model, provider and provenance (one query).
+
+    Unordered: the model's default ordering would join and sort by provider name for nothing.
+    ``fields`` narrows the columns (names of :data:`PRICE_VALUES`) for large reads.
+    """
+    names = list(fields or PRICE_VALUES)
+    paths = [PRICE_VALUES[name] for name in names]
+    frame = pd.DataFrame(list(prices.order_by().values_list(*paths)), columns=names)
+    for column in ("provider", "model", "model_slug", "size_class", "region", "price_label"):
+        if column in frame:
+            frame[column] = frame[column].fillna("")
+    return frame
+
+
+CHART_FIELDS = ("price_id", "offering_id", "provider_slug", "provider", "model_slug", "model", "size_class", "source",
+                "source_model_id", "region", "service_tier", "effective_from", "effective_to", "input_usd_per_mtok",
+                "output_usd_per_mtok", "price_label", "observed_at")
+
+
+def chart_frame(prices: QuerySet[Price], component: str, ratio: tuple[int, int]) -> pd.DataFrame:
+    """:func:`chartable` rows read straight from the database: labelled and incomplete prices stay there."""
+    plain = prices.filter(price_label="")
+    if component in ("input", "blended"):
+        plain = plain.filter(input_usd_per_mtok__isnull=False)
+    if component in ("output", "blended"):
+        plain = plain.filter(output_usd_per_mtok__isnull=False)
+    return chartable(price_frame(plain, fields=CHART_FIELDS), component, ratio)
+
+
+def blend(input_usd: Decimal | None, output_usd: Decimal | None, ratio: tuple[int, int]) -> Decimal | None:
+    """Blended USD per 1M tokens for an input:output mix; None unless both prices are known."""
+    if input_usd is None or output_usd is None:
+        return None
+    ri, ro = ratio
+    return (ri * input_usd + ro * output_usd) / Decimal(ri + ro)
+
+
+def component_values(frame: pd.DataFrame, component: str, ratio: tuple[int, int]) -> list[Decimal | None]:
+    """The chosen component per row: input, output or blended."""
+    if component == "input":
+        return list(frame["input_usd_per_mtok"])
+    if component == "output":
+        return list(frame["output_usd_per_mtok"])
+    return [blend(i, o, ratio) for i, o in zip(frame["input_usd_per_mtok"], frame["output_usd_per_mtok"],
+                                               strict=True)]
+
+
+def chartable(frame: pd.DataFrame, component: str, ratio: tuple[int, int]) -> pd.DataFrame:
+    """Rows with a plain positive price for the component, as ``usd_per_mtok`` (float).
+
+    A labelled price (free, variable, unknown) or a zero is a fact to state, not a
+    point on a cost curve (and a log axis has no zero), so those rows leave here.
+    """
+    if frame.empty:
+        return frame.assign(usd_per_mtok=pd.Series(dtype=float), usd_exact=pd.Series(dtype=object))
+    values = component_values(frame, component, ratio)
+    usd = [float(v) if v is not None and v > 0 else np.nan for v in values]
+    out = frame.assign(usd_per_mtok=usd, usd_exact=values)
+    return out[(out["price_label"] == "") & out["usd_per_mtok"].notna()].reset_index(drop=True)
+
+
+STEP_COLUMNS = ["series", "label", "color_key", "start", "end", "open_end", "start_stated", "start_note",
+                "usd_per_mtok", "usd_exact", "previous_usd_per_mtok", "provider", "source_model_id", "region", "source",
+                "observed_at", "price_id"]
+
+
+def _series_keys(frame: pd.DataFrame, group: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    if group == "offering":
+        region = frame["region"].map(lambda r: f" ({r})" if r else "")
+        tier = frame["service_tier"].map(lambda t: "" if t == "standard" else f" [{t}]")
+        label = frame["provider"] + region + tier + " · " + frame["source"]
+        # Two offerings with the same provider, region, tier and source differ by their raw id: show it then.
+        clash = label.groupby(label).transform("size") > 1
+        label = label.where(~clash, label + " · " + frame["source_model_id"].str.rsplit("/", n=1).str[-1])
+        return frame["offering_id"].astype(str), label, frame["provider_slug"]
+    if group == "provider":
+        return frame["provider_slug"], frame["provider"], frame["provider_slug"]
+    if group == "model":
+        named = frame["model_slug"].where(frame["model_slug"] != "", "unresolved")
+        return named, frame["model"].where(frame["model"] != "", "(unresolved id)"), named
+    if group == "class":
+        named = frame["size_class"].where(frame["size_class"] != "", "unclassified")
+        return named, named, named
+    raise ValueError(f"unknown grouping {group!r}")
+
+
+def _ns(values: pd.Series) -> np.ndarray:
+    """Moments as int64 nanoseconds since the epoch (UTC); NaT (no date) as the int64 minimum."""
+    return pd.to_datetime(values, utc=True).to_numpy(dtype="datetime64[ns]").astype("int64")
+
+
+NAT = np.iinfo("int64").min
+
+
+def _start_note(effective_from: int, effective_to: int, observed_at: int) -> str:
+    """How the drawn start of a segment is known, for hover text."""
+    if effective_from != NAT:
+        return ""
+    if effective_to != NAT:
+        return "start not stated by the source"
+    return f"start not stated; first seen in the snapshot of {pd.Timestamp(observed_at, tz=UTC):%Y-%m-%d}"
+
+
+def history_start() -> datetime | None:
+    """Where tokenwatch's price knowledge begins: the earliest stated start, else the earliest snapshot."""
+    first = Price.objects.aggregate(first=Min("effective_from"))["first"]
+    return first or Snapshot.objects.filter(observations__isnull=False).aggregate(first=Min("observed_at"))["first"]
+
+
+def price_steps(frame: pd.DataFrame, *, group: str, until: datetime, since: datetime | None = None) -> pd.DataFrame:
+    """Step segments per series: the lowest price in force in the group over each interval.
+
+    For ``group="offering"`` a series is one offering and its segments are its
+    price intervals. For provider, model or class, a series is the cheapest
+    offer of the group at each moment (which offer that was is in the provenance
+    columns). ``previous_usd_per_mtok`` is set where a segment directly follows
+    another at a different price: those are the price changes.
+
+    A price with no stated start (genai-prices states dates only around a
+    change) is drawn from what is known, not from the dawn of time: an interval
+    that ends (the source dates the next price) starts where the chart's data
+    starts, but an open, undated price starts at the snapshot that first stated
+    it. Otherwise a model first listed in a 2026 file would appear priced in
+    2024, and a flat line would hide the fall the dated sources record.
+    ``since`` is where the data starts (:func:`history_start`).
+    """
+    if frame.empty:
+        return pd.DataFrame(columns=STEP_COLUMNS)
+    horizon = _ns(pd.Series([until]))[0]
+    froms, tos, observed = _ns(frame["effective_from"]), _ns(frame["effective_to"]), _ns(frame["observed_at"])
+    known = np.concatenate([froms[froms != NAT], observed[observed != NAT]])
+    window_start = _ns(pd.Series([since]))[0] if since is not None else (known.min() if len(known) else horizon)
+    # Drawn start: the stated one; else the data's start for a dated end; else the first snapshot that showed it.
+    starts_all = np.where(froms != NAT, froms, np.where(tos != NAT, window_start,
+                                                        np.where(observed != NAT, observed, window_start)))
+    ends_all = np.where(tos != NAT, np.minimum(tos, horizon), horizon)
+    values_all = frame["usd_per_mtok"].to_numpy(dtype=float)
+    keys, labels, colors = _series_keys(frame, group)
+    provenance = {name: frame[name].tolist() for name in ("provider", "source_model_id", "region", "source",
+                                                          "observed_at", "price_id")}
+    exact = frame["usd_exact"].tolist() if "usd_exact" in frame else [None] * len(frame)
+    out: list[dict[str, object]] = []
+    for key, positions in pd.Series(range(len(frame))).groupby(keys.to_numpy(), sort=False):
+        index_all = positions.to_numpy()
+        starts, ends, values = starts_all[index_all], ends_all[index_all], values_all[index_all]
+        live = starts < ends
+        if not live.any():
+            continue
+        index_all, starts, ends, values = index_all[live], starts[live], ends[live], values[live]
+        bounds = np.unique(np.concatenate([starts, ends]))
+        previous: dict[str, object] | None = None
+        for at, nxt in itertools.pairwise(bounds):
+            valid = (starts <= at) & (ends > at)
+            if not valid.any():
+                previous = None
+                continue
+            local = int(np.flatnonzero(valid)[np.argmin(values[valid])])
+            position = int(index_all[local])
+            value = float(values[local])
+            open_end = bool(nxt == horizon and tos[position] == NAT)
+            if previous is not None and previous["usd_per_mtok"] == value and previous["end"] == at:
+                previous["end"] = nxt  # the same price goes on (another row saying the same thing)
+                previous["open_end"] = open_end
+                continue
+            segment = {
+                "series": key, "label": labels.iat[position], "color_key": colors.iat[position], "start": at,
+                "end": nxt, "open_end": open_end, "start_stated": bool(froms[position] != NAT),
+                "start_note": _start_note(froms[position], tos[position], observed[position]),
+                "usd_per_mtok": value, "usd_exact": exact[position],
+                "previous_usd_per_mtok": (previous["usd_per_mtok"]
+                                          if previous is not None and previous["end"] == at else np.nan),
+                **{name: values_[position] for name, values_ in provenance.items()},
+            }
+            out.append(segment)
+            previous = segment
+    steps = pd.DataFrame(out, columns=STEP_COLUMNS)
+    if steps.empty:
+        return steps
+    steps["start"] = pd.to_datetime(steps["start"], utc=True)
+    steps["end"] = pd.to_datetime(steps["end"], utc=True)
+    return steps
+
+
+def series_value_at(steps: pd.DataFrame, series: str, moment: datetime) -> float | None:
+    """The step value of one series at a moment, or None where it has none."""
+    rows = steps[(steps["series"] == series)]
+    at = pd.Timestamp(moment)
+    hit = rows[(rows["start"] <= at) & (rows["end"] > at)]
+    return None if hit.empty else float(hit.iloc[0]["usd_per_mtok"])
+
+
+def base_chat_prices(queryset: QuerySet[Price] | None = None) -> QuerySet[Price]:
+    """Standard-tier, base-context token prices: the like-for-like set cost trends compare."""
+    qs = Price.objects.all() if queryset is None else queryset
+    return qs.filter(offering__service_tier="standard", offering__min_prompt_tokens=0)
+
+
+def size_classes() -> list[str]:
+    return list(Model.objects.exclude(size_class="").values_list("size_class", flat=True)
+                .distinct().order_by("size_class"))
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(slug, "name (n offerings)") for models that have offerings, most offered first within name order."""
+    rows = (Model.objects.annotate(n=Count("aliases__offerings")).filter(n__gt=0)
+            .order_by("name").values_list("slug", "name", "n"))
+    return [(slug, f"{name} ({n})") for slug, name, n in rows]
+
+
+def provider_choices() -> list[tuple[str, str]]:
+    rows = (Provider.objects.annotate(n=Count("offerings")).filter(n__gt=0)
+            .order_by("name").values_list("slug", "name"))
+    return list(rows)
+
+
+def source_choices(*, priced: bool = False) -> list[tuple[str, str]]:
+    """(key, name) of every source, or with ``priced`` only those that list token prices."""
+    sources = Source.objects.order_by("key")
+    if priced:
+        sources = sources.filter(offerings__isnull=False).distinct()
+    return list(sources.values_list("key", "name"))
+
+
+# --- the overview ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Headline:
+    offerings: int
+    providers: int
+    models: int
+    cheapest: dict[str, object] | None  # the step segment in force now: usd_per_mtok, provider, source…
+    usd_90d: float | None
+    usd_1y: float | None
+
+    def _change(self, old: float | None) -> float | None:
+        if self.cheapest is None or not old:
+            return None
+        return (float(self.cheapest["usd_per_mtok"]) - old) / old * 100  # type: ignore[arg-type]
+
+    @property
+    def change_90d_pct(self) -> float | None:
+        return self._change(self.usd_90d)
+
+    @property
+    def change_1y_pct(self) -> float | None:
+        return self._change(self.usd_1y)
+
+
+def headline(*, size_class: str = "70b-class", ratio: tuple[int, int] = (3, 1), now: datetime | None = None,
+             steps: pd.DataFrame | None = None) -> Headline:
+    """Counts tracked now, and the cheapest blended price of a size class with its 90-day and 1-year change.
+
+    The cheapest price is the same lower envelope the overview chart draws
+    (:func:`price_steps`), so the figure and the line beside it agree; labelled
+    and zero prices never win. Pass the chart's ``steps`` (grouped by class, at
+    the same ratio) to reuse them.
+    """
+    now = now or timezone.now()
+    counts = prices_as_of(now).aggregate(offerings=Count("offering_id", distinct=True),
+                                         providers=Count("offering__provider_id", distinct=True),
+                                         models=Count("offering__alias__model_id", distinct=True))
+    offerings, providers, models = counts["offerings"], counts["providers"], counts["models"]
+    if steps is None or size_class not in set(steps["series"]):
+        prices = base_chat_prices().filter(offering__alias__model__size_class=size_class)
+        steps = price_steps(chart_frame(prices, "blended", ratio), group="class", until=now, since=history_start())
+    steps = steps[steps["series"] == size_class]
+    if steps.empty:
+        return Headline(offerings, providers, models, None, None, None)
+    at_now = steps[(steps["start"] <= pd.Timestamp(now)) & (steps["end"] >= pd.Timestamp(now))]
+    cheapest = at_now.iloc[-1].to_dict() if not at_now.empty else None
+    return Headline(offerings, providers, models, cheapest,
+                    series_value_at(steps, size_class, now - timedelta(days=90)),
+                    series_value_at(steps, size_class, now - timedelta(days=365)))
+
+
+CHANGE_VALUES = {
+    "changed_at": "changed_at",
+    "provider": "offering__provider__name",
+    "provider_slug": "offering__provider__slug",
+    "model": "offering__alias__model__name",
+    "model_slug": "offering__alias__model__slug",
+    "source_model_id": "offering__source_model_id",
+    "region": "offering__region",
+    "service_tier": "offering__service_tier",
+    "component": "component",
+    "old_usd_per_mtok": "old_usd_per_mtok",
+    "new_usd_per_mtok": "new_usd_per_mtok",
+    "percent_change": "percent_change",
+    "source": "offering__source__key",
+    "observed_at": "snapshot__observed_at",
+    "snapshot_id": "snapshot_id",
+}
+
+
+def change_frame(changes: QuerySet[PriceChange]) -> pd.DataFrame:
+    rows = list(changes.values(*CHANGE_VALUES.values()))
+    frame = pd.DataFrame(rows, columns=list(CHANGE_VALUES.values()))
+    frame.columns = list(CHANGE_VALUES)
+    frame["component"] = frame["component"].str.replace("_usd_per_mtok", "", regex=False).str.replace("_", " ")
+    for column in ("model", "model_slug", "region"):
+        frame[column] = frame[column].fillna("")
+    return frame
+
+
+def latest_changes(*, limit: int = 15, until: datetime | None = None) -> pd.DataFrame:
+    """The most recent price changes that have taken effect (announced future changes excluded)."""
+    until = until or timezone.now()
+    return change_frame(PriceChange.objects.filter(changed_at__lte=until).order_by("-changed_at", "-id")[:limit])
+
+
+def upcoming_changes(*, limit: int = 15) -> pd.DataFrame:
+    """Changes a source states for a future date."""
+    return change_frame(PriceChange.objects.filter(changed_at__gt=timezone.now()).order_by("changed_at", "id")[:limit])
+
+
+# --- sources ------------------------------------------------------------------------------
+
+SOURCE_COLUMNS = ["key", "name", "format", "url", "schedule", "enabled", "licence", "freshness_hours",
+                  "last_run_at", "last_run_status", "last_run_message", "last_success_at", "snapshots",
+                  "failed_snapshots", "newest_observed_at", "latest_snapshot_id", "offerings", "rejections",
+                  "freshness", "freshness_note"]
+
+
+def _freshness(source: dict[str, object], now: datetime) -> tuple[str, str]:
+    scheduled = bool(source["enabled"] and source["url"] and source["schedule"])
+    last = source["last_success_at"]
+    limit = timedelta(hours=int(source["freshness_hours"]))  # type: ignore[arg-type]
+    if not scheduled:
+        if last is None:
+            return "manual", "Files only, none ingested yet."
+        return "manual", "Files only: refreshed when a curator uploads a new file."
+    if last is None:
+        return "never", "Scheduled, but never fetched successfully."
+    age = now - last  # type: ignore[operator]
+    if age > limit:
+        hours = int(age.total_seconds() // 3600)
+        return "stale", f"Last success {hours} h ago; expected within {source['freshness_hours']} h."
+    return "fresh", f"Fetched successfully within {source['freshness_hours']} h."
+
+
+def source_health(*, now: datetime | None = None) -> pd.DataFrame:
+    """Every source with its last run, last success, counts and freshness (a handful of grouped queries)."""
+    now = now or timezone.now()
+    sources = list(Source.objects.values("id", "key", "name", "format", "url", "schedule", "enabled", "licence",
+                                         "freshness_hours"))
+    success = dict(IngestRun.objects.filter(status__in=SUCCESS).values("source_id")
+                   .annotate(at=Max("finished_at")).values_list("source_id", "at"))
+    last_ids = (IngestRun.objects.values("source_id").annotate(last=Max("id")).values_list("last", flat=True))
+    last_runs = {r["source_id"]: r for r in IngestRun.objects.filter(id__in=list(last_ids))
+                 .values("source_id", "started_at", "status", "message")}
+    snaps = {r["source_id"]: r for r in Snapshot.objects.values("source_id").annotate(
+        n=Count("id"), failed=Count("id", filter=Q(parse_status=Snapshot.Status.FAILED)),
+        newest=Max("observed_at"), latest=Max("id"))}
+    offerings = dict(Offering.objects.values("source_id").annotate(n=Count("id")).values_list("source_id", "n"))
+    rejections = dict(Rejection.objects.values("snapshot__source_id").annotate(n=Count("id"))
+                      .values_list("snapshot__source_id", "n"))
+    rows = []
+    for source in sources:
+        sid = source["id"]
+        run = last_runs.get(sid, {})
+        snap = snaps.get(sid, {})
+        row = {
+            **{k: source[k] for k in ("key", "name", "format", "url", "schedule", "enabled", "licence",
+                                      "freshness_hours")},
+            "last_run_at": run.get("started_at"), "last_run_status": run.get("status", ""),
+            "last_run_message": run.get("message", ""), "last_success_at": success.get(sid),
+            "snapshots": snap.get("n", 0), "failed_snapshots": snap.get("failed", 0),
+            "newest_observed_at": snap.get("newest"), "latest_snapshot_id": snap.get("latest"),
+            "offerings": offerings.get(sid, 0), "rejections": rejections.get(sid, 0),
+        }
+        row["freshness"], row["freshness_note"] = _freshness(row, now)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+REJECTION_VALUES = {
+    "source": "snapshot__source__key",
+    "snapshot_id": "snapshot_id",
+    "observed_at": "snapshot__observed_at",
+    "filename": "snapshot__filename",
+    "locator": "locator",
+    "reason": "reason",
+    "raw_excerpt": "raw_excerpt",
+}
+
+
+def rejection_frame(rejections: QuerySet[Rejection], *, limit: int = 500) -> pd.DataFrame:
+    rows = list(rejections.order_by("-snapshot__observed_at", "id").values(*REJECTION_VALUES.values())[:limit])
+    frame = pd.DataFrame(rows, columns=list(REJECTION_VALUES.values()))
+    frame.columns = list(REJECTION_VALUES)
+    return frame
+
+
+# --- provider comparison and the workload calculator ----------------------------------------
+
+OFFERING_COLUMNS = ["offering_id", "provider", "provider_slug", "provider_kind", "model", "model_slug",
+                    "source_model_id", "region", "service_tier", "min_prompt_tokens", "mode", "input_usd_per_mtok",
+                    "output_usd_per_mtok", "cached_input_usd_per_mtok", "blended_usd_per_mtok", "price_label",
+                    "source", "observed_at", "effective_from", "price_id", "snapshot_id"]
+
+
+def offering_prices(prices: QuerySet[Price], *, ratio: tuple[int, int]) -> pd.DataFrame:
+    """The price of each offering in ``prices`` (usually already narrowed to one moment) with its blend."""
+    frame = price_frame(prices)
+    if frame.empty:
+        return pd.DataFrame(columns=OFFERING_COLUMNS)
+    frame["blended_usd_per_mtok"] = component_values(frame, "blended", ratio)
+    frame["price_label"] = [label or ("zero" if blended is not None and blended == 0 else "")
+                            for label, blended in zip(frame["price_label"], frame["blended_usd_per_mtok"],
+                                                      strict=True)]
+    kinds = dict(Provider.Kind.choices)
+    frame["provider_kind"] = frame["provider_kind"].map(lambda k: kinds.get(k, k))
+    frame = frame.sort_values(["min_prompt_tokens", "provider", "source_model_id", "region", "service_tier"],
+                              kind="stable")
+    return frame[OFFERING_COLUMNS].reset_index(drop=True)
+
+
+def rankable(frame: pd.DataFrame) -> pd.Series:
+    """Rows that may be ranked by price: a plain positive blended price (no label, no zero)."""
+    if frame.empty:
+        return pd.Series(dtype=bool)
+    return frame["blended_usd_per_mtok"].map(lambda v: v is not None and not pd.isna(v) and v > 0) & (
+        frame["price_label"] == "")
+
+
+@dataclass(frozen=True)
+class Workload:
+    input_mtok_per_month: Decimal
+    output_mtok_per_month: Decimal
+    cached_share_pct: Decimal
+    batch: bool
+
+
+def monthly_costs(offerings: pd.DataFrame, workload: Workload) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Offerings ranked by the monthly cost of a workload, and the ones left out with the reason.
+
+    Cost = uncached input x input price + cached input x cached price (the input
+    price where no cached price is listed) + output x output price. With
+    ``batch``, an offering's batch tier replaces its standard tier where the
+    source lists one. Long-context tiers, other tiers and labelled or zero
+    prices are not ranked: they are listed with the reason.
+    """
+    columns = [*OFFERING_COLUMNS, "tier_used", "monthly_usd", "rank"]
+    if offerings.empty:
+        return pd.DataFrame(columns=columns), pd.DataFrame(columns=[*OFFERING_COLUMNS, "reason"])
+    frame = offerings.copy()
+    key = ["source", "provider_slug", "source_model_id", "region", "min_prompt_tokens"]
+    base = frame[(frame["min_prompt_tokens"] == 0) & (frame["service_tier"] == "standard")].copy()
+    base["tier_used"] = "standard"
+    if workload.batch:
+        batch = frame[(frame["min_prompt_tokens"] == 0) & (frame["service_tier"] == "batch")]
+        batch_by_key = {tuple(r[k] for k in key): r for r in batch.to_dict("records")}
+        replaced = []
+        for record in base.to_dict("records"):
+            swap = batch_by_key.get(tuple(record[k] for k in key))
+            replaced.append({**swap, "tier_used": "batch"} if swap is not None else
+                            {**record, "tier_used": "standard (no batch tier)"})
+        base = pd.DataFrame(replaced, columns=[*OFFERING_COLUMNS, "tier_used"])
+    used_ids = set(base["offering_id"])
+    left_out = frame[~frame["offering_id"].isin(used_ids)].copy()
+    left_out["reason"] = [
+        (f"long-context tier (> {int(t):,} prompt tokens)" if t else f"{tier} tier")
+        for t, tier in zip(left_out["min_prompt_tokens"], left_out["service_tier"], strict=True)]
+    ok = rankable(base)
+    labelled = base[~ok].copy()
+    labelled["reason"] = [
+        {"free": "labelled free: a zero price is not an offer to rank",
+         "zero": "price is zero: a fact to check, not the cheapest offer",
+         "variable": "labelled variable: no fixed price",
+         "unknown": "price unknown"}.get(label, "no input or output price")
+        for label in labelled["price_label"]]
+    ranked = base[ok].copy()
+    cached = workload.cached_share_pct / Decimal(100)
+    in_total, out_total = workload.input_mtok_per_month, workload.output_mtok_per_month
+    costs = []
+    for record in ranked.to_dict("records"):
+        cached_price = record["cached_input_usd_per_mtok"]
+        if cached_price is None or pd.isna(cached_price):
+            cached_price = record["input_usd_per_mtok"]
+        costs.append(in_total * (1 - cached) * record["input_usd_per_mtok"] + in_total * cached * cached_price
+                     + out_total * record["output_usd_per_mtok"])
+    ranked["monthly_usd"] = costs
+    ranked = ranked.sort_values("monthly_usd", key=lambda s: s.map(float), kind="stable").reset_index(drop=True)
+    ranked["rank"] = range(1, len(ranked) + 1)
+    excluded = pd.concat([labelled.drop(columns=["tier_used"]), left_out], ignore_index=True)
+    return ranked[columns], excluded[[*OFFERING_COLUMNS, "reason"]]
+
+
+def speed_for_model(model: Model) -> pd.DataFrame:
+    """Measured speed of a model per provider (benchmark runs naming a provider), with provenance."""
+    from apps.benchmarks.models import BenchmarkRun
+
+    rows = list(BenchmarkRun.objects.filter(alias__model=model, provider__isnull=False).values(
+        "provider__slug", "provider__name", "tokens_per_s", "request_tokens_per_s_mean", "ttft_p50_ms",
+        "p99_latency_ms", "mostly_failed", "measured_at", "source__key", "snapshot__observed_at", "input_tokens",
+        "output_tokens", "concurrency"))
+    frame = pd.DataFrame(rows, columns=["provider__slug", "provider__name", "tokens_per_s",
+                                        "request_tokens_per_s_mean", "ttft_p50_ms", "p99_latency_ms",
+                                        "mostly_failed", "measured_at", "source__key", "snapshot__observed_at",
+                                        "input_tokens", "output_tokens", "concurrency"])
+    return frame.rename(columns={"provider__slug": "provider_slug", "provider__name": "provider",
+                                 "source__key": "benchmark_source", "snapshot__observed_at": "benchmark_observed_at"})
+
+
+def price_vs_speed(offerings: pd.DataFrame, speed: pd.DataFrame) -> pd.DataFrame:
+    """Each provider's cheapest rankable blended price beside its measured per-request speed."""
+    if offerings.empty or speed.empty:
+        return pd.DataFrame(columns=["provider_slug", "provider", "blended_usd_per_mtok", "source_model_id",
+                                     "source", "observed_at", "request_tokens_per_s_mean", "ttft_p50_ms",
+                                     "mostly_failed", "benchmark_source", "measured_at"])
+    priced = offerings[rankable(offerings) & (offerings["min_prompt_tokens"] == 0)
+                       & (offerings["service_tier"] == "standard")].copy()
+    if priced.empty:
+        return price_vs_speed(priced, pd.DataFrame())
+    priced["_f"] = priced["blended_usd_per_mtok"].map(float)
+    cheapest = priced.sort_values("_f").groupby("provider_slug", as_index=False).first()
+    merged = cheapest.merge(speed.drop(columns=["provider"]), on="provider_slug", how="inner")
+    return merged[["provider_slug", "provider", "blended_usd_per_mtok", "source_model_id", "source", "observed_at",
+                   "request_tokens_per_s_mean", "ttft_p50_ms", "mostly_failed", "benchmark_source", "measured_at"]]
+
+
+def same_price_once(costs: pd.DataFrame) -> pd.DataFrame:
+    """Self-hosting costs with one row per run and instance price: sheets that agree are named together.
+
+    The curated sheet and the SkyPilot catalog often list the same Lambda
+    instance at the same hourly price, and the catalog repeats it per region;
+    a chart bar per copy would only stack identical bars.
+    """
+    if costs.empty:
+        return costs.assign(utilisation_pct=[], price_sources=[])
+    key = ["run_id", "provider", "instance_type", "pricing_model", "usd_per_hour"]
+    rows = []
+    for _, group in costs.groupby(key, sort=False):
+        first = group.iloc[0].to_dict()
+        regions = sorted({r for value in group["regions"] for r in str(value or "").split(", ") if r})
+        first["regions"] = ("any" if not regions else ", ".join(regions) if len(regions) <= 3
+                            else f"{len(regions)} regions")
+        first["price_source"] = ", ".join(sorted(set(group["price_source"])))
+        first["price_observed_at"] = group["price_observed_at"].min()
+        first["utilisation_pct"] = first["utilisation"] * 100
+        rows.append(first)
+    return pd.DataFrame(rows).sort_values(["run_id", "usd_per_mtok"], kind="stable").reset_index(drop=True)
+
+
+# --- detail pages ---------------------------------------------------------------------------
+
+
+def history_frame(prices: QuerySet[Price], *, ratio: tuple[int, int]) -> pd.DataFrame:
+    """Every price interval, newest first within each offering, with its blend and provenance."""
+    frame = price_frame(prices)
+    if frame.empty:
+        return frame.assign(blended_usd_per_mtok=[])
+    frame["blended_usd_per_mtok"] = component_values(frame, "blended", ratio)
+    order = pd.to_datetime(frame["effective_from"], utc=True)
+    frame = frame.assign(_order=order).sort_values(["provider", "source_model_id", "region", "service_tier",
+                                                    "min_prompt_tokens", "_order"], kind="stable", na_position="first")
+    return frame.drop(columns=["_order"]).reset_index(drop=True)
+
+
+def models_frame() -> pd.DataFrame:
+    """Canonical models with how many offerings and providers carry them now."""
+    rows = list(Model.objects.annotate(
+        offerings=Count("aliases__offerings", distinct=True),
+        providers=Count("aliases__offerings__provider", distinct=True),
+    ).filter(offerings__gt=0).values("slug", "name", "creator", "family", "size_class", "parameter_count_b",
+                                     "offerings", "providers").order_by("name"))
+    return pd.DataFrame(rows, columns=["slug", "name", "creator", "family", "size_class", "parameter_count_b",
+                                       "offerings", "providers"])
+
+
+def providers_frame() -> pd.DataFrame:
+    kinds = dict(Provider.Kind.choices)
+    rows = list(Provider.objects.annotate(
+        offering_count=Count("offerings", distinct=True),
+        model_count=Count("offerings__alias__model", distinct=True),
+    ).values("slug", "name", "kind", "offering_count", "model_count", "primary_offering").order_by("name"))
+    frame = pd.DataFrame(rows, columns=["slug", "name", "kind", "offering_count", "model_count", "primary_offering"])
+    frame = frame.rename(columns={"offering_count": "offerings", "model_count": "models"})
+    frame["kind"] = frame["kind"].map(lambda k: kinds.get(k, k))
+    return frame

@@ -1,0 +1,235 @@
+"""Tables shown on the pages and exported as CSV/XLSX: one definition, one set of rows.
+
+A :class:`Table` wraps the DataFrame a selector returned with column
+definitions (label, unit, kind). The HTML page and the exports read the same
+rows in the same order through the same formatting, which is what makes "the
+download is exactly the table on screen" true by construction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any, Literal
+
+import pandas as pd
+from django.utils.text import slugify
+
+Kind = Literal["text", "money", "number", "int", "year", "pct", "date", "datetime", "bool"]
+NUMERIC_KINDS = {"money", "number", "int", "year", "pct"}
+PAGE_ROWS = 100
+# Money is exact where the source is (2.5 stays 2.5); derived figures (blends, monthly costs)
+# are rounded to this many places so a 7:3 blend does not print 28 digits.
+MONEY_PLACES = 6
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    unit: str = ""
+    kind: Kind = "text"
+    places: int | None = None  # decimal places for number/pct/money (money: at most)
+    link: str | None = None  # a frame column holding a URL for this cell (HTML only)
+    sortable: bool = True
+    title: str = ""  # longer description, shown as the header's tooltip
+    wrap: bool = False  # long free text (reasons, notes) wraps; everything else stays on one line
+    badge: bool = False  # show the value as a coloured status badge (fresh, stale, failed…)
+
+    @property
+    def header(self) -> str:
+        """The header as exported: label and unit, e.g. ``Input (USD / 1M tokens)``."""
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str  # as shown: "—" for nothing, thousands separators for numbers
+    value: str  # as exported to CSV: "" for nothing, plain digits
+    numeric: bool = False
+    href: str | None = None
+    css: str = ""
+
+
+@dataclass
+class Table:
+    """Rows a page shows, with everything an export needs to name and describe them."""
+
+    name: str  # the ?table= key of the export
+    title: str
+    columns: Sequence[Column]
+    frame: pd.DataFrame
+    stem: str  # file name stem after "tokenwatch-", e.g. "compare-llama-3-70b"
+    as_of: date
+    caption: str = ""
+    empty_message: str = "No rows match these filters."
+    sort: str = ""  # the applied sort key ("-blended" = descending), "" = the selector's order
+    sortable: bool = False
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def filename(self) -> str:
+        return f"tokenwatch-{slugify(self.stem)}-{self.as_of.isoformat()}"
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def sorted_by(self, sort: str | None) -> Table:
+        """The same table ordered by a column key (``-key`` descending); unknown keys are ignored."""
+        if not sort or not self.sortable or self.frame.empty:
+            return self
+        key = sort.lstrip("-")
+        column = next((c for c in self.columns if c.key == key and c.sortable), None)
+        if column is None:
+            return self
+        descending = sort.startswith("-")
+
+        def sort_key(series: pd.Series) -> pd.Series:
+            if column.numeric:
+                return series.map(_as_float)
+            if column.kind in ("date", "datetime"):
+                return pd.to_datetime(series, utc=True, errors="coerce")
+            return series.map(lambda v: "" if _missing(v) else str(v).lower())
+
+        frame = self.frame.sort_values(key, key=sort_key, ascending=not descending, na_position="last",
+                                       kind="stable")
+        return replace(self, frame=frame.reset_index(drop=True), sort=sort)
+
+    def header_sort(self, column: Column) -> tuple[str, str]:
+        """(the sort value a click on this header applies, the header's aria-sort state)."""
+        if self.sort == column.key:
+            return f"-{column.key}", "ascending"
+        if self.sort == f"-{column.key}":
+            return column.key, "descending"
+        return column.key, "none"
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        yield from self.frame.to_dict("records")
+
+    def rows(self) -> Iterator[list[Cell]]:
+        for record in self.records():
+            yield [cell(column, record.get(column.key), href=record.get(column.link) if column.link else None)
+                   for column in self.columns]
+
+
+# --- formatting shared by the page and the exports -------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, Decimal) and value.is_nan():
+        return True
+    try:
+        return bool(pd.isna(value)) if not isinstance(value, (str, bytes, list, dict, tuple)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_float(value: Any) -> float:
+    if _missing(value):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def as_decimal(value: Any, places: int) -> Decimal | None:
+    """A number as a Decimal rounded to ``places`` (half-even), trailing zeros dropped; None for nothing."""
+    if _missing(value):
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    except (TypeError, ValueError, InvalidOperation):
+        return None
+    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    normal = rounded.normalize()
+    # normalize() turns 100 into 1E+2; quantize back to an exponent of at least 0.
+    return normal if normal.as_tuple().exponent <= 0 else normal.quantize(Decimal(1))
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if _missing(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).replace(tzinfo=None, second=0, microsecond=0)
+    return None
+
+
+def _as_date(value: Any) -> date | None:
+    if _missing(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def export_value(column: Column, value: Any) -> Any:
+    """The typed value an export writes: Decimal/int for numbers, date for dates, str otherwise, None for nothing."""
+    if _missing(value):
+        return None
+    if column.kind == "money":
+        return as_decimal(value, column.places if column.places is not None else MONEY_PLACES)
+    if column.kind in ("number", "pct"):
+        return as_decimal(value, column.places if column.places is not None else 1)
+    if column.kind in ("int", "year"):
+        return int(value)
+    if column.kind == "date":
+        return _as_date(value)
+    if column.kind == "datetime":
+        return _as_datetime(value)
+    if column.kind == "bool":
+        return "yes" if value else "no"
+    return str(value)
+
+
+def text_value(column: Column, value: Any) -> str:
+    """The CSV text of a value: plain digits, ISO dates, "" for nothing."""
+    typed = export_value(column, value)
+    if typed is None:
+        return ""
+    if isinstance(typed, Decimal):
+        return format(typed, "f")
+    if isinstance(typed, datetime):
+        return typed.strftime("%Y-%m-%d %H:%M")
+    if isinstance(typed, date):
+        return typed.isoformat()
+    return str(typed)
+
+
+def cell(column: Column, value: Any, *, href: str | None = None) -> Cell:
+    typed = export_value(column, value)
+    plain = text_value(column, value)
+    if typed is None:
+        shown = "—"
+    elif isinstance(typed, Decimal):
+        shown = format(typed, ",f")
+        if column.kind == "pct" and not column.unit:
+            shown += " %"
+    elif isinstance(typed, int) and not isinstance(typed, bool) and column.kind != "year":
+        shown = f"{typed:,}"
+    else:
+        shown = plain
+    css = " ".join(filter(None, [
+        "num" if column.numeric else "",
+        "wrap" if column.wrap else "",
+        f"badge badge-{slugify(plain)}" if column.badge and plain else "",
+    ]))
+    return Cell(text=shown, value=plain, numeric=column.numeric, href=href if typed is not None else None, css=css)

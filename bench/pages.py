@@ -1,0 +1,130 @@
+"""Server render time of every dashboard page on PostgreSQL with the full demo data (issue 5 goal: < 300 ms).
+
+Each page is requested through the whole Django stack (middleware, view,
+selectors, chart builders, templates) with the test Client in this process,
+so the figure is the server's work without the network or the browser.
+Every page is fetched twice to warm up (imports, Plotly's validators), then
+``--repeat`` times; the median and the 95th percentile are printed with the
+number of SQL queries and the size of the HTML. A page fails when its p95
+reaches the goal.
+
+Usage:
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/tokenwatch_dash .venv/bin/python bench/pages.py [--repeat 30]
+The database is created if missing, migrated, and the demo data loaded
+(``manage.py load_demo``: the same bytes twice change nothing, so reruns are quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenwatch.settings.base")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tokenwatch_dash")
+os.environ["TOKENWATCH_PUBLIC_API"] = "1"
+os.environ.setdefault("DEBUG", "0")
+
+GOAL_MS = 300.0
+PAGES = [
+    ("overview", "/"),
+    ("trends (default)", "/trends/"),
+    ("trends: 4 classes", "/trends/?classes=7-8b-class&classes=70b-class&classes=300b-plus-class"
+                          "&classes=frontier-closed"),
+    ("trends: llama-3-70b by offering", "/trends/?model=llama-3-70b-instruct&lines=offering"),
+    ("trends: provider openrouter", "/trends/?provider=openrouter"),
+    ("compare (default)", "/compare/"),
+    ("compare: llama-3.3-70b batch, sorted", "/compare/?model=llama-3.3-70b-instruct&batch=on&cached_pct=30"
+                                             "&sort=-blended_usd_per_mtok"),
+    ("compare: llama-2-70b-chat (speed)", "/compare/?model=llama-2-70b-chat"),
+    ("benchmarks", "/benchmarks/"),
+    ("market", "/market/"),
+    ("sources", "/sources/"),
+    ("models", "/models/"),
+    ("providers", "/providers/"),
+    ("model: llama-3.3-70b-instruct", "/models/llama-3.3-70b-instruct/"),
+    ("provider: openrouter (largest)", "/providers/openrouter/"),
+    ("csv: compare offerings", "/compare/?download=csv&table=offerings"),
+    ("xlsx: provider openrouter history", "/providers/openrouter/?download=xlsx&table=history"),
+]
+
+
+def ensure_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    base = url.rsplit("/", 1)[0]
+    exists = subprocess.run(["psql", f"{base}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if exists != "1":
+        subprocess.run(["psql", f"{base}/postgres", "-qc", f'CREATE DATABASE "{name}"'], check=True)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--only", help="time only the pages whose name contains this text")
+    args = parser.parse_args()
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("postgres"):
+        ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from apps.pricing.models import Price
+
+    call_command("migrate", verbosity=0)
+    call_command("load_demo", verbosity=0)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh planner statistics after a bulk load, as autovacuum would give
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}, {Price.objects.count():,} prices; "
+          f"{args.repeat} timed requests per page after 2 warm-ups\n")
+    client = Client()
+    print(f"{'page':<40} {'median ms':>10} {'p95 ms':>8} {'max ms':>8} {'queries':>8} {'KB':>7}")
+    failed = []
+    for name, path in PAGES:
+        if args.only and args.only not in name:
+            continue
+        for _ in range(2):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+        queries: list[str] = []
+
+        def count(execute, sql, params, many, context, queries=queries):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            response = client.get(path)
+        timings = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            response = client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+        median, p95 = statistics.median(timings), percentile(timings, 0.95)
+        print(f"{name:<40} {median:>10.1f} {p95:>8.1f} {max(timings):>8.1f} {len(queries):>8} "
+              f"{len(response.content) / 1024:>7.0f}")
+        if p95 >= GOAL_MS:
+            failed.append(name)
+    print(f"\ngoal: every page's p95 < {GOAL_MS:.0f} ms: " + ("met" if not failed else f"MISSED by {failed}"))
+    if failed:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Read a rendered data table back out of the HTML, as a person sees it (for "the download equals the screen")."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+
+class _TableReader(HTMLParser):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.depth = 0  # >0 inside the wanted <table>
+        self.headers: list[str] = []
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+        self.in_head = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "table":
+            if self.depth or attributes.get("data-table") == self.name:
+                self.depth += 1
+            return
+        if not self.depth:
+            return
+        if tag == "thead":
+            self.in_head = True
+        elif tag == "tr" and not self.in_head:
+            self.rows.append([])
+        elif tag in ("th", "td"):
+            if self.in_head:
+                self.headers.append(attributes.get("data-header") or "")
+            else:
+                self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.depth:
+            return
+        if tag == "table":
+            self.depth -= 1
+        elif tag == "thead":
+            self.in_head = False
+        elif tag in ("th", "td") and self.cell is not None:
+            self.rows[-1].append("".join(self.cell).strip())
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def read_table(html: str, name: str) -> tuple[list[str], list[list[str]]]:
+    """(export headers, rows of visible cell text) of ``<table data-table=name>``."""
+    reader = _TableReader(name)
+    reader.feed(html)
+    return reader.headers, reader.rows
+
+
+def as_exported(text: str) -> str:
+    """What a visible cell is in the CSV: no thousands separators, nothing for a dash."""
+    text = text.strip()
+    if text == "—":
+        return ""
+    bare = text.replace(",", "")
+    try:
+        float(bare)
+    except ValueError:
+        return text
+    return bare
