@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -31,6 +30,7 @@ from scrapers.records import (
     excerpt,
     load_json,
     normalize,
+    parse_timestamp,
     per_token_to_per_mtok,
     to_decimal,
 )
@@ -369,22 +369,13 @@ def _record(
     )
 
 
-def _observed_at(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        stamp = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-
 
 def parse(data: bytes) -> ParseResult:
     """Parse one LiteLLM cost map; bad entries become Rejects, never exceptions."""
     document: dict[str, Any] = load_json(data, expect=dict)
     result = ParseResult()
     if "last_updated" in document:
-        result.observed_at = _observed_at(document["last_updated"])
+        result.observed_at = parse_timestamp(document["last_updated"])
         if result.observed_at is None:
             result.rejects.append(
                 Reject(

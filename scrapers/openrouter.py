@@ -13,7 +13,6 @@ Pure: bytes in, records out; no Django, no I/O.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +28,7 @@ from scrapers.records import (
     excerpt,
     load_json,
     normalize,
+    parse_timestamp,
     per_token_to_per_mtok,
     to_decimal,
 )
@@ -201,15 +201,6 @@ def _parse_model(model: dict[str, Any], model_id: str) -> list[PriceRecord]:
     return records
 
 
-def _observed_at(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        stamp = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-
 
 def parse(data: bytes) -> ParseResult:
     """Parse one /api/v1/models response (raw or wrapped); bad models become Rejects."""
@@ -217,7 +208,7 @@ def parse(data: bytes) -> ParseResult:
     models = document.get("data")
     if not isinstance(models, list):
         raise ParseError('expected a "data" list of models at the top level (not an OpenRouter model list?)')
-    result = ParseResult(observed_at=_observed_at(document.get("fetched_at")))
+    result = ParseResult(observed_at=parse_timestamp(document.get("fetched_at")))
     if result.observed_at is None and "fetched_at" in document:
         result.rejects.append(
             Reject("fetched_at", "fetched_at is not an ISO timestamp", excerpt(document["fetched_at"]))
