@@ -37,6 +37,7 @@ from django.db import connection
 from django.utils.text import slugify
 
 from apps.catalog.services import aliases_ensure, providers_ensure
+from apps.common.intervals import plan_interval_writes
 from apps.sources.models import Snapshot, Source
 from apps.sources.registry import ApplyCounts
 from scrapers.bench_records import BenchmarkRecord, HardwarePriceRecord
@@ -492,33 +493,22 @@ def _walk(points: list[tuple[datetime, Decimal | None, int]]) -> list[_Interval]
 
 def _write_intervals(offering_ids: list[int], desired: dict[int, list[_Interval]],
                      current: dict[int, dict[datetime, HardwarePrice]]) -> dict[int, str]:
-    to_delete: list[int] = []
+    plan = plan_interval_writes(
+        offering_ids, desired, current,
+        same=lambda price, interval: (price.effective_to == interval.effective_to
+                                      and price.usd_per_hour == interval.usd_per_hour
+                                      and price.snapshot_id == interval.snapshot_id),
+    )
     to_update: list[HardwarePrice] = []
-    to_create: list[dict[str, Any]] = []
-    status: dict[int, str] = {}
-    for offering_id in offering_ids:
-        want = {i.effective_from: i for i in desired.get(offering_id, [])}
-        have = current.get(offering_id, {})
-        dirty = False
-        for start, price in have.items():
-            if start not in want:
-                to_delete.append(price.pk)
-                dirty = True
-        for start, interval in want.items():
-            price = have.get(start)
-            if price is None:
-                to_create.append({"offering_id": offering_id, "effective_from": start,
-                                  "effective_to": interval.effective_to, "usd_per_hour": interval.usd_per_hour,
-                                  "snapshot_id": interval.snapshot_id})
-                dirty = True
-            elif (price.effective_to != interval.effective_to or price.usd_per_hour != interval.usd_per_hour
-                  or price.snapshot_id != interval.snapshot_id):
-                price.effective_to = interval.effective_to
-                price.usd_per_hour = interval.usd_per_hour
-                price.snapshot_id = interval.snapshot_id
-                to_update.append(price)
-                dirty = True
-        status[offering_id] = ("created" if not have and want else "changed") if dirty else "unchanged"
+    for price, interval in plan.update:
+        price.effective_to = interval.effective_to
+        price.usd_per_hour = interval.usd_per_hour
+        price.snapshot_id = interval.snapshot_id
+        to_update.append(price)
+    to_create = [{"offering_id": offering_id, "effective_from": interval.effective_from,
+                  "effective_to": interval.effective_to, "usd_per_hour": interval.usd_per_hour,
+                  "snapshot_id": interval.snapshot_id} for offering_id, interval in plan.create]
+    to_delete, status = plan.delete, plan.status
     # Deletes first so a moved interval start never collides with the unique constraint.
     for ids in batched(to_delete, BATCH):
         HardwarePrice.objects.filter(pk__in=ids).delete()

@@ -25,6 +25,7 @@ from typing import Any
 
 from apps.catalog.models import Offering
 from apps.catalog.services import aliases_ensure, providers_ensure
+from apps.common.intervals import plan_interval_writes
 from apps.sources.models import Snapshot
 from apps.sources.registry import ApplyCounts
 from scrapers.records import ParseResult, PriceRecord, Reject
@@ -220,29 +221,20 @@ def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
             "basis", "snapshot_id"):
         current[price.offering_id][price.effective_from] = price
 
-    to_delete: list[int] = []
+    plan = plan_interval_writes(
+        set(desired) | set(current), desired, current,
+        same=lambda price, interval: (price.effective_to == interval.effective_to
+                                      and _values(price) == interval.values
+                                      and price.snapshot_id == interval.snapshot_id),
+    )
+    to_delete = plan.delete
     to_update: list[Price] = []
-    to_create: list[Price] = []
-    status: dict[int, str] = {}
-    for offering_id in set(desired) | set(current):
-        want = {i.effective_from: i for i in desired.get(offering_id, [])}
-        have = current.get(offering_id, {})
-        dirty = False
-        for start, price in have.items():
-            if start not in want:
-                to_delete.append(price.pk)
-                dirty = True
-        for start, interval in want.items():
-            price = have.get(start)
-            if price is None:
-                to_create.append(_new_price(offering_id, interval, basis_of.get(offering_id, Basis.OBSERVED)))
-                dirty = True
-            elif (price.effective_to != interval.effective_to or _values(price) != interval.values
-                  or price.snapshot_id != interval.snapshot_id):
-                _fill(price, interval)
-                to_update.append(price)
-                dirty = True
-        status[offering_id] = ("created" if not have and want else "changed") if dirty else "unchanged"
+    for price, interval in plan.update:
+        _fill(price, interval)
+        to_update.append(price)
+    to_create = [_new_price(offering_id, interval, basis_of.get(offering_id, Basis.OBSERVED))
+                 for offering_id, interval in plan.create]
+    status = plan.status
 
     # Deletes first so a moved interval start never collides with the unique constraint.
     for i in range(0, len(to_delete), BATCH):
