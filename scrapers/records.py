@@ -20,6 +20,16 @@ MTOK = Decimal(1_000_000)
 # dearest real model costs about 0.0006 USD/token = 600 USD per 1M tokens).
 MAX_USD_PER_MTOK = Decimal(10_000)
 
+# The per-token price columns of a PriceRecord, in USD per 1M tokens; the
+# pricing tables store exactly these (apps.pricing.models.COMPONENTS).
+TOKEN_PRICE_FIELDS = (
+    "input_usd_per_mtok",
+    "output_usd_per_mtok",
+    "cached_input_usd_per_mtok",
+    "cache_write_usd_per_mtok",
+    "reasoning_usd_per_mtok",
+)
+
 SERVICE_TIERS = ("standard", "batch", "flex", "priority", "off_peak")
 
 # Labels for prices that are not plain numbers; a labelled price never ranks

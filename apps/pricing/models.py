@@ -5,17 +5,13 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from scrapers.records import TOKEN_PRICE_FIELDS
+
 # 10,000 USD per 1M tokens with 10 decimals covers every real per-token price
 # exactly (the smallest LiteLLM price, 1e-10 USD/token, is 0.0001 per 1M).
 MONEY = {"max_digits": 20, "decimal_places": 10}
 
-COMPONENTS = (
-    "input_usd_per_mtok",
-    "output_usd_per_mtok",
-    "cached_input_usd_per_mtok",
-    "cache_write_usd_per_mtok",
-    "reasoning_usd_per_mtok",
-)
+COMPONENTS = TOKEN_PRICE_FIELDS
 
 
 class Basis(models.TextChoices):

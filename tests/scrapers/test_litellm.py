@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from scrapers.records import (
     LABEL_UNKNOWN,
     MAX_USD_PER_MTOK,
     SERVICE_TIERS,
+    TOKEN_PRICE_FIELDS,
     ParseError,
     ParseResult,
     PriceRecord,
@@ -45,22 +47,12 @@ LAST_UPDATED = {
     "model_prices_2026-01-31_rocry-94b6c3b.json": datetime(2026, 1, 31, 3, 0, 46, 628008, tzinfo=UTC),
     NEWEST: datetime(2026, 7, 24, 18, 23, 43, 215560, tzinfo=UTC),
 }
-COLUMNS = (
-    "input_usd_per_mtok",
-    "output_usd_per_mtok",
-    "cached_input_usd_per_mtok",
-    "cache_write_usd_per_mtok",
-    "reasoning_usd_per_mtok",
-)
+COLUMNS = TOKEN_PRICE_FIELDS
 
-_cache: dict[str, ParseResult] = {}
-
-
+@cache
 def parsed(shared_data: Path, name: str) -> ParseResult:
     # Parsing is deterministic; share one result per file across tests.
-    if name not in _cache:
-        _cache[name] = litellm.parse((shared_data / "litellm" / name).read_bytes())
-    return _cache[name]
+    return litellm.parse((shared_data / "litellm" / name).read_bytes())
 
 
 def raw(shared_data: Path, name: str) -> dict[str, Any]:

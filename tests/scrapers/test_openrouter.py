@@ -6,6 +6,7 @@ import dataclasses
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from scrapers.records import (
     LABEL_FREE,
     LABEL_VARIABLE,
     MAX_USD_PER_MTOK,
+    TOKEN_PRICE_FIELDS,
     ParseError,
     ParseResult,
     PriceRecord,
@@ -45,22 +47,12 @@ FILES = {
         },
     ),
 }
-COLUMNS = (
-    "input_usd_per_mtok",
-    "output_usd_per_mtok",
-    "cached_input_usd_per_mtok",
-    "cache_write_usd_per_mtok",
-    "reasoning_usd_per_mtok",
-)
+COLUMNS = TOKEN_PRICE_FIELDS
 
-_cache: dict[str, ParseResult] = {}
-
-
+@cache
 def parsed(shared_data: Path, name: str) -> ParseResult:
     # Parsing is deterministic; share one result per file across tests.
-    if name not in _cache:
-        _cache[name] = openrouter.parse((shared_data / "openrouter" / name).read_bytes())
-    return _cache[name]
+    return openrouter.parse((shared_data / "openrouter" / name).read_bytes())
 
 
 def raw_models(shared_data: Path, name: str) -> list[dict[str, Any]]:
