@@ -1,6 +1,7 @@
 """Fill a PostgreSQL database with a large, realistic price history for the API benchmark (issue 4).
 
-Default: 5,000 offerings (60 providers, 800 canonical models, three sources) x 200
+Default: 5,000 offerings (60 providers, and a 61st with a single offering; 800
+canonical models, three sources) x 200
 validity intervals each = 1,000,000 price rows from 2018-06 to 2026, every row
 with its snapshot, prices drifting down over the years, some labelled, some
 with cache prices. Providers, models, aliases and offerings go in with the
@@ -104,7 +105,7 @@ def main() -> None:
 
         providers = Provider.objects.bulk_create([
             Provider(slug=f"bench-provider-{n}", name=f"Bench Provider {n}", kind=KINDS[n % len(KINDS)])
-            for n in range(60)])
+            for n in range(60)] + [Provider(slug="bench-provider-small", name="Bench Provider Small", kind=KINDS[0])])
         families = ["llama", "mistral", "qwen", "gpt", "claude", "gemini", "deepseek", "phi"]
         models = Model.objects.bulk_create([
             Model(slug=f"bench-{families[n % 8]}-{n}", name=f"Bench {families[n % 8]} {n}", family=families[n % 8],
@@ -117,15 +118,18 @@ def main() -> None:
                                       status=ModelAlias.Status.RULE if n % 20 else ModelAlias.Status.UNRESOLVED))
         aliases = ModelAlias.objects.bulk_create(aliases, batch_size=2000)
         for n, alias in enumerate(aliases):
-            offerings.append(Offering(source=alias.source, provider=providers[n % len(providers)], alias=alias,
+            # The last offering (the newest price ids) is the small provider's only one: a selective filter.
+            provider = providers[-1] if n == args.offerings - 1 else providers[n % 60]
+            offerings.append(Offering(source=alias.source, provider=provider, alias=alias,
                                       source_model_id=alias.raw_id, region=REGIONS[n % len(REGIONS)],
                                       service_tier=TIERS[n % len(TIERS)], mode="chat"))
         offerings = Offering.objects.bulk_create(offerings, batch_size=2000)
         print(f"catalog: {len(providers)} providers, {len(models)} models, {len(offerings):,} offerings, "
               f"{len(snapshots):,} snapshots ({time.perf_counter() - began:.1f} s)")
 
-        columns = ("offering_id", "effective_from", "effective_to", "input_usd_per_mtok", "output_usd_per_mtok",
-                   "cached_input_usd_per_mtok", "unit_prices", "price_label", "basis", "snapshot_id")
+        columns = ("offering_id", "provider_id", "effective_from", "effective_to", "input_usd_per_mtok",
+                   "output_usd_per_mtok", "cached_input_usd_per_mtok", "unit_prices", "price_label", "basis",
+                   "snapshot_id")
         copy_began = time.perf_counter()
         with connection.cursor() as cursor, cursor.cursor.copy(
                 f"COPY pricing_price ({', '.join(columns)}) FROM STDIN") as copy:
@@ -137,7 +141,7 @@ def main() -> None:
                     start = START + i * STEP
                     end = None if i == args.intervals - 1 else start + STEP
                     level = 0.0 if labelled else base * (0.985 ** i) * rng.uniform(0.97, 1.03)
-                    copy.write_row((offering.pk, start, end, money(level), money(level * 3),
+                    copy.write_row((offering.pk, offering.provider_id, start, end, money(level), money(level * 3),
                                     money(level / 2) if cached else None, "[]", labelled, "observed",
                                     snapshots[(offering.source_id, i)]))
         print(f"prices: {target:,} rows by COPY in {time.perf_counter() - copy_began:.1f} s")

@@ -7,7 +7,9 @@ no token lookups, throttles off since every client is 127.0.0.1), then:
   1. wrk, 16 connections for --duration seconds, against filtered
      /api/v1/prices/ pages (provider + date range, 100 rows each, rotating over
      the 60 providers): p50 / p99 latency                     (goal: p99 < 100 ms)
-  2. one GET /api/v1/prices/?format=csv of every row, on a one-worker server:
+  2. a few other queries (a provider with one offering, as_of, an incremental pull, newest first),
+     one client, 20 runs each: median and max
+  3. one GET /api/v1/prices/?format=csv of every row, on a one-worker server:
      rows per second and the worker's peak RSS (VmHWM)       (goal: >= 100,000 rows/s, < 200 MB)
 
 Usage:
@@ -125,6 +127,37 @@ end
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
 
 
+# Queries BI tools send besides the provider page, each timed alone (one client): a selective filter
+# must not walk the whole table, whichever plan a prepared statement settles on.
+PROBES = [
+    ("provider with one offering", "/api/v1/prices/?provider=bench-provider-small"),
+    ("  ... since 2024", "/api/v1/prices/?provider=bench-provider-small&effective_from_after=2024-01-01"),
+    ("prices as of a date, one provider", "/api/v1/prices/?as_of=2025-01-01&provider=bench-provider-7"),
+    ("incremental pull (new intervals)", "/api/v1/prices/?effective_from_after=2026-01-20"),
+    ("newest intervals first", "/api/v1/prices/?ordering=-effective_from"),
+    ("one model since 2025", "/api/v1/prices/?model=bench-llama-8&effective_from_after=2025-01-01"),
+]
+
+
+def probe(base: str, *, repeat: int) -> list[tuple[str, int, float, float]]:
+    """(label, rows, median ms, max ms) of each probe, after ``repeat`` runs (6 first, untimed: psycopg
+    prepares a statement on its fifth run and PostgreSQL picks a generic plan after five)."""
+    out = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for label, path in PROBES:
+            for _ in range(6):
+                client.get(path).raise_for_status()
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            times.sort()
+            out.append((label, len(response.json()["results"]), times[len(times) // 2], times[-1]))
+    return out
+
+
 def csv_export(base: str, master: int) -> dict[str, float]:
     (worker,) = worker_pids(master)
     before_kb = status_kb(worker, "VmRSS")
@@ -159,10 +192,16 @@ def main() -> None:
         for path in paths * 2:  # warm every worker's connection and caches
             httpx.get(base + path, timeout=30)
         load = run_wrk(base, paths_list=paths, duration=args.duration, connections=args.connections)
+    with gunicorn(workers=1, database_url=database_url) as (base, _):
+        probes = probe(base, repeat=20)
     print(f"filtered /api/v1/prices/ pages, {args.connections} clients, {args.workers} gunicorn workers, "
           f"{args.duration} s: {load['requests']:,} requests, {load['rps']:.0f} req/s, non-2xx {load['non_2xx']}")
     print(f"  latency p50 {load['p50_ms']:.1f} ms, p90 {load['p90_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms "
           f"(goal p99 < 100 ms: {'met' if load['p99_ms'] < 100 else 'MISSED'})")
+
+    print("other queries, one client, 20 runs each (median / max):")
+    for label, rows, median, worst in probes:
+        print(f"  {label:36} {rows:4} rows  {median:6.1f} / {worst:6.1f} ms")
 
     with gunicorn(workers=1, database_url=database_url) as (base, proc):
         export = csv_export(base, proc.pid)

@@ -73,6 +73,12 @@ class OfferingAdmin(admin.ModelAdmin):
     search_fields = ["source_model_id", "display_name", "alias__model__name"]
     list_select_related = ["provider", "alias__model", "source"]
     raw_id_fields = ["alias"]
+    # What identifies an offering (see Offering's unique constraint) is what the source said; editing it
+    # would turn the offering, and every price copied from it, into another one.
+    identity_fields = ["source", "provider", "source_model_id", "region", "service_tier", "min_prompt_tokens"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.identity_fields if obj is not None else []
 
     @admin.display(description="model")
     def model_name(self, obj: Offering) -> str:

@@ -62,6 +62,14 @@ class OfferingScopedFilterSet(django_filters.FilterSet):
 
 
 class PriceFilterSet(OfferingScopedFilterSet):
+    # Prices carry their offering's provider (see Price.provider): the provider filters read that copy,
+    # which the price_provider_id index serves in the API's default order.
+    provider = SlugMultipleChoiceFilter(
+        field_name="provider", to_field_name="slug", queryset=Provider.objects.all(),
+        help_text="Provider slug (e.g. openai, groq); repeat the parameter for several.")
+    provider_kind = django_filters.MultipleChoiceFilter(
+        field_name="provider__kind", choices=Provider.Kind.choices, distinct=False,
+        help_text="Provider kind; repeat the parameter for several.")
     mode = django_filters.CharFilter(field_name="offering__mode", help_text="Offering mode (chat, embedding…).")
     min_prompt_tokens = IntegerFilter(field_name="offering__min_prompt_tokens",
                                       help_text="Long-context tier: 0 = the base price.")

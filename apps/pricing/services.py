@@ -232,7 +232,9 @@ def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
     for price, interval in plan.update:
         _fill(price, interval)
         to_update.append(price)
-    to_create = [_new_price(offering_id, interval, basis_of.get(offering_id, Basis.OBSERVED))
+    provider_of = _providers_of({offering_id for offering_id, _ in plan.create})
+    to_create = [_new_price(offering_id, provider_of[offering_id], interval,
+                            basis_of.get(offering_id, Basis.OBSERVED))
                  for offering_id, interval in plan.create]
     status = plan.status
 
@@ -259,8 +261,18 @@ def _fill(price: Price, interval: Interval) -> None:
     price.snapshot_id = interval.snapshot_id
 
 
-def _new_price(offering_id: int, interval: Interval, basis: str) -> Price:
-    price = Price(offering_id=offering_id, effective_from=interval.effective_from, basis=basis)
+def _providers_of(offering_ids: set[int]) -> dict[int, int]:
+    """Offering id -> provider id, for the provider copied onto each new price."""
+    ids = sorted(offering_ids)
+    found: dict[int, int] = {}
+    for i in range(0, len(ids), BATCH):
+        found.update(Offering.objects.filter(pk__in=ids[i:i + BATCH]).values_list("pk", "provider_id"))
+    return found
+
+
+def _new_price(offering_id: int, provider_id: int, interval: Interval, basis: str) -> Price:
+    price = Price(offering_id=offering_id, provider_id=provider_id, effective_from=interval.effective_from,
+                  basis=basis)
     _fill(price, interval)
     return price
 
