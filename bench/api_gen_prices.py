@@ -133,13 +133,15 @@ def main() -> None:
         copy_began = time.perf_counter()
         with connection.cursor() as cursor, cursor.cursor.copy(
                 f"COPY pricing_price ({', '.join(columns)}) FROM STDIN") as copy:
-            for offering in offerings:
-                base = rng.uniform(0.05, 30.0)
-                labelled = "free" if offering.pk % 97 == 0 else ""
-                cached = offering.pk % 2 == 0
-                for i in range(args.intervals):
-                    start = START + i * STEP
-                    end = None if i == args.intervals - 1 else start + STEP
+            # Interval by interval, as ingestion creates them: price ids grow with time, so the newest
+            # intervals have the highest ids (a filter on recent dates cannot find them early in id order).
+            bases = [rng.uniform(0.05, 30.0) for _ in offerings]
+            for i in range(args.intervals):
+                start = START + i * STEP
+                end = None if i == args.intervals - 1 else start + STEP
+                for offering, base in zip(offerings, bases, strict=True):
+                    labelled = "free" if offering.pk % 97 == 0 else ""
+                    cached = offering.pk % 2 == 0
                     level = 0.0 if labelled else base * (0.985 ** i) * rng.uniform(0.97, 1.03)
                     copy.write_row((offering.pk, offering.provider_id, start, end, money(level), money(level * 3),
                                     money(level / 2) if cached else None, "[]", labelled, "observed",

@@ -133,7 +133,8 @@ PROBES = [
     ("provider with one offering", "/api/v1/prices/?provider=bench-provider-small"),
     ("  ... since 2024", "/api/v1/prices/?provider=bench-provider-small&effective_from_after=2024-01-01"),
     ("prices as of a date, one provider", "/api/v1/prices/?as_of=2025-01-01&provider=bench-provider-7"),
-    ("incremental pull (new intervals)", "/api/v1/prices/?effective_from_after=2026-01-20"),
+    ("recent intervals, id order", "/api/v1/prices/?effective_from_after=2026-01-01"),
+    ("recent intervals, start order", "/api/v1/prices/?effective_from_after=2026-01-01&ordering=effective_from"),
     ("newest intervals first", "/api/v1/prices/?ordering=-effective_from"),
     ("one model since 2025", "/api/v1/prices/?model=bench-llama-8&effective_from_after=2025-01-01"),
 ]

@@ -13,6 +13,16 @@ SHARED_DATA = Path(os.environ.get("TOKENWATCH_SHARED_DATA", REPO.parent / "share
 FIXTURES = REPO / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_key_maps():
+    """Each test starts from an empty database, where yesterday's slug -> id map means nothing."""
+    from apps.api_common.filters import key_maps_clear
+
+    key_maps_clear()
+    yield
+    key_maps_clear()
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

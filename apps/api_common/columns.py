@@ -187,13 +187,14 @@ class BoundPlan:
     # --- JSON -----------------------------------------------------------------------
 
     def json_select(self, queryset, vendor: str):
-        """``queryset`` selecting the JSON columns (see ``json_converters_for``), as a values_list queryset.
+        """``queryset`` selecting the JSON columns (see ``json_converters_for``) and last the row's id,
+        as a values_list queryset.
 
         On PostgreSQL the server writes decimals and times as the text the converters
         would give (as for CSV), so a page skips parsing and re-formatting them in Python.
         """
         if vendor != "postgresql":
-            return queryset.values_list(*self.plan.paths)
+            return queryset.values_list(*self.plan.paths, "pk")
         names: list[str] = []
         annotations = {}
         for i, column in enumerate(self.flat):
@@ -203,8 +204,7 @@ class BoundPlan:
             else:
                 names.append(f"_json_{i}")
                 annotations[f"_json_{i}"] = _sql_expression(sql, column.path)
-        if self.nested:
-            names.append("pk")
+        names.append("pk")
         return queryset.annotate(**annotations).values_list(*names)
 
     def json_converters_for(self, vendor: str) -> list[Callable[[Any], Any]]:

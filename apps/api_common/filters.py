@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from time import monotonic as time_monotonic
 
 import django_filters
 from django import forms
@@ -167,14 +168,58 @@ class StrictBooleanFilter(django_filters.Filter):
         return super().filter(qs, value)
 
 
+# How long a process trusts its map of keys (provider slugs, model slugs, source keys) to ids.
+KEY_MAP_TTL_SECONDS = 60.0
+_key_maps: dict[tuple[str, str], tuple[float, dict[str, int]]] = {}
+
+
+def key_map(queryset: QuerySet, field: str) -> dict[str, int] | None:
+    """``{key: id}`` of every row of an unfiltered queryset, kept per process for KEY_MAP_TTL_SECONDS.
+
+    None for a filtered queryset (its rows depend on the filter). The map is only ever used to
+    accept keys it holds; a key it lacks goes to the database, so a row added a moment ago is
+    found at once. A key renamed or deleted within the TTL still maps to its old id: the filter
+    then matches that row's data, or nothing.
+    """
+    if queryset.query.where or queryset.query.is_sliced:
+        return None
+    label = (queryset.model._meta.label, field)
+    now = time_monotonic()
+    cached = _key_maps.get(label)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    mapping = {str(key): pk for key, pk in queryset.order_by().values_list(field, "pk")}
+    _key_maps[label] = (now + KEY_MAP_TTL_SECONDS, mapping)
+    return mapping
+
+
+def key_maps_clear() -> None:
+    _key_maps.clear()
+
+
 class SlugMultipleChoiceField(django_filters.fields.ModelMultipleChoiceField):
-    """Refuses NUL characters before they reach the database (PostgreSQL cannot hold them)."""
+    """Keys (``?provider=openai``) to ids; an unknown key is a form error naming it.
+
+    Keys the process has seen in the table resolve from :func:`key_map` without a query
+    (every filtered API page used to spend a round trip checking the provider slug);
+    anything else is checked in the database as before. Refuses NUL characters before
+    they reach the database (PostgreSQL cannot hold them).
+    """
 
     def clean(self, value):
         for item in value or ():
             if "\x00" in str(item):
                 raise ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
         return super().clean(value)
+
+    def _check_values(self, value):
+        if self.null_label is None and value:
+            known = key_map(self.queryset, self.to_field_name or "pk")
+            if known is not None:
+                ids = [known.get(str(v)) for v in value]
+                if None not in ids:
+                    return list(dict.fromkeys(ids))
+        return super()._check_values(value)
 
 
 class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
@@ -193,6 +238,15 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
 
     def get_filter_predicate(self, v):
         return {self.field_name: v}
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        # One id is ``=``, several ``IN (...)`` (an index range each), never a chain of ORs.
+        if not value:
+            return qs
+        ids = list(dict.fromkeys(getattr(v, "pk", v) for v in value))
+        if len(ids) == 1:
+            return qs.filter(**{self.field_name: ids[0]})
+        return qs.filter(**{f"{self.field_name}__in": ids})
 
 
 class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -232,41 +233,53 @@ class KeysetPagination(BasePagination):
             raise ValidationError({self.page_size_query_param: [f"Must be between 1 and {self.max_page_size}."]})
         return size
 
-    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list[Any]:
-        """``queryset`` is a values_list queryset; returns its rows for this page (tuples, sort keys stripped)."""
+    def paginate_queryset(self, queryset: QuerySet, request, view=None, *,
+                          fetch: Callable[[list[Any]], list[Sequence[Any]]] | None = None) -> list[Any]:
+        """This page's rows of ``queryset`` (filtered, not yet narrowed to columns).
+
+        Two statements: the page's ids and sort keys from a query with only the filters
+        and the sort keys (on prices an index holds provider, id and dates, so most pages'
+        ids come from the index alone, without reading the rows a filter rejects), then
+        ``fetch(ids)``: those rows, in that order, with every column (see
+        ``apps.api_common.rows``). Without ``fetch``, each row is ``values_list()``.
+        """
         keys = KeysetOrdering().sort_keys(request, view)
         size = self.get_page_size(request)
         token = request.query_params.get(self.cursor_query_param)
         values, reverse = decode_cursor(token, keys=keys) if token else (None, False)
 
-        annotated = queryset.annotate(**{f"_sort_key_{i}": F(k.path) for i, k in enumerate(keys)})
-        rows_qs = annotated.order_by(*(k.order_expression(reverse=reverse) for k in keys))
+        ids_qs = queryset.annotate(**{f"_sort_key_{i}": F(k.path) for i, k in enumerate(keys)})
+        ids_qs = ids_qs.order_by(*(k.order_expression(reverse=reverse) for k in keys))
         if values is not None:
             condition = Q(pk__in=[])
             prefix = Q()
             for key, value in zip(keys, values, strict=True):
                 condition |= prefix & key.after(value, reverse=reverse)
                 prefix &= key.equal(value)
-            rows_qs = rows_qs.filter(condition)
-        rows = list(rows_qs[: size + 1])
-        more = len(rows) > size
-        rows = rows[:size]
+            ids_qs = ids_qs.filter(condition)
+        found = list(ids_qs.values_list("pk", *(f"_sort_key_{i}" for i in range(len(keys))))[: size + 1])
+        more = len(found) > size
+        found = found[:size]
         if reverse:
-            rows.reverse()
-        n = len(keys)
-        sort_values = [list(row[-n:]) for row in rows]
-        page = [row[:-n] for row in rows]  # the sort keys were annotated last
+            found.reverse()
+        sort_values = [list(row[1:]) for row in found]
+        ids = [row[0] for row in found]
+        if fetch is not None:
+            page = fetch(ids)
+        else:
+            by_id = {row[0]: row for row in queryset.model._default_manager.filter(pk__in=ids).values_list()}
+            page = [by_id[i] for i in ids if i in by_id]
 
         url = request.build_absolute_uri()
         has_next = more if not reverse else True
         has_previous = (values is not None) if not reverse else more
         self.next_url = (replace_query_param(url, self.cursor_query_param,
                                              encode_cursor(keys=keys, values=sort_values[-1], reverse=False))
-                         if has_next and rows else None)
-        if has_previous and rows:
+                         if has_next and found else None)
+        if has_previous and found:
             self.previous_url = replace_query_param(
                 url, self.cursor_query_param, encode_cursor(keys=keys, values=sort_values[0], reverse=True))
-        elif has_previous and not rows and values is not None:
+        elif has_previous and not found and values is not None:
             # Past the end (or before the start): offer the way back to the first page.
             self.previous_url = remove_query_param(url, self.cursor_query_param)
         else:

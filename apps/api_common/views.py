@@ -28,6 +28,7 @@ from .columns import plan_for, postgres_copy_query, postgres_csv_blocks
 from .csv import streaming_csv_response
 from .filters import lean_filterset
 from .pagination import KeysetOrdering, KeysetPagination
+from .rows import rows_by_id
 
 CSV_CHUNK_ROWS = 2000
 
@@ -87,8 +88,10 @@ class TableViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             # Elsewhere, a cursor read in chunks through the column converters.
             rows = queryset.values_list(*plan.plan.paths).iterator(chunk_size=CSV_CHUNK_ROWS)
             return streaming_csv_response(plan.csv_blocks(rows), what=self.basename)
-        queryset = plan.json_select(self.filter_queryset(self.get_queryset()), connection.vendor)
-        page = self.paginate_queryset(queryset)
+        page = self.paginator.paginate_queryset(  # type: ignore[union-attr]
+            self.filter_queryset(self.get_queryset()), request, view=self,
+            fetch=lambda ids: rows_by_id(self.get_queryset(), lambda qs: plan.json_select(qs, connection.vendor),
+                                         ids, key=(type(self), self.get_serializer_class())))
         return self.get_paginated_response(plan.json_rows(page, plan.json_converters_for(connection.vendor)))
 
 

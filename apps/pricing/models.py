@@ -100,8 +100,11 @@ class Price(models.Model):
         indexes = [
             # as_of and "current" queries: effective_to IS NULL or > date, per offering.
             models.Index(fields=["effective_to", "offering"], name="price_current"),
-            # A provider's prices in the API's default order (id), for keyset pages.
-            models.Index(fields=["provider", "id"], name="price_provider_id"),
+            # A provider's prices in the API's default order (id), with the dates its filters test (from,
+            # as_of): a keyset page finds its ids in this index alone, without reading rejected rows.
+            models.Index(fields=["provider", "id", "effective_from", "effective_to"], name="price_provider_id"),
+            # ?ordering=effective_from / -effective_from (newest first), and incremental pulls by start date.
+            models.Index(fields=["effective_from", "id"], name="price_from_id"),
         ]
 
     def __str__(self) -> str:

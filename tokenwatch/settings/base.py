@@ -218,7 +218,7 @@ REST_FRAMEWORK: dict = {
     "DEFAULT_THROTTLE_CLASSES": ["apps.api_common.throttling.AnonThrottle",
                                  "apps.api_common.throttling.UserThrottle"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "apps.api_common.renderers.FastJSONRenderer",
         "apps.api_common.renderers.CSVRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],

@@ -1,4 +1,5 @@
-"""Copy each offering's provider onto its prices, for a provider filter that is one index range.
+"""Copy each offering's provider onto its prices, for a provider filter that is one index range;
+index prices by start date, for ordering by it and pulling recent intervals.
 
 Added nullable, filled from the offering, then made NOT NULL. On PostgreSQL a
 composite foreign key (offering_id, provider_id) -> catalog_offering (id,
@@ -70,7 +71,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="price",
-            index=models.Index(fields=["provider", "id"], name="price_provider_id"),
+            index=models.Index(fields=["provider", "id", "effective_from", "effective_to"], name="price_provider_id"),
+        ),
+        migrations.AddIndex(
+            model_name="price",
+            index=models.Index(fields=["effective_from", "id"], name="price_from_id"),
         ),
         migrations.RunPython(postgres_constraints, postgres_constraints_drop),
     ]
