@@ -29,6 +29,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from .rows import planned_for_its_values
+
 ORDERING_PARAM = "ordering"
 
 
@@ -257,7 +259,8 @@ class KeysetPagination(BasePagination):
                 condition |= prefix & key.after(value, reverse=reverse)
                 prefix &= key.equal(value)
             ids_qs = ids_qs.filter(condition)
-        found = list(ids_qs.values_list("pk", *(f"_sort_key_{i}" for i in range(len(keys))))[: size + 1])
+        with planned_for_its_values(ids_qs.db):
+            found = list(ids_qs.values_list("pk", *(f"_sort_key_{i}" for i in range(len(keys))))[: size + 1])
         more = len(found) > size
         found = found[:size]
         if reverse:

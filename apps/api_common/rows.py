@@ -19,7 +19,8 @@ the ORM on every request.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,30 @@ def _convert(rows, converters, connection):
                 value = func(value, expression, connection)
             row[pos] = value
         yield row
+
+
+@contextmanager
+def planned_for_its_values(using: str = "default") -> Iterator[None]:
+    """Queries run inside are never prepared, so PostgreSQL plans each for its actual values.
+
+    A prepared statement settles on one generic plan after five runs, chosen blind to the
+    parameters: fine for fetching rows by id, wrong for a page's id query, whose best plan
+    depends on how selective the values are (``effective_from >= <last week>`` wants the
+    date index; with the generic plan it walked the whole table in id order, ~120 ms on a
+    million prices). Planning that one-table query costs a fraction of a millisecond.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    previous = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = previous
 
 
 def compiled_clear() -> None:

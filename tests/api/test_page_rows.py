@@ -83,3 +83,14 @@ def test_pages_are_the_same_with_and_without_the_compiled_sql(client_user, price
     rows_module.compiled_clear()
     second = all_pages(client_user, "/api/v1/prices/?page_size=1000&ordering=-effective_from")
     assert first == second and len(first) > 7
+
+
+def test_postgres_prepares_the_rows_query_but_plans_the_ids_query_each_time(postgres, client_user, prices):
+    for _ in range(8):
+        assert client_user.get("/api/v1/prices/", {"provider": "openai"}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("ANY(" in sql for sql in prepared)
+    assert not any("_sort_key_0" in sql for sql in prepared)
+    assert connection.connection.prepare_threshold is not None  # restored after the ids query
