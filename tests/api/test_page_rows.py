@@ -86,6 +86,8 @@ def test_pages_are_the_same_with_and_without_the_compiled_sql(client_user, price
 
 
 def test_postgres_prepares_the_rows_query_but_plans_the_ids_query_each_time(postgres, client_user, prices):
+    if not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+        pytest.skip("DB_SERVER_SIDE_BINDING=0: nothing is prepared")
     for _ in range(8):
         assert client_user.get("/api/v1/prices/", {"provider": "openai"}).status_code == 200
     with connection.cursor() as cursor:
