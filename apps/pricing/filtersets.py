@@ -33,15 +33,22 @@ from .models import COMPONENTS, Basis, Price, PriceChange
 from .selectors import prices_as_of, prices_current
 
 
+def provider_filters(path: str) -> tuple[SlugMultipleChoiceFilter, django_filters.MultipleChoiceFilter]:
+    """``provider`` and ``provider_kind`` for the provider at ``path``."""
+    return (
+        SlugMultipleChoiceFilter(
+            field_name=path, to_field_name="slug", queryset=Provider.objects.all(),
+            help_text="Provider slug (e.g. openai, groq); repeat the parameter for several."),
+        django_filters.MultipleChoiceFilter(
+            field_name=f"{path}__kind", choices=Provider.Kind.choices, distinct=False,
+            help_text="Provider kind; repeat the parameter for several."),
+    )
+
+
 class OfferingScopedFilterSet(django_filters.FilterSet):
     """Filters on the offering a row belongs to (who sells which model where), for prices and changes."""
 
-    provider = SlugMultipleChoiceFilter(
-        field_name="offering__provider", to_field_name="slug", queryset=Provider.objects.all(),
-        help_text="Provider slug (e.g. openai, groq); repeat the parameter for several.")
-    provider_kind = django_filters.MultipleChoiceFilter(
-        field_name="offering__provider__kind", choices=Provider.Kind.choices, distinct=False,
-        help_text="Provider kind; repeat the parameter for several.")
+    provider, provider_kind = provider_filters("offering__provider")
     model = SlugMultipleChoiceFilter(
         field_name="offering__alias__model", to_field_name="slug", queryset=Model.objects.all(),
         help_text="Canonical model slug (e.g. llama-3-70b-instruct); repeat the parameter for several.")
@@ -64,12 +71,7 @@ class OfferingScopedFilterSet(django_filters.FilterSet):
 class PriceFilterSet(OfferingScopedFilterSet):
     # Prices carry their offering's provider (see Price.provider): the provider filters read that copy,
     # which the price_provider_id index serves in the API's default order.
-    provider = SlugMultipleChoiceFilter(
-        field_name="provider", to_field_name="slug", queryset=Provider.objects.all(),
-        help_text="Provider slug (e.g. openai, groq); repeat the parameter for several.")
-    provider_kind = django_filters.MultipleChoiceFilter(
-        field_name="provider__kind", choices=Provider.Kind.choices, distinct=False,
-        help_text="Provider kind; repeat the parameter for several.")
+    provider, provider_kind = provider_filters("provider")
     mode = django_filters.CharFilter(field_name="offering__mode", help_text="Offering mode (chat, embedding…).")
     min_prompt_tokens = IntegerFilter(field_name="offering__min_prompt_tokens",
                                       help_text="Long-context tier: 0 = the base price.")
