@@ -20,12 +20,13 @@ import argparse
 import hashlib
 import os
 import random
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from benchdb import ensure_database
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -40,14 +41,6 @@ TIERS = ["standard"] * 8 + ["batch", "flex"]
 REGIONS = [""] * 6 + ["us-east-1", "eu-west-1", "ap-south-1", "us-west-2"]
 SOURCES = ["litellm", "openrouter", "genai-prices"]
 
-
-def ensure_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    base = url.rsplit("/", 1)[0]
-    exists = subprocess.run(["psql", f"{base}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    if exists != "1":
-        subprocess.run(["psql", f"{base}/postgres", "-qc", f'CREATE DATABASE "{name}"'], check=True)
 
 
 def money(value: float) -> str:

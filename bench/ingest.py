@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from benchdb import ensure_database
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -33,14 +34,6 @@ OBSERVED = {
     "model_prices_2025-02-06_rocry-b094ffe.json": datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC),
 }
 
-
-def ensure_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    base = url.rsplit("/", 1)[0]
-    exists = subprocess.run(["psql", f"{base}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    if exists != "1":
-        subprocess.run(["psql", f"{base}/postgres", "-qc", f'CREATE DATABASE "{name}"'], check=True)
 
 
 def main() -> None:

@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchdb import ensure_database
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -54,14 +55,6 @@ PAGES = [
     ("xlsx: provider openrouter history", "/providers/openrouter/?download=xlsx&table=history"),
 ]
 
-
-def ensure_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    base = url.rsplit("/", 1)[0]
-    exists = subprocess.run(["psql", f"{base}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    if exists != "1":
-        subprocess.run(["psql", f"{base}/postgres", "-qc", f'CREATE DATABASE "{name}"'], check=True)
 
 
 def percentile(values: list[float], share: float) -> float:
