@@ -21,13 +21,11 @@ memory is bounded by the chunk, not by the file or the table.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -41,6 +39,7 @@ from apps.common.intervals import plan_interval_writes
 from apps.sources.models import Snapshot, Source
 from apps.sources.registry import ApplyCounts
 from scrapers.bench_records import BenchmarkRecord, HardwarePriceRecord
+from scrapers.csvtools import collector_paused
 from scrapers.records import ParseResult, Reject
 
 from .models import BenchmarkRun, Hardware, HardwareOffering, HardwarePrice, HardwarePriceObservation
@@ -57,22 +56,6 @@ _SKYPILOT_PATH = re.compile(r"catalogs/v\d+/(?P<cloud>[a-z0-9_-]+)/vms\.csv")
 
 HardwareSpec = tuple[str, int, int | None, str]  # accelerator, count, memory GiB per accelerator, form factor
 
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while streaming a large file into the database.
-
-    Each row allocates a handful of short-lived, acyclic objects; the collector
-    would run every 700 allocations and find nothing. Whatever cycles the ORM
-    makes meanwhile are collected when it is re-enabled.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class ApplyError(Exception):
@@ -395,15 +378,8 @@ def hardware_prices_apply(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
     else:
         affected = sorted(in_snapshot)
     status = hardware_price_history_rebuild(source=source, offering_ids=affected, new_offering_ids=offerings.created)
-    counts = ApplyCounts(rejects=sorted(rejects, key=lambda r: int(r.locator.split()[-1])))
-    for offering_id, state in status.items():
-        if state == "created":
-            counts.created += 1
-        elif state == "changed":
-            counts.changed += 1
-        elif offering_id in in_snapshot:
-            counts.unchanged += 1
-    return counts
+    return ApplyCounts.from_history(status, in_snapshot=in_snapshot,
+                                    rejects=sorted(rejects, key=lambda r: int(r.locator.split()[-1])))
 
 
 def _merged_duplicate(record: HardwarePriceRecord, first: int) -> Reject:

@@ -126,15 +126,7 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
 
     in_snapshot = {o.offering_id for o in observations}
     status = price_history_rebuild(source_id=source.pk)
-    counts = ApplyCounts(rejects=rejects)
-    for offering_id, state in status.items():
-        if state == "created":
-            counts.created += 1
-        elif state == "changed":
-            counts.changed += 1
-        elif offering_id in in_snapshot:
-            counts.unchanged += 1
-    return counts
+    return ApplyCounts.from_history(status, in_snapshot=in_snapshot, rejects=rejects)
 
 
 def _observed_intervals(timeline: list[int], times: dict[int, datetime],

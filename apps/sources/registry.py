@@ -7,7 +7,7 @@ import every domain app at start-up (and no import cycle forms).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,21 @@ class ApplyCounts:
     unchanged: int = 0
     # Rows refused while applying (e.g. a duplicate offering), on top of the parser's.
     rejects: list[Reject] = field(default_factory=list)
+
+    @classmethod
+    def from_history(cls, status: Mapping[int, str], *, in_snapshot: Container[int],
+                     rejects: list[Reject]) -> ApplyCounts:
+        """Counts from a history rebuild's status per offering ("created", "changed", "unchanged"):
+        an unchanged offering counts only if this snapshot showed it."""
+        counts = cls(rejects=rejects)
+        for offering_id, state in status.items():
+            if state == "created":
+                counts.created += 1
+            elif state == "changed":
+                counts.changed += 1
+            elif offering_id in in_snapshot:
+                counts.unchanged += 1
+        return counts
 
 
 @dataclass(frozen=True)
