@@ -63,6 +63,7 @@ from scrapers.records import (
     excerpt,
     load_json,
     normalize,
+    read_model_id_and_name,
     to_decimal,
 )
 
@@ -168,18 +169,10 @@ def _parse_model(
     if not isinstance(model, dict):
         result.rejects.append(Reject(where, "the model is not a JSON object", excerpt(model)))
         return
-    model_id = model.get("id")
-    if not isinstance(model_id, str) or not model_id.strip():
-        result.rejects.append(Reject(where, "the model has no id string", excerpt(model)))
+    read = read_model_id_and_name(model, where, f"{provider_id}/", result)
+    if read is None:
         return
-    model_id = model_id.strip()
-    locator = f"{provider_id}/{model_id}"
-    name = model.get("name")
-    if name is None:
-        name = ""
-    if not isinstance(name, str):
-        result.rejects.append(Reject(locator, f"the model name is not a string ({name!r})", excerpt(model)))
-        return
+    model_id, name, locator = read
 
     prices = model.get("prices")
     if isinstance(prices, dict):

@@ -45,6 +45,7 @@ from scrapers.records import (
     excerpt,
     load_json,
     normalize,
+    read_model_id_and_name,
     to_decimal,
 )
 
@@ -93,18 +94,10 @@ def _parse_model(
         reject = Reject(f"models[{index}]", "the model entry is not a JSON object", excerpt(model))
         result.rejects.append(reject)
         return
-    model_id = model.get("id")
-    if not isinstance(model_id, str) or not model_id.strip():
-        result.rejects.append(Reject(f"models[{index}]", "the model has no id string", excerpt(model)))
+    read = read_model_id_and_name(model, f"models[{index}]", f"models[{index}] ", result)
+    if read is None:
         return
-    model_id = model_id.strip()
-    locator = f"models[{index}] {model_id}"
-    name = model.get("name")
-    if name is None:
-        name = ""
-    if not isinstance(name, str):
-        result.rejects.append(Reject(locator, f"the model name is not a string ({name!r})", excerpt(model)))
-        return
+    model_id, name, locator = read
     history = model.get("price_history")
     if not isinstance(history, list) or not history:
         reason = "price_history is missing, empty or not a list"

@@ -182,6 +182,25 @@ def excerpt(value: Any, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def read_model_id_and_name(model: dict[str, Any], where: str, prefix: str,
+                           result: ParseResult) -> tuple[str, str, str] | None:
+    """(stripped id, name: "" when absent, not stripped, locator = ``prefix`` + id) of a model entry,
+    or None after a Reject: at ``where`` for a missing or blank id, at the locator for a bad name."""
+    model_id = model.get("id")
+    if not isinstance(model_id, str) or not model_id.strip():
+        result.rejects.append(Reject(where, "the model has no id string", excerpt(model)))
+        return None
+    model_id = model_id.strip()
+    locator = prefix + model_id
+    name = model.get("name")
+    if name is None:
+        name = ""
+    if not isinstance(name, str):
+        result.rejects.append(Reject(locator, f"the model name is not a string ({name!r})", excerpt(model)))
+        return None
+    return model_id, name, locator
+
+
 def parse_timestamp(value: Any) -> datetime | None:
     """An ISO 8601 time a document states for itself (naive = UTC); None when absent or unreadable."""
     if not isinstance(value, str):
