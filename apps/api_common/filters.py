@@ -236,9 +236,6 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
         kwargs.setdefault("distinct", False)
         super().__init__(*args, **kwargs)
 
-    def get_filter_predicate(self, v):
-        return {self.field_name: v}
-
     def filter(self, qs: QuerySet, value) -> QuerySet:
         # One id is ``=``, several ``IN (...)`` (an index range each), never a chain of ORs.
         if not value:

@@ -236,14 +236,14 @@ class KeysetPagination(BasePagination):
         return size
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None, *,
-                          fetch: Callable[[list[Any]], list[Sequence[Any]]] | None = None) -> list[Any]:
+                          fetch: Callable[[list[Any]], list[Sequence[Any]]]) -> list[Any]:
         """This page's rows of ``queryset`` (filtered, not yet narrowed to columns).
 
         Two statements: the page's ids and sort keys from a query with only the filters
         and the sort keys (on prices an index holds provider, id and dates, so most pages'
         ids come from the index alone, without reading the rows a filter rejects), then
         ``fetch(ids)``: those rows, in that order, with every column (see
-        ``apps.api_common.rows``). Without ``fetch``, each row is ``values_list()``.
+        ``apps.api_common.rows``).
         """
         keys = KeysetOrdering().sort_keys(request, view)
         size = self.get_page_size(request)
@@ -267,11 +267,7 @@ class KeysetPagination(BasePagination):
             found.reverse()
         sort_values = [list(row[1:]) for row in found]
         ids = [row[0] for row in found]
-        if fetch is not None:
-            page = fetch(ids)
-        else:
-            by_id = {row[0]: row for row in queryset.model._default_manager.filter(pk__in=ids).values_list()}
-            page = [by_id[i] for i in ids if i in by_id]
+        page = fetch(ids)
 
         url = request.build_absolute_uri()
         has_next = more if not reverse else True

@@ -224,7 +224,7 @@ def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
     for price, interval in plan.update:
         _fill(price, interval)
         to_update.append(price)
-    provider_of = _providers_of({offering_id for offering_id, _ in plan.create})
+    provider_of = dict(Offering.objects.filter(source_id=source_id).values_list("pk", "provider_id"))
     to_create = [_new_price(offering_id, provider_of[offering_id], interval,
                             basis_of.get(offering_id, Basis.OBSERVED))
                  for offering_id, interval in plan.create]
@@ -251,15 +251,6 @@ def _fill(price: Price, interval: Interval) -> None:
     price.unit_prices = json.loads(interval.values[len(COMPONENTS)])
     price.price_label = interval.values[len(COMPONENTS) + 1]
     price.snapshot_id = interval.snapshot_id
-
-
-def _providers_of(offering_ids: set[int]) -> dict[int, int]:
-    """Offering id -> provider id, for the provider copied onto each new price."""
-    ids = sorted(offering_ids)
-    found: dict[int, int] = {}
-    for i in range(0, len(ids), BATCH):
-        found.update(Offering.objects.filter(pk__in=ids[i:i + BATCH]).values_list("pk", "provider_id"))
-    return found
 
 
 def _new_price(offering_id: int, provider_id: int, interval: Interval, basis: str) -> Price:
