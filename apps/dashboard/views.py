@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -52,6 +52,9 @@ from .forms import (
     error_messages,
 )
 from .tables import PAGE_ROWS, Column, Table
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 DEFAULT_CLASSES = ["7-8b-class", "70b-class", "300b-plus-class", "frontier-closed"]
 DEFAULT_TREND_MODELS = ["llama-3-70b-instruct"]  # the seed article's model, sold by many providers
@@ -959,16 +962,22 @@ def _detail_tables(request: HttpRequest, prices: Any, *, stem: str, ratio: tuple
     return now, full
 
 
-@analyst_view
-def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    model = get_object_or_404(Model, slug=slug)
+def _detail_page(request: HttpRequest, prices: QuerySet[Price], *, stem: str,
+                 drop: str) -> tuple[Page, dict[str, Any], tuple[int, int]]:
+    """A detail page's start: the blend options bound, and its current-price and history tables."""
     page = Page()
     blend_form, blend = bind(BlendForm, request.GET)
     page.errors += error_messages(blend_form)
     ratio = (blend["ratio_in"], blend["ratio_out"])
+    page.tables += _detail_tables(request, prices, stem=stem, ratio=ratio, drop=drop)
+    return page, blend, ratio
+
+
+@analyst_view
+def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    model = get_object_or_404(Model, slug=slug)
     prices = Price.objects.filter(offering__alias__model=model)
-    current, history = _detail_tables(request, prices, stem=f"model-{model.slug}", ratio=ratio, drop="model")
-    page.tables += [current, history]
+    page, blend, ratio = _detail_page(request, prices, stem=f"model-{model.slug}", drop="model")
     if (response := _download(request, page.tables)) is not None:
         return response
     frame = sel.chart_frame(sel.base_chat_prices(prices), "blended", ratio)
@@ -989,14 +998,8 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @analyst_view
 def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     provider = get_object_or_404(Provider, slug=slug)
-    page = Page()
-    blend_form, blend = bind(BlendForm, request.GET)
-    page.errors += error_messages(blend_form)
-    ratio = (blend["ratio_in"], blend["ratio_out"])
     prices = Price.objects.filter(offering__provider=provider)
-    current, history = _detail_tables(request, prices, stem=f"provider-{provider.slug}", ratio=ratio,
-                                      drop="provider")
-    page.tables += [current, history]
+    page, blend, ratio = _detail_page(request, prices, stem=f"provider-{provider.slug}", drop="provider")
     if (response := _download(request, page.tables)) is not None:
         return response
     frame = sel.chart_frame(sel.base_chat_prices(prices).filter(offering__alias__model__isnull=False), "blended",
