@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from django.db import models
@@ -132,12 +132,19 @@ class BoundPlan:
     def __init__(self, plan: ColumnPlan, request: Any) -> None:
         self.plan = plan
         self.request = request
-        tz = timezone.get_current_timezone()
+        self.tz = timezone.get_current_timezone()
         self.flat = [c for c in plan.columns if c.path is not None]
         self.nested = [c for c in plan.columns if c.nested is not None]
-        self.json_converters = [self._json_converter(c, tz) for c in self.flat]
-        self.csv_converters = [self._csv_converter(c, tz) for c in self.flat]
         self.nested_bound = {c.name: c.nested.plan.bind(request) for c in self.nested}  # type: ignore[union-attr]
+
+    # A request writes JSON or CSV, never both: each set of converters is built when first used.
+    @cached_property
+    def json_converters(self) -> list[Callable[[Any], Any]]:
+        return [self._json_converter(c, self.tz) for c in self.flat]
+
+    @cached_property
+    def csv_converters(self) -> list[Callable[[Any], str]]:
+        return [self._csv_converter(c, self.tz) for c in self.flat]
 
     def _url_prefix_suffix(self, column: Column) -> tuple[str, str]:
         marker = "987654321987654321"
