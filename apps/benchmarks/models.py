@@ -7,8 +7,9 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
-# Same exactness as token prices: NUMERIC, never float (invariant 5).
-MONEY = {"max_digits": 20, "decimal_places": 10}
+from apps.common.fields import ExactDecimalField
+
+# Money columns are ExactDecimalField, as token prices: exact, never float or rounded (invariant 5).
 # tokens/s and milliseconds to the thousandth: well below any measurement's precision.
 RATE = {"max_digits": 14, "decimal_places": 3}
 
@@ -85,7 +86,7 @@ class HardwarePriceObservation(models.Model):
     offering = models.ForeignKey(HardwareOffering, on_delete=models.CASCADE, related_name="observations",
                                  db_index=False)
     observed_at = models.DateTimeField(help_text="The row's own date, else the snapshot's observation time.")
-    usd_per_hour = models.DecimalField(**MONEY, help_text="USD per hour for the whole instance.")
+    usd_per_hour = ExactDecimalField(help_text="USD per hour for the whole instance.")
 
     class Meta:
         constraints = [
@@ -109,7 +110,7 @@ class HardwarePrice(models.Model):
     effective_from = models.DateTimeField(help_text="Inclusive: the first observation showing this price.")
     effective_to = models.DateTimeField(null=True, blank=True,
                                         help_text="Exclusive: when another price (or no listing) was seen.")
-    usd_per_hour = models.DecimalField(**MONEY, help_text="USD per hour for the whole instance, all accelerators.")
+    usd_per_hour = ExactDecimalField(help_text="USD per hour for the whole instance, all accelerators.")
     snapshot = models.ForeignKey("sources.Snapshot", on_delete=models.PROTECT, related_name="+",
                                  help_text="First snapshot that showed it.")
 
@@ -176,8 +177,8 @@ class BenchmarkRun(models.Model):
     error_counts = models.JSONField(default=dict, blank=True, help_text="Failed requests by error code.")
     mostly_failed = models.BooleanField(default=False,
                                         help_text="Over half the requests failed: latencies describe the rest.")
-    reported_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True,
-                                                help_text="Cost per 1M tokens the source reports.")
+    reported_usd_per_mtok = ExactDecimalField(null=True, blank=True,
+                                              help_text="Cost per 1M tokens the source reports.")
     cost_is_estimate = models.BooleanField(default=False)
     measured_at = models.DateTimeField(null=True, blank=True,
                                        help_text="When the run was made or published; blank = not stated.")

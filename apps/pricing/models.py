@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from apps.common.fields import ExactDecimalField
 from scrapers.records import TOKEN_PRICE_FIELDS
 
-# 10,000 USD per 1M tokens with 10 decimals covers every real per-token price
-# exactly (the smallest LiteLLM price, 1e-10 USD/token, is 0.0001 per 1M).
-MONEY = {"max_digits": 20, "decimal_places": 10}
+# Money columns are ExactDecimalField: NUMERIC(20,10) rounded real prices such as
+# LiteLLM's 15.000020000000002 USD per 1M tokens (invariant 5: money is exact).
 
 COMPONENTS = TOKEN_PRICE_FIELDS
 
@@ -25,11 +25,11 @@ class PriceObservation(models.Model):
 
     snapshot = models.ForeignKey("sources.Snapshot", on_delete=models.CASCADE, related_name="observations")
     offering = models.ForeignKey("catalog.Offering", on_delete=models.CASCADE, related_name="observations")
-    input_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
-    output_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
-    cached_input_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
-    cache_write_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
-    reasoning_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True)
+    input_usd_per_mtok = ExactDecimalField(null=True, blank=True)
+    output_usd_per_mtok = ExactDecimalField(null=True, blank=True)
+    cached_input_usd_per_mtok = ExactDecimalField(null=True, blank=True)
+    cache_write_usd_per_mtok = ExactDecimalField(null=True, blank=True)
+    reasoning_usd_per_mtok = ExactDecimalField(null=True, blank=True)
     unit_prices = models.JSONField(default=list, blank=True)
     price_label = models.CharField(max_length=16, blank=True)
     # Set only for sources that state their intervals ([stated_from, stated_to), None = open).
@@ -67,16 +67,16 @@ class Price(models.Model):
                                  db_index=False, help_text="The offering's provider (a copy, for filtering).")
     effective_from = models.DateTimeField(null=True, blank=True, help_text="Inclusive; empty = since the beginning.")
     effective_to = models.DateTimeField(null=True, blank=True, help_text="Exclusive; empty = still current.")
-    input_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True, help_text="USD per 1M input tokens.")
-    output_usd_per_mtok = models.DecimalField(**MONEY, null=True, blank=True, help_text="USD per 1M output tokens.")
-    cached_input_usd_per_mtok = models.DecimalField(
-        **MONEY, null=True, blank=True, help_text="USD per 1M cached input tokens (cache read)."
+    input_usd_per_mtok = ExactDecimalField(null=True, blank=True, help_text="USD per 1M input tokens.")
+    output_usd_per_mtok = ExactDecimalField(null=True, blank=True, help_text="USD per 1M output tokens.")
+    cached_input_usd_per_mtok = ExactDecimalField(
+        null=True, blank=True, help_text="USD per 1M cached input tokens (cache read)."
     )
-    cache_write_usd_per_mtok = models.DecimalField(
-        **MONEY, null=True, blank=True, help_text="USD per 1M tokens written to the prompt cache."
+    cache_write_usd_per_mtok = ExactDecimalField(
+        null=True, blank=True, help_text="USD per 1M tokens written to the prompt cache."
     )
-    reasoning_usd_per_mtok = models.DecimalField(
-        **MONEY, null=True, blank=True, help_text="USD per 1M reasoning tokens, where priced apart from output."
+    reasoning_usd_per_mtok = ExactDecimalField(
+        null=True, blank=True, help_text="USD per 1M reasoning tokens, where priced apart from output."
     )
     unit_prices = models.JSONField(
         default=list, blank=True, help_text="Non-token prices: [{name, unit, usd_per_unit}] (per image, request…)."
@@ -122,8 +122,8 @@ class PriceChange(models.Model):
     offering = models.ForeignKey("catalog.Offering", on_delete=models.CASCADE, related_name="changes")
     changed_at = models.DateTimeField(db_index=True)
     component = models.CharField(max_length=40)
-    old_usd_per_mtok = models.DecimalField(**MONEY)
-    new_usd_per_mtok = models.DecimalField(**MONEY)
+    old_usd_per_mtok = ExactDecimalField()
+    new_usd_per_mtok = ExactDecimalField()
     percent_change = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     snapshot = models.ForeignKey("sources.Snapshot", on_delete=models.PROTECT, related_name="+")
 
