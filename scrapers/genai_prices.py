@@ -40,15 +40,47 @@ Choices made here (checked against the real snapshot of 2026-08-21):
   157 entries, mostly ``:free`` ids; note genai-prices' own ``is_free()`` treats
   all-unset as free), ``LABEL_FREE`` when it gives prices and every one is 0.
 * Prices must be JSON numbers (a numeric string is a type error here). Per-1k
-  prices are checked against the same ceiling as per-1M-token prices.
+  prices are checked against the same ceiling as per-1M-token prices, and a
+  price *at* the ceiling is refused too (10,000 USD per 1,000 requests is no
+  more a real price than 10,001).
+* Seller (``provider_key``). A genai-prices provider is a *pricing* bucket, not
+  always one seller: ``google`` covers the Gemini API (Google AI Studio) and
+  Vertex AI, ``azure`` covers Azure OpenAI and, for other models, Azure AI
+  Foundry. The data says whose model an entry is: a provider's
+  ``fallback_model_providers`` name the providers whose models it also prices,
+  and a model belongs to one of those when that provider's ``model_match`` or
+  one of its models' ``match`` rules matches the id (and the provider's own
+  ``model_match`` does not). Which seller that makes it is not in the data, so
+  ``fixtures/genai_prices_providers.csv`` says it, with a reason per row:
+  (genai provider, models of = a fallback provider id or ``*`` for the rest)
+  -> provider key. Real file: google's 12 Claude entries go to ``vertex_ai``,
+  azure's 11 non-OpenAI entries (Phi, MAI-DS-R1, WizardLM-2) to ``azure_ai``.
+  Providers without fallbacks (aws sells its Claude itself) keep their id. The
+  locators still name the genai-prices provider, so rejects point at the file.
+* Mode, in LiteLLM's vocabulary, first rule that holds: ``rerank`` ("rerank" in
+  the id/name); ``embedding`` ("embed" in the id, name or match rule; BAAI's
+  ``bge-`` ids; or input-only prices where the model description or the
+  provider's ``price_comments`` say "embedding", which is how Voyage is
+  described); ``moderation``; ``audio_transcription`` (transcribe/whisper);
+  ``audio_speech`` (tts); ``realtime`` (a ``realtime`` id, as LiteLLM files
+  OpenAI's); ``image_generation`` (an ``image`` id or an ``output_image_mtok``
+  price); ``completion`` (OpenAI's legacy ada/babbage/curie/davinci and
+  gpt-3.5-turbo-instruct); else ``chat``. Chat-API models that merely price
+  audio or video (gpt-4o-audio-preview, Gemini Live, Nova Sonic, Gemini Omni)
+  stay ``chat``, as LiteLLM files them; an input-only price with nothing saying
+  "embedding" is not guessed to be one.
 """
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, time
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from scrapers.records import (
@@ -104,6 +136,18 @@ KCOUNT_UNITS: dict[str, tuple[str, str]] = {
     "agent_kminutes": ("1k_minutes", "1,000 minutes"),
 }
 
+# Curated tables live in the repository's fixtures/ (read with plain csv: scrapers
+# import nothing from Django).
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SELLERS_CSV = FIXTURES / "genai_prices_providers.csv"
+ANY_MODEL = "*"  # models_of value: every model no other row of the provider covers
+
+# Mode hints in ids and names. Words are split on anything not a letter or digit.
+_WORD = re.compile(r"[^a-z0-9]+")
+# OpenAI's legacy GPT-3 completion models (LiteLLM files babbage-002/davinci-002 as
+# "completion"); the data gives them no description, only the id says it.
+_LEGACY_COMPLETION = re.compile(r"^(?:text-)?(?:ada|babbage|curie|davinci)(?:-\d+)?$|^gpt-3\.5-turbo-instruct")
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
 
@@ -139,6 +183,12 @@ def parse(data: bytes) -> ParseResult:
     providers = load_json(data, expect=list)
     result = ParseResult()
     seen: dict[tuple[str, str], tuple[str, list[PriceRecord]]] = {}
+    # Fallback lookups need the other providers' match rules, wherever they sit in the file.
+    by_id = {
+        p["id"].strip(): p
+        for p in providers
+        if isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("models"), list)
+    }
     for index, provider in enumerate(providers):
         if not isinstance(provider, dict):
             result.rejects.append(Reject(f"[{index}]", "the provider is not a JSON object", excerpt(provider)))
@@ -153,18 +203,29 @@ def parse(data: bytes) -> ParseResult:
             reason = "the provider has no models list"
             result.rejects.append(Reject(f"[{index}] {provider_id}", reason, excerpt(provider)))
             continue
+        context = _Provider(provider_id, provider, by_id)
         for model_index, model in enumerate(models):
-            _parse_model(provider_id, model_index, model, result, seen)
+            _parse_model(context, model_index, model, result, seen)
     return result
 
 
+@dataclass(frozen=True)
+class _Provider:
+    """A genai-prices provider entry and the file's other providers (for its fallbacks)."""
+
+    id: str
+    doc: dict[str, Any]
+    by_id: dict[str, dict[str, Any]]
+
+
 def _parse_model(
-    provider_id: str,
+    provider: _Provider,
     model_index: int,
     model: Any,
     result: ParseResult,
     seen: dict[tuple[str, str], tuple[str, list[PriceRecord]]],
 ) -> None:
+    provider_id = provider.id
     where = f"{provider_id} models[{model_index}]"
     if not isinstance(model, dict):
         result.rejects.append(Reject(where, "the model is not a JSON object", excerpt(model)))
@@ -194,10 +255,18 @@ def _parse_model(
         result.rejects.append(Reject(locator, reason, excerpt(model)))
         return
 
-    common = PriceRecord(source_model_id=model_id, provider_key=provider_id, model_name=name.strip())
+    keys = {key for entry in entries for key in entry.values}
+    common = PriceRecord(
+        source_model_id=model_id,
+        provider_key=_seller(provider, model_id),
+        model_name=name.strip(),
+        mode=_mode(provider.doc, model, model_id, name, keys),
+    )
     records = _timeline(locator, entries, common, result)
 
-    key = (provider_id, model_id)
+    # Two genai-prices providers never share a seller today, but a seller's key is
+    # what identifies the offering, so duplicates are looked for per seller.
+    key = (common.provider_key, model_id)
     if key in seen:
         first_locator, first_records = seen[key]
         if _same_prices(first_records, records):
@@ -291,8 +360,9 @@ def _kcount(value: Any, key: str) -> Decimal:
     per = KCOUNT_UNITS[key][1]
     if price < 0:
         raise ValueError(f"{key} is negative ({price} USD per {per})")
-    if price > MAX_USD_PER_MTOK:
-        raise ValueError(f"{key} is absurd ({price} USD per {per}, above {MAX_USD_PER_MTOK})")
+    # Inclusive: the ceiling itself (0.01 USD per token as a per-1M figure) is already absurd.
+    if price >= MAX_USD_PER_MTOK:
+        raise ValueError(f"{key} is absurd ({price} USD per {per}, at or above {MAX_USD_PER_MTOK})")
     return price
 
 
@@ -410,3 +480,123 @@ def _unit(key: str) -> str:
 
 def _same_prices(first: list[PriceRecord], second: list[PriceRecord]) -> bool:
     return [replace(r, model_name="") for r in first] == [replace(r, model_name="") for r in second]
+
+
+# --- seller ------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def seller_rules() -> dict[tuple[str, str], str]:
+    """(genai-prices provider id, models_of) -> provider key, from the curated table."""
+    rules: dict[tuple[str, str], str] = {}
+    with SELLERS_CSV.open(newline="", encoding="utf-8") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            # DictReader fills a short row's missing cells with None
+            provider, models_of, key, reason = (
+                (row.get(column) or "").strip() for column in ("genai_provider", "models_of", "provider_key", "reason")
+            )
+            if not (provider and models_of and key and reason):
+                raise ValueError(f"{SELLERS_CSV.name} line {line}: every column, the reason too, must be filled")
+            if (provider, models_of) in rules:
+                raise ValueError(f"{SELLERS_CSV.name} line {line}: {provider}/{models_of} is given twice")
+            rules[(provider, models_of)] = key
+    return rules
+
+
+def _seller(provider: _Provider, model_id: str) -> str:
+    """The provider key of whoever sells this entry: the table's row for its origin, else the genai-prices id."""
+    rules = seller_rules()
+    if not any(p == provider.id for p, _ in rules):
+        return provider.id
+    origin = _origin(provider, model_id)
+    return rules.get((provider.id, origin)) or rules.get((provider.id, ANY_MODEL)) or provider.id
+
+
+def _origin(provider: _Provider, model_id: str) -> str:
+    """Whose model this is, as the data says: a fallback provider that claims the id, else the provider itself."""
+    if _matches(provider.doc.get("model_match"), model_id):
+        return provider.id
+    fallbacks = provider.doc.get("fallback_model_providers")
+    if not isinstance(fallbacks, list):
+        return provider.id
+    for fallback_id in fallbacks:
+        other = provider.by_id.get(fallback_id) if isinstance(fallback_id, str) else None
+        if other is None or fallback_id == provider.id:
+            continue
+        if _matches(other.get("model_match"), model_id) or any(
+            isinstance(m, dict) and _matches(m.get("match"), model_id) for m in other["models"]
+        ):
+            return fallback_id
+    return provider.id
+
+
+def _matches(rule: Any, text: str) -> bool:
+    """Evaluate a genai-prices match rule (equals, starts_with, ends_with, contains, regex, or, and).
+
+    An unknown or malformed clause matches nothing: claiming a model for another
+    provider on a rule we cannot read would move it to the wrong seller.
+    """
+    if not isinstance(rule, dict) or len(rule) != 1:
+        return False
+    ((clause, value),) = rule.items()
+    if clause in ("or", "and") and isinstance(value, list):
+        results = (_matches(part, text) for part in value)
+        return any(results) if clause == "or" else bool(value) and all(results)
+    if not isinstance(value, str):
+        return False
+    if clause == "equals":
+        return text == value
+    if clause == "starts_with":
+        return text.startswith(value)
+    if clause == "ends_with":
+        return text.endswith(value)
+    if clause == "contains":
+        return value in text
+    if clause == "regex":
+        try:
+            return re.search(value, text) is not None
+        except re.error:
+            return False
+    return False
+
+
+def _literals(rule: Any) -> Iterable[str]:
+    """The strings a match rule names (ids it equals, prefixes...): more names of the same model."""
+    if not isinstance(rule, dict):
+        return
+    for clause, value in rule.items():
+        if clause in ("or", "and") and isinstance(value, list):
+            for part in value:
+                yield from _literals(part)
+        elif clause != "regex" and isinstance(value, str):
+            yield value
+
+
+# --- mode --------------------------------------------------------------------
+
+
+def _mode(provider: dict[str, Any], model: dict[str, Any], model_id: str, name: str, keys: set[str]) -> str:
+    """The model's mode in LiteLLM's vocabulary (see the module docstring for the rules and their order)."""
+    names = " ".join([model_id, name, *_literals(model.get("match"))]).lower()
+    words = set(_WORD.split(f"{model_id} {name}".lower()))
+    base_id = model_id.rsplit("/", 1)[-1].lower()
+    input_only = bool(keys) and not any(key.startswith("output_") for key in keys)
+    said = " ".join(str(text) for text in (model.get("description"), provider.get("price_comments")) if text).lower()
+
+    if "rerank" in names:
+        return "rerank"
+    if "embed" in names or base_id.startswith("bge-") or (input_only and "embedding" in said):
+        return "embedding"
+    if "moderation" in words:
+        return "moderation"
+    if words & {"transcribe", "transcription", "whisper"}:
+        return "audio_transcription"
+    if "tts" in words:
+        return "audio_speech"
+    if "realtime" in words:
+        return "realtime"
+    if "image" in words or "output_image_mtok" in keys:
+        return "image_generation"
+    if _LEGACY_COMPLETION.search(base_id):
+        return "completion"
+    return "chat"
