@@ -16,7 +16,11 @@ class BenchmarksConfig(AppConfig):
         register("llmperf", FormatSpec("llmperf", runs, needs_observed_at=False,
                                        label="LLMPerf leaderboard summary (JSON)"))
         register("benchmarks-csv", FormatSpec("benchmarks_csv", runs, label="Benchmarks (curated CSV)"))
-        register("gpu-catalog", FormatSpec("gpu_catalog", hardware, label="SkyPilot GPU catalog (CSV)"))
+        # A SkyPilot catalog is the cloud's whole price sheet: an instance it leaves out has ended, so a
+        # truncated sheet is held by the shrink guard, and a sheet seen again moves along its timeline.
+        register("gpu-catalog", FormatSpec("gpu_catalog", hardware, label="SkyPilot GPU catalog (CSV)",
+                                           listing="apps.benchmarks.services.hardware_listing",
+                                           rebuild="apps.benchmarks.services.hardware_history_rebuild_source"))
         register("hardware-csv", FormatSpec("hardware_csv", hardware, label="Hardware prices (curated CSV)"))
         # The provider landscape updates catalog providers; the catalog app leaves
         # registration to the issue that brought the format (this one).

@@ -38,6 +38,7 @@ from apps.catalog.services import aliases_ensure, providers_ensure
 from apps.common.intervals import plan_interval_writes
 from apps.sources.models import Snapshot, Source
 from apps.sources.registry import ApplyCounts
+from apps.sources.selectors import source_timeline
 from scrapers.bench_records import BenchmarkRecord, HardwarePriceRecord
 from scrapers.csvtools import collector_paused
 from scrapers.records import ParseResult, Reject
@@ -410,7 +411,8 @@ def hardware_price_history_rebuild(*, source: Source, offering_ids: list[int],
     complete = source.format in COMPLETE_SHEET_FORMATS
     snapshots = {snap_id: (at, sha) for snap_id, at, sha in Snapshot.objects.filter(
         source=source, parse_status=Snapshot.Status.OK).values_list("id", "observed_at", "sha256")}
-    timeline = sorted(((snap_id, at, sha) for snap_id, (at, sha) in snapshots.items()), key=lambda s: (s[1], s[2]))
+    # A complete sheet's timeline is its sightings: the same sheet seen again after another is history too.
+    timeline = [(look.snapshot_id, look.first_at) for look in source_timeline(source.pk)] if complete else []
     status: dict[int, str] = {}
     for chunk in batched(offering_ids, REBUILD_CHUNK):
         observed: dict[int, list[tuple[datetime, datetime, str, int, Decimal]]] = defaultdict(list)
@@ -440,14 +442,27 @@ def _intervals(rows: list[tuple[datetime, datetime, str, int, Decimal]]) -> list
     return _walk(points)
 
 
-def _complete_intervals(timeline: list[tuple[int, datetime, str]],
+def _complete_intervals(timeline: list[tuple[int, datetime]],
                         rows: list[tuple[datetime, datetime, str, int, Decimal]]) -> list[_Interval]:
-    """Like _intervals, but a snapshot of the whole sheet that omits the instance ends its price."""
+    """Like _intervals, but a sighting of the whole sheet that omits the instance ends its price."""
     by_snapshot = {snap_id: usd for _, _, _, snap_id, usd in rows}
     points: list[tuple[datetime, Decimal | None, int]] = []
-    for snap_id, at, _ in timeline:
+    for snap_id, at in timeline:
         points.append((at, by_snapshot.get(snap_id), snap_id))
     return _walk(points)
+
+
+def hardware_listing(snapshot_id: int) -> dict[int, int]:
+    """Offering id -> provider id of every instance a price sheet lists (for the shrink guard)."""
+    return dict(HardwarePriceObservation.objects.filter(snapshot_id=snapshot_id)
+                .values_list("offering_id", "offering__provider_id"))
+
+
+def hardware_history_rebuild_source(*, source_id: int) -> dict[int, str]:
+    """Rebuild every hourly price history of a source (after a sighting that is not simply the newest again)."""
+    source = Source.objects.get(pk=source_id)
+    ids = list(HardwareOffering.objects.filter(source=source).order_by("pk").values_list("pk", flat=True))
+    return hardware_price_history_rebuild(source=source, offering_ids=ids)
 
 
 def _walk(points: list[tuple[datetime, Decimal | None, int]]) -> list[_Interval]:

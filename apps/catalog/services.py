@@ -125,6 +125,44 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]]) -> dict
     return existing
 
 
+def aliases_sync_hints(*, hints: dict[int, tuple[str, str]]) -> int:
+    """Give aliases the provider key and name of the newest snapshot that lists them (not the first to arrive),
+    and resolve again by rule those whose hints moved: identity is then a function of the snapshots.
+
+    A curator's decision (manual, ignored) stands whatever the hints say. Returns how many aliases changed.
+    """
+    changed: list[ModelAlias] = []
+    for alias in ModelAlias.objects.filter(pk__in=list(hints)).select_related("source").iterator(chunk_size=2000):
+        provider_key, name = hints[alias.pk]
+        if (alias.provider_hint, alias.name_hint) == (provider_key[:100], name[:300]):
+            continue
+        alias.provider_hint, alias.name_hint = provider_key[:100], name[:300]
+        changed.append(alias)
+    if not changed:
+        return 0
+    curated = _curated()
+    automatic = {ModelAlias.Status.UNRESOLVED, ModelAlias.Status.RULE, ModelAlias.Status.CURATED}
+    found = {}
+    for alias in changed:
+        if alias.status in automatic:
+            found[alias.pk] = identity.resolve(alias.raw_id, source=alias.source.key, provider=alias.provider_hint,
+                                               model_name=alias.name_hint, curated=curated)
+    models = models_ensure([i for i in found.values() if i is not None])
+    for alias in changed:
+        if alias.pk not in found:
+            continue
+        ident = found[alias.pk]
+        if ident is None:
+            alias.model, alias.status, alias.rule = None, ModelAlias.Status.UNRESOLVED, ""
+        else:
+            alias.model = models[ident.slug]
+            alias.status = ModelAlias.Status.CURATED if ident.rule == "curated" else ModelAlias.Status.RULE
+            alias.rule = ident.rule[:100]
+    ModelAlias.objects.bulk_update(changed, ["provider_hint", "name_hint", "model", "status", "rule"],
+                                   batch_size=2000)
+    return len(changed)
+
+
 @transaction.atomic
 def alias_resolve(*, alias: ModelAlias, model: Model) -> ModelAlias:
     """A curator names the canonical model of an alias (admin and API use this)."""

@@ -32,6 +32,13 @@ class PriceObservation(models.Model):
     reasoning_usd_per_mtok = ExactDecimalField(null=True, blank=True)
     unit_prices = models.JSONField(default=list, blank=True)
     price_label = models.CharField(max_length=16, blank=True)
+    # What this snapshot says of the offering besides its price: the offering shows the newest
+    # snapshot's word (by observation time), whatever order the snapshots arrived in.
+    mode = models.CharField(max_length=50, blank=True)
+    display_name = models.CharField(max_length=300, blank=True)
+    provider_key = models.CharField(max_length=100, blank=True, help_text="The provider as the source spells it.")
+    max_input_tokens = models.PositiveIntegerField(null=True, blank=True)
+    max_output_tokens = models.PositiveIntegerField(null=True, blank=True)
     # Set only for sources that state their intervals ([stated_from, stated_to), None = open).
     stated = models.BooleanField(default=False)
     stated_from = models.DateTimeField(null=True, blank=True)
@@ -88,6 +95,10 @@ class Price(models.Model):
     snapshot = models.ForeignKey(
         "sources.Snapshot", on_delete=models.PROTECT, related_name="+", help_text="First snapshot that showed it."
     )
+    first_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="The first sighting of a document that stated this price.")
+    last_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The newest sighting of a document that still states this price.")
 
     class Meta:
         ordering = ["offering", "effective_from"]
@@ -105,6 +116,8 @@ class Price(models.Model):
             models.Index(fields=["provider", "id", "effective_from", "effective_to"], name="price_provider_id"),
             # ?ordering=effective_from / -effective_from (newest first), and incremental pulls by start date.
             models.Index(fields=["effective_from", "id"], name="price_from_id"),
+            # A sighting of the newest document moves its prices' confirmation forward in one UPDATE.
+            models.Index(fields=["last_confirmed_at"], name="price_last_confirmed"),
         ]
 
     def __str__(self) -> str:

@@ -5,12 +5,17 @@ History is a pure function of the stored observations (invariant 4):
 * sources that state dates (llm-prices, genai-prices): each offering's intervals
   are those stated by the newest snapshot that lists it;
 * sources that only show today's price (LiteLLM, OpenRouter): walking the
-  source's snapshots in time order, a price starts at the first snapshot that
-  shows it and ends at the first later snapshot that shows another price or no
+  source's sightings in time order, a price starts at the first sighting that
+  shows it and ends at the first later sighting that shows another price or no
   longer lists the offering.
 
+The timeline is the source's sightings of accepted snapshots (a held or rejected
+snapshot is not part of it), so a document seen again confirms its prices
+(``last_confirmed_at``) and an upstream revert (A, B, A again) is history too.
 Because the walk is recomputed from all observations, backfilling an old
-snapshot after newer ones gives the same history as ingesting in date order.
+snapshot after newer ones gives the same history as ingesting in date order;
+offering attributes (mode, name, context window) are likewise those of the
+newest sighting that lists the offering.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from decimal import Decimal
 from typing import Any
 
 from apps.catalog.models import Offering
-from apps.catalog.services import aliases_ensure, providers_ensure
+from apps.catalog.services import aliases_ensure, aliases_sync_hints, providers_ensure
 from apps.common.intervals import plan_interval_writes
 from apps.sources.models import Snapshot
 from apps.sources.registry import ApplyCounts
+from apps.sources.selectors import Look, source_timeline
 from scrapers.records import ParseResult, PriceRecord, Reject
 
 from .models import COMPONENTS, Basis, Price, PriceChange, PriceObservation
@@ -39,12 +45,19 @@ Values = tuple[Any, ...]
 OfferingKey = tuple[int, str, str, str, int]  # provider id, source model id, region, tier, min prompt tokens
 
 
+# What an observation says of its offering besides the price: mode, display name, max input, max output.
+Attributes = tuple[str, str, int | None, int | None]
+ATTRIBUTES = ("mode", "display_name", "max_input_tokens", "max_output_tokens")
+
+
 @dataclass
 class Interval:
     effective_from: datetime | None
     effective_to: datetime | None
     values: Values
     snapshot_id: int
+    first_seen_at: datetime | None = None
+    last_confirmed_at: datetime | None = None
 
 
 def _day(value: date | None) -> datetime | None:
@@ -119,6 +132,9 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
             cache_write_usd_per_mtok=r.cache_write_usd_per_mtok,
             reasoning_usd_per_mtok=r.reasoning_usd_per_mtok,
             unit_prices=_unit_prices_json(r), price_label=r.price_label,
+            mode=r.mode, display_name=r.model_name[:300], provider_key=r.provider_key[:100],
+            max_input_tokens=r.max_input_tokens,
+            max_output_tokens=r.max_output_tokens,
             stated=r.stated_dates, stated_from=stated_from,
             stated_to=_day(r.effective_to) if r.stated_dates else None,
         ))
@@ -129,70 +145,133 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
     return ApplyCounts.from_history(status, in_snapshot=in_snapshot, rejects=rejects)
 
 
-def _observed_intervals(timeline: list[int], times: dict[int, datetime],
-                        seen: dict[int, Values]) -> list[Interval]:
+def price_listing(snapshot_id: int) -> dict[int, int]:
+    """Offering id -> provider id of every offering the snapshot lists (for the shrink guard)."""
+    return dict(PriceObservation.objects.filter(snapshot_id=snapshot_id)
+                .values_list("offering_id", "offering__provider_id"))
+
+
+def prices_confirm(*, source_id: int, previous_at: datetime, at: datetime) -> int:
+    """The newest document was seen again at ``at``: what it states is confirmed until then.
+
+    The prices it states are exactly those last confirmed by its previous newest
+    sighting (``previous_at``), so no history needs rebuilding: one UPDATE.
+    """
+    return (Price.objects.filter(offering__source_id=source_id, last_confirmed_at=previous_at)
+            .update(last_confirmed_at=at))
+
+
+def _observed_intervals(looks: list[Look], seen: dict[int, Values]) -> list[Interval]:
     intervals: list[Interval] = []
     current: Interval | None = None
-    for snap_id in timeline:
-        values = seen.get(snap_id)
+    for look in looks:
+        values = seen.get(look.snapshot_id)
         if current is not None and values != current.values:
-            current.effective_to = times[snap_id]
+            current.effective_to = look.first_at
             intervals.append(current)
             current = None
-        if values is not None and current is None:
-            current = Interval(times[snap_id], None, values, snap_id)
+        if values is not None:
+            if current is None:
+                current = Interval(look.first_at, None, values, look.snapshot_id, first_seen_at=look.first_at)
+            current.last_confirmed_at = look.last_at
     if current is not None:
         intervals.append(current)
     return intervals
 
 
+StatedRows = dict[int, list[tuple[datetime | None, datetime | None, Values]]]  # snapshot id -> stated intervals
+
+
 def price_history_rebuild(*, source_id: int) -> dict[int, str]:
-    """Recompute every offering's intervals for one source and write only the differences.
+    """Recompute every offering's intervals (and attributes) for one source; write only the differences.
 
     Returns offering id -> "created" (had no price before), "changed" or "unchanged".
     """
-    # Ties in observation time are broken by content hash, never by arrival order.
-    snapshots = list(
-        Snapshot.objects.filter(source_id=source_id, parse_status=Snapshot.Status.OK)
-        .order_by("observed_at", "sha256").values_list("id", "observed_at")
-    )
-    timeline = [s for s, _ in snapshots]
-    times = dict(snapshots)
-    rank = {s: i for i, s in enumerate(timeline)}
+    looks = source_timeline(source_id)
+    first_seen_of: dict[int, datetime] = {}  # snapshot id -> its first sighting
+    newest_look: dict[int, int] = {}  # snapshot id -> index of its last stretch in the timeline
+    for index, look in enumerate(looks):
+        first_seen_of.setdefault(look.snapshot_id, look.first_at)
+        newest_look[look.snapshot_id] = index
 
     observed: dict[int, dict[int, Values]] = defaultdict(dict)
-    stated: dict[int, dict[int, list[tuple[datetime | None, datetime | None, Values]]]] = defaultdict(
-        lambda: defaultdict(list))
+    stated: dict[int, StatedRows] = defaultdict(lambda: defaultdict(list))
+    attributes: dict[int, tuple[int, Attributes]] = {}  # offering id -> (rank of the newest listing, attributes)
+    hints: dict[int, tuple[str, str]] = {}  # offering id -> (provider key, name) of its newest listing
     fields = ("offering_id", "snapshot_id", *COMPONENTS, "unit_prices", "price_label", "stated", "stated_from",
-              "stated_to")
-    for row in PriceObservation.objects.filter(snapshot_id__in=timeline).values_list(*fields).iterator(
+              "stated_to", *ATTRIBUTES, "provider_key")
+    for row in PriceObservation.objects.filter(snapshot_id__in=list(newest_look)).values_list(*fields).iterator(
             chunk_size=5000):
-        offering_id, snapshot_id, *rest = row
-        comps, (unit_prices, label, is_stated, stated_from, stated_to) = rest[:5], rest[5:]
+        offering_id, snapshot_id, *rest, provider_key = row
+        comps, (unit_prices, label, is_stated, stated_from, stated_to, *attrs) = rest[:5], rest[5:]
         values = (*comps, _canonical(unit_prices), label)
         if not is_stated:
             observed[offering_id][snapshot_id] = values
         else:
             stated[offering_id][snapshot_id].append((stated_from, stated_to, values))
+        rank = newest_look[snapshot_id]
+        if offering_id not in attributes or rank > attributes[offering_id][0]:
+            attributes[offering_id] = (rank, tuple(attrs))  # type: ignore[assignment]
+            hints[offering_id] = (provider_key, attrs[1])
 
     desired: dict[int, list[Interval]] = {}
     for offering_id, seen in observed.items():
-        desired[offering_id] = _observed_intervals(timeline, times, seen)
+        desired[offering_id] = _observed_intervals(looks, seen)
     for offering_id, by_snapshot in stated.items():
-        newest = max(by_snapshot, key=rank.__getitem__)
-        rows = sorted(by_snapshot[newest], key=lambda r: (r[0] is not None, r[0] or datetime.min.replace(tzinfo=UTC)))
-        first_seen = _first_undated_statement(by_snapshot, times)
-        desired[offering_id] = [Interval(_undated_start(f, t, first_seen), t, v, newest) for f, t, v in rows]
+        desired[offering_id] = _stated_intervals(by_snapshot, looks, first_seen_of, newest_look)
     basis_of = dict.fromkeys(observed, Basis.OBSERVED) | dict.fromkeys(stated, Basis.STATED)
 
+    alias_hints = _offering_attributes_sync(source_id, {oid: attrs for oid, (_, attrs) in attributes.items()},
+                                            {oid: (attributes[oid][0], hint) for oid, hint in hints.items()})
+    aliases_sync_hints(hints=alias_hints)
     return _write_history(source_id=source_id, desired=desired, basis_of=basis_of)
 
 
+def _stated_intervals(by_snapshot: StatedRows, looks: list[Look], first_seen_of: dict[int, datetime],
+                      newest_look: dict[int, int]) -> list[Interval]:
+    """The intervals stated by the newest document that lists the offering, confirmed by its newest sighting;
+    each first seen when any document first stated it."""
+    newest = max(by_snapshot, key=newest_look.__getitem__)
+    confirmed = looks[newest_look[newest]].last_at
+    first_stated: dict[tuple[datetime | None, Values], datetime] = {}
+    for snapshot_id, entries in by_snapshot.items():
+        for start, _, values in entries:
+            key = (start, values)
+            if key not in first_stated or first_seen_of[snapshot_id] < first_stated[key]:
+                first_stated[key] = first_seen_of[snapshot_id]
+    rows = sorted(by_snapshot[newest], key=lambda r: (r[0] is not None, r[0] or datetime.min.replace(tzinfo=UTC)))
+    first_undated = _first_undated_statement(by_snapshot, first_seen_of)
+    return [Interval(_undated_start(start, end, first_undated), end, values, newest,
+                     first_seen_at=first_stated[(start, values)], last_confirmed_at=confirmed)
+            for start, end, values in rows]
 
-def _first_undated_statement(by_snapshot: dict[int, list[tuple[datetime | None, datetime | None, Values]]],
-                             times: dict[int, datetime]) -> datetime | None:
-    """Observation time of the first snapshot that stated a price with no start date."""
-    seen = [times[s] for s, entries in by_snapshot.items() if any(f is None for f, _, _ in entries)]
+
+def _offering_attributes_sync(source_id: int, attributes: dict[int, Attributes],
+                              hints: dict[int, tuple[int, tuple[str, str]]]) -> dict[int, tuple[str, str]]:
+    """Offerings show what the newest snapshot listing them says, whatever order snapshots arrived in.
+
+    Returns alias id -> (provider key, name) of the newest listing of any of its offerings: an alias
+    (one raw id) can span offerings of several providers.
+    """
+    stale = []
+    newest_hint: dict[int, tuple[int, tuple[str, str]]] = {}
+    for offering in Offering.objects.filter(source_id=source_id).only("id", "alias_id", *ATTRIBUTES):
+        want = attributes.get(offering.pk)
+        if want is not None and tuple(getattr(offering, name) for name in ATTRIBUTES) != want:
+            for name, value in zip(ATTRIBUTES, want, strict=True):
+                setattr(offering, name, value)
+            stale.append(offering)
+        hint = hints.get(offering.pk)
+        # Ties (two offerings of one alias in the newest document) go to the larger hint, not to arrival order.
+        if hint is not None and (offering.alias_id not in newest_hint or hint > newest_hint[offering.alias_id]):
+            newest_hint[offering.alias_id] = hint
+    Offering.objects.bulk_update(stale, list(ATTRIBUTES), batch_size=BATCH)
+    return {alias_id: hint for alias_id, (_, hint) in newest_hint.items()}
+
+
+def _first_undated_statement(by_snapshot: StatedRows, first_seen_of: dict[int, datetime]) -> datetime | None:
+    """First sighting of a snapshot that stated a price with no start date."""
+    seen = [first_seen_of[s] for s, entries in by_snapshot.items() if any(f is None for f, _, _ in entries)]
     return min(seen) if seen else None
 
 
@@ -210,7 +289,7 @@ def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
     current: dict[int, dict[datetime | None, Price]] = defaultdict(dict)
     for price in Price.objects.filter(offering__source_id=source_id).only(
             "id", "offering_id", "effective_from", "effective_to", *COMPONENTS, "unit_prices", "price_label",
-            "basis", "snapshot_id"):
+            "basis", "snapshot_id", *CONFIRMATION):
         current[price.offering_id][price.effective_from] = price
 
     plan = plan_interval_writes(
@@ -224,6 +303,16 @@ def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
     for price, interval in plan.update:
         _fill(price, interval)
         to_update.append(price)
+    # A price that only gained a later confirmation is not a change (the counts say "unchanged"),
+    # but the row still moves its confirmation forward.
+    updating = {price.pk for price in to_update}
+    for offering_id, intervals in desired.items():
+        for interval in intervals:
+            price = current[offering_id].get(interval.effective_from) if offering_id in current else None
+            if price is not None and price.pk not in updating and _confirmation(price) != (
+                    interval.first_seen_at, interval.last_confirmed_at):
+                _fill(price, interval)
+                to_update.append(price)
     provider_of = dict(Offering.objects.filter(source_id=source_id).values_list("pk", "provider_id"))
     to_create = [_new_price(offering_id, provider_of[offering_id], interval,
                             basis_of.get(offering_id, Basis.OBSERVED))
@@ -234,7 +323,7 @@ def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
     for i in range(0, len(to_delete), BATCH):
         Price.objects.filter(pk__in=to_delete[i:i + BATCH]).delete()
     Price.objects.bulk_update(to_update, ["effective_to", *COMPONENTS, "unit_prices", "price_label",
-                                          "snapshot_id"], batch_size=BATCH)
+                                          "snapshot_id", *CONFIRMATION], batch_size=BATCH)
     Price.objects.bulk_create(to_create, batch_size=BATCH)
 
     changed = [oid for oid, s in status.items() if s != "unchanged"]
@@ -251,6 +340,14 @@ def _fill(price: Price, interval: Interval) -> None:
     price.unit_prices = json.loads(interval.values[len(COMPONENTS)])
     price.price_label = interval.values[len(COMPONENTS) + 1]
     price.snapshot_id = interval.snapshot_id
+    price.first_seen_at, price.last_confirmed_at = interval.first_seen_at, interval.last_confirmed_at
+
+
+CONFIRMATION = ("first_seen_at", "last_confirmed_at")
+
+
+def _confirmation(price: Price) -> tuple[datetime | None, datetime | None]:
+    return price.first_seen_at, price.last_confirmed_at
 
 
 def _new_price(offering_id: int, provider_id: int, interval: Interval, basis: str) -> Price:

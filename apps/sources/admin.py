@@ -6,14 +6,23 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from .forms import UploadForm, column_schema
-from .models import IngestRun, Rejection, Snapshot, Source
-from .services import FetchMeta, snapshot_reparse, source_ingest_bytes, source_schedule_sync
+from .models import IngestRun, Rejection, Sighting, Snapshot, Source
+from .services import (
+    FetchMeta,
+    ReviewError,
+    snapshot_reparse,
+    snapshot_review,
+    source_ingest_bytes,
+    source_schedule_sync,
+)
 from .tasks import fetch_source
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "format", "enabled", "schedule", "licence", "freshness_hours"]
+    list_display = ["key", "name", "format", "enabled", "schedule", "licence", "freshness_hours",
+                    "shrink_guard_max_ended_pct", "shrink_guard_provider_min"]
+    list_editable = ["shrink_guard_max_ended_pct", "shrink_guard_provider_min"]
     list_filter = ["format", "enabled"]
     search_fields = ["key", "name", "url"]
     actions = ["fetch_now"]
@@ -67,6 +76,15 @@ class RejectionInline(admin.TabularInline):
     max_num = 0
 
 
+class SightingInline(admin.TabularInline):
+    model = Sighting
+    extra = 0
+    can_delete = False
+    fields = ["observed_at", "fetched_at", "created_at"]
+    readonly_fields = fields
+    max_num = 0
+
+
 @admin.register(Snapshot)
 class SnapshotAdmin(admin.ModelAdmin):
     list_display = ["id", "source", "observed_at", "parse_status", "record_count", "reject_count", "size_bytes",
@@ -76,8 +94,8 @@ class SnapshotAdmin(admin.ModelAdmin):
     date_hierarchy = "observed_at"
     exclude = ["content"]
     readonly_fields = [f.name for f in Snapshot._meta.fields if f.name != "content"] + ["download"]
-    inlines = [RejectionInline]
-    actions = ["reparse"]
+    inlines = [RejectionInline, SightingInline]
+    actions = ["reparse", "accept_held", "reject_held"]
 
     @admin.display(description="sha256")
     def short_sha(self, obj: Snapshot) -> str:
@@ -95,9 +113,26 @@ class SnapshotAdmin(admin.ModelAdmin):
             level = messages.ERROR if run.status == IngestRun.Status.FAILED else messages.SUCCESS
             self.message_user(request, run.message, level)
 
+    @admin.action(description="Accept held snapshots (apply them)")
+    def accept_held(self, request: HttpRequest, queryset: QuerySet[Snapshot]) -> None:
+        self._review(request, queryset, accept=True)
+
+    @admin.action(description="Reject held snapshots (history stays as it is)")
+    def reject_held(self, request: HttpRequest, queryset: QuerySet[Snapshot]) -> None:
+        self._review(request, queryset, accept=False)
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[Snapshot], *, accept: bool) -> None:
+        for snapshot in queryset.order_by("observed_at", "sha256"):
+            try:
+                run = snapshot_review(snapshot=snapshot, accept=accept, by=request.user.get_username())
+            except ReviewError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+                continue
+            bad = run.status in (IngestRun.Status.FAILED, IngestRun.Status.HELD)
+            self.message_user(request, run.message, messages.ERROR if bad else messages.SUCCESS)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
-
 
 
 @admin.register(IngestRun)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django_celery_beat.validators import crontab_validator
 
@@ -34,8 +37,21 @@ class Source(models.Model):
     licence = models.CharField(max_length=100, blank=True)
     attribution = models.CharField(max_length=500, blank=True)
     homepage = models.URLField(max_length=1000, blank=True)
-    # How old the newest good snapshot may be before the source counts as stale.
+    # How old the newest data (the newest accepted sighting's observation time) may be before the source
+    # counts as stale.
     freshness_hours = models.PositiveIntegerField(default=48)
+    # The shrink guard (invariant 7): a snapshot of a complete listing that would end more than this share
+    # of the offerings the previous accepted snapshot lists, or drop a provider that had at least
+    # shrink_guard_provider_min offerings there, is held for a curator instead of applied.
+    shrink_guard_max_ended_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal(25), validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Hold a snapshot that would end more than this share (%) of the current offerings; 100 = never.",
+    )
+    shrink_guard_provider_min = models.PositiveIntegerField(
+        default=10,
+        help_text="Hold a snapshot that drops every offering of a provider that had at least this many; "
+                  "0 = never. (Real upstream files do retire small providers: LiteLLM dropped Aleph Alpha's 6.)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -53,14 +69,23 @@ class Snapshot(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending"
-        OK = "ok"
+        OK = "ok"  # accepted: part of history
         FAILED = "failed"
+        HELD = "held"  # parsed and counted, but would shrink the market: waits for a curator (invariant 7)
+        REJECTED = "rejected"  # a curator refused a held snapshot: kept (nothing is lost), never applied
+
+    class Review(models.TextChoices):
+        NONE = "", "Not reviewed"
+        ACCEPTED = "accepted", "Accepted by a curator"
+        REJECTED = "rejected", "Rejected by a curator"
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="snapshots")
     sha256 = models.CharField(max_length=64)
     content = models.BinaryField(help_text="Raw bytes as fetched or uploaded.")
     size_bytes = models.PositiveBigIntegerField()
     observed_at = models.DateTimeField(help_text="When the document describes the market (fetch time by default).")
+    stated_at = models.DateTimeField(null=True, blank=True,
+                                     help_text="The time the document states for itself, where its format has one.")
     fetched_at = models.DateTimeField(null=True, blank=True)
     url = models.CharField(max_length=1000, blank=True)
     filename = models.CharField(max_length=500, blank=True)
@@ -76,6 +101,10 @@ class Snapshot(models.Model):
     changed_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     parsed_at = models.DateTimeField(null=True, blank=True)
+    # A curator's decision on a held snapshot; an accepted one skips the shrink guard from then on.
+    review = models.CharField(max_length=16, choices=Review.choices, blank=True, default="")
+    reviewed_by = models.CharField(max_length=150, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,6 +122,34 @@ class Snapshot(models.Model):
         return f"{self.source.key}@{self.observed_at:%Y-%m-%d %H:%M} ({self.sha256[:10]})"
 
 
+class Sighting(models.Model):
+    """One look at a document: these bytes were what the source said at this time.
+
+    The bytes are stored once (Snapshot); every later fetch or file that brings the same
+    bytes adds a sighting, not a copy. History is a function of the sightings of accepted
+    snapshots, so "still stated on day D" (last_confirmed_at) and an upstream revert to an
+    earlier document (A, B, A again) are both facts tokenwatch keeps.
+    """
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="sightings")
+    # A copy of the snapshot's source: the history rebuild reads one source's timeline in time order.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="sightings", db_index=False)
+    observed_at = models.DateTimeField(help_text="When this look says the document described the market.")
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-observed_at", "-id"]
+        constraints = [
+            # Seeing the same bytes at the same time twice is one sighting (invariant 3).
+            models.UniqueConstraint(fields=["snapshot", "observed_at"], name="sighting_unique_snapshot_time"),
+        ]
+        indexes = [models.Index(fields=["source", "observed_at"], name="sighting_timeline")]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.snapshot_id} seen {self.observed_at:%Y-%m-%d %H:%M}"
+
+
 class IngestRun(models.Model):
     """One attempt to fetch and/or ingest, whatever its outcome."""
 
@@ -101,6 +158,8 @@ class IngestRun(models.Model):
         OK = "ok"
         UNCHANGED = "unchanged"  # same bytes as a snapshot already ingested
         NOT_MODIFIED = "not_modified"  # HTTP 304
+        HELD = "held"  # the snapshot would shrink the market and waits for a curator
+        REJECTED = "rejected"  # a curator refused the held snapshot
         FAILED = "failed"
 
     class Trigger(models.TextChoices):
@@ -109,6 +168,7 @@ class IngestRun(models.Model):
         UPLOAD = "upload"
         REPARSE = "reparse"
         API = "api"
+        REVIEW = "review"
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="runs")
     snapshot = models.ForeignKey(Snapshot, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs")

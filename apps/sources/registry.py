@@ -52,6 +52,15 @@ class FormatSpec:
     # The format carries no date of its own: a file ingest must say --observed-at.
     needs_observed_at: bool = True
     label: str = ""
+    # Formats whose records have a history built from the source's sightings:
+    # rebuild(*, source_id) -> {owner id: status} recomputes it from every accepted sighting;
+    # confirm(*, source_id, previous_at, at) -> int moves last_confirmed_at when the newest
+    # document is seen again (the cheap, common case).
+    rebuild: str | None = None
+    confirm: str | None = None
+    # Complete listings (an offering left out has ended): listing(snapshot_id) -> {offering id: provider id}
+    # of what the snapshot lists as current. The shrink guard compares two listings.
+    listing: str | None = None
 
     def parse(self, data: bytes) -> ParseResult:
         module = importlib.import_module(f"scrapers.{self.parser}")
@@ -63,14 +72,18 @@ class FormatSpec:
 
 
 PRICES = "apps.pricing.services.prices_apply_snapshot"
+PRICE_HISTORY = {"rebuild": "apps.pricing.services.price_history_rebuild",
+                 "confirm": "apps.pricing.services.prices_confirm"}
+PRICE_LISTING = "apps.pricing.services.price_listing"
 
 FORMATS: dict[str, FormatSpec] = {
-    "litellm": FormatSpec("litellm", PRICES),
-    "openrouter": FormatSpec("openrouter", PRICES),
+    "litellm": FormatSpec("litellm", PRICES, listing=PRICE_LISTING, **PRICE_HISTORY),
+    "openrouter": FormatSpec("openrouter", PRICES, listing=PRICE_LISTING, **PRICE_HISTORY),
     # These two state the validity interval of every price, so the snapshot
-    # time only says when we looked.
-    "llm-prices": FormatSpec("llm_prices", PRICES, needs_observed_at=False),
-    "genai-prices": FormatSpec("genai_prices", PRICES, needs_observed_at=False),
+    # time only says when we looked. llm-prices comes one vendor per file, so
+    # what a file leaves out has not ended: no shrink guard for these.
+    "llm-prices": FormatSpec("llm_prices", PRICES, needs_observed_at=False, **PRICE_HISTORY),
+    "genai-prices": FormatSpec("genai_prices", PRICES, needs_observed_at=False, **PRICE_HISTORY),
 }
 
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from scrapers.records import ParseError, ParseResult
 
-from .models import IngestRun, Rejection, Snapshot, Source
-from .registry import ApplyCounts, get_format
+from .models import IngestRun, Rejection, Sighting, Snapshot, Source
+from .registry import ApplyCounts, FormatSpec, get_format
+from .selectors import previous_accepted_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +57,15 @@ def _finish(run: IngestRun, status: str, message: str = "", counts: ApplyCounts 
     return run
 
 
-def snapshot_store(*, source: Source, content: bytes, observed_at: datetime, meta: FetchMeta) -> tuple[Snapshot, bool]:
+def snapshot_store(*, source: Source, content: bytes, observed_at: datetime, meta: FetchMeta,
+                   stated_at: datetime | None = None) -> tuple[Snapshot, bool]:
     """Keep the raw bytes, once per sha256 per source. Returns (snapshot, created)."""
     sha256 = hashlib.sha256(content).hexdigest()
     defaults = {
         "content": content,
         "size_bytes": len(content),
         "observed_at": observed_at,
+        "stated_at": stated_at,
         "fetched_at": meta.fetched_at,
         "url": meta.url,
         "filename": meta.filename[:500],
@@ -75,9 +81,13 @@ def snapshot_store(*, source: Source, content: bytes, observed_at: datetime, met
         # The unique constraint, not a prior SELECT, settles races between workers.
         with transaction.atomic():
             snapshot, created = Snapshot.objects.get_or_create(source=source, sha256=sha256, defaults=defaults)
-            if created and binary_write:
-                _write_content_binary(snapshot.pk, content)
-                snapshot.content = content
+            if created:
+                # The first look at these bytes; later looks add sightings of their own.
+                Sighting.objects.create(snapshot=snapshot, source=source, observed_at=observed_at,
+                                        fetched_at=meta.fetched_at)
+                if binary_write:
+                    _write_content_binary(snapshot.pk, content)
+                    snapshot.content = content
             return snapshot, created
     except IntegrityError:
         return Snapshot.objects.get(source=source, sha256=sha256), False
@@ -119,12 +129,9 @@ def source_ingest_bytes(
                        f"{label}: the file is {len(content):,} bytes, over the {MAX_UPLOAD_BYTES:,}-byte limit")
 
     sha256 = hashlib.sha256(content).hexdigest()
-    existing = Snapshot.objects.filter(source=source, sha256=sha256).first()
-    if existing is not None and existing.parse_status == Snapshot.Status.OK:
-        run.snapshot = existing
-        return _finish(run, IngestRun.Status.UNCHANGED,
-                       f"{label}: same bytes as snapshot {existing.pk} ({sha256[:12]}), nothing to do",
-                       ApplyCounts(unchanged=existing.record_count))
+    existing = Snapshot.objects.filter(source=source, sha256=sha256).defer("content").first()
+    if existing is not None and existing.parse_status in SETTLED:
+        return _seen_again(run, existing, label=label, when=observed_at or meta.fetched_at, meta=meta)
 
     result: ParseResult | None = None
     parse_error = ""
@@ -146,7 +153,7 @@ def source_ingest_bytes(
     if timezone.is_naive(when):
         when = timezone.make_aware(when, UTC)
 
-    snapshot, _ = snapshot_store(source=source, content=content, observed_at=when, meta=meta)
+    snapshot, _ = snapshot_store(source=source, content=content, observed_at=when, meta=meta, stated_at=stated)
     run.snapshot = snapshot
     if result is None:
         return _fail_snapshot(run, snapshot, f"{label}: {parse_error}")
@@ -159,18 +166,36 @@ def _fail_snapshot(run: IngestRun, snapshot: Snapshot, message: str) -> IngestRu
     return _finish(run, IngestRun.Status.FAILED, message)
 
 
+# Ending a handful of offerings is ordinary churn however small the listing (one of two is 50 %):
+# the share test applies from this many ended offerings up.
+SHRINK_GUARD_MIN_ENDED = 10
+
+
+class _Held(Exception):
+    """Raised inside the apply transaction to roll it back: the snapshot waits for a curator."""
+
+
 def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, label: str = "") -> IngestRun:
-    """Apply parsed records in one transaction; on any error nothing but the snapshot's status changes."""
+    """Apply parsed records in one transaction; on any error nothing but the snapshot's status changes.
+
+    The shrink guard (invariant 7) runs inside the same transaction, after the records
+    are applied, so it sees exactly what the snapshot would do; a snapshot that would
+    end too much of the market is rolled back whole and marked held.
+    """
     spec = get_format(snapshot.source.format)
     label = label or snapshot.filename or snapshot.url or snapshot.source.key
     try:
         with transaction.atomic():
             # One ingest per source at a time: history rebuilds read the whole
             # source, so two workers on the same source must not interleave.
-            Source.objects.select_for_update().filter(pk=snapshot.source_id).first()
+            source = Source.objects.select_for_update().get(pk=snapshot.source_id)
             Snapshot.objects.filter(pk=snapshot.pk).update(parse_status=Snapshot.Status.OK, error="")
             snapshot.parse_status = Snapshot.Status.OK
             counts = spec.apply(snapshot=snapshot, result=result)
+            if snapshot.review != Snapshot.Review.ACCEPTED:
+                reason = shrink_check(source=source, snapshot=snapshot, spec=spec)
+                if reason:
+                    raise _Held(reason)
             rejects = [*result.rejects, *counts.rejects]
             Rejection.objects.filter(snapshot=snapshot).delete()
             Rejection.objects.bulk_create(
@@ -186,6 +211,8 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
                 unchanged_count=counts.unchanged,
                 parsed_at=timezone.now(),
             )
+    except _Held as held:
+        return _hold_snapshot(run, snapshot, result, f"{label}: held for review: {held}")
     except Exception as exc:
         logger.exception("ingest of snapshot %s failed", snapshot.pk)
         return _fail_snapshot(run, snapshot, f"{label}: ingest failed and nothing was changed ({exc})")
@@ -195,16 +222,161 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
     return _finish(run, status, message, counts, rejected=len(rejects))
 
 
+def _hold_snapshot(run: IngestRun, snapshot: Snapshot, result: ParseResult, message: str) -> IngestRun:
+    """Keep a held snapshot parsed and counted (nothing is lost), with the guard's numbers as its reason."""
+    snapshot.parse_status, snapshot.error = Snapshot.Status.HELD, message[:5000]
+    snapshot.record_count, snapshot.reject_count = len(result.records), len(result.rejects)
+    snapshot.created_count = snapshot.changed_count = snapshot.unchanged_count = 0
+    snapshot.parsed_at = timezone.now()
+    snapshot.save(update_fields=["parse_status", "error", "record_count", "reject_count", "created_count",
+                                 "changed_count", "unchanged_count", "parsed_at"])
+    logger.warning("%s", message)
+    return _finish(run, IngestRun.Status.HELD, message, rejected=len(result.rejects))
+
+
+def shrink_check(*, source: Source, snapshot: Snapshot, spec: FormatSpec) -> str:
+    """Why this (applied, not yet committed) snapshot must be held, or "" when it may stand.
+
+    Compares what the snapshot lists with what the previous accepted snapshot by
+    observation time lists. Only formats that are complete listings take part: in
+    them an offering that is left out ends, so a truncated file would end the
+    market. Partial documents (one vendor's llm-prices file) end nothing by omission.
+    """
+    if spec.listing is None:
+        return ""
+    previous = previous_accepted_snapshot(snapshot)
+    if previous is None:
+        return ""
+    listing = import_string(spec.listing)
+    before: dict[int, int] = listing(previous.pk)  # offering id -> provider id
+    if not before:
+        return ""
+    after: dict[int, int] = listing(snapshot.pk)
+    ended = before.keys() - after.keys()
+    reasons = []
+    share = Decimal(len(ended) * 100) / len(before)
+    if share > source.shrink_guard_max_ended_pct and len(ended) >= SHRINK_GUARD_MIN_ENDED:
+        reasons.append(f"would end {len(ended):,} of {len(before):,} current prices ({share:.0f} %) listed by "
+                       f"snapshot {previous.pk}; threshold {source.shrink_guard_max_ended_pct.normalize():f} %")
+    if source.shrink_guard_provider_min:
+        kept = set(after.values())
+        per_provider = Counter(before.values())
+        dropped = {p: n for p, n in per_provider.items() if p not in kept and n >= source.shrink_guard_provider_min}
+        if dropped:
+            from apps.catalog.models import Provider
+
+            names = dict(Provider.objects.filter(pk__in=dropped).values_list("pk", "slug"))
+            ranked = sorted(dropped.items(), key=lambda i: (-i[1], str(names.get(i[0], i[0]))))
+            shown = ", ".join(f"{names.get(p, p)} ({n})" for p, n in ranked[:8])
+            if len(ranked) > 8:
+                shown += f" and {len(ranked) - 8} more"
+            reasons.append(f"would drop every offering of {len(dropped)} provider(s): {shown}; providers with at "
+                           f"least {source.shrink_guard_provider_min} offerings are guarded")
+    return "; ".join(reasons)
+
+
 def snapshot_reparse(*, snapshot: Snapshot, trigger: str = IngestRun.Trigger.REPARSE) -> IngestRun:
-    """Parse stored bytes again (after a parser fix) and re-apply them, without fetching."""
+    """Parse stored bytes again (after a parser fix) and re-apply them, without fetching.
+
+    A rejected snapshot stays out of history; a held one goes through the guard again.
+    """
     run = IngestRun.objects.create(source=snapshot.source, snapshot=snapshot, trigger=trigger,
                                    started_at=timezone.now())
+    if snapshot.parse_status == Snapshot.Status.REJECTED:
+        return _finish(run, IngestRun.Status.REJECTED,
+                       f"snapshot {snapshot.pk}: rejected by {snapshot.reviewed_by or 'a curator'}, not applied")
     spec = get_format(snapshot.source.format)
     try:
         result = spec.parse(bytes(snapshot.content))
     except ParseError as exc:
         return _fail_snapshot(run, snapshot, f"snapshot {snapshot.pk}: {exc}")
     return snapshot_apply(snapshot=snapshot, result=result, run=run, label=f"snapshot {snapshot.pk}")
+
+
+class ReviewError(Exception):
+    """A review that cannot happen (the snapshot is not held); one plain sentence."""
+
+
+def snapshot_review(*, snapshot: Snapshot, accept: bool, by: str = "") -> IngestRun:
+    """A curator's decision on a held snapshot.
+
+    Accepting applies it as if the guard had let it through (the decision is kept, so a
+    later reparse does not hold it again). Rejecting keeps the bytes (nothing is lost) and
+    leaves history exactly as if the snapshot had never arrived.
+    """
+    snapshot = Snapshot.objects.select_related("source").get(pk=snapshot.pk)
+    if snapshot.parse_status != Snapshot.Status.HELD:
+        raise ReviewError(f"snapshot {snapshot.pk} is {snapshot.parse_status}, not held: nothing to review")
+    snapshot.review = Snapshot.Review.ACCEPTED if accept else Snapshot.Review.REJECTED
+    snapshot.reviewed_by, snapshot.reviewed_at = by[:150], timezone.now()
+    if accept:
+        snapshot.save(update_fields=["review", "reviewed_by", "reviewed_at"])
+        return snapshot_reparse(snapshot=snapshot, trigger=IngestRun.Trigger.REVIEW)
+    snapshot.parse_status = Snapshot.Status.REJECTED
+    snapshot.save(update_fields=["parse_status", "review", "reviewed_by", "reviewed_at"])
+    run = IngestRun.objects.create(source=snapshot.source, snapshot=snapshot, trigger=IngestRun.Trigger.REVIEW,
+                                   started_at=timezone.now())
+    return _finish(run, IngestRun.Status.REJECTED,
+                   f"snapshot {snapshot.pk}: rejected by {by or 'a curator'}; history is unchanged")
+
+
+# Snapshots whose bytes were dealt with: seeing them again records a sighting, it does not re-apply them.
+SETTLED = (Snapshot.Status.OK, Snapshot.Status.HELD, Snapshot.Status.REJECTED)
+
+
+def _seen_again(run: IngestRun, snapshot: Snapshot, *, label: str, when: datetime | None,
+                meta: FetchMeta) -> IngestRun:
+    """The same bytes again: record the sighting (not the bytes) and confirm what they state.
+
+    A sighting needs a time we know: a fetch's, or a file's --observed-at. A file given
+    again with no time says nothing new.
+    """
+    run.snapshot = snapshot
+    same = f"{label}: same bytes as snapshot {snapshot.pk} ({snapshot.sha256[:12]})"
+    if when is None:
+        return _finish(run, IngestRun.Status.UNCHANGED, f"{same}, nothing to do (no observation time to record)",
+                       ApplyCounts(unchanged=snapshot.record_count))
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, UTC)
+    if snapshot.parse_status == Snapshot.Status.HELD:
+        sighting_record(snapshot=snapshot, observed_at=when, fetched_at=meta.fetched_at)
+        return _finish(run, IngestRun.Status.HELD, f"{same}, still held for review: {snapshot.error}")
+    if snapshot.parse_status == Snapshot.Status.REJECTED:
+        sighting_record(snapshot=snapshot, observed_at=when, fetched_at=meta.fetched_at)
+        return _finish(run, IngestRun.Status.REJECTED, f"{same}, rejected by a curator, not applied")
+    created, confirmed = sighting_record(snapshot=snapshot, observed_at=when, fetched_at=meta.fetched_at)
+    if not created:
+        return _finish(run, IngestRun.Status.UNCHANGED, f"{same}, already seen at {when:%Y-%m-%d %H:%M}, "
+                       "nothing to do", ApplyCounts(unchanged=snapshot.record_count))
+    return _finish(run, IngestRun.Status.UNCHANGED,
+                   f"{same}, seen again at {when:%Y-%m-%d %H:%M}: {confirmed:,} prices confirmed",
+                   ApplyCounts(unchanged=snapshot.record_count))
+
+
+def sighting_record(*, snapshot: Snapshot, observed_at: datetime, fetched_at: datetime | None) -> tuple[bool, int]:
+    """Record a look at stored bytes; for an accepted snapshot, bring history up to it.
+
+    The common case, the newest look at the document the source already showed last,
+    only moves last_confirmed_at forward (one UPDATE). Any other look (an older time,
+    or a document seen again after another: an upstream revert) rebuilds the source's
+    history from its sightings. Returns (created, prices confirmed or rebuilt).
+    """
+    spec = get_format(snapshot.source.format)
+    with transaction.atomic():
+        Source.objects.select_for_update().filter(pk=snapshot.source_id).first()
+        latest = (Sighting.objects.filter(source_id=snapshot.source_id, snapshot__parse_status=Snapshot.Status.OK)
+                  .order_by("-observed_at", "-snapshot__sha256").values_list("snapshot_id", "observed_at").first())
+        _, created = Sighting.objects.get_or_create(
+            snapshot=snapshot, observed_at=observed_at, defaults={"source_id": snapshot.source_id,
+                                                                  "fetched_at": fetched_at})
+        if not created or snapshot.parse_status != Snapshot.Status.OK:
+            return created, 0
+        if latest is not None and latest[0] == snapshot.pk and latest[1] < observed_at and spec.confirm:
+            return True, import_string(spec.confirm)(source_id=snapshot.source_id, previous_at=latest[1],
+                                                     at=observed_at)
+        if spec.rebuild:
+            return True, len(import_string(spec.rebuild)(source_id=snapshot.source_id))
+        return True, 0
 
 
 class TransientFetchError(Exception):
@@ -254,8 +426,11 @@ def snapshot_submit(*, source: Source, content: bytes, observed_at: datetime, me
     only after the snapshot row is committed, so the worker always finds it."""
     from .tasks import ingest_snapshot
 
-    snapshot, _ = snapshot_store(source=source, content=content, observed_at=observed_at, meta=meta)
-    if snapshot.parse_status != Snapshot.Status.OK:
+    snapshot, created = snapshot_store(source=source, content=content, observed_at=observed_at, meta=meta)
+    if not created and snapshot.parse_status in SETTLED:
+        # Known bytes: this upload is one more look at them, not new work.
+        sighting_record(snapshot=snapshot, observed_at=observed_at, fetched_at=meta.fetched_at)
+    elif snapshot.parse_status not in SETTLED:
         transaction.on_commit(lambda: ingest_snapshot.delay(snapshot.pk))
     return snapshot
 

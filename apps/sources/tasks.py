@@ -31,5 +31,8 @@ def ingest_snapshot(snapshot_id: int) -> int | None:
     if snapshot.parse_status == Snapshot.Status.OK and snapshot.parsed_at is not None:
         # A redelivered message for work already done.
         return None
+    if snapshot.parse_status in (Snapshot.Status.HELD, Snapshot.Status.REJECTED):
+        # Waiting for, or refused by, a curator: only a review moves it (snapshot_review).
+        return None
     run = snapshot_reparse(snapshot=snapshot, trigger=IngestRun.Trigger.TASK)
     return run.pk

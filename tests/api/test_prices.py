@@ -26,6 +26,8 @@ def test_it_names_provider_model_raw_id_interval_source_and_snapshot(client_user
         "input_usd_per_mtok": "5", "output_usd_per_mtok": "15", "cached_input_usd_per_mtok": "2.5",
         "cache_write_usd_per_mtok": None, "reasoning_usd_per_mtok": None, "unit_prices": [],
         "price_label": "", "basis": "observed", "source": "litellm", "snapshot": prices[0].snapshot_id,
+        # First stated by the 2025-01-01 document; the 2025-07-01 one no longer states it.
+        "first_seen_at": "2025-01-01T00:00:00Z", "last_confirmed_at": "2025-01-01T00:00:00Z",
     }
     assert (second["effective_from"], second["effective_to"]) == ("2025-07-01T00:00:00Z", None)
     assert (second["input_usd_per_mtok"], second["output_usd_per_mtok"]) == ("2.5", "10")

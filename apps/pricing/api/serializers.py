@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from rest_framework import serializers
 
+from apps.api_common.columns import decimal_text
 from apps.api_common.serializers import (
     ApiModelSerializer,
     DecimalStringField,
@@ -12,6 +16,24 @@ from apps.api_common.serializers import (
 )
 from apps.catalog.models import Model, Provider
 from apps.pricing.models import Basis, Price, PriceChange
+
+
+class ExactMoneyField(DecimalStringField):
+    """A stored price with every digit the source gave: "15.000020000000002", "2.5", "10".
+
+    DecimalStringField's default 10 decimal places would round 15.000020000000002 to
+    15.00002 wherever DRF serializes per object (a price's detail page, /compare/), and
+    DRF's normalize() rounds to the 28-digit context; list pages and CSV already write
+    ``decimal_text``. The money columns are exact (ExactDecimalField), so is this.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["max_digits"] = None
+        kwargs["decimal_places"] = None
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return decimal_text(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
 class OfferingContextMixin(serializers.Serializer):
@@ -43,13 +65,13 @@ class PriceSerializer(OfferingContextMixin, ApiModelSerializer):
         allow_null=True, help_text="Start of validity (inclusive, ISO 8601 UTC); null = since the beginning.")
     effective_to = serializers.DateTimeField(
         allow_null=True, help_text="End of validity (exclusive, ISO 8601 UTC); null = still current.")
-    input_usd_per_mtok = DecimalStringField(allow_null=True, help_text="USD per 1M input tokens.")
-    output_usd_per_mtok = DecimalStringField(allow_null=True, help_text="USD per 1M output tokens.")
-    cached_input_usd_per_mtok = DecimalStringField(allow_null=True,
-                                                   help_text="USD per 1M cached input tokens (cache read).")
-    cache_write_usd_per_mtok = DecimalStringField(allow_null=True,
-                                                  help_text="USD per 1M tokens written to the prompt cache.")
-    reasoning_usd_per_mtok = DecimalStringField(
+    input_usd_per_mtok = ExactMoneyField(allow_null=True, help_text="USD per 1M input tokens.")
+    output_usd_per_mtok = ExactMoneyField(allow_null=True, help_text="USD per 1M output tokens.")
+    cached_input_usd_per_mtok = ExactMoneyField(allow_null=True,
+                                                help_text="USD per 1M cached input tokens (cache read).")
+    cache_write_usd_per_mtok = ExactMoneyField(allow_null=True,
+                                               help_text="USD per 1M tokens written to the prompt cache.")
+    reasoning_usd_per_mtok = ExactMoneyField(
         allow_null=True, help_text="USD per 1M reasoning tokens, where priced apart from output.")
     unit_prices = UnitPricesField(help_text="Non-token prices (per image, request, second…), each with its unit.")
     price_label = serializers.CharField(
@@ -57,6 +79,11 @@ class PriceSerializer(OfferingContextMixin, ApiModelSerializer):
                   "A labelled price is never ranked cheapest.")
     basis = serializers.ChoiceField(choices=Basis.choices,
                                     help_text="stated: the source gives the dates; observed: snapshot times do.")
+    first_seen_at = serializers.DateTimeField(
+        allow_null=True, help_text="When tokenwatch first saw a document state this price (ISO 8601 UTC).")
+    last_confirmed_at = serializers.DateTimeField(
+        allow_null=True, help_text="The newest sighting of a document that still states this price (ISO 8601 "
+                                   "UTC): how recently the price was confirmed, not when it began.")
     # The snapshot's id, not its fields: one join fewer keeps a page's query cheap to plan.
     snapshot = serializers.IntegerField(
         source="snapshot_id",
@@ -69,15 +96,15 @@ class PriceSerializer(OfferingContextMixin, ApiModelSerializer):
                   "source_model_id", "region", "service_tier", "min_prompt_tokens", "mode", "effective_from",
                   "effective_to", "input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok",
                   "cache_write_usd_per_mtok", "reasoning_usd_per_mtok", "unit_prices", "price_label", "basis",
-                  "source", "snapshot"]
+                  "first_seen_at", "last_confirmed_at", "source", "snapshot"]
         extra_kwargs = {"id": {"help_text": "Price row id."}}
 
 
 class PriceChangeSerializer(OfferingContextMixin, ApiModelSerializer):
     changed_at = serializers.DateTimeField(help_text="When the new price took effect (ISO 8601 UTC).")
     component = serializers.CharField(help_text="Which price moved, e.g. input_usd_per_mtok.")
-    old_usd_per_mtok = DecimalStringField(help_text="The price before, USD per 1M tokens.")
-    new_usd_per_mtok = DecimalStringField(help_text="The price after, USD per 1M tokens.")
+    old_usd_per_mtok = ExactMoneyField(help_text="The price before, USD per 1M tokens.")
+    new_usd_per_mtok = ExactMoneyField(help_text="The price after, USD per 1M tokens.")
     percent_change = DecimalStringField(max_digits=12, decimal_places=2, allow_null=True,
                                         help_text="(new - old) / old x 100, percent; null when the old price was 0.")
     snapshot = serializers.IntegerField(source="snapshot_id", help_text="Id of the snapshot that showed the change.")
@@ -144,12 +171,12 @@ class CompareRowSerializer(serializers.Serializer):
                                          help_text="The tier priced: batch for batch workloads where offered.")
     min_prompt_tokens = serializers.IntegerField(source="price.offering.min_prompt_tokens",
                                                  help_text="Long-context tier applied (0 = base price).")
-    input_usd_per_mtok = DecimalStringField(source="price.input_usd_per_mtok", allow_null=True,
-                                            help_text="USD per 1M input tokens.")
-    output_usd_per_mtok = DecimalStringField(source="price.output_usd_per_mtok", allow_null=True,
-                                             help_text="USD per 1M output tokens.")
-    cached_input_usd_per_mtok = DecimalStringField(source="price.cached_input_usd_per_mtok", allow_null=True,
-                                                   help_text="USD per 1M cached input tokens (cache read).")
+    input_usd_per_mtok = ExactMoneyField(source="price.input_usd_per_mtok", allow_null=True,
+                                         help_text="USD per 1M input tokens.")
+    output_usd_per_mtok = ExactMoneyField(source="price.output_usd_per_mtok", allow_null=True,
+                                          help_text="USD per 1M output tokens.")
+    cached_input_usd_per_mtok = ExactMoneyField(source="price.cached_input_usd_per_mtok", allow_null=True,
+                                                help_text="USD per 1M cached input tokens (cache read).")
     price_label = serializers.CharField(source="price.price_label", help_text="free, variable, unknown or empty.")
     blended_usd_per_mtok = DecimalStringField(**RESULT_MONEY, allow_null=True,
                                               help_text="Blended USD per 1M tokens at the input:output ratio.")
@@ -163,6 +190,11 @@ class CompareRowSerializer(serializers.Serializer):
     snapshot = serializers.IntegerField(source="price.snapshot_id", help_text="First snapshot that showed it.")
     snapshot_observed_at = serializers.DateTimeField(source="price.snapshot.observed_at",
                                                      help_text="When that snapshot describes the market (UTC).")
+    first_seen_at = serializers.DateTimeField(source="price.first_seen_at", allow_null=True,
+                                              help_text="When a document first stated this price (UTC).")
+    last_confirmed_at = serializers.DateTimeField(
+        source="price.last_confirmed_at", allow_null=True,
+        help_text="The newest sighting of a document that still states this price (UTC).")
 
 
 class CompareWorkloadSerializer(serializers.Serializer):

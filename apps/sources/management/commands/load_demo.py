@@ -58,6 +58,14 @@ class Command(BaseCommand):
                 self.stdout.write(run.message)
         for source in Source.objects.all():
             source_schedule_sync(source=source)
+        # A database from before prices carried their confirmation gets it from the stored sightings.
+        from apps.pricing.models import Price
+
+        from .rebuild_history import source_history_rebuild
+
+        for source in Source.objects.filter(pk__in=Price.objects.filter(last_confirmed_at__isnull=True)
+                                            .values("offering__source_id")):
+            source_history_rebuild(source)
         if connection.vendor == "postgresql":
             # Fresh statistics after a bulk load, or the planner picks nested loops over
             # tables it still believes are empty (pages measured 4x slower without it).

@@ -1,0 +1,74 @@
+"""Reads for sources: a source's timeline of accepted sightings, and how fresh its data is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Max, Q
+
+from .models import Sighting, Snapshot, Source
+
+
+@dataclass
+class Look:
+    """Consecutive sightings of one document in a source's timeline, collapsed into one stretch."""
+
+    snapshot_id: int
+    first_at: datetime  # the first sighting in the stretch
+    last_at: datetime  # the last sighting in the stretch: when the document was last confirmed
+
+
+def source_timeline(source_id: int) -> list[Look]:
+    """Sightings of the source's accepted snapshots in time order, consecutive looks at one document merged.
+
+    Ties in observation time are broken by content hash, never by arrival order
+    (invariant 4). A document seen, replaced, and seen again gives two stretches.
+    """
+    rows = (Sighting.objects.filter(source_id=source_id, snapshot__parse_status=Snapshot.Status.OK)
+            .order_by("observed_at", "snapshot__sha256").values_list("snapshot_id", "observed_at"))
+    looks: list[Look] = []
+    for snapshot_id, at in rows.iterator(chunk_size=5000):
+        if looks and looks[-1].snapshot_id == snapshot_id:
+            looks[-1].last_at = at
+        else:
+            looks.append(Look(snapshot_id, at, at))
+    return looks
+
+
+def previous_accepted_snapshot(snapshot: Snapshot) -> Snapshot | None:
+    """The accepted snapshot the source showed last before this one was first seen (by observation time)."""
+    sighting = (Sighting.objects.filter(source_id=snapshot.source_id, snapshot__parse_status=Snapshot.Status.OK,
+                                        observed_at__lt=snapshot.observed_at)
+                .exclude(snapshot_id=snapshot.pk)
+                .order_by("-observed_at", "-snapshot__sha256").select_related("snapshot").first())
+    return sighting.snapshot if sighting is not None else None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    data_as_of: datetime | None  # the newest data: a document's own date, else its newest observation
+    last_fetched_at: datetime | None  # the last time tokenwatch looked (fetch or file), whatever it found
+    held: int  # snapshots waiting for a curator
+
+
+def sources_freshness() -> dict[int, Freshness]:
+    """Per source: the date of its newest accepted data, when it was last looked at, and held snapshots."""
+    newest: dict[int, datetime] = {}
+    per_snapshot = (Sighting.objects.filter(snapshot__parse_status=Snapshot.Status.OK)
+                    .values("snapshot_id").annotate(at=Max("observed_at"))
+                    .values_list("source_id", "snapshot__stated_at", "at"))
+    for source_id, stated_at, seen_at in per_snapshot:
+        # A document that dates itself is as old as it says, however recently it was fetched.
+        at = stated_at or seen_at
+        if source_id not in newest or at > newest[source_id]:
+            newest[source_id] = at
+    looked = dict(Sighting.objects.values("source_id")
+                  .annotate(at=Max("created_at")).values_list("source_id", "at"))
+    held: dict[int, int] = {}
+    for source_id in Snapshot.objects.filter(parse_status=Snapshot.Status.HELD).values_list("source_id",
+                                                                                          flat=True):
+        held[source_id] = held.get(source_id, 0) + 1
+    ids = set(Source.objects.filter(Q(pk__in=newest) | Q(pk__in=looked) | Q(pk__in=held)).values_list("pk",
+                                                                                                    flat=True))
+    return {pk: Freshness(newest.get(pk), looked.get(pk), held.get(pk, 0)) for pk in ids}
