@@ -140,7 +140,8 @@ def price_steps_figure(steps: pd.DataFrame, *, unit: str, scale: str = "log", he
         end_iso=lambda f: f["end"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
         start_day=lambda f: f["start"].dt.strftime("%Y-%m-%d"),
         end_day=lambda f: f["end"].dt.strftime("%Y-%m-%d"),
-        observed_day=lambda f: pd.to_datetime(f["observed_at"], utc=True).dt.strftime("%Y-%m-%d"),
+        observed_day=lambda f: _days(f["observed_at"]),
+        confirmed_day=lambda f: _days(f.get("last_confirmed_at")),
     )
     by_series: dict[object, list[dict[str, object]]] = {}
     for record in ordered.to_dict("records"):
@@ -194,8 +195,33 @@ def line_styles(series: Sequence[tuple[object, object]]) -> dict[object, tuple[s
     return styles
 
 
+def price_provenance(source: object, confirmed_day: str | None, observed_day: str | None = None) -> str:
+    """Where a price comes from and how recent that word is: its source and when a document last stated it.
+
+    The snapshot that first showed a price says how old the price is, not how
+    current: a price the newest file still states would read as years old.
+    Rows stored before sightings existed have no confirmation: their snapshot's
+    day is named as such.
+    """
+    when = f"last confirmed {confirmed_day}" if confirmed_day else f"snapshot {observed_day or '—'}"
+    return f"source: {escape(str(source))}, {when}"
+
+
+def _days(values: pd.Series | None) -> pd.Series | None:
+    """UTC days as text for a whole column at once, None where there is no moment."""
+    if values is None:
+        return None
+    days = pd.to_datetime(values, utc=True).dt.strftime("%Y-%m-%d").astype(object)
+    return days.where(days.notna(), None)
+
+
+def _day_or_none(value: object) -> str | None:
+    text = day(value)
+    return None if text == "—" else text
+
+
 def _provenance(row: dict[str, object]) -> str:
-    return f"source: {escape(str(row['source']))}, snapshot {row['observed_day']}"
+    return price_provenance(row["source"], row.get("confirmed_day"), row.get("observed_day"))  # type: ignore[arg-type]
 
 
 def _offer(row: dict[str, object]) -> str:
@@ -272,7 +298,8 @@ def offering_bars_figure(frame: pd.DataFrame, *, value: str, unit: str) -> go.Fi
         (f"<b>{escape(row.provider)}</b> {escape(row.region or '')}<br>{money(row.plot_value)} {escape(unit)}<br>"
          f"input {money(row.input_usd_per_mtok)} · "
          f"output {money(row.output_usd_per_mtok)} per 1M tokens<br>{escape(row.source_model_id)}<br>"
-         f"source: {escape(row.source)}, snapshot {day(row.observed_at)}")
+         + price_provenance(row.source, _day_or_none(getattr(row, "last_confirmed_at", None)),
+                            day(row.observed_at)))
         for label, row in zip(labels, _rows(frame), strict=True)]
     figure.add_trace(go.Bar(
             _validate=False,
@@ -300,7 +327,8 @@ def price_vs_speed_figure(frame: pd.DataFrame, *, unit: str) -> go.Figure:
     figure.update_yaxes(title_text=unit, tickprefix="$", rangemode="tozero")
     hovers = [
         (f"<b>{escape(r.provider)}</b><br>{money(r.blended_usd_per_mtok)} {escape(unit)} "
-         f"({escape(r.source)}, snapshot {day(r.observed_at)})<br>"
+         f"({price_provenance(r.source, _day_or_none(getattr(r, 'last_confirmed_at', None)), day(r.observed_at))})"
+         "<br>"
          f"{float(r.request_tokens_per_s_mean):.1f} tokens/s per request, TTFT "
          f"{float(r.ttft_p50_ms or 0):,.0f} ms (median)<br>benchmark: {escape(r.benchmark_source)}, measured "
          f"{day(r.measured_at)}" + (" — most requests failed" if r.mostly_failed else ""))

@@ -17,16 +17,16 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.catalog.models import Model, Offering, Provider
 from apps.pricing.models import Price, PriceChange
 from apps.pricing.selectors import prices_as_of
 from apps.sources.models import IngestRun, Rejection, Snapshot, Source
+from apps.sources.selectors import sources_freshness
 
 GROUPS = ("offering", "provider", "model", "class")  # what one line of a price chart stands for
-SUCCESS = (IngestRun.Status.OK, IngestRun.Status.UNCHANGED, IngestRun.Status.NOT_MODIFIED)
 
 PRICE_VALUES = {
     "price_id": "id",
@@ -52,6 +52,10 @@ PRICE_VALUES = {
     "basis": "basis",
     "snapshot_id": "snapshot_id",
     "observed_at": "snapshot__observed_at",
+    # What a person reads beside a price: when a document first stated it, and the newest look at a
+    # document that still states it (a price the newest file states is as young as that file).
+    "first_seen_at": "first_seen_at",
+    "last_confirmed_at": "last_confirmed_at",
 }
 
 
@@ -84,7 +88,7 @@ def price_frame(prices: QuerySet[Price], *, fields: Sequence[str] | None = None)
 
 CHART_FIELDS = ("price_id", "offering_id", "provider_slug", "provider", "model_slug", "model", "size_class", "source",
                 "source_model_id", "region", "service_tier", "effective_from", "effective_to", "input_usd_per_mtok",
-                "output_usd_per_mtok", "price_label", "observed_at")
+                "output_usd_per_mtok", "price_label", "observed_at", "first_seen_at", "last_confirmed_at")
 
 
 def chart_frame(prices: QuerySet[Price], component: str, ratio: tuple[int, int]) -> pd.DataFrame:
@@ -131,7 +135,7 @@ def chartable(frame: pd.DataFrame, component: str, ratio: tuple[int, int]) -> pd
 
 STEP_COLUMNS = ["series", "label", "color_key", "start", "end", "open_end", "start_stated", "start_note",
                 "usd_per_mtok", "usd_exact", "previous_usd_per_mtok", "provider", "source_model_id", "region", "source",
-                "observed_at", "price_id"]
+                "observed_at", "first_seen_at", "last_confirmed_at", "price_id"]
 
 
 def _series_keys(frame: pd.DataFrame, group: str) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -162,19 +166,39 @@ def _ns(values: pd.Series) -> np.ndarray:
 NAT = np.iinfo("int64").min
 
 
-def _start_note(effective_from: int, effective_to: int, observed_at: int) -> str:
+def _start_note(effective_from: int, effective_to: int, first_seen: int) -> str:
     """How the drawn start of a segment is known, for hover text."""
     if effective_from != NAT:
         return ""
     if effective_to != NAT:
         return "start not stated by the source"
-    return f"start not stated; first seen in the snapshot of {pd.Timestamp(observed_at, tz=UTC):%Y-%m-%d}"
+    return f"start not stated; first seen {pd.Timestamp(first_seen, tz=UTC):%Y-%m-%d}"
+
+
+def _first_seen(frame: pd.DataFrame) -> pd.Series:
+    """When each price was first seen: its first sighting, else (rows stored before sightings) its snapshot's time."""
+    if "first_seen_at" not in frame:
+        return frame["observed_at"]
+    seen = pd.to_datetime(frame["first_seen_at"], utc=True)
+    return seen.where(seen.notna(), pd.to_datetime(frame["observed_at"], utc=True))
 
 
 def history_start() -> datetime | None:
     """Where tokenwatch's price knowledge begins: the earliest stated start, else the earliest snapshot."""
     first = Price.objects.aggregate(first=Min("effective_from"))["first"]
     return first or Snapshot.objects.filter(observations__isnull=False).aggregate(first=Min("observed_at"))["first"]
+
+
+SAME_OFFER = ("provider", "source_model_id", "region", "source")
+
+
+def _later(a: object, b: object) -> object:
+    """The later of two moments, either of which may be missing."""
+    if a is None or pd.isna(a):  # type: ignore[call-overload]
+        return b
+    if b is None or pd.isna(b):  # type: ignore[call-overload]
+        return a
+    return max(pd.Timestamp(a), pd.Timestamp(b))  # type: ignore[arg-type]
 
 
 def price_steps(frame: pd.DataFrame, *, group: str, until: datetime, since: datetime | None = None) -> pd.DataFrame:
@@ -189,25 +213,26 @@ def price_steps(frame: pd.DataFrame, *, group: str, until: datetime, since: date
     A price with no stated start (genai-prices states dates only around a
     change) is drawn from what is known, not from the dawn of time: an interval
     that ends (the source dates the next price) starts where the chart's data
-    starts, but an open, undated price starts at the snapshot that first stated
-    it. Otherwise a model first listed in a 2026 file would appear priced in
+    starts, but an open, undated price starts where it was first seen.
+    Otherwise a model first listed in a 2026 file would appear priced in
     2024, and a flat line would hide the fall the dated sources record.
     ``since`` is where the data starts (:func:`history_start`).
     """
     if frame.empty:
         return pd.DataFrame(columns=STEP_COLUMNS)
     horizon = _ns(pd.Series([until]))[0]
-    froms, tos, observed = _ns(frame["effective_from"]), _ns(frame["effective_to"]), _ns(frame["observed_at"])
+    froms, tos, observed = _ns(frame["effective_from"]), _ns(frame["effective_to"]), _ns(_first_seen(frame))
     known = np.concatenate([froms[froms != NAT], observed[observed != NAT]])
     window_start = _ns(pd.Series([since]))[0] if since is not None else (known.min() if len(known) else horizon)
-    # Drawn start: the stated one; else the data's start for a dated end; else the first snapshot that showed it.
+    # Drawn start: the stated one; else the data's start for a dated end; else when it was first seen.
     starts_all = np.where(froms != NAT, froms, np.where(tos != NAT, window_start,
                                                         np.where(observed != NAT, observed, window_start)))
     ends_all = np.where(tos != NAT, np.minimum(tos, horizon), horizon)
     values_all = frame["usd_per_mtok"].to_numpy(dtype=float)
     keys, labels, colors = _series_keys(frame, group)
-    provenance = {name: frame[name].tolist() for name in ("provider", "source_model_id", "region", "source",
-                                                          "observed_at", "price_id")}
+    provenance = {name: frame[name].tolist() if name in frame else [None] * len(frame)
+                  for name in ("provider", "source_model_id", "region", "source", "observed_at", "first_seen_at",
+                               "last_confirmed_at", "price_id")}
     exact = frame["usd_exact"].tolist() if "usd_exact" in frame else [None] * len(frame)
     out: list[dict[str, object]] = []
     for key, positions in pd.Series(range(len(frame))).groupby(keys.to_numpy(), sort=False):
@@ -231,6 +256,10 @@ def price_steps(frame: pd.DataFrame, *, group: str, until: datetime, since: date
             if previous is not None and previous["usd_per_mtok"] == value and previous["end"] == at:
                 previous["end"] = nxt  # the same price goes on (another row saying the same thing)
                 previous["open_end"] = open_end
+                if all(previous[k] == provenance[k][position] for k in SAME_OFFER):
+                    # The same offer's later interval (another component moved) confirms this price too.
+                    previous["last_confirmed_at"] = _later(previous["last_confirmed_at"],
+                                                           provenance["last_confirmed_at"][position])
                 continue
             segment = {
                 "series": key, "label": labels.iat[position], "color_key": colors.iat[position], "start": at,
@@ -364,9 +393,18 @@ CHANGE_VALUES = {
 
 
 def change_frame(changes: QuerySet[PriceChange]) -> pd.DataFrame:
-    rows = list(changes.values(*CHANGE_VALUES.values()))
-    frame = pd.DataFrame(rows, columns=list(CHANGE_VALUES.values()))
-    frame.columns = list(CHANGE_VALUES)
+    """Price changes with when the new price was first seen and last confirmed (one query).
+
+    A change has no link to its price, but the new price is the offering's
+    interval that starts at the change (``changed_at`` is its ``effective_from``,
+    unique per offering).
+    """
+    new_price = Price.objects.filter(offering_id=OuterRef("offering_id"), effective_from=OuterRef("changed_at"))
+    changes = changes.annotate(new_first_seen_at=Subquery(new_price.values("first_seen_at")[:1]),
+                               new_last_confirmed_at=Subquery(new_price.values("last_confirmed_at")[:1]))
+    names = [*CHANGE_VALUES, "first_seen_at", "last_confirmed_at"]
+    rows = list(changes.values_list(*CHANGE_VALUES.values(), "new_first_seen_at", "new_last_confirmed_at"))
+    frame = pd.DataFrame(rows, columns=names)
     frame["component"] = frame["component"].str.replace("_usd_per_mtok", "", regex=False).str.replace("_", " ")
     for column in ("model", "model_slug", "region"):
         frame[column] = frame[column].fillna("")
@@ -386,42 +424,62 @@ def upcoming_changes(*, limit: int = 15) -> pd.DataFrame:
 
 # --- sources ------------------------------------------------------------------------------
 
-SOURCE_COLUMNS = ["key", "name", "format", "url", "schedule", "enabled", "licence", "freshness_hours",
-                  "last_run_at", "last_run_status", "last_run_message", "last_success_at", "snapshots",
-                  "failed_snapshots", "newest_observed_at", "latest_snapshot_id", "offerings", "rejections",
+SOURCE_COLUMNS = ["key", "name", "format", "url", "schedule", "enabled", "scheduled", "licence", "freshness_hours",
+                  "data_as_of", "last_fetched_at", "held", "last_run_at", "last_run_status", "last_run_message",
+                  "last_run_failed", "snapshots", "failed_snapshots", "latest_snapshot_id", "offerings", "rejections",
                   "freshness", "freshness_note"]
+# Runs that look at the source (a fetch, a file, an upload). A curator's reparse or review is not a
+# fetch: a review that rejects a held file must not read as "the last fetch was rejected".
+FETCH_TRIGGERS = (IngestRun.Trigger.COMMAND, IngestRun.Trigger.TASK, IngestRun.Trigger.UPLOAD, IngestRun.Trigger.API)
+
+
+def _age(delta: timedelta) -> str:
+    hours = max(int(delta.total_seconds() // 3600), 0)
+    if hours < 1:
+        return "under an hour"
+    return f"{hours} h" if hours < 48 else f"{hours // 24:,} days"
+
+
+def _span(hours: int) -> str:
+    """A freshness limit as a person says it: 24 h, 30 days, 5 years (not 43,800 h)."""
+    if hours < 48 or hours % 24:
+        return f"{hours:,} h"
+    days = hours // 24
+    return f"{days // 365} years" if days % 365 == 0 and days >= 730 else f"{days:,} days"
 
 
 def _freshness(source: dict[str, object], now: datetime) -> tuple[str, str]:
-    scheduled = bool(source["enabled"] and source["url"] and source["schedule"])
-    last = source["last_success_at"]
-    limit = timedelta(hours=int(source["freshness_hours"]))  # type: ignore[arg-type]
-    if not scheduled:
-        if last is None:
-            return "manual", "Files only, none ingested yet."
-        return "manual", "Files only: refreshed when a curator uploads a new file."
-    if last is None:
-        return "never", "Scheduled, but never fetched successfully."
-    age = now - last  # type: ignore[operator]
-    if age > limit:
-        hours = int(age.total_seconds() // 3600)
-        return "stale", f"Last success {hours} h ago; expected within {source['freshness_hours']} h."
-    return "fresh", f"Fetched successfully within {source['freshness_hours']} h."
+    """(fresh | stale | never | manual, why), judged by the date of the newest data, not by the last fetch.
+
+    A file loaded a minute ago that is dated last July is July's data: fetching
+    often does not make old data fresh. ``never`` is a scheduled source with no
+    data at all; ``manual`` a files-only source nobody has loaded yet (nothing is late).
+    """
+    data_as_of = source["data_as_of"]
+    limit = int(source["freshness_hours"])  # type: ignore[call-overload]
+    files = "" if source["scheduled"] else " Files only."
+    if data_as_of is None:
+        if source["scheduled"]:
+            return "never", "Scheduled, but no data yet."
+        return "manual", "Files only, none loaded yet."
+    age = now - data_as_of  # type: ignore[operator]
+    if age > timedelta(hours=limit):
+        return "stale", f"Newest data {_age(age)} old; expected within {_span(limit)}.{files}"
+    return "fresh", f"Newest data {_age(age)} old; within {_span(limit)}.{files}"
 
 
 def source_health(*, now: datetime | None = None) -> pd.DataFrame:
-    """Every source with its last run, last success, counts and freshness (a handful of grouped queries)."""
+    """Every source with its freshness, last fetch, last attempt, held snapshots and counts (grouped queries)."""
     now = now or timezone.now()
     sources = list(Source.objects.values("id", "key", "name", "format", "url", "schedule", "enabled", "licence",
                                          "freshness_hours"))
-    success = dict(IngestRun.objects.filter(status__in=SUCCESS).values("source_id")
-                   .annotate(at=Max("finished_at")).values_list("source_id", "at"))
-    last_ids = (IngestRun.objects.values("source_id").annotate(last=Max("id")).values_list("last", flat=True))
+    freshness = sources_freshness()
+    last_ids = (IngestRun.objects.filter(trigger__in=FETCH_TRIGGERS).values("source_id").annotate(last=Max("id"))
+                .values_list("last", flat=True))
     last_runs = {r["source_id"]: r for r in IngestRun.objects.filter(id__in=list(last_ids))
                  .values("source_id", "started_at", "status", "message")}
     snaps = {r["source_id"]: r for r in Snapshot.objects.values("source_id").annotate(
-        n=Count("id"), failed=Count("id", filter=Q(parse_status=Snapshot.Status.FAILED)),
-        newest=Max("observed_at"), latest=Max("id"))}
+        n=Count("id"), failed=Count("id", filter=Q(parse_status=Snapshot.Status.FAILED)), latest=Max("id"))}
     offerings = dict(Offering.objects.values("source_id").annotate(n=Count("id")).values_list("source_id", "n"))
     rejections = dict(Rejection.objects.values("snapshot__source_id").annotate(n=Count("id"))
                       .values_list("snapshot__source_id", "n"))
@@ -430,18 +488,54 @@ def source_health(*, now: datetime | None = None) -> pd.DataFrame:
         sid = source["id"]
         run = last_runs.get(sid, {})
         snap = snaps.get(sid, {})
+        fresh = freshness.get(sid)
         row = {
             **{k: source[k] for k in ("key", "name", "format", "url", "schedule", "enabled", "licence",
                                       "freshness_hours")},
+            "scheduled": bool(source["enabled"] and source["url"] and source["schedule"]),
+            "data_as_of": fresh.data_as_of if fresh else None,
+            "last_fetched_at": fresh.last_fetched_at if fresh else None,
+            "held": fresh.held if fresh else 0,
             "last_run_at": run.get("started_at"), "last_run_status": run.get("status", ""),
-            "last_run_message": run.get("message", ""), "last_success_at": success.get(sid),
+            "last_run_message": run.get("message", ""),
+            "last_run_failed": run.get("status") == IngestRun.Status.FAILED,
             "snapshots": snap.get("n", 0), "failed_snapshots": snap.get("failed", 0),
-            "newest_observed_at": snap.get("newest"), "latest_snapshot_id": snap.get("latest"),
+            "latest_snapshot_id": snap.get("latest"),
             "offerings": offerings.get(sid, 0), "rejections": rejections.get(sid, 0),
         }
         row["freshness"], row["freshness_note"] = _freshness(row, now)
         rows.append(row)
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+def source_warnings(health: pd.DataFrame) -> pd.DataFrame:
+    """Sources to warn about: the last fetch failed, the newest data is older than the source's limit, or a
+    scheduled source has no data at all. A held snapshot is not a failure (the fetch worked; a curator
+    decides), nor is a files-only source nobody has loaded."""
+    if health.empty:
+        return health
+    return health[health["last_run_failed"] | health["freshness"].isin(["stale", "never"])].reset_index(drop=True)
+
+
+HELD_MARK = "held for review: "
+HELD_VALUES = {
+    "id": "id",
+    "source": "source__key",
+    "observed_at": "observed_at",
+    "filename": "filename",
+    "record_count": "record_count",
+    "error": "error",
+}
+
+
+def held_frame(snapshots: QuerySet[Snapshot]) -> pd.DataFrame:
+    """Snapshots held for a curator (they would end too much of a source's market), oldest first, with the reason."""
+    rows = list(snapshots.filter(parse_status=Snapshot.Status.HELD).order_by("observed_at", "id")
+                .values_list(*HELD_VALUES.values()))
+    frame = pd.DataFrame(rows, columns=list(HELD_VALUES))
+    # The error starts with the file's name ("x.json: held for review: would end…"); the file has its own column.
+    frame["error"] = [str(e).split(HELD_MARK, 1)[-1] for e in frame["error"]]
+    return frame
 
 
 REJECTION_VALUES = {
@@ -467,7 +561,8 @@ def rejection_frame(rejections: QuerySet[Rejection], *, limit: int = 500) -> pd.
 OFFERING_COLUMNS = ["offering_id", "provider", "provider_slug", "provider_kind", "model", "model_slug",
                     "source_model_id", "region", "service_tier", "min_prompt_tokens", "mode", "input_usd_per_mtok",
                     "output_usd_per_mtok", "cached_input_usd_per_mtok", "blended_usd_per_mtok", "price_label",
-                    "source", "observed_at", "effective_from", "price_id", "snapshot_id"]
+                    "source", "observed_at", "first_seen_at", "last_confirmed_at", "effective_from", "price_id",
+                    "snapshot_id"]
 
 
 def offering_prices(prices: QuerySet[Price], *, ratio: tuple[int, int]) -> pd.DataFrame:
@@ -577,8 +672,8 @@ def price_vs_speed(offerings: pd.DataFrame, speed: pd.DataFrame) -> pd.DataFrame
     """Each provider's cheapest rankable blended price beside its measured per-request speed."""
     if offerings.empty or speed.empty:
         return pd.DataFrame(columns=["provider_slug", "provider", "blended_usd_per_mtok", "source_model_id",
-                                     "source", "observed_at", "request_tokens_per_s_mean", "ttft_p50_ms",
-                                     "mostly_failed", "benchmark_source", "measured_at"])
+                                     "source", "observed_at", "last_confirmed_at", "request_tokens_per_s_mean",
+                                     "ttft_p50_ms", "mostly_failed", "benchmark_source", "measured_at"])
     priced = offerings[rankable(offerings) & (offerings["min_prompt_tokens"] == 0)
                        & (offerings["service_tier"] == "standard")].copy()
     if priced.empty:
@@ -587,7 +682,8 @@ def price_vs_speed(offerings: pd.DataFrame, speed: pd.DataFrame) -> pd.DataFrame
     cheapest = priced.sort_values("_f").groupby("provider_slug", as_index=False).first()
     merged = cheapest.merge(speed.drop(columns=["provider"]), on="provider_slug", how="inner")
     return merged[["provider_slug", "provider", "blended_usd_per_mtok", "source_model_id", "source", "observed_at",
-                   "request_tokens_per_s_mean", "ttft_p50_ms", "mostly_failed", "benchmark_source", "measured_at"]]
+                   "last_confirmed_at", "request_tokens_per_s_mean", "ttft_p50_ms", "mostly_failed", "benchmark_source",
+                   "measured_at"]]
 
 
 def same_price_once(costs: pd.DataFrame) -> pd.DataFrame:

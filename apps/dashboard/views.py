@@ -62,6 +62,10 @@ DEFAULT_COMPARE_MODEL = "llama-3-70b-instruct"
 MAX_SERIES = 40
 
 MONEY_UNIT = "USD / 1M tokens"
+# A price's two dates, one meaning each: "Snapshot (observed)" read as the price's age, and a price the
+# newest file still states looked two years old.
+FIRST_SEEN = "When tokenwatch first saw a document state this price"
+LAST_CONFIRMED = "The newest look at a document that still states this price (a re-fetch of the same file counts)"
 
 
 @dataclass
@@ -161,7 +165,8 @@ CHANGE_COLUMNS = [
     Column("new_usd_per_mtok", "New", unit=MONEY_UNIT, kind="money"),
     Column("percent_change", "Change", unit="%", kind="pct"),
     Column("source", "Source"),
-    Column("observed_at", "Snapshot", unit="observed", kind="date"),
+    Column("first_seen_at", "First seen", unit="UTC", kind="date", title="When a document first stated the new price"),
+    Column("last_confirmed_at", "Last confirmed", unit="UTC", kind="date", title=LAST_CONFIRMED),
 ]
 
 
@@ -201,8 +206,9 @@ def home(request: HttpRequest) -> HttpResponse:
     page.charts.append(trend)
 
     health = sel.source_health(now=now)
-    warnings = health[health["freshness"].isin(["stale", "never"])]
-    counts = health["freshness"].value_counts().to_dict()
+    warnings = sel.source_warnings(health)
+    counts = {**health["freshness"].value_counts().to_dict(), "failed": int(health["last_run_failed"].sum()),
+              "held": int(health["held"].sum())}
     headline = sel.headline(now=now, steps=steps if ratio == (3, 1) else None)
     return _render(request, "dashboard/home.html", page, form=form, headline=headline, options=options,
                    classes_all=classes_all, classes=classes, warnings=warnings.to_dict("records"),
@@ -221,7 +227,8 @@ STEP_TABLE_COLUMNS = [
     Column("usd_exact", "Price", unit=MONEY_UNIT, kind="money"),
     Column("change_pct", "Change", unit="%", kind="pct"),
     Column("source", "Source"),
-    Column("observed_at", "Snapshot", unit="observed", kind="date"),
+    Column("first_seen_at", "First seen", unit="UTC", kind="date", title=FIRST_SEEN),
+    Column("last_confirmed_at", "Last confirmed", unit="UTC", kind="date", title=LAST_CONFIRMED),
 ]
 
 
@@ -345,7 +352,8 @@ def _offering_columns(ratio: tuple[int, int]) -> list[Column]:
         Column("blended_usd_per_mtok", f"Blended {_blend_label(ratio)}", unit=MONEY_UNIT, kind="money"),
         Column("price_label", "Label", title="free, variable, unknown or zero: never ranked as the cheapest"),
         Column("source", "Source"),
-        Column("observed_at", "Snapshot", unit="observed", kind="date"),
+        Column("first_seen_at", "First seen", unit="UTC", kind="date", title=FIRST_SEEN),
+        Column("last_confirmed_at", "Last confirmed", unit="UTC", kind="date", title=LAST_CONFIRMED),
         Column("effective_from", "Since", kind="date"),
         Column("provider_kind", "Kind"),
         Column("source_model_id", "Offering id"),
@@ -362,7 +370,8 @@ WORKLOAD_COLUMNS = [
     Column("cached_input_usd_per_mtok", "Cached input", unit=MONEY_UNIT, kind="money"),
     Column("output_usd_per_mtok", "Output", unit=MONEY_UNIT, kind="money"),
     Column("source", "Source"),
-    Column("observed_at", "Snapshot", unit="observed", kind="date"),
+    Column("first_seen_at", "First seen", unit="UTC", kind="date", title=FIRST_SEEN),
+    Column("last_confirmed_at", "Last confirmed", unit="UTC", kind="date", title=LAST_CONFIRMED),
     Column("source_model_id", "Offering id"),
 ]
 EXCLUDED_COLUMNS = [
@@ -373,7 +382,8 @@ EXCLUDED_COLUMNS = [
     Column("price_label", "Label"),
     Column("reason", "Why not ranked", wrap=True),
     Column("source", "Source"),
-    Column("observed_at", "Snapshot", unit="observed", kind="date"),
+    Column("first_seen_at", "First seen", unit="UTC", kind="date", title=FIRST_SEEN),
+    Column("last_confirmed_at", "Last confirmed", unit="UTC", kind="date", title=LAST_CONFIRMED),
 ]
 
 
@@ -823,19 +833,33 @@ SOURCE_TABLE_COLUMNS = [
     Column("name", "Source"),
     Column("key", "Key"),
     Column("format", "Format"),
-    Column("freshness", "Freshness", badge=True),
+    Column("freshness", "Freshness", badge=True,
+           title="By the date of the newest data against the source's limit, not by when it was last fetched"),
+    # The data's date and the last look side by side: a file fetched a minute ago can be months old.
+    Column("data_as_of", "Newest data", unit="UTC", kind="date",
+           title="The document's own date where its format states one, else when it was last seen"),
+    Column("last_fetched_at", "Last fetched", unit="UTC", kind="datetime",
+           title="When tokenwatch last got a document from the source (a fetch or a file; the same bytes count)"),
+    Column("held", "Held for review", kind="int", title="Snapshots waiting for a curator to accept or reject"),
     Column("freshness_note", "Why", wrap=True),
-    Column("last_run_at", "Last fetch or ingest", unit="UTC", kind="datetime"),
-    Column("last_run_status", "Last status", badge=True),
-    Column("last_success_at", "Last success", unit="UTC", kind="datetime"),
+    Column("last_run_at", "Last attempt", unit="UTC", kind="datetime",
+           title="The last fetch or file ingest, whatever its outcome"),
+    Column("last_run_status", "Outcome", badge=True),
     Column("schedule", "Schedule", unit="cron, UTC"),
     Column("snapshots", "Snapshots", kind="int"),
     Column("failed_snapshots", "Failed", kind="int"),
     Column("offerings", "Offerings", kind="int"),
     Column("rejections", "Rejected rows", kind="int"),
-    Column("newest_observed_at", "Newest observation", kind="date"),
     Column("latest_snapshot_id", "Latest snapshot", kind="int", link="raw_url"),
     Column("licence", "Licence"),
+]
+HELD_COLUMNS = [
+    Column("source", "Source"),
+    Column("observed_at", "Observed", unit="UTC", kind="datetime"),
+    Column("id", "Snapshot", kind="int", link="review_url"),
+    Column("filename", "File"),
+    Column("record_count", "Records", kind="int"),
+    Column("error", "Reason", wrap=True),
 ]
 SNAPSHOT_COLUMNS = [
     Column("source", "Source"),
@@ -875,8 +899,11 @@ def sources(request: HttpRequest) -> HttpResponse:
     chosen = set(request.GET.getlist("source"))
     health = sel.source_health()
     health = health[health["key"].isin(keys & chosen if chosen else keys)]
-    severity = {"never": 0, "stale": 1, "fresh": 2, "manual": 3}
-    health = health.assign(_order=health["freshness"].map(severity)).sort_values(["_order", "key"], kind="stable")
+    # What needs a person first: no data, a failed fetch, old data; then the healthy and the unloaded.
+    severity = {"never": 0, "stale": 2, "fresh": 3, "manual": 4}
+    order = [1 if failed and fresh != "never" else severity[fresh]
+             for failed, fresh in zip(health["last_run_failed"], health["freshness"], strict=True)]
+    health = health.assign(_order=order).sort_values(["_order", "key"], kind="stable")
     health = health.drop(columns=["_order"]).reset_index(drop=True)
     staff = request.user.is_staff
 
@@ -893,8 +920,20 @@ def sources(request: HttpRequest) -> HttpResponse:
     snaps["raw_url"] = raw(snaps["id"])
     rejections = sel.rejection_frame(rejection_filter.qs)
     rejections["raw_url"] = raw(rejections["snapshot_id"])
+    held = sel.held_frame(snapshot_filter.qs)
+    # Staff open the snapshot's admin page (its sightings, rejections, bytes); the Accept and Reject actions
+    # run from the admin's list of held snapshots, linked in the page's held-for-review notice.
+    held["review_url"] = [reverse("admin:sources_snapshot_change", args=[int(i)]) if staff else None
+                          for i in held["id"]]
     page.tables += [
-        Table("sources", "Sources", SOURCE_TABLE_COLUMNS, health, stem="sources", as_of=as_of),
+        Table("sources", "Sources", SOURCE_TABLE_COLUMNS, health, stem="sources", as_of=as_of,
+              caption="Fresh or stale by the date of each source's newest data; last fetched is when tokenwatch "
+                      "last looked."),
+        Table("held", "Held for review", HELD_COLUMNS, held, stem="sources-held", as_of=as_of,
+              caption="Snapshots that would end too much of a source's current prices are held, not applied, "
+                      "until a curator accepts or rejects them." + (
+                          " A snapshot's number opens it in the admin." if staff else ""),
+              empty_message="No snapshot is held for review."),
         _paginate(request, Table("snapshots", "Snapshots", SNAPSHOT_COLUMNS, snaps, stem="sources-snapshots",
                                  as_of=as_of, empty_message="No snapshots match these filters."),
                   param="snapshots_page"),
@@ -906,7 +945,7 @@ def sources(request: HttpRequest) -> HttpResponse:
     if (response := _download(request, page.tables)) is not None:
         return response
     return _render(request, "dashboard/sources.html", page, staff=staff, source_choices=sel.source_choices(),
-                   selected=_selected(request.GET), rejection_filter=rejection_filter)
+                   selected=_selected(request.GET), rejection_filter=rejection_filter, held_count=len(held))
 
 
 # --- models and providers ---------------------------------------------------------------------------
@@ -926,7 +965,8 @@ HISTORY_COLUMNS = [
     Column("price_label", "Label"),
     Column("basis", "Dates from"),
     Column("source", "Source"),
-    Column("observed_at", "Snapshot", unit="observed", kind="date"),
+    Column("first_seen_at", "First seen", unit="UTC", kind="date", title=FIRST_SEEN),
+    Column("last_confirmed_at", "Last confirmed", unit="UTC", kind="date", title=LAST_CONFIRMED),
 ]
 
 

@@ -70,7 +70,8 @@ def test_hover_names_the_unit_and_the_source(page, site):
     wait_for_charts(page)
     page.evaluate("Plotly.Fx.hover('plot-trend', [{curveNumber: 0, pointNumber: 0}])")
     hover = page.locator("#plot-trend .hovertext").first.text_content()
-    assert "USD per 1M tokens" in hover and "source:" in hover and "snapshot 20" in hover
+    # Provenance: the source and when a document last stated the price (not when it was first seen).
+    assert "USD per 1M tokens" in hover and "source:" in hover and "last confirmed 20" in hover
 
 
 def _screen_table(page, name: str) -> tuple[list[str], list[list[str]]]:

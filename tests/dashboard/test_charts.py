@@ -12,11 +12,14 @@ from apps.dashboard.selectors import price_steps
 
 from .test_steps import NOW, T0, T1, _frame
 
+CONFIRMED = datetime(2025, 3, 1, tzinfo=UTC)
 
-def _steps():
-    frame = _frame({"offering_id": 1, "effective_from": T0, "effective_to": T1, "usd_per_mtok": 0.68},
+
+def _steps(confirmed: datetime | None = CONFIRMED):
+    frame = _frame({"offering_id": 1, "effective_from": T0, "effective_to": T1, "usd_per_mtok": 0.68,
+                    "last_confirmed_at": T1},
                    {"offering_id": 1, "effective_from": T1, "effective_to": None, "usd_per_mtok": 0.64,
-                    "observed_at": T1})
+                    "observed_at": T1, "first_seen_at": T1, "last_confirmed_at": confirmed})
     return price_steps(frame, group="provider", until=NOW)
 
 
@@ -26,10 +29,17 @@ def test_price_steps_draw_step_lines_and_mark_each_change_with_its_provenance():
     line, markers = figure.data
     assert line.line.shape == "hv" and line.name == "Groq" and line.line.color == series_color("groq")
     assert markers.mode == "markers" and list(markers.y) == [0.64]
-    assert "$0.68 → $0.64" in markers.text[0] and "source: litellm, snapshot 2024-09-22" in markers.text[0]
+    # Provenance names when a document last stated the price, not the (older) snapshot that first showed it.
+    assert "$0.68 → $0.64" in markers.text[0] and "source: litellm, last confirmed 2025-03-01" in markers.text[0]
+    assert "snapshot" not in markers.text[0]
     assert "USD per 1M tokens, blended 3:1" in line.text[0] and "still current" in line.text[-1]
     assert figure.layout.yaxis.type == "log"
     assert "$0.50" in figure.layout.yaxis.ticktext  # full labels on the log axis, not a bare "5"
+
+
+def test_a_price_stored_before_sightings_names_its_snapshot_day_instead():
+    _, markers = charts.price_steps_figure(_steps(confirmed=None), unit="USD").data
+    assert "source: litellm, snapshot 2024-09-22" in markers.text[0] and "nan" not in markers.text[0]
 
 
 def test_price_steps_linear_scale_and_summary():
@@ -50,17 +60,18 @@ def test_offering_bars_are_coloured_per_provider_cheapest_first():
         {"provider": "Groq", "provider_slug": "groq", "region": "", "service_tier": "standard",
          "source_model_id": "llama3-70b-8192", "source": "litellm", "blended_usd_per_mtok": Decimal("0.64"),
          "input_usd_per_mtok": Decimal("0.59"), "output_usd_per_mtok": Decimal("0.79"),
-         "observed_at": datetime(2024, 9, 22, tzinfo=UTC)},
+         "observed_at": datetime(2024, 9, 22, tzinfo=UTC), "last_confirmed_at": datetime(2025, 3, 1, tzinfo=UTC)},
         {"provider": "Together AI", "provider_slug": "together-ai", "region": "", "service_tier": "standard",
          "source_model_id": "x", "source": "litellm", "blended_usd_per_mtok": Decimal("0.5"),
          "input_usd_per_mtok": Decimal("0.5"), "output_usd_per_mtok": Decimal("0.5"),
-         "observed_at": datetime(2024, 9, 22, tzinfo=UTC)},
+         "observed_at": datetime(2024, 9, 22, tzinfo=UTC), "last_confirmed_at": None},
     ])
     figure = charts.offering_bars_figure(frame, value="blended_usd_per_mtok", unit="USD per 1M tokens")
     bar = figure.data[0]
     assert list(bar.y) == ["Together AI", "Groq"]
     assert list(bar.marker.color) == [series_color("together-ai"), series_color("groq")]
-    assert "snapshot 2024-09-22" in bar.hovertext[1]
+    assert "source: litellm, last confirmed 2025-03-01" in bar.hovertext[1]
+    assert "source: litellm, snapshot 2024-09-22" in bar.hovertext[0]  # not confirmed: its snapshot, named so
 
 
 def test_break_even_marks_the_volume():

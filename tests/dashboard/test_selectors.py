@@ -82,17 +82,20 @@ def test_batch_uses_the_batch_tier_where_listed_and_says_where_it_is_not():
 
 @pytest.mark.django_db
 def test_source_health_names_fresh_stale_never_and_file_only_sources(subset):
-    from apps.sources.models import IngestRun, Source
-
     now = timezone.now()
     health = sel.source_health(now=now).set_index("key")
-    assert health.loc["litellm", "freshness"] == "fresh"  # scheduled, fetched just now
-    assert health.loc["openrouter", "freshness"] == "never"  # scheduled, never fetched
-    assert health.loc["llm-prices", "freshness"] == "manual"  # no URL: files only
+    # Loaded just now, but its newest data is from September 2024: stale by its 24 h limit.
+    assert health.loc["litellm", "freshness"] == "stale"
+    assert health.loc["litellm", "data_as_of"] == datetime(2024, 9, 22, 18, 43, 44, tzinfo=UTC)
+    assert health.loc["openrouter", "freshness"] == "never"  # scheduled, no data
+    assert health.loc["llm-prices", "freshness"] == "manual"  # no URL: files only, none loaded
     assert health.loc["litellm", "snapshots"] == 2 and health.loc["litellm", "offerings"] > 100
-    IngestRun.objects.filter(source=Source.objects.get(key="litellm")).update(
-        finished_at=now - timedelta(hours=25))
-    assert sel.source_health(now=now).set_index("key").loc["litellm", "freshness"] == "stale"
+    # The seed article's benchmarks (2024-01-01) are within their five-year limit.
+    assert health.loc["benchmarks-csv", "freshness"] == "fresh"
+    # Seen "now" is within the limit; a day and an hour later it is not.
+    at = health.loc["litellm", "data_as_of"].to_pydatetime()
+    assert sel.source_health(now=at + timedelta(hours=23)).set_index("key").loc["litellm", "freshness"] == "fresh"
+    assert sel.source_health(now=at + timedelta(hours=25)).set_index("key").loc["litellm", "freshness"] == "stale"
 
 
 @pytest.mark.django_db
