@@ -11,8 +11,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.common.bulk import insert_ignoring_conflicts
 from apps.sources.models import Source
 
 from . import identity
@@ -112,15 +114,15 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]]) -> dict
         for raw in new_ids:
             provider_key, name = items[raw]
             ident = resolved.get(raw)
-            if ident is None:
-                aliases.append(ModelAlias(source=source, raw_id=raw, provider_hint=provider_key[:100],
-                                          name_hint=name[:300]))
-            else:
-                status = ModelAlias.Status.CURATED if ident.rule == "curated" else ModelAlias.Status.RULE
-                aliases.append(ModelAlias(source=source, raw_id=raw, model=models[ident.slug], status=status,
-                                          rule=ident.rule[:100], provider_hint=provider_key[:100],
-                                          name_hint=name[:300]))
-        ModelAlias.objects.bulk_create(aliases, ignore_conflicts=True, batch_size=2000)
+            row = {"source_id": source.pk, "raw_id": raw, "model_id": None, "status": ModelAlias.Status.UNRESOLVED,
+                   "rule": "", "provider_hint": provider_key[:100], "name_hint": name[:300],
+                   "updated_at": timezone.now()}
+            if ident is not None:
+                row.update(model_id=models[ident.slug].pk, rule=ident.rule[:100],
+                           status=ModelAlias.Status.CURATED if ident.rule == "curated" else ModelAlias.Status.RULE)
+            aliases.append(row)
+        # ignore conflicts: another worker may create the same alias concurrently.
+        insert_ignoring_conflicts(ModelAlias, aliases, conflict=["source_id", "raw_id"])
         existing.update({a.raw_id: a for a in ModelAlias.objects.filter(source=source, raw_id__in=new_ids)})
     return existing
 
@@ -131,15 +133,16 @@ def aliases_sync_hints(*, hints: dict[int, tuple[str, str]]) -> int:
 
     A curator's decision (manual, ignored) stands whatever the hints say. Returns how many aliases changed.
     """
+    moved = [pk for pk, provider_hint, name_hint in ModelAlias.objects.filter(pk__in=list(hints)).values_list(
+        "pk", "provider_hint", "name_hint").iterator(chunk_size=5000)
+        if (provider_hint, name_hint) != (hints[pk][0][:100], hints[pk][1][:300])]
+    if not moved:
+        return 0
     changed: list[ModelAlias] = []
-    for alias in ModelAlias.objects.filter(pk__in=list(hints)).select_related("source").iterator(chunk_size=2000):
+    for alias in ModelAlias.objects.filter(pk__in=moved).select_related("source"):
         provider_key, name = hints[alias.pk]
-        if (alias.provider_hint, alias.name_hint) == (provider_key[:100], name[:300]):
-            continue
         alias.provider_hint, alias.name_hint = provider_key[:100], name[:300]
         changed.append(alias)
-    if not changed:
-        return 0
     curated = _curated()
     automatic = {ModelAlias.Status.UNRESOLVED, ModelAlias.Status.RULE, ModelAlias.Status.CURATED}
     found = {}

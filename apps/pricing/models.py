@@ -116,8 +116,6 @@ class Price(models.Model):
             models.Index(fields=["provider", "id", "effective_from", "effective_to"], name="price_provider_id"),
             # ?ordering=effective_from / -effective_from (newest first), and incremental pulls by start date.
             models.Index(fields=["effective_from", "id"], name="price_from_id"),
-            # A sighting of the newest document moves its prices' confirmation forward in one UPDATE.
-            models.Index(fields=["last_confirmed_at"], name="price_last_confirmed"),
         ]
 
     def __str__(self) -> str:
