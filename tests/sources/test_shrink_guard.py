@@ -202,3 +202,27 @@ def test_a_backfill_is_compared_with_the_snapshot_before_it():
     assert ingest(_doc(many | {"new": "openai"}), DAY1 + timedelta(days=10), "c.json").status == "ok"
     # Arrives last, belongs in the middle, and lists what the one before it listed: not a shrink.
     assert ingest(_doc(many | {"x": "openai"}), DAY1 + timedelta(days=5), "b.json").status == "ok"
+
+
+def test_a_truncated_gpu_price_sheet_does_not_end_the_other_instances(shared_data):
+    """The same accident on a complete hardware price sheet (SkyPilot's Lambda catalog)."""
+    from apps.benchmarks.models import HardwarePrice
+
+    sheet = (shared_data / "gpu-cloud" / "skypilot_lambda_vms_v8.csv").read_bytes()
+    lines = sheet.splitlines(keepends=True)
+    assert ingest(sheet, DAY1, "vms.csv", key="gpu-catalog").status == IngestRun.Status.OK
+    current = set(HardwarePrice.objects.filter(effective_to__isnull=True).values_list("offering_id", "usd_per_hour"))
+    assert len(current) > 100
+
+    cut = b"".join(lines[: int(len(lines) * 0.4)])
+    run = ingest(cut, DAY1 + timedelta(days=1), "vms-cut.csv", key="gpu-catalog")
+    assert run.status == IngestRun.Status.HELD, run.message
+    assert "would end" in run.message
+    assert set(HardwarePrice.objects.filter(effective_to__isnull=True)
+               .values_list("offering_id", "usd_per_hour")) == current
+
+    # The whole sheet seen again later moves along its timeline; nothing ends.
+    again = ingest(sheet, DAY1 + timedelta(days=2), "vms.csv", key="gpu-catalog")
+    assert again.status == IngestRun.Status.UNCHANGED, again.message
+    assert set(HardwarePrice.objects.filter(effective_to__isnull=True)
+               .values_list("offering_id", "usd_per_hour")) == current
