@@ -9,6 +9,8 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.common.fields import ExactDecimalField
+
 
 class DecimalStringField(serializers.DecimalField):
     """An exact decimal as a JSON string without trailing zeros: "2.5", "10", "0.0001" (never 2.4999…)."""
@@ -21,12 +23,33 @@ class DecimalStringField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
+class ExactMoneyField(DecimalStringField):
+    """A stored price with every digit the source gave: "15.000020000000002", "2.5", "10".
+
+    DecimalStringField's default 10 decimal places would round 15.000020000000002 to
+    15.00002 wherever DRF serializes per object (a price's detail page, /compare/), and
+    DRF's normalize() rounds to the 28-digit context; list pages and CSV already write
+    ``decimal_text``. The money columns are exact (ExactDecimalField), so is this.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["max_digits"] = None
+        kwargs["decimal_places"] = None
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        from .columns import decimal_text
+
+        return decimal_text(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
 class ApiModelSerializer(serializers.ModelSerializer):
-    """Read-only rows; model decimals become normalised decimal strings."""
+    """Read-only rows; model decimals become normalised decimal strings, exact money keeps every digit."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: DecimalStringField,
+        ExactDecimalField: ExactMoneyField,
     }
 
 

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 from rest_framework import serializers
 
-from apps.api_common.columns import decimal_text
 from apps.api_common.serializers import (
     ApiModelSerializer,
     DecimalStringField,
+    ExactMoneyField,
     MomentSerializerField,
     UnitPricesField,
 )
 from apps.catalog.models import Model, Provider
 from apps.pricing.models import Basis, Price, PriceChange
-
-
-class ExactMoneyField(DecimalStringField):
-    """A stored price with every digit the source gave: "15.000020000000002", "2.5", "10".
-
-    DecimalStringField's default 10 decimal places would round 15.000020000000002 to
-    15.00002 wherever DRF serializes per object (a price's detail page, /compare/), and
-    DRF's normalize() rounds to the 28-digit context; list pages and CSV already write
-    ``decimal_text``. The money columns are exact (ExactDecimalField), so is this.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs["max_digits"] = None
-        kwargs["decimal_places"] = None
-        super().__init__(**kwargs)
-
-    def to_representation(self, value: Any) -> str:
-        return decimal_text(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
 class OfferingContextMixin(serializers.Serializer):
