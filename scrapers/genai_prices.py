@@ -148,6 +148,13 @@ _WORD = re.compile(r"[^a-z0-9]+")
 # "completion"); the data gives them no description, only the id says it.
 _LEGACY_COMPLETION = re.compile(r"^(?:text-)?(?:ada|babbage|curie|davinci)(?:-\d+)?$|^gpt-3\.5-turbo-instruct")
 
+def _endpoint_region(model_id: str) -> str:
+    """Bedrock sells one model through a global and a regional endpoint at different prices
+    (``regional.anthropic.claude-opus-4-6-v1:0`` is 10 % above ``global.``): the regional one is
+    another offering, not a second price for the same one."""
+    return "regional" if model_id.startswith("regional.") else ""
+
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
 
@@ -261,6 +268,7 @@ def _parse_model(
         provider_key=_seller(provider, model_id),
         model_name=name.strip(),
         mode=_mode(provider.doc, model, model_id, name, keys),
+        region=_endpoint_region(model_id),
     )
     records = _timeline(locator, entries, common, result)
 
