@@ -146,3 +146,52 @@ class PriceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offering_id} {self.component} {self.old_usd_per_mtok}→{self.new_usd_per_mtok}"
+
+
+class MarketPrice(models.Model):
+    """The market's one answer for an offering: provider x canonical model x region x tier x context tier.
+
+    Each source's current price is evidence (the source-level Price rows stay as they are);
+    this row is the one chosen by the policy in apps.pricing.market (newest confirmation
+    wins, source priority breaks ties), with every source's word beside it, so that
+    disagreement is shown, never hidden. Refreshed in the transaction of each snapshot that
+    touches the offering; a pure function of the current prices.
+    """
+
+    provider = models.ForeignKey("catalog.Provider", on_delete=models.CASCADE, related_name="market_prices")
+    model = models.ForeignKey("catalog.Model", on_delete=models.CASCADE, related_name="market_prices")
+    region = models.CharField(max_length=100, blank=True)
+    service_tier = models.CharField(max_length=32, default="standard")
+    min_prompt_tokens = models.PositiveIntegerField(default=0)
+    price = models.ForeignKey(Price, on_delete=models.CASCADE, related_name="+",
+                              help_text="The chosen source price.")
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="+",
+                               help_text="The source of the chosen price.")
+    input_usd_per_mtok = ExactDecimalField(null=True, blank=True, help_text="USD per 1M input tokens.")
+    output_usd_per_mtok = ExactDecimalField(null=True, blank=True, help_text="USD per 1M output tokens.")
+    cached_input_usd_per_mtok = ExactDecimalField(null=True, blank=True, help_text="USD per 1M cached input tokens.")
+    cache_write_usd_per_mtok = ExactDecimalField(null=True, blank=True, help_text="USD per 1M cache-write tokens.")
+    reasoning_usd_per_mtok = ExactDecimalField(null=True, blank=True, help_text="USD per 1M reasoning tokens.")
+    price_label = models.CharField(max_length=16, blank=True)
+    effective_from = models.DateTimeField(null=True, blank=True, help_text="Start of the chosen price.")
+    last_confirmed_at = models.DateTimeField(null=True, blank=True, help_text="The chosen price's confirmation.")
+    source_count = models.PositiveSmallIntegerField(help_text="Sources with a current price for the offering.")
+    sources_agree = models.BooleanField(help_text="Every current source value equal as a decimal.")
+    max_gap_pct = ExactDecimalField(null=True, blank=True,
+                                    help_text="Largest relative gap between sources on one component, % of the lower.")
+    # [{source, price, last_confirmed_at, <components>, price_label}] for every source, chosen first.
+    evidence = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["provider", "model", "region", "service_tier", "min_prompt_tokens"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "model", "region", "service_tier", "min_prompt_tokens"],
+                                    name="market_price_unique_offering"),
+        ]
+        indexes = [
+            models.Index(fields=["model", "provider"], name="market_price_model"),
+            models.Index(fields=["sources_agree", "max_gap_pct"], name="market_price_disagree"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}/{self.model_id} {self.service_tier}"

@@ -122,6 +122,16 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
     return ApplyCounts.from_history(status, in_snapshot=in_snapshot, rejects=rejects)
 
 
+def market_refresh_for_source(source_id: int) -> int:
+    """Refresh the market prices of every (provider, model) this source prices (its word or its
+    confirmation may have changed the choice, the agreement or the evidence)."""
+    from .market import market_prices_refresh
+
+    pairs = set(Offering.objects.filter(source_id=source_id, alias__model__isnull=False)
+                .values_list("provider_id", "alias__model_id"))
+    return market_prices_refresh(pairs=pairs)
+
+
 OFFERING_KEY = ["source_id", "provider_id", "source_model_id", "region", "service_tier", "min_prompt_tokens"]
 
 
@@ -172,8 +182,10 @@ def prices_confirm(*, source_id: int, previous_at: datetime, at: datetime) -> in
     The prices it states are exactly those last confirmed by its previous newest
     sighting (``previous_at``), so no history needs rebuilding: one UPDATE.
     """
-    return (Price.objects.filter(offering__source_id=source_id, last_confirmed_at=previous_at)
-            .update(last_confirmed_at=at))
+    confirmed = (Price.objects.filter(offering__source_id=source_id, last_confirmed_at=previous_at)
+                 .update(last_confirmed_at=at))
+    market_refresh_for_source(source_id)  # the newest confirmation wins: the choice may move
+    return confirmed
 
 
 def _observed_intervals(looks: list[Look], seen: dict[int, Values]) -> list[Interval]:
@@ -239,7 +251,9 @@ def price_history_rebuild(*, source_id: int) -> dict[int, str]:
     alias_hints = _offering_attributes_sync(source_id, {oid: attrs for oid, (_, attrs) in attributes.items()},
                                             {oid: (attributes[oid][0], hint) for oid, hint in hints.items()})
     aliases_sync_hints(hints=alias_hints)
-    return _write_history(source_id=source_id, desired=desired, basis_of=basis_of)
+    status = _write_history(source_id=source_id, desired=desired, basis_of=basis_of)
+    market_refresh_for_source(source_id)
+    return status
 
 
 def _stated_intervals(by_snapshot: StatedRows, looks: list[Look], first_seen_of: dict[int, datetime],

@@ -28,16 +28,30 @@ SOURCES = [
 ]
 
 
+# Settings of later fields (set where the model has them: an early data migration's historical model does
+# not). OpenRouter's catalogue churns 30-46 % between captures a month apart, so its shrink guard holds only a
+# snapshot ending more than half; market-price ties go to curated first-party list prices, then the feeds
+# that state their own dates or come from the seller, then LiteLLM's community-kept map.
+SETTINGS: dict[str, dict[str, Any]] = {
+    "openrouter": {"shrink_guard_max_ended_pct": 50, "priority": 20, "own_provider_slug": "openrouter"},
+    "llm-prices": {"priority": 30},
+    "genai-prices": {"priority": 20},
+    "litellm": {"priority": 10},
+}
+
+
 def sources_ensure_defaults(source_model: Any) -> None:
     """Create any missing default source; existing rows (and a curator's edits) are left alone.
 
     Takes the model class so the data migration can pass its historical model.
     """
     for key, name, fmt, url, schedule, licence, attribution, freshness in SOURCES:
+        fields = {f.name for f in source_model._meta.get_fields()}
+        extra = {name: value for name, value in SETTINGS.get(key, {}).items() if name in fields}
         source_model.objects.get_or_create(
             key=key,
             defaults={
                 "name": name, "format": fmt, "url": url, "schedule": schedule, "enabled": bool(url),
-                "licence": licence, "attribution": attribution, "freshness_hours": freshness,
+                "licence": licence, "attribution": attribution, "freshness_hours": freshness, **extra,
             },
         )

@@ -47,6 +47,14 @@ class Source(models.Model):
         max_digits=5, decimal_places=2, default=Decimal(25), validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text="Hold a snapshot that would end more than this share (%) of the current offerings; 100 = never.",
     )
+    # The market-price policy (apps.pricing.market): the most recently confirmed statement of an offering
+    # wins; between equally recent ones, a source's statement about its own provider, then the higher priority.
+    priority = models.PositiveSmallIntegerField(
+        default=10, help_text="Breaks ties between equally recent statements of one offering: higher wins.")
+    own_provider_slug = models.SlugField(
+        max_length=100, blank=True,
+        help_text="The provider whose own price list this source is (openrouter for OpenRouter's API): its "
+                  "statements about that provider outrank other sources' copies when equally recent.")
     shrink_guard_provider_min = models.PositiveIntegerField(
         default=10,
         help_text="Hold a snapshot that drops every offering of a provider that had at least this many; "

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.pricing",
     "apps.benchmarks",
     "apps.market",
+    "apps.quality",
     "apps.dashboard",
 ]
 

@@ -1,0 +1,210 @@
+"""The market price of an offering: one answer chosen from what every source says, disagreement kept.
+
+An offering in the market is provider x canonical model x region x service tier x
+context tier. Each source's current price for it is *evidence* (a source-level Price
+row). The policy, documented in the README and tested on hand-made cases:
+
+1. Only current statements count: a source that stopped listing the offering (its
+   price ended) no longer has a say.
+2. The most recently confirmed statement wins (``last_confirmed_at``: the newest look at
+   a document that still states it), because a newer look is better evidence of today's
+   price than an older one.
+3. Between equally recent statements, a source's statement about its own provider
+   (``Source.own_provider_slug``: OpenRouter's API about OpenRouter) outranks copies by
+   others, then the higher ``Source.priority`` (curators edit both in the admin), then the
+   source key, so the choice never depends on arrival order.
+
+``sources_agree`` is true when, for every component, all current source values are equal
+as decimals (2.5 == 2.50) and their labels do not conflict ("unknown" states nothing); ``max_gap_pct`` is the largest
+(highest - lowest) / lowest x 100 over the components where two sources give a value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from apps.common.bulk import batched, bulk_insert, bulk_update_rows
+from scrapers.records import LABEL_UNKNOWN
+
+from .models import COMPONENTS, MarketPrice, Price
+from .selectors import prices_as_of, prices_current
+
+MarketKey = tuple[int, int, str, str, int]  # provider id, model id, region, service tier, min prompt tokens
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+FACT_FIELDS = ("pk", "provider_id", "offering__alias__model_id", "offering__region", "offering__service_tier",
+               "offering__min_prompt_tokens", "offering__source_id", "offering__source__key",
+               "offering__source__priority", "offering__source__own_provider_slug", "provider__slug",
+               "offering__source_model_id", *COMPONENTS, "price_label", "effective_from", "last_confirmed_at")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One source's current statement about one market offering."""
+
+    price_id: int
+    source_id: int
+    source: str
+    priority: int
+    own_provider: bool  # the source is this provider's own price list
+    raw_id: str  # the source's own spelling of the model
+    values: tuple[Decimal | None, ...]  # in COMPONENTS order
+    price_label: str
+    effective_from: datetime | None
+    last_confirmed_at: datetime | None
+
+    def rank(self) -> tuple[datetime, bool, int, str, str]:
+        """Larger wins: newest confirmation, then own provider, then priority, then (for determinism) the
+        source key and the raw id."""
+        return (self.last_confirmed_at or self.effective_from or _EPOCH, self.own_provider, self.priority,
+                self.source, self.raw_id)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"source": self.source, "price": self.price_id, "source_model_id": self.raw_id,
+                "last_confirmed_at": self.last_confirmed_at.isoformat() if self.last_confirmed_at else None,
+                **{name: (None if v is None else str(v)) for name, v in zip(COMPONENTS, self.values, strict=True)},
+                "price_label": self.price_label}
+
+
+@dataclass(frozen=True)
+class MarketRow:
+    key: MarketKey
+    chosen: Evidence
+    evidence: tuple[Evidence, ...]  # chosen first, then the others by rank
+    sources_agree: bool
+    max_gap_pct: Decimal | None
+
+
+def choose(evidence: Iterable[Evidence]) -> list[Evidence]:
+    """The evidence in policy order: the chosen statement first."""
+    return sorted(evidence, key=Evidence.rank, reverse=True)
+
+
+def labels_conflict(labels: Iterable[str]) -> bool:
+    """Two sources' labels conflict when they differ, "free" against a number say, except that "unknown"
+    (the source gives no price at all) states nothing to disagree with."""
+    return len({label for label in labels if label != LABEL_UNKNOWN}) > 1
+
+
+def agreement(evidence: list[Evidence]) -> tuple[bool, Decimal | None]:
+    """(all current values equal as decimals and labels equal, largest relative gap in % or None)."""
+    agree = not labels_conflict([e.price_label for e in evidence])
+    gap: Decimal | None = None
+    for index in range(len(COMPONENTS)):
+        values = [e.values[index] for e in evidence if e.values[index] is not None]
+        if len(values) < 2:
+            continue
+        low, high = min(values), max(values)
+        if low != high:
+            agree = False
+            if low > 0:
+                relative = ((high - low) / low * 100).quantize(Decimal("0.01"))
+                gap = relative if gap is None or relative > gap else gap
+    return agree, gap
+
+
+def market_rows(facts: Iterable[tuple[Any, ...]]) -> Iterator[MarketRow]:
+    """Group source prices (rows of FACT_FIELDS) into market offerings and apply the policy."""
+    groups: dict[MarketKey, list[Evidence]] = defaultdict(list)
+    n = len(COMPONENTS)
+    for row in facts:
+        (price_id, provider_id, model_id, region, tier, min_prompt, source_id, source_key, priority, own_slug,
+         provider_slug, raw_id, *rest) = row
+        values, (label, effective_from, confirmed) = tuple(rest[:n]), rest[n:]
+        groups[(provider_id, model_id, region, tier, min_prompt)].append(Evidence(
+            price_id, source_id, source_key, priority, bool(own_slug) and own_slug == provider_slug, raw_id, values,
+            label, effective_from, confirmed))
+    for key, evidence in groups.items():
+        # One word per source: two raw ids of one source naming the same offering (a dated id and its
+        # alias) are one statement, the policy's first.
+        ordered = []
+        for item in choose(evidence):
+            if all(item.source_id != kept.source_id for kept in ordered):
+                ordered.append(item)
+        agree, gap = agreement(ordered)
+        yield MarketRow(key, ordered[0], tuple(ordered), agree, gap)
+
+
+def _evidence_queryset(queryset: QuerySet[Price]) -> QuerySet[Price]:
+    return queryset.filter(offering__alias__model__isnull=False)
+
+
+def market_rows_as_of(moment: date | datetime, queryset: QuerySet[Price] | None = None) -> list[MarketRow]:
+    """The market as it stood at a moment, by the same policy, from the source prices in force then.
+
+    A confirmation later than the moment is not known then: the statement counts as confirmed at
+    the moment (so equally recent, and priority decides), never by what was seen afterwards.
+    """
+    qs = _evidence_queryset(prices_as_of(moment, queryset))
+    at = moment if isinstance(moment, datetime) else datetime.combine(moment, datetime.max.time(), tzinfo=UTC)
+    facts = []
+    for row in qs.values_list(*FACT_FIELDS).iterator(chunk_size=5000):
+        confirmed = row[-1]
+        facts.append((*row[:-1], min(confirmed, at) if confirmed is not None else None))
+    return list(market_rows(facts))
+
+
+def _model_fields(row: MarketRow) -> dict[str, Any]:
+    chosen = row.chosen
+    return {"price_id": chosen.price_id, "source_id": chosen.source_id,
+            **dict(zip(COMPONENTS, chosen.values, strict=True)), "price_label": chosen.price_label,
+            "effective_from": chosen.effective_from, "last_confirmed_at": chosen.last_confirmed_at,
+            "source_count": len(row.evidence), "sources_agree": row.sources_agree, "max_gap_pct": row.max_gap_pct,
+            "evidence": [e.as_json() for e in row.evidence]}
+
+
+def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
+    """Bring MarketPrice rows up to date with the current source prices; write only differences.
+
+    ``pairs`` limits the work to these (provider id, model id) pairs (what one snapshot can have
+    touched); None refreshes everything. Returns how many rows were written or deleted.
+    """
+    current = _evidence_queryset(prices_current())
+    existing = MarketPrice.objects.all()
+    if pairs is not None:
+        if not pairs:
+            return 0
+        by_provider: dict[int, set[int]] = defaultdict(set)
+        for provider_id, model_id in pairs:
+            by_provider[provider_id].add(model_id)
+        scope = Q()
+        for provider_id, model_ids in by_provider.items():
+            scope |= Q(provider_id=provider_id, model_id__in=model_ids)
+        current = current.filter(Q(provider_id__in=list(by_provider))).filter(
+            offering__alias__model_id__in={m for ms in by_provider.values() for m in ms})
+        existing = existing.filter(scope)
+    wanted = {row.key: row for row in market_rows(current.values_list(*FACT_FIELDS).iterator(chunk_size=5000))
+              if pairs is None or (row.key[0], row.key[1]) in pairs}
+    have = {(m.provider_id, m.model_id, m.region, m.service_tier, m.min_prompt_tokens): m for m in existing}
+    stale = [m.pk for key, m in have.items() if key not in wanted]
+    to_create: list[dict[str, Any]] = []
+    to_update: list[dict[str, Any]] = []
+    for key, row in wanted.items():
+        fields = _model_fields(row)
+        market = have.get(key)
+        if market is None:
+            to_create.append({"provider_id": key[0], "model_id": key[1], "region": key[2], "service_tier": key[3],
+                              "min_prompt_tokens": key[4], **fields})
+        elif any(_differs(getattr(market, name), value) for name, value in fields.items()):
+            to_update.append({"id": market.pk, **fields})
+    for chunk in batched(stale):
+        MarketPrice.objects.filter(pk__in=chunk).delete()
+    bulk_insert(MarketPrice, to_create)
+    bulk_update_rows(MarketPrice, to_update, list(MARKET_FIELDS))
+    return len(stale) + len(to_create) + len(to_update)
+
+
+MARKET_FIELDS = ("price_id", "source_id", *COMPONENTS, "price_label", "effective_from", "last_confirmed_at",
+                 "source_count", "sources_agree", "max_gap_pct", "evidence")
+
+
+def _differs(old: Any, new: Any) -> bool:
+    """Decimals by value (SQLite's exact text reads 100.00 back as 100); None differs from 0."""
+    return (old is None) != (new is None) or old != new

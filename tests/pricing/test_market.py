@@ -1,0 +1,120 @@
+"""The market price of an offering: one answer per offering, disagreement shown (issue 10)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from apps.pricing.market import Evidence, agreement, choose, market_prices_refresh
+from apps.pricing.models import MarketPrice
+from apps.quality.selectors import agreement_matrix
+from apps.sources.models import Source
+from apps.sources.services import FetchMeta, source_ingest_bytes
+from tests.conftest import get_source
+
+
+def ev(source: str, confirmed: int | None, values=(Decimal(1), Decimal(2)), *, priority: int = 10,
+       own: bool = False, label: str = "") -> Evidence:
+    return Evidence(price_id=hash(source) % 1000, source_id=1, source=source, priority=priority, own_provider=own,
+                    raw_id="m", values=(*values, None, None, None), price_label=label, effective_from=None,
+                    last_confirmed_at=None if confirmed is None else datetime(2026, 1, confirmed, tzinfo=UTC))
+
+
+def test_the_newest_confirmation_wins_whatever_the_priority():
+    assert choose([ev("a", 1, priority=90), ev("b", 5, priority=1)])[0].source == "b"
+
+
+def test_priority_breaks_a_tie_and_the_own_provider_outranks_priority():
+    assert choose([ev("a", 5, priority=10), ev("b", 5, priority=20)])[0].source == "b"
+    assert choose([ev("a", 5, priority=10, own=True), ev("b", 5, priority=20)])[0].source == "a"
+    # Nothing else decides: the source key makes the choice independent of the order evidence comes in.
+    assert choose([ev("a", 5), ev("b", 5)])[0].source == choose([ev("b", 5), ev("a", 5)])[0].source == "b"
+
+
+def test_agreement_is_equality_as_decimals_and_the_gap_is_relative_to_the_lower():
+    assert agreement([ev("a", 1, (Decimal("2.5"), Decimal(10))), ev("b", 1, (Decimal("2.50"), Decimal(10)))]) \
+        == (True, None)
+    agree, gap = agreement([ev("a", 1, (Decimal("0.28"), Decimal("0.42"))),
+                            ev("b", 1, (Decimal("0.55"), Decimal("2.19")))])
+    assert not agree and gap == Decimal("421.43")  # (2.19 - 0.42) / 0.42
+    assert agreement([ev("a", 1), ev("b", 1, label="free")])[0] is False
+    # A component one source does not give is not a disagreement.
+    assert agreement([ev("a", 1, (Decimal(1), None)), ev("b", 1, (Decimal(1), Decimal(9)))]) == (True, None)
+
+
+def doc(models: dict[str, tuple[float, float]]) -> bytes:
+    return json.dumps({name: {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": i,
+                              "output_cost_per_token": o} for name, (i, o) in models.items()}).encode()
+
+
+def ingest(source: Source, content: bytes, day: int):
+    run = source_ingest_bytes(source=source, content=content, trigger="command",
+                              observed_at=datetime(2026, 1, day, tzinfo=UTC), meta=FetchMeta(filename=f"{day}.json"))
+    assert run.status == "ok" or "seen again" in run.message, run.message
+    return run
+
+
+@pytest.fixture
+def two_sources(db):
+    litellm = get_source("litellm")
+    mirror = Source.objects.create(key="mirror", name="A second LiteLLM-format feed", format="litellm",
+                                   priority=5)
+    return litellm, mirror
+
+
+def market(model: str) -> MarketPrice:
+    return MarketPrice.objects.select_related("source").get(model__slug=model, provider__slug="openai",
+                                                             service_tier="standard")
+
+
+def test_one_row_per_offering_with_every_source_beside_it(two_sources):
+    litellm, mirror = two_sources
+    ingest(litellm, doc({"gpt-4o": (2.5e-06, 1e-05)}), 1)
+    ingest(mirror, doc({"gpt-4o": (5e-06, 1.5e-05)}), 3)
+    row = market("gpt-4o")
+    assert MarketPrice.objects.filter(model__slug="gpt-4o").count() == 1
+    assert (row.source.key, row.input_usd_per_mtok) == ("mirror", Decimal(5))  # confirmed more recently
+    assert not row.sources_agree and row.source_count == 2 and row.max_gap_pct == Decimal(100)
+    assert [(e["source"], e["input_usd_per_mtok"], e["last_confirmed_at"][:10]) for e in row.evidence] == [
+        ("mirror", "5", "2026-01-03"), ("litellm", "2.5", "2026-01-01")]
+
+    # LiteLLM's document seen again later is now the newest confirmation: its word wins.
+    ingest(litellm, doc({"gpt-4o": (2.5e-06, 1e-05)}), 9)
+    row = market("gpt-4o")
+    assert (row.source.key, row.input_usd_per_mtok, row.last_confirmed_at.day) == ("litellm", Decimal("2.5"), 9)
+
+
+def test_a_source_that_stopped_listing_no_longer_counts(two_sources):
+    litellm, mirror = two_sources
+    ingest(litellm, doc({"gpt-4o": (2.5e-06, 1e-05), "gpt-4o-mini": (1.5e-07, 6e-07)}), 1)
+    ingest(mirror, doc({"gpt-4o": (5e-06, 1.5e-05), "gpt-4o-mini": (1.5e-07, 6e-07)}), 3)
+    assert not market("gpt-4o").sources_agree
+    ingest(mirror, doc({"gpt-4o-mini": (1.5e-07, 6e-07)}), 5)  # the mirror drops gpt-4o
+    row = market("gpt-4o")
+    assert (row.source.key, row.source_count, row.sources_agree) == ("litellm", 1, True)
+    assert market("gpt-4o-mini").sources_agree
+
+
+def test_the_refresh_is_a_pure_function_of_current_prices(two_sources):
+    litellm, mirror = two_sources
+    ingest(litellm, doc({"gpt-4o": (2.5e-06, 1e-05)}), 1)
+    ingest(mirror, doc({"gpt-4o": (5e-06, 1.5e-05)}), 3)
+    before = list(MarketPrice.objects.values_list("provider", "model", "price", "evidence", "sources_agree"))
+    assert market_prices_refresh() == 0  # nothing to write: the incremental refreshes left it exact
+    MarketPrice.objects.all().delete()
+    market_prices_refresh()
+    assert list(MarketPrice.objects.values_list("provider", "model", "price", "evidence", "sources_agree")) == before
+
+
+def test_the_matrix_on_a_small_fixture(two_sources):
+    """By hand: three offerings both sources price, one of them differs by 100 % on input."""
+    litellm, mirror = two_sources
+    ingest(litellm, doc({"gpt-4o": (2.5e-06, 1e-05), "gpt-4o-mini": (1.5e-07, 6e-07), "o3": (2e-06, 8e-06),
+                         "gpt-4.1": (2e-06, 8e-06)}), 1)
+    ingest(mirror, doc({"gpt-4o": (5e-06, 1e-05), "gpt-4o-mini": (1.5e-07, 6e-07), "o3": (2e-06, 8e-06)}), 3)
+    [pair] = agreement_matrix()
+    assert (pair.source_a, pair.source_b, pair.pairs, pair.disagree) == ("litellm", "mirror", 3, 1)
+    assert pair.share_pct == Decimal("33.3") and pair.median_gap_pct == Decimal("100.0")
