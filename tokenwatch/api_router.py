@@ -18,7 +18,14 @@ from apps.benchmarks.api.views import (
 )
 from apps.catalog.api.views import ModelAliasViewSet, ModelViewSet, OfferingViewSet, ProviderViewSet
 from apps.market.api.views import MarketCagrView, MarketProjectionView, SegmentViewSet, SizeEstimateViewSet
-from apps.pricing.api.views import CompareView, CurrentPriceViewSet, PriceChangeViewSet, PriceViewSet
+from apps.pricing.api.views import (
+    CompareView,
+    CurrentPriceViewSet,
+    MarketDisagreementViewSet,
+    MarketPriceViewSet,
+    PriceChangeViewSet,
+    PriceViewSet,
+)
 from apps.pricing.feeds import PriceChangeFeed
 from apps.sources.api.views import IngestRunViewSet, RejectionViewSet, SnapshotViewSet, SourceViewSet, UploadView
 
@@ -52,6 +59,8 @@ for prefix, viewset in [
     ("prices", PriceViewSet),
     ("current-prices", CurrentPriceViewSet),
     ("price-changes", PriceChangeViewSet),
+    ("market-prices", MarketPriceViewSet),
+    ("disagreements", MarketDisagreementViewSet),
     ("benchmarks", BenchmarkRunViewSet),
     ("hardware-prices", HardwarePriceViewSet),
     ("market-segments", SegmentViewSet),

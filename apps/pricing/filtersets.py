@@ -29,7 +29,7 @@ from apps.api_common.filters import (
 from apps.catalog.models import Model, Provider
 from apps.sources.models import Source
 
-from .models import COMPONENTS, Basis, Price, PriceChange
+from .models import COMPONENTS, Basis, MarketDisagreement, MarketPrice, Price, PriceChange
 from .selectors import prices_as_of, prices_current
 
 
@@ -130,12 +130,69 @@ class PriceChangeFilterSet(OfferingScopedFilterSet):
     direction = django_filters.ChoiceFilter(method="filter_direction",
                                             choices=[("up", "up"), ("down", "down")],
                                             help_text="up: the price rose; down: it fell.")
+    market = StrictBooleanFilter(
+        method="filter_market",
+        help_text="true: only changes of market prices: of the source row each market offering's price is "
+                  "chosen from now (/api/v1/market-prices/), so a move is heard once, not once per source that "
+                  "copies it.")
 
     class Meta:
         model = PriceChange
         fields: list[str] = []
 
+    def filter_market(self, queryset: QuerySet[PriceChange], name: str, value: bool) -> QuerySet[PriceChange]:
+        if not value:
+            return queryset
+        return queryset.filter(offering_id__in=MarketPrice.objects.values("price__offering_id"))
+
     def filter_direction(self, queryset: QuerySet[PriceChange], name: str, value: str) -> QuerySet[PriceChange]:
         if value == "up":
             return queryset.filter(new_usd_per_mtok__gt=F("old_usd_per_mtok"))
         return queryset.filter(new_usd_per_mtok__lt=F("old_usd_per_mtok"))
+
+
+class MarketScopedFilterSet(django_filters.FilterSet):
+    """Filters on a market offering (provider x canonical model x region x tier x context tier)."""
+
+    provider, provider_kind = provider_filters("provider")
+    kind = django_filters.MultipleChoiceFilter(field_name="provider__kind", choices=Provider.Kind.choices,
+                                               distinct=False, help_text="Provider kind (same as provider_kind).")
+    model = SlugMultipleChoiceFilter(
+        field_name="model", to_field_name="slug", queryset=Model.objects.all(),
+        help_text="Canonical model slug (e.g. llama-3-70b-instruct); repeat the parameter for several.")
+    family = django_filters.CharFilter(field_name="model__family", lookup_expr="iexact",
+                                       help_text="Model family, case-insensitive.")
+    size_class = django_filters.CharFilter(field_name="model__size_class", lookup_expr="iexact",
+                                           help_text="Model size class (e.g. 70b-class).")
+    region = django_filters.CharFilter(help_text="Region exactly as the sources name it; empty = not regional.")
+    service_tier = CharInFilter(help_text="Service tier(s), comma-separated: standard, batch, flex, priority.")
+    min_prompt_tokens = IntegerFilter(help_text="Long-context tier: 0 = the base price.")
+
+
+class MarketPriceFilterSet(MarketScopedFilterSet):
+    sources_agree = StrictBooleanFilter(help_text="false: only offerings whose current sources differ.")
+    source = SlugMultipleChoiceFilter(field_name="source", to_field_name="key", queryset=Source.objects.all(),
+                                      help_text="Key of the source whose price was chosen.")
+    min_gap_pct = MinAbsPercentFilter(field_name="max_gap_pct", help_text="Largest gap between sources at least "
+                                                                          "this many percent.")
+    # Answered by the view (the market as it stood then, by the same policy); declared for the schema.
+    as_of = AsOfFilter(method="filter_as_of",
+                       help_text="The market as it stood at that moment (a date means the end of that day, UTC).")
+
+    class Meta:
+        model = MarketPrice
+        fields: list[str] = []
+
+    def filter_as_of(self, queryset: QuerySet[MarketPrice], name: str, value: date | datetime
+                     ) -> QuerySet[MarketPrice]:
+        return queryset  # the view computes as_of rows itself (apps.pricing.market.market_rows_as_of)
+
+
+class MarketDisagreementFilterSet(MarketScopedFilterSet):
+    component = django_filters.ChoiceFilter(choices=[(c, c) for c in COMPONENTS],
+                                            help_text="Which price the sources differ on.")
+    min_gap_pct = MinAbsPercentFilter(field_name="gap_pct", help_text="Gap at least this many percent.")
+
+    class Meta:
+        model = MarketDisagreement
+        fields: list[str] = []

@@ -33,7 +33,7 @@ from django.db.models import Q, QuerySet
 from apps.common.bulk import batched, bulk_insert, bulk_update_rows
 from scrapers.records import LABEL_UNKNOWN
 
-from .models import COMPONENTS, MarketPrice, Price
+from .models import COMPONENTS, MarketDisagreement, MarketPrice, Price
 from .selectors import prices_as_of, prices_current
 
 MarketKey = tuple[int, int, str, str, int]  # provider id, model id, region, service tier, min prompt tokens
@@ -151,7 +151,7 @@ def market_rows_as_of(moment: date | datetime, queryset: QuerySet[Price] | None 
     return list(market_rows(facts))
 
 
-def _model_fields(row: MarketRow) -> dict[str, Any]:
+def market_fields(row: MarketRow) -> dict[str, Any]:
     chosen = row.chosen
     return {"price_id": chosen.price_id, "source_id": chosen.source_id,
             **dict(zip(COMPONENTS, chosen.values, strict=True)), "price_label": chosen.price_label,
@@ -187,7 +187,7 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
     to_create: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
     for key, row in wanted.items():
-        fields = _model_fields(row)
+        fields = market_fields(row)
         market = have.get(key)
         if market is None:
             to_create.append({"provider_id": key[0], "model_id": key[1], "region": key[2], "service_tier": key[3],
@@ -198,7 +198,50 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
         MarketPrice.objects.filter(pk__in=chunk).delete()
     bulk_insert(MarketPrice, to_create)
     bulk_update_rows(MarketPrice, to_update, list(MARKET_FIELDS))
+    _disagreements_refresh(wanted, [row["id"] for row in to_update], [
+        (row["provider_id"], row["model_id"], row["region"], row["service_tier"], row["min_prompt_tokens"])
+        for row in to_create])
     return len(stale) + len(to_create) + len(to_update)
+
+
+def disagreements(row: MarketRow) -> Iterator[dict[str, Any]]:
+    """One record per component on which the row's sources differ."""
+    chosen = row.chosen.price_id
+    for index, component in enumerate(COMPONENTS):
+        stated = [e for e in row.evidence if e.values[index] is not None]
+        values = [e.values[index] for e in stated]
+        if len(values) < 2 or min(values) == max(values):  # type: ignore[type-var]
+            continue
+        low, high = min(values), max(values)  # type: ignore[type-var]
+        yield {"component": component, "low_usd_per_mtok": low, "high_usd_per_mtok": high,
+               "gap_pct": ((high - low) / low * 100).quantize(Decimal("0.01")) if low else None,
+               "values": [{"source": e.source, "source_model_id": e.raw_id, "value": str(e.values[index]),
+                           "last_confirmed_at": e.last_confirmed_at.isoformat() if e.last_confirmed_at else None,
+                           "chosen": e.price_id == chosen} for e in stated]}
+
+
+def _disagreements_refresh(wanted: dict[MarketKey, MarketRow], updated_ids: list[int],
+                           created_keys: list[MarketKey]) -> None:
+    """Rewrite the disagreement rows of the market rows just written (deleted ones cascade)."""
+    if not updated_ids and not created_keys:
+        return
+    ids: dict[MarketKey, int] = {}
+    for chunk in batched(updated_ids):
+        MarketDisagreement.objects.filter(market_price_id__in=chunk).delete()
+        for pk, *key in MarketPrice.objects.filter(pk__in=chunk).values_list("pk", *KEY_FIELDS):
+            ids[tuple(key)] = pk  # type: ignore[index]
+    created = set(created_keys)
+    for provider_ids in batched(sorted({k[0] for k in created})):
+        for pk, *key in MarketPrice.objects.filter(provider_id__in=provider_ids).values_list("pk", *KEY_FIELDS):
+            if tuple(key) in created:
+                ids[tuple(key)] = pk  # type: ignore[index]
+    rows = [{"market_price_id": pk, "provider_id": key[0], "model_id": key[1], "region": key[2],
+             "service_tier": key[3], "min_prompt_tokens": key[4], **record}
+            for key, pk in ids.items() if not wanted[key].sources_agree for record in disagreements(wanted[key])]
+    bulk_insert(MarketDisagreement, rows)
+
+
+KEY_FIELDS = ("provider_id", "model_id", "region", "service_tier", "min_prompt_tokens")
 
 
 MARKET_FIELDS = ("price_id", "source_id", *COMPONENTS, "price_label", "effective_from", "last_confirmed_at",

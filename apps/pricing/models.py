@@ -195,3 +195,31 @@ class MarketPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id}/{self.model_id} {self.service_tier}"
+
+
+class MarketDisagreement(models.Model):
+    """One component of one market offering on which the current sources differ (a read model of
+    MarketPrice.evidence, refreshed with it, so BI tools can page and sort disagreements by gap)."""
+
+    market_price = models.ForeignKey(MarketPrice, on_delete=models.CASCADE, related_name="disagreements")
+    provider = models.ForeignKey("catalog.Provider", on_delete=models.CASCADE, related_name="+")
+    model = models.ForeignKey("catalog.Model", on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=100, blank=True)
+    service_tier = models.CharField(max_length=32, default="standard")
+    min_prompt_tokens = models.PositiveIntegerField(default=0)
+    component = models.CharField(max_length=40, help_text="Which price the sources differ on.")
+    low_usd_per_mtok = ExactDecimalField(help_text="The lowest current source value, USD per 1M tokens.")
+    high_usd_per_mtok = ExactDecimalField(help_text="The highest current source value, USD per 1M tokens.")
+    gap_pct = ExactDecimalField(null=True, blank=True, help_text="(high - low) / low x 100; null when low is 0.")
+    # [{source, value, last_confirmed_at, chosen}] for every source that gives the component.
+    values = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-gap_pct", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["market_price", "component"], name="market_disagreement_unique"),
+        ]
+        indexes = [models.Index(fields=["gap_pct", "id"], name="market_disagreement_gap")]
+
+    def __str__(self) -> str:
+        return f"{self.market_price_id} {self.component} {self.low_usd_per_mtok}-{self.high_usd_per_mtok}"

@@ -15,7 +15,10 @@ LISTS = [prefix for prefix, _, _ in router.registry]
 @pytest.mark.parametrize("how", ["format", "accept"])
 def test_it_serves_csv_with_the_json_rows_and_fields(client_user, economics, prefix, how):
     url = f"/api/v1/{prefix}/"
+    if prefix == "disagreements":
+        second_opinion()  # the shared fixture's sources agree everywhere
     json_rows = all_pages(client_user, url)
+    assert json_rows, f"{prefix}: the fixture gives this list no rows"
     response = client_user.get(f"{url}?format=csv") if how == "format" else client_user.get(
         url, HTTP_ACCEPT="text/csv")
     assert response.status_code == 200
@@ -28,10 +31,27 @@ def test_it_serves_csv_with_the_json_rows_and_fields(client_user, economics, pre
     assert [r["id"] for r in rows] == [str(r["id"]) for r in json_rows]
 
 
+def second_opinion() -> None:
+    """A second LiteLLM-format source that prices gpt-4o differently: one disagreement."""
+    import json
+    from datetime import UTC, datetime
+
+    from apps.sources.models import Source
+    from apps.sources.services import FetchMeta, source_ingest_bytes
+
+    mirror = Source.objects.create(key="mirror", name="Mirror", format="litellm")
+    content = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 9e-06,
+                                     "output_cost_per_token": 1e-05}}).encode()
+    run = source_ingest_bytes(source=mirror, content=content, trigger="command",
+                              observed_at=datetime(2025, 8, 1, tzinfo=UTC), meta=FetchMeta(filename="m.json"))
+    assert run.status == "ok", run.message
+
+
 def test_it_covers_every_list_endpoint():
     assert set(LISTS) >= {"providers", "models", "aliases", "offerings", "prices", "current-prices",
                           "price-changes", "sources", "snapshots", "ingest-runs", "rejections", "benchmarks",
-                          "hardware-prices", "market-segments", "market-estimates"}
+                          "hardware-prices", "market-segments", "market-estimates", "market-prices",
+                          "disagreements"}
 
 
 COMPUTED = {
@@ -66,6 +86,8 @@ def test_it_writes_the_same_cells_from_postgresql_as_from_python(client_user, ec
     from apps.api_common.columns import plan_for, postgres_copy_query, postgres_csv_blocks
     from tokenwatch.api_router import router
 
+    if prefix == "disagreements":
+        second_opinion()
     viewset = next(v for p, v, _ in router.registry if p == prefix)
     request = Request(APIRequestFactory().get(f"/api/v1/{prefix}/"))
     view = viewset(request=request, format_kwarg=None, action="list")

@@ -12,7 +12,7 @@ from apps.api_common.serializers import (
     UnitPricesField,
 )
 from apps.catalog.models import Model, Provider
-from apps.pricing.models import Basis, Price, PriceChange
+from apps.pricing.models import Basis, MarketDisagreement, MarketPrice, Price, PriceChange
 
 
 class OfferingContextMixin(serializers.Serializer):
@@ -191,3 +191,73 @@ class CompareResponseSerializer(serializers.Serializer):
     as_of = serializers.DateTimeField(help_text="Prices in force at this moment (UTC).")
     workload = CompareWorkloadSerializer(help_text="The workload priced.")
     results = CompareRowSerializer(many=True, help_text="Ranked offerings first (cheapest first), then the rest.")
+
+
+class MarketContextMixin(serializers.Serializer):
+    """The market offering a row is about: provider x canonical model x region x tier x context tier."""
+
+    provider = serializers.CharField(source="provider.slug", help_text="Provider slug, e.g. openrouter.")
+    provider_name = serializers.CharField(source="provider.name", help_text="Provider display name.")
+    provider_kind = serializers.ChoiceField(source="provider.kind", choices=Provider.Kind.choices,
+                                            help_text="What kind of seller the provider is.")
+    model = serializers.CharField(source="model.slug", help_text="Canonical model slug.")
+    model_name = serializers.CharField(source="model.name", help_text="Canonical model name.")
+    region = serializers.CharField(help_text="Region; empty = not region-specific.")
+    service_tier = serializers.CharField(help_text="standard, batch, flex, priority…")
+    min_prompt_tokens = serializers.IntegerField(
+        help_text="Long-context tier: the price applies above this many prompt tokens (0 = base price).")
+
+
+EVIDENCE_HELP = ("Every source's current statement, the chosen one first: source, price (source price id), "
+                 "source_model_id, last_confirmed_at, the five *_usd_per_mtok components as exact decimal strings, "
+                 "price_label.")
+
+
+class MarketPriceSerializer(MarketContextMixin, ApiModelSerializer):
+    input_usd_per_mtok = ExactMoneyField(allow_null=True, help_text="Chosen: USD per 1M input tokens.")
+    output_usd_per_mtok = ExactMoneyField(allow_null=True, help_text="Chosen: USD per 1M output tokens.")
+    cached_input_usd_per_mtok = ExactMoneyField(allow_null=True,
+                                                help_text="Chosen: USD per 1M cached input tokens (cache read).")
+    cache_write_usd_per_mtok = ExactMoneyField(allow_null=True,
+                                               help_text="Chosen: USD per 1M tokens written to the prompt cache.")
+    reasoning_usd_per_mtok = ExactMoneyField(allow_null=True, help_text="Chosen: USD per 1M reasoning tokens.")
+    price_label = serializers.CharField(help_text="free, variable or unknown; empty for a plain number.")
+    source = serializers.CharField(source="source.key", help_text="Key of the source whose price was chosen.")
+    price = serializers.IntegerField(source="price_id", help_text="The chosen source price (/api/v1/prices/{id}/).")
+    effective_from = serializers.DateTimeField(allow_null=True, help_text="Start of the chosen price (UTC).")
+    last_confirmed_at = serializers.DateTimeField(allow_null=True,
+                                                  help_text="When a document last stated the chosen price (UTC).")
+    source_count = serializers.IntegerField(help_text="Sources with a current price for the offering.")
+    sources_agree = serializers.BooleanField(help_text="true when every current source value is equal as a "
+                                                       "decimal (and no labels conflict).")
+    max_gap_pct = DecimalStringField(max_digits=30, decimal_places=2, allow_null=True,
+                                     help_text="Largest (high - low) / low x 100 between sources on one component, "
+                                               "percent; null when they agree or the lower value is 0.")
+    evidence = serializers.JSONField(help_text=EVIDENCE_HELP)
+
+    class Meta:
+        model = MarketPrice
+        fields = ["id", "provider", "provider_name", "provider_kind", "model", "model_name", "region",
+                  "service_tier", "min_prompt_tokens", "input_usd_per_mtok", "output_usd_per_mtok",
+                  "cached_input_usd_per_mtok", "cache_write_usd_per_mtok", "reasoning_usd_per_mtok", "price_label",
+                  "source", "price", "effective_from", "last_confirmed_at", "source_count", "sources_agree",
+                  "max_gap_pct", "evidence"]
+        extra_kwargs = {"id": {"help_text": "Market price row id (changes when the market is refreshed)."}}
+
+
+class MarketDisagreementSerializer(MarketContextMixin, ApiModelSerializer):
+    market_price = serializers.IntegerField(source="market_price_id", help_text="Market price row id.")
+    component = serializers.CharField(help_text="Which price the sources differ on, e.g. input_usd_per_mtok.")
+    low_usd_per_mtok = ExactMoneyField(help_text="Lowest current source value, USD per 1M tokens.")
+    high_usd_per_mtok = ExactMoneyField(help_text="Highest current source value, USD per 1M tokens.")
+    gap_pct = DecimalStringField(max_digits=30, decimal_places=2, allow_null=True,
+                                 help_text="(high - low) / low x 100, percent; null when low is 0.")
+    values = serializers.JSONField(help_text="Each source's value: source, source_model_id, value (exact decimal "
+                                             "string), last_confirmed_at, chosen.")
+
+    class Meta:
+        model = MarketDisagreement
+        fields = ["id", "market_price", "provider", "provider_name", "provider_kind", "model", "model_name",
+                  "region", "service_tier", "min_prompt_tokens", "component", "low_usd_per_mtok",
+                  "high_usd_per_mtok", "gap_pct", "values"]
+        extra_kwargs = {"id": {"help_text": "Disagreement row id."}}

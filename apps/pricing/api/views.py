@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.utils import timezone
+from django_filters.utils import translate_validation
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from apps.api_common.views import ComputedView, TableViewSet
+from apps.api_common.filters import lean_filterset
+from apps.api_common.views import ComputedView, TableViewSet, wants_csv
+from apps.catalog.models import Model, Provider
 from apps.pricing.compare import Workload, compare_offerings
-from apps.pricing.filtersets import PriceChangeFilterSet, PriceFilterSet
+from apps.pricing.filtersets import (
+    MarketDisagreementFilterSet,
+    MarketPriceFilterSet,
+    PriceChangeFilterSet,
+    PriceFilterSet,
+)
+from apps.pricing.market import market_fields, market_rows_as_of
+from apps.pricing.models import MarketDisagreement, MarketPrice, Price
 from apps.pricing.selectors import (
     as_of_moment,
     price_changes_with_context,
     prices_current,
     prices_with_context,
 )
+from apps.sources.models import Source
 
 from .serializers import (
     CompareQuerySerializer,
     CompareResponseSerializer,
     CompareRowSerializer,
+    MarketDisagreementSerializer,
+    MarketPriceSerializer,
     PriceChangeSerializer,
     PriceSerializer,
 )
@@ -95,3 +113,77 @@ class CompareView(ComputedView):
         return {"model": params["model"], "as_of": as_of_moment(as_of),
                 "workload": {**workload.__dict__, "input_ratio": input_ratio, "output_ratio": output_ratio},
                 "results": rows}
+
+
+class MarketPriceViewSet(TableViewSet):
+    """The market price of each offering (provider x canonical model x region x tier x context tier): one row,
+    chosen from every source's current price by the documented policy (newest confirmation wins; a source's own
+    provider, then source priority, break ties), with every source's word in ``evidence`` and ``sources_agree``.
+
+    ``?as_of=DATE`` answers what the market looked like then, by the same policy, from the source prices in force
+    at that moment (computed, not paged: narrow it with ``provider`` or ``model`` when it is large).
+    """
+
+    queryset = MarketPrice.objects.select_related("provider", "model", "source")
+    serializer_class = MarketPriceSerializer
+    filterset_class = MarketPriceFilterSet
+    ordering_fields = {"id": "pk", "max_gap_pct": "max_gap_pct", "input_usd_per_mtok": "input_usd_per_mtok",
+                       "output_usd_per_mtok": "output_usd_per_mtok", "provider": "provider__slug",
+                       "model": "model__slug", "last_confirmed_at": "last_confirmed_at"}
+
+    AS_OF_LIMIT = 10_000
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        if "as_of" not in request.query_params:
+            return super().list(request, *args, **kwargs)
+        filterset = lean_filterset(self.filterset_class, request.query_params, self.get_queryset(), request)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        if filterset.form.cleaned_data.get("as_of") is None:  # ?as_of= with no value filters nothing
+            return super().list(request, *args, **kwargs)
+        rows = self._as_of_rows(filterset.form.cleaned_data)
+        if len(rows) > self.AS_OF_LIMIT:
+            raise ValidationError({"as_of": [f"{len(rows):,} offerings match; narrow the question with provider or "
+                                             f"model (at most {self.AS_OF_LIMIT:,} are computed at once)."]})
+        data = MarketPriceSerializer(rows, many=True, context={"request": request}).data
+        if wants_csv(request):
+            return Response(data)
+        return Response({"next": None, "previous": None, "results": data})
+
+    def _as_of_rows(self, cleaned: dict[str, Any]) -> list[MarketPrice]:
+        prices = Price.objects.all()
+        if cleaned.get("provider"):
+            prices = prices.filter(provider__in=cleaned["provider"])
+        if cleaned.get("model"):
+            prices = prices.filter(offering__alias__model__in=cleaned["model"])
+        wanted = {name: cleaned.get(name) for name in ("region", "min_prompt_tokens", "sources_agree")}
+        tiers = set(cleaned.get("service_tier") or [])
+        out = []
+        market = market_rows_as_of(cleaned["as_of"], prices)
+        providers = Provider.objects.in_bulk({row.key[0] for row in market})
+        models = Model.objects.in_bulk({row.key[1] for row in market})
+        sources = Source.objects.in_bulk({row.chosen.source_id for row in market})
+        for row in sorted(market, key=lambda r: r.key):
+            provider_id, model_id, region, tier, min_prompt = row.key
+            skip = ((wanted["region"] not in (None, "") and region != wanted["region"])
+                    or (tiers and tier not in tiers)
+                    or (wanted["min_prompt_tokens"] is not None and min_prompt != wanted["min_prompt_tokens"])
+                    or (wanted["sources_agree"] is not None and row.sources_agree != wanted["sources_agree"]))
+            if skip:
+                continue
+            fields = market_fields(row)
+            del fields["source_id"]
+            out.append(MarketPrice(provider=providers[provider_id], model=models[model_id], region=region,
+                                   service_tier=tier, min_prompt_tokens=min_prompt,
+                                   source=sources[row.chosen.source_id], **fields))
+        return out
+
+
+class MarketDisagreementViewSet(TableViewSet):
+    """One row per market offering and price component on which the current sources differ: each source's value
+    and last-confirmed date, and the relative gap (``?ordering=-gap_pct`` for the largest first)."""
+
+    queryset = MarketDisagreement.objects.select_related("provider", "model")
+    serializer_class = MarketDisagreementSerializer
+    filterset_class = MarketDisagreementFilterSet
+    ordering_fields = {"id": "pk", "gap_pct": "gap_pct", "provider": "provider__slug", "model": "model__slug"}
