@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from apps.catalog.models import Model
 
-from .models import Price
+from .market import market_rows_as_of
+from .models import MarketPrice, Price
 from .selectors import prices_as_of, prices_with_context
 
 MTOK = Decimal(1_000_000)
@@ -52,6 +53,15 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class MarketInfo:
+    """What the other sources say about a market offering whose chosen price a row shows."""
+
+    sources_agree: bool
+    max_gap_pct: Decimal | None
+    evidence: list[dict]  # MarketPrice.evidence: every source's word, the chosen one first
+
+
+@dataclass(frozen=True)
 class CompareRow:
     price: Price
     rank: int | None
@@ -59,6 +69,7 @@ class CompareRow:
     blended_usd_per_mtok: Decimal | None
     usd_per_request: Decimal | None
     usd_per_month: Decimal | None
+    market: MarketInfo | None = None  # None for a raw per-source row
 
     @property
     def ranked(self) -> bool:
@@ -116,17 +127,40 @@ def _applicable(prices: list[Price], workload: Workload) -> list[Price]:
     return chosen
 
 
+def _market_prices(model: Model, as_of: date | datetime | None) -> tuple[list[Price], dict[int, MarketInfo]]:
+    """The chosen source price of each market offering of the model (now, or at as_of), with the market's word."""
+    if as_of is None:
+        rows = [(m.price_id, MarketInfo(m.sources_agree, m.max_gap_pct, m.evidence))
+                for m in MarketPrice.objects.filter(model=model)]
+    else:
+        rows = [(r.chosen.price_id, MarketInfo(r.sources_agree, r.max_gap_pct, [e.as_json() for e in r.evidence]))
+                for r in market_rows_as_of(as_of, Price.objects.filter(offering__alias__model=model))]
+    info = dict(rows)
+    return list(prices_with_context(Price.objects.filter(pk__in=info))), info
+
+
 def compare_offerings(*, model: Model, workload: Workload, as_of: date | datetime | None = None,
-                      input_ratio: int | None = None, output_ratio: int | None = None) -> list[CompareRow]:
-    """Every offering of ``model`` in force at ``as_of`` (now by default): ranked ones first, cheapest first."""
+                      input_ratio: int | None = None, output_ratio: int | None = None,
+                      per_source: bool = False) -> list[CompareRow]:
+    """Every offering of ``model`` in force at ``as_of`` (now by default): ranked ones first, cheapest first.
+
+    One row per market offering (provider x region, the tier and context tier the workload takes), priced by
+    the market-price policy with the other sources' word attached; ``per_source`` lists every source's row.
+    """
     input_ratio = settings.TOKENWATCH_BLEND_INPUT_RATIO if input_ratio is None else input_ratio
     output_ratio = settings.TOKENWATCH_BLEND_OUTPUT_RATIO if output_ratio is None else output_ratio
-    prices = prices_with_context(prices_as_of(as_of or timezone.now(),
-                                              Price.objects.filter(offering__alias__model=model)))
+    market: dict[int, MarketInfo] = {}
+    if per_source:
+        prices = list(prices_with_context(prices_as_of(as_of or timezone.now(),
+                                                       Price.objects.filter(offering__alias__model=model))))
+    else:
+        prices, market = _market_prices(model, as_of)
     sellers: dict[tuple[int, int, str, str], list[Price]] = defaultdict(list)
     for price in prices:
         o = price.offering
-        sellers[(o.source_id, o.provider_id, o.source_model_id, o.region)].append(price)
+        # A market offering is the provider's, whichever source's price was chosen for each tier.
+        sellers[(0 if market else o.source_id, o.provider_id, "" if market else o.source_model_id,
+                 o.region)].append(price)
 
     ranked: list[tuple[Decimal, str, str, CompareRow]] = []
     unranked: list[CompareRow] = []
@@ -140,6 +174,7 @@ def compare_offerings(*, model: Model, workload: Workload, as_of: date | datetim
                                                           input_ratio=input_ratio, output_ratio=output_ratio),
                 usd_per_request=cost,
                 usd_per_month=None if cost is None else cost * workload.requests_per_month,
+                market=market.get(price.pk),
             )
             if reason:
                 unranked.append(row)

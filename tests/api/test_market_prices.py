@@ -92,3 +92,16 @@ def test_price_changes_of_market_prices_only(client_user, market):
     """LiteLLM's gpt-4o moved 2.5 -> 3; the mirror, not chosen, says nothing new: one change heard."""
     changes = all_pages(client_user, "/api/v1/price-changes/?market=true&component=input_usd_per_mtok")
     assert [(c["source"], c["old_usd_per_mtok"], c["new_usd_per_mtok"]) for c in changes] == [("litellm", "2.5", "3")]
+
+
+def test_compare_ranks_market_prices_once_per_provider(client_user, market):
+    query = {"model": "gpt-4o", "input_tokens": 1000, "output_tokens": 100}
+    rows = client_user.get("/api/v1/compare/", query).json()["results"]
+    assert [(r["provider"], r["source"], r["input_usd_per_mtok"], r["sources_agree"]) for r in rows] == [
+        ("openai", "litellm", "3", False)]
+    assert [e["source"] for e in rows[0]["evidence"]] == ["litellm", "mirror"]
+    raw = client_user.get("/api/v1/compare/", {**query, "per_source": "true"}).json()["results"]
+    assert sorted((r["source"], r["input_usd_per_mtok"], r["evidence"]) for r in raw) == [
+        ("litellm", "3", None), ("mirror", "5", None)]
+    then = client_user.get("/api/v1/compare/", {**query, "as_of": "2026-01-05"}).json()["results"]
+    assert [(r["source"], r["input_usd_per_mtok"]) for r in then] == [("mirror", "5")]

@@ -109,6 +109,9 @@ class CompareQuerySerializer(serializers.Serializer):
         help_text="Share of input tokens read from the prompt cache, 0 to 1 (default 0).")
     batch = serializers.BooleanField(default=False,
                                      help_text="true: use the batch service tier where it is offered.")
+    per_source = serializers.BooleanField(
+        default=False, help_text="true: one row per source's price (as each source states it); default: one row "
+                                 "per market offering, priced by the market-price policy.")
     requests_per_month = serializers.IntegerField(min_value=0, max_value=10_000_000_000, default=1,
                                                   help_text="Monthly volume, requests per month (default 1).")
     as_of = MomentSerializerField(required=False, help_text="Prices in force then (default: now).")
@@ -169,6 +172,14 @@ class CompareRowSerializer(serializers.Serializer):
     snapshot = serializers.IntegerField(source="price.snapshot_id", help_text="First snapshot that showed it.")
     snapshot_observed_at = serializers.DateTimeField(source="price.snapshot.observed_at",
                                                      help_text="When that snapshot describes the market (UTC).")
+    sources_agree = serializers.BooleanField(source="market.sources_agree", allow_null=True, default=None,
+                                             help_text="Market rows: every current source equal; null per source.")
+    max_gap_pct = DecimalStringField(source="market.max_gap_pct", max_digits=30, decimal_places=2, allow_null=True,
+                                     default=None, help_text="Market rows: the largest gap between sources, %.")
+    evidence = serializers.JSONField(
+        source="market.evidence", default=None, allow_null=True,
+        help_text="Market rows: every source's current word, the chosen one first (source, raw id, values, last "
+                  "confirmed); null for a per-source row.")
     first_seen_at = serializers.DateTimeField(source="price.first_seen_at", allow_null=True,
                                               help_text="When a document first stated this price (UTC).")
     last_confirmed_at = serializers.DateTimeField(

@@ -108,8 +108,9 @@ class CompareView(ComputedView):
         input_ratio = params.get("input_ratio", settings.TOKENWATCH_BLEND_INPUT_RATIO)
         output_ratio = params.get("output_ratio", settings.TOKENWATCH_BLEND_OUTPUT_RATIO)
         as_of = params.get("as_of") or timezone.now()
-        rows = compare_offerings(model=params["model"], workload=workload, as_of=as_of, input_ratio=input_ratio,
-                                 output_ratio=output_ratio)
+        rows = compare_offerings(model=params["model"], workload=workload, as_of=params.get("as_of"),
+                                 input_ratio=input_ratio, output_ratio=output_ratio,
+                                 per_source=params.get("per_source", False))
         return {"model": params["model"], "as_of": as_of_moment(as_of),
                 "workload": {**workload.__dict__, "input_ratio": input_ratio, "output_ratio": output_ratio},
                 "results": rows}
