@@ -21,8 +21,8 @@ from .tasks import fetch_source
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["key", "name", "format", "enabled", "schedule", "licence", "freshness_hours",
-                    "shrink_guard_max_ended_pct", "shrink_guard_provider_min"]
-    list_editable = ["shrink_guard_max_ended_pct", "shrink_guard_provider_min"]
+                    "shrink_guard_max_ended_pct", "shrink_guard_provider_min", "priority", "own_provider_slug"]
+    list_editable = ["shrink_guard_max_ended_pct", "shrink_guard_provider_min", "priority", "own_provider_slug"]
     list_filter = ["format", "enabled"]
     search_fields = ["key", "name", "url"]
     actions = ["fetch_now"]
@@ -32,6 +32,10 @@ class SourceAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Source, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         source_schedule_sync(source=obj)
+        if {"priority", "own_provider_slug"} & set(form.changed_data):
+            from apps.pricing.market import market_prices_refresh
+
+            market_prices_refresh()  # the tie-break moved: every market choice may change
 
     def get_urls(self):
         return [path("upload/", self.admin_site.admin_view(self.upload_view), name="sources_source_upload"),
