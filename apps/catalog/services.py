@@ -169,10 +169,16 @@ def aliases_sync_hints(*, hints: dict[int, tuple[str, str]]) -> int:
 @transaction.atomic
 def alias_resolve(*, alias: ModelAlias, model: Model) -> ModelAlias:
     """A curator names the canonical model of an alias (admin and API use this)."""
+    from apps.pricing.market import market_prices_refresh
+
+    before = alias.model_id
     alias.model = model
     alias.status = ModelAlias.Status.MANUAL
     alias.rule = "manual"
     alias.save(update_fields=["model", "status", "rule", "updated_at"])
+    # Its offerings now belong to another market offering (and may leave the one they were in).
+    providers = set(alias.offerings.values_list("provider_id", flat=True))
+    market_prices_refresh(pairs={(p, m) for p in providers for m in (before, model.pk) if m is not None})
     return alias
 
 
