@@ -7,8 +7,9 @@ row). The policy, documented in the README and tested on hand-made cases:
 1. Only current statements count: a source that stopped listing the offering (its
    price ended) no longer has a say.
 2. The most recently confirmed statement wins (``last_confirmed_at``: the newest look at
-   a document that still states it), because a newer look is better evidence of today's
-   price than an older one.
+   a document that still states it, compared by UTC day), because a newer look is better
+   evidence of today's price than an older one; by day so that sources fetched on different
+   schedules do not take turns within a day.
 3. Between equally recent statements, a source's statement about its own provider
    (``Source.own_provider_slug``: OpenRouter's API about OpenRouter) outranks copies by
    others, then the higher ``Source.priority`` (curators edit both in the admin), then the
@@ -60,11 +61,16 @@ class Evidence:
     effective_from: datetime | None
     last_confirmed_at: datetime | None
 
-    def rank(self) -> tuple[datetime, bool, int, str, str]:
-        """Larger wins: newest confirmation, then own provider, then priority, then (for determinism) the
-        source key and the raw id."""
-        return (self.last_confirmed_at or self.effective_from or _EPOCH, self.own_provider, self.priority,
-                self.source, self.raw_id)
+    def rank(self) -> tuple[date, bool, int, str, str]:
+        """Larger wins: newest confirmation (by UTC day), then own provider, then priority, then (for
+        determinism) the source key and the raw id.
+
+        By day, not by instant: sources fetched every 6 and every 12 hours would otherwise take turns
+        as "newest" several times a day, and a disputed offering's price would flap with them; within a
+        day the curators' priority decides.
+        """
+        confirmed = self.last_confirmed_at or self.effective_from or _EPOCH
+        return (confirmed.astimezone(UTC).date(), self.own_provider, self.priority, self.source, self.raw_id)
 
     def as_json(self) -> dict[str, Any]:
         return {"source": self.source, "price": self.price_id, "source_model_id": self.raw_id,
@@ -182,26 +188,39 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
         existing = existing.filter(scope)
     wanted = {row.key: row for row in market_rows(current.values_list(*FACT_FIELDS).iterator(chunk_size=5000))
               if pairs is None or (row.key[0], row.key[1]) in pairs}
-    have = {(m.provider_id, m.model_id, m.region, m.service_tier, m.min_prompt_tokens): m for m in existing}
-    stale = [m.pk for key, m in have.items() if key not in wanted]
+    # Stored rows as tuples (no model instances: thousands per snapshot): key -> (id, MARKET_FIELDS values).
+    have = {tuple(key): (pk, values) for pk, *key, values in (
+        (row[0], *row[1:6], row[6:]) for row in existing.values_list("pk", *KEY_FIELDS, *MARKET_FIELDS)
+        .iterator(chunk_size=5000))}
+    stale = [pk for key, (pk, _) in have.items() if key not in wanted]
     to_create: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
+    rewrite: list[int] = []  # updated rows whose disagreements may have changed
+    agree_index = MARKET_FIELDS.index("sources_agree")
     for key, row in wanted.items():
         fields = market_fields(row)
-        market = have.get(key)
-        if market is None:
+        found = have.get(key)
+        if found is None:
             to_create.append({"provider_id": key[0], "model_id": key[1], "region": key[2], "service_tier": key[3],
                               "min_prompt_tokens": key[4], **fields})
-        elif any(_differs(getattr(market, name), value) for name, value in fields.items()):
-            to_update.append({"id": market.pk, **fields})
+            continue
+        pk, stored = found
+        if any(_differs(old, fields[name]) for name, old in zip(MARKET_FIELDS, stored, strict=True)):
+            to_update.append({"id": pk, **fields})
+            if not stored[agree_index] or not row.sources_agree:
+                rewrite.append(pk)
     for chunk in batched(stale):
         MarketPrice.objects.filter(pk__in=chunk).delete()
     bulk_insert(MarketPrice, to_create)
     bulk_update_rows(MarketPrice, to_update, list(MARKET_FIELDS))
-    _disagreements_refresh(wanted, [row["id"] for row in to_update], [
+    _disagreements_refresh(wanted, rewrite, [
         (row["provider_id"], row["model_id"], row["region"], row["service_tier"], row["min_prompt_tokens"])
-        for row in to_create])
+        for row in to_create if not row["sources_agree"]])
     return len(stale) + len(to_create) + len(to_update)
+
+
+MARKET_FIELDS = ("price_id", "source_id", *COMPONENTS, "price_label", "effective_from", "last_confirmed_at",
+                 "source_count", "sources_agree", "max_gap_pct", "evidence")
 
 
 def disagreements(row: MarketRow) -> Iterator[dict[str, Any]]:
@@ -243,9 +262,6 @@ def _disagreements_refresh(wanted: dict[MarketKey, MarketRow], updated_ids: list
 
 KEY_FIELDS = ("provider_id", "model_id", "region", "service_tier", "min_prompt_tokens")
 
-
-MARKET_FIELDS = ("price_id", "source_id", *COMPONENTS, "price_label", "effective_from", "last_confirmed_at",
-                 "source_count", "sources_agree", "max_gap_pct", "evidence")
 
 
 def _differs(old: Any, new: Any) -> bool:

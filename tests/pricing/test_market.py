@@ -118,3 +118,17 @@ def test_the_matrix_on_a_small_fixture(two_sources):
     [pair] = agreement_matrix()
     assert (pair.source_a, pair.source_b, pair.pairs, pair.disagree) == ("litellm", "mirror", 3, 1)
     assert pair.share_pct == Decimal("33.3") and pair.median_gap_pct == Decimal("100.0")
+
+
+def test_within_one_day_priority_decides_so_prices_do_not_flap():
+    """Sources fetched every 6 and 12 hours: the later fetch the same day does not take the offering over."""
+    morning = Evidence(1, 1, "litellm", 10, False, "m", (Decimal(1), None, None, None, None), "", None,
+                       datetime(2026, 1, 5, 6, tzinfo=UTC))
+    evening = Evidence(2, 2, "genai-prices", 20, False, "m", (Decimal(2), None, None, None, None), "", None,
+                       datetime(2026, 1, 5, 18, tzinfo=UTC))
+    later = Evidence(1, 1, "litellm", 10, False, "m", (Decimal(1), None, None, None, None), "", None,
+                     datetime(2026, 1, 5, 23, 59, tzinfo=UTC))
+    assert choose([morning, evening])[0].source == "genai-prices"
+    assert choose([later, evening])[0].source == "genai-prices"
+    assert choose([evening, Evidence(1, 1, "litellm", 10, False, "m", (Decimal(1), None, None, None, None), "",
+                                     None, datetime(2026, 1, 6, 0, 1, tzinfo=UTC))])[0].source == "litellm"
