@@ -65,7 +65,7 @@ def main() -> None:
     from django.db import connection, transaction
 
     from apps.catalog.models import Model, ModelAlias, Offering, Provider
-    from apps.pricing.models import Price, PriceChange, PriceObservation
+    from apps.pricing.models import MarketPrice, Price, PriceChange, PriceObservation
     from apps.sources.defaults import sources_ensure_defaults
     from apps.sources.models import Snapshot, Source
 
@@ -78,7 +78,7 @@ def main() -> None:
     began = time.perf_counter()
     rng = random.Random(4)
     with transaction.atomic():
-        for table in (PriceChange, PriceObservation, Price, Offering, ModelAlias, Model, Snapshot):
+        for table in (MarketPrice, PriceChange, PriceObservation, Price, Offering, ModelAlias, Model, Snapshot):
             table.objects.all().delete()
         Provider.objects.filter(slug__startswith="bench-").delete()
         sources_ensure_defaults(Source)
@@ -140,6 +140,17 @@ def main() -> None:
                                     money(level / 2) if cached else None, "[]", labelled, "observed",
                                     snapshots[(offering.source_id, i)]))
         print(f"prices: {target:,} rows by COPY in {time.perf_counter() - copy_began:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    # The market prices (issue 10) are a function of the current prices: build them as ingest would.
+    from apps.pricing.market import market_prices_refresh
+    from apps.pricing.models import MarketDisagreement
+
+    market_began = time.perf_counter()
+    with transaction.atomic():
+        market_prices_refresh()
+    print(f"market: {MarketPrice.objects.count():,} market prices, {MarketDisagreement.objects.count():,} "
+          f"disagreements in {time.perf_counter() - market_began:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"done: {Price.objects.count():,} prices in {time.perf_counter() - began:.1f} s")
