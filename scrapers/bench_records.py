@@ -12,10 +12,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
+from scrapers.records import normalize
+
 PRICING_MODELS = ("on-demand", "spot", "reserved")
 
-# An hourly price above this is a typo, not an instance (a 72-GPU rack rents for a few hundred USD/h).
+# An hourly price at or above this is a typo, not an instance (a 72-GPU rack
+# rents for a few hundred USD/h). Inclusive, like MAX_USD_PER_MTOK.
 MAX_USD_PER_HOUR = Decimal(10_000)
+# The largest machines have a few thousand vCPUs and a few dozen TiB of memory;
+# at or above these a sheet is wrong (and the figure would not fit the tables).
+MAX_VCPUS = Decimal(100_000)
+MAX_MEMORY_GIB = Decimal(10_000_000)
 
 # A run where more than this share of requests failed is marked: its latencies
 # describe the few requests that got through, not the service.
@@ -102,6 +109,13 @@ class HardwarePriceRecord:
     def natural_key(self) -> tuple[object, ...]:
         return (self.provider_key.casefold(), self.instance_type.casefold(), self.region.casefold(),
                 self.pricing_model, self.observed_on)
+
+
+def check_below(value: Decimal | None, what: str, limit: Decimal, unit: str = "") -> Decimal | None:
+    """``value`` unchanged when below ``limit`` (or None); ValueError with a reason at or above it."""
+    if value is not None and value >= limit:
+        raise ValueError(f"{what} {normalize(value)}{unit} is absurd (at or above {limit})")
+    return value
 
 
 _GPU_MODEL = re.compile(r"^[a-z]{1,4}\d{1,4}[a-z]{0,3}$", re.IGNORECASE)

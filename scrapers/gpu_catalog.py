@@ -26,8 +26,11 @@ from decimal import Decimal
 from typing import Any
 
 from scrapers.bench_records import (
+    MAX_MEMORY_GIB,
     MAX_USD_PER_HOUR,
+    MAX_VCPUS,
     HardwarePriceRecord,
+    check_below,
     format_form_factor,
     normalize_accelerator,
 )
@@ -78,8 +81,10 @@ def _row(row: Row) -> tuple[HardwarePriceRecord, ...]:
         "region": text_cell(row, "Region", max_length=100),
         "accelerator_memory_gib": memory_gib,
         "form_factor": form_factor,
-        "vcpus": _opt(decimal_cell(row, "vCPUs", minimum=Decimal(0))),
-        "memory_gib": _opt(decimal_cell(row, "MemoryGiB", minimum=Decimal(0))),
+        # Bounded: 1e999999999 vCPUs is this row's reason, not a failed insert of the whole file.
+        "vcpus": _opt(check_below(decimal_cell(row, "vCPUs", minimum=Decimal(0)), "vCPUs", MAX_VCPUS)),
+        "memory_gib": _opt(check_below(decimal_cell(row, "MemoryGiB", minimum=Decimal(0)), "MemoryGiB",
+                                       MAX_MEMORY_GIB)),
         "line": row.line,
     }
     records = [HardwarePriceRecord(usd_per_hour=_hourly(row, "Price", required=True), **common)]  # type: ignore[arg-type]
@@ -91,9 +96,7 @@ def _row(row: Row) -> tuple[HardwarePriceRecord, ...]:
 
 def _hourly(row: Row, name: str, required: bool = False) -> Decimal | None:
     value = decimal_cell(row, name, required=required, positive=True)
-    if value is not None and value > MAX_USD_PER_HOUR:
-        raise ValueError(f"{name} {value} USD per hour is absurd (above {MAX_USD_PER_HOUR})")
-    return _opt(value)
+    return _opt(check_below(value, name, MAX_USD_PER_HOUR, " USD per hour"))
 
 
 def _opt(value: Decimal | None) -> Decimal | None:

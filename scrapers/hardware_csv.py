@@ -23,8 +23,11 @@ from __future__ import annotations
 from datetime import date
 
 from scrapers.bench_records import (
+    MAX_MEMORY_GIB,
     MAX_USD_PER_HOUR,
+    MAX_VCPUS,
     HardwarePriceRecord,
+    check_below,
     normalize_accelerator,
     normalize_pricing_model,
 )
@@ -80,10 +83,9 @@ def _row(row: Row) -> HardwarePriceRecord:
      observed_on, source, accelerator_memory_gib, vcpus, memory_gib) = row.cells(_CELLS)
     accelerator, memory_from_name, form_factor = normalize_accelerator(
         text(accelerator_text, "accelerator", required=True, max_length=100))
-    usd_per_hour = number(usd_per_hour_text, "usd_per_hour", required=True, positive=True)
+    usd_per_hour = check_below(number(usd_per_hour_text, "usd_per_hour", required=True, positive=True),
+                               "usd_per_hour", MAX_USD_PER_HOUR)
     assert usd_per_hour is not None
-    if usd_per_hour > MAX_USD_PER_HOUR:
-        raise ValueError(f"usd_per_hour {usd_per_hour} is absurd (above {MAX_USD_PER_HOUR})")
     return HardwarePriceRecord(
         provider_key=text(provider, "provider", required=True, max_length=100),
         instance_type=text(instance_type, "instance_type", required=True, max_length=200),
@@ -96,8 +98,9 @@ def _row(row: Row) -> HardwarePriceRecord:
         accelerator_memory_gib=whole(accelerator_memory_gib, "accelerator_memory_gib", positive=True)
         or memory_from_name,
         form_factor=form_factor,
-        vcpus=number(vcpus, "vcpus", positive=True),
-        memory_gib=number(memory_gib, "memory_gib", positive=True),
+        # Bounded here so that a 1e308 cell is this row's reason, not a failed insert of the whole file.
+        vcpus=check_below(number(vcpus, "vcpus", positive=True), "vcpus", MAX_VCPUS),
+        memory_gib=check_below(number(memory_gib, "memory_gib", positive=True), "memory_gib", MAX_MEMORY_GIB),
         observed_on=day(observed_on, "observed_on"),
         source_label=text(source, "source", max_length=200),
         line=row.line,

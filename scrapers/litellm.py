@@ -27,11 +27,13 @@ from scrapers.records import (
     Reject,
     UnitPrice,
     check_usd_per_mtok,
+    check_usd_per_unit,
     excerpt,
     load_json,
     normalize,
     parse_timestamp,
     per_token_to_per_mtok,
+    short_repr,
     to_decimal,
 )
 
@@ -175,12 +177,15 @@ def extract_region(key: str, provider: str) -> str:
 
 
 def _number(value: Any, what: str) -> Decimal:
+    # to_decimal refuses NaN, infinities and out-of-range exponents (a BadNumber
+    # from the decoder prints as its literal), so what comes back is safe to
+    # multiply and normalize.
     if isinstance(value, str):
-        raise RowError(f"{what} is a string ({value!r}), not a number")
+        raise RowError(f"{what} is a string ({short_repr(value)}), not a number")
     try:
         return to_decimal(value)
     except ValueError:
-        raise RowError(f"{what} is not a number ({value!r})") from None
+        raise RowError(f"{what} is not a number ({short_repr(value)})") from None
 
 
 def _token_price(value: Any, what: str) -> Decimal:
@@ -194,10 +199,11 @@ def _token_price(value: Any, what: str) -> Decimal:
 def _unit_price(name: str, unit: str, per_token: bool, value: Any) -> UnitPrice:
     if per_token:
         return UnitPrice(name=name, unit=unit, usd_per_unit=_token_price(value, name))
-    price = _number(value, name)
-    if price < 0:
-        raise RowError(f"{name} is negative ({price} USD per {unit})")
-    return UnitPrice(name=name, unit=unit, usd_per_unit=normalize(price))
+    try:
+        price = check_usd_per_unit(normalize(_number(value, name)), name, unit)
+    except ValueError as exc:
+        raise RowError(str(exc)) from None
+    return UnitPrice(name=name, unit=unit, usd_per_unit=price)
 
 
 def _as_int(value: Any) -> int | None:

@@ -46,6 +46,7 @@ from scrapers.records import (
     load_json,
     normalize,
     read_model_id_and_name,
+    short_repr,
     to_decimal,
 )
 
@@ -234,8 +235,10 @@ def _optional_price(raw: dict[str, Any], key: str) -> Decimal | None:
     value = raw.get(key)
     if value is None:
         return None
+    # NaN, Infinity and out-of-range literals arrive as BadNumber (not int or
+    # Decimal) and print as their literal.
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError(f"{key} is not a number ({value!r})")
+        raise ValueError(f"{key} is not a number ({short_repr(value)})")
     return check_usd_per_mtok(normalize(to_decimal(value)), key)
 
 

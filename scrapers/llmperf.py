@@ -30,16 +30,32 @@ Choices made here (checked against all 19 real summaries):
 from __future__ import annotations
 
 import ast
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from scrapers.bench_records import MOSTLY_FAILED_ERROR_RATE, BenchmarkRecord
-from scrapers.records import ParseError, ParseResult, Reject, excerpt, load_json, normalize, to_decimal
+from scrapers.records import (
+    ParseError,
+    ParseResult,
+    Reject,
+    excerpt,
+    load_json,
+    loads_nested_json,
+    normalize,
+    short_repr,
+    to_decimal,
+)
 
 MS_PER_S = Decimal(1000)
 REQUIRED = ("model", "framework", "timestamp")
+# No rate, count or time of an LLMPerf run reaches a billion, in its own unit
+# or in milliseconds (1e9 ms is 11 days); the tables keep 11 integer digits,
+# so a 1e308 latency must be refused here, as a reason, not fail the insert.
+MAX_METRIC = Decimal(10**9)
+# results_error_code_frequency is a few dozen characters ("{429.0: 130}");
+# a longer one is not read, so a hostile string costs nothing to parse.
+MAX_ERROR_CODES_CHARS = 10_000
 
 
 def parse(data: bytes) -> ParseResult:
@@ -122,17 +138,24 @@ def _number(doc: dict[str, Any], key: str, *, required: bool = False) -> Decimal
             raise ValueError(f"{key} is missing")
         return None
     try:
-        number = to_decimal(value)
+        number = to_decimal(value)  # refuses NaN, infinities and out-of-range exponents
     except ValueError:
-        raise ValueError(f"{key} is not a number ({value!r})") from None
+        raise ValueError(f"{key} is not a number ({short_repr(value)})") from None
     if number < 0:
         raise ValueError(f"{key} is negative ({number})")
+    if number >= MAX_METRIC:
+        raise ValueError(f"{key} is absurd ({number}, at or above {MAX_METRIC})")
     return normalize(number)
 
 
 def _ms(doc: dict[str, Any], key: str) -> Decimal | None:
     seconds = _number(doc, key)
-    return None if seconds is None else normalize(seconds * MS_PER_S)
+    if seconds is None:
+        return None
+    ms = normalize(seconds * MS_PER_S)
+    if ms >= MAX_METRIC:
+        raise ValueError(f"{key} is absurd ({ms} ms, at or above {MAX_METRIC})")
+    return ms
 
 
 def _count(doc: dict[str, Any], key: str) -> int | None:
@@ -151,9 +174,12 @@ def _error_codes(value: Any) -> tuple[tuple[tuple[str, int], ...], str]:
         return (), ""
     parsed: Any = value
     if isinstance(value, str):
+        if len(value) > MAX_ERROR_CODES_CHARS:
+            return (), f"unreadable results_error_code_frequency ({len(value):,} characters)"
         try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
+            # The guarded decoder: a deeply nested string is a note, not a RecursionError.
+            parsed = loads_nested_json(value)
+        except ValueError:
             try:
                 parsed = ast.literal_eval(value)
             except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -25,11 +25,13 @@ from scrapers.records import (
     Reject,
     UnitPrice,
     check_usd_per_mtok,
+    check_usd_per_unit,
     excerpt,
     load_json,
     normalize,
     parse_timestamp,
     per_token_to_per_mtok,
+    short_repr,
     to_decimal,
 )
 
@@ -68,9 +70,11 @@ class RowError(ValueError):
 def _price(value: Any, what: str) -> Decimal | None:
     """Exact Decimal of one price string; None for the "-1" sentinel."""
     try:
+        # Refuses NaN, infinities and out-of-range exponents: what comes back is
+        # safe to multiply and normalize.
         number = to_decimal(value)
     except ValueError:
-        raise RowError(f"pricing.{what} is not a number ({value!r})") from None
+        raise RowError(f"pricing.{what} is not a number ({short_repr(value)})") from None
     if number == VARIABLE_SENTINEL:
         return None
     if number < 0:
@@ -84,6 +88,16 @@ def _token_price(value: Any, what: str) -> Decimal | None:
         return None
     try:
         return check_usd_per_mtok(per_token_to_per_mtok(number), f"pricing.{what}")
+    except ValueError as exc:
+        raise RowError(str(exc)) from None
+
+
+def _unit_price(value: Any, what: str, unit: str) -> Decimal | None:
+    number = _price(value, what)
+    if number is None:
+        return None
+    try:
+        return check_usd_per_unit(number, f"pricing.{what}", unit)
     except ValueError as exc:
         raise RowError(str(exc)) from None
 
@@ -114,7 +128,7 @@ def _read_prices(pricing: dict[str, Any], where: str) -> _Prices:
             prices.columns[column] = number
         elif key in UNIT_KEYS:
             unit, per_token = UNIT_KEYS[key]
-            number = _token_price(value, f"{where}{key}") if per_token else _price(value, f"{where}{key}")
+            number = _token_price(value, f"{where}{key}") if per_token else _unit_price(value, f"{where}{key}", unit)
             if number is None:
                 prices.variable = True
             elif number != 0:

@@ -11,14 +11,40 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 from typing import Any
+
+import numpy as np
 
 MTOK = Decimal(1_000_000)
 
-# A per-token price above this is not a price but an error in the sheet (the
-# dearest real model costs about 0.0006 USD/token = 600 USD per 1M tokens).
+# A per-token price at or above this is not a price but an error in the sheet
+# (the dearest real model costs about 0.0006 USD/token = 600 USD per 1M tokens).
+# Inclusive: 0.01 USD per token, exactly this bound, is already absurd.
 MAX_USD_PER_MTOK = Decimal(10_000)
+
+# A price per request, image, second, query... at or above this is an error in
+# the sheet too (the dearest real one is 220 USD per 1M audio tokens); without a
+# bound, 1e308 USD per image would be stored and shown.
+MAX_USD_PER_UNIT = Decimal(10_000)
+
+# The deepest nesting load_json reads. The real documents nest at most 10
+# levels (genai-prices); json's C decoder recurses once per level, so a
+# document 200,000 levels deep would end in a RecursionError traceback.
+MAX_JSON_DEPTH = 64
+# The most values (containers and members) load_json decodes. The largest real
+# document holds about 42,000 (LiteLLM 2026-07, 1.5 MB); a 50 MB file of tiny
+# values would decode to over a GB of Python objects, this many to a few
+# hundred MB at most.
+MAX_JSON_VALUES = 1_000_000
+
+# A number literal longer than this, or with a decimal exponent beyond
+# +-MAX_EXPONENT, is not a number any source means: int() of a long digit
+# string is quadratic, Decimal arithmetic past the context's exponent range
+# (999999) raises Overflow or silently underflows to 0, and int() of 1E+9999999
+# writes out ten million digits.
+MAX_NUMBER_CHARS = 100
+MAX_EXPONENT = 1000
 
 # The per-token price columns of a PriceRecord, in USD per 1M tokens; the
 # pricing tables store exactly these (apps.pricing.models.COMPONENTS).
@@ -103,8 +129,124 @@ class ParseResult:
     observed_at: datetime | None = None
 
 
+@dataclass(frozen=True, repr=False)
+class BadNumber:
+    """A JSON number no source can mean: NaN/Infinity, or a literal out of range.
+
+    The decoder returns it in place of the number, so the row holding it is
+    quarantined with a reason (``to_decimal`` refuses it) instead of the file
+    failing or a float NaN slipping into the money.
+    """
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: a reason must stay one short line."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def short_repr(value: Any, limit: int = 40) -> str:
+    """repr() for a reason, cut short: a 50 MB string must not become a 50 MB message."""
+    return shorten(repr(value), limit)
+
+
+def _json_float(text: str) -> Decimal | BadNumber:
+    if len(text) > MAX_NUMBER_CHARS:
+        return BadNumber(shorten(text))
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # an exponent beyond what Decimal holds at all (1e99999999999999999999)
+        return BadNumber(text)
+    if value and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        return BadNumber(text)
+    return value
+
+
+def _json_int(text: str) -> int | BadNumber:
+    # Python refuses int() of more than 4300 digits with a ValueError that would
+    # fail the whole file; a number that long is one bad value, not a bad file.
+    if len(text) > MAX_NUMBER_CHARS:
+        return BadNumber(shorten(text))
+    return int(text)
+
+
+def _json_constant(text: str) -> BadNumber:
+    return BadNumber(text)  # NaN, Infinity, -Infinity: not JSON, and never a price
+
+
+# JSON's structural bytes; a '"' (34) toggles in and out of strings once
+# escapes are gone.
+_DEPTH_STEP = np.zeros(256, dtype=np.int8)
+_DEPTH_STEP[[ord("["), ord("{")]] = 1
+_DEPTH_STEP[[ord("]"), ord("}")]] = -1
+_STARTS_VALUE = np.zeros(256, dtype=bool)  # a container opens, or a comma starts the next member
+_STARTS_VALUE[[ord("["), ord("{"), ord(",")]] = True
+_QUOTE = ord('"')
+# Every other byte is dropped before the vector scan (a real document keeps a tenth to a fifth of its bytes).
+_NOT_STRUCTURAL = bytes(b for b in range(256) if b not in b'"[]{},')
+_SCAN_CHUNK = 1 << 20  # bytes per vector step: a few MB of scratch whatever the file size
+
+
+@dataclass(frozen=True)
+class JsonShape:
+    depth: int  # how deep arrays and objects nest
+    values: int  # containers opened plus commas: about how many values decoding would build
+
+
+def json_shape(data: bytes) -> JsonShape:
+    """How deep a JSON document nests and about how many values it holds, without decoding it.
+
+    Brackets and commas inside strings do not count. Linear, with a copy of
+    the bytes and a few MB of scratch: the escapes that can hide a quote go
+    first (escaped backslashes, then escaped quotes, left to right as a decoder
+    reads them), after which every '"' opens or closes a string, so a running
+    count of quotes says which bytes are text. Invalid JSON gets an estimate;
+    the decoder then says what is wrong with it.
+    """
+    plain = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURAL)
+    codes = np.frombuffer(plain, dtype=np.uint8)
+    depth = deepest = values = 0
+    in_string = 0
+    for start in range(0, len(codes), _SCAN_CHUNK):
+        chunk = codes[start : start + _SCAN_CHUNK]
+        # Only the parity of the running quote count matters: uint8 wraps but keeps it.
+        outside = ((np.cumsum(chunk == _QUOTE, dtype=np.uint8) + in_string) & 1) == 0
+        levels = np.cumsum(np.where(outside, _DEPTH_STEP[chunk], 0), dtype=np.int32)  # |level| <= chunk size
+        deepest = max(deepest, depth + int(levels.max()))
+        depth += int(levels[-1])
+        values += int(np.count_nonzero(outside & _STARTS_VALUE[chunk]))
+        in_string = 0 if outside[-1] else 1
+    return JsonShape(depth=deepest, values=values)
+
+
+def json_depth(data: bytes) -> int:
+    """How deep the arrays and objects of a JSON document nest (see json_shape)."""
+    return json_shape(data).depth
+
+
+def _check_shape(data: bytes) -> str:
+    """Why a document must not be decoded ("" when it may): too deep, or too many values."""
+    shape = json_shape(data)
+    if shape.depth > MAX_JSON_DEPTH:
+        return f"the JSON nests {shape.depth} levels deep (limit {MAX_JSON_DEPTH}), which no price document does"
+    if shape.values > MAX_JSON_VALUES:
+        return (f"the JSON holds about {shape.values:,} values (limit {MAX_JSON_VALUES:,}), "
+                "far more than any price document")
+    return ""
+
+
 def load_json(data: bytes, *, expect: type) -> Any:
-    """Decode bytes as JSON with floats as Decimal, or raise one clear ParseError."""
+    """Decode bytes as JSON with floats as Decimal, or raise one clear ParseError.
+
+    Numbers no source can mean (NaN, Infinity, out-of-range literals) come back
+    as ``BadNumber`` so that only their row is quarantined.
+    """
     if not data or not data.strip():
         raise ParseError("the file is empty")
     try:
@@ -114,12 +256,13 @@ def load_json(data: bytes, *, expect: type) -> Any:
     stripped = text.lstrip()
     if stripped[:1] == "<":
         raise ParseError("the file is HTML, not JSON (an error page served in place of the data?)")
-    try:
-        value = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise ParseError(
-            f"the file is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}; truncated?)"
-        ) from None
+    # Checked before decoding: the decoder recurses per level and would end in a
+    # RecursionError (a traceback, not a message), and 50 MB of tiny values
+    # decodes to well over a GB of Python objects.
+    refusal = _check_shape(data)
+    if refusal:
+        raise ParseError(refusal)
+    value = _decode(text)
     if not isinstance(value, expect):
         want = "a JSON object" if expect is dict else "a JSON array"
         got = type(value).__name__
@@ -127,9 +270,40 @@ def load_json(data: bytes, *, expect: type) -> Any:
     return value
 
 
+def _decode(text: str) -> Any:
+    try:
+        return json.loads(text, parse_float=_json_float, parse_int=_json_int, parse_constant=_json_constant)
+    except json.JSONDecodeError as exc:
+        raise ParseError(
+            f"the file is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}; truncated?)"
+        ) from None
+    except (RecursionError, MemoryError):
+        # Belt and braces behind the depth check: whatever gets past it ends as a message.
+        raise ParseError("the JSON is too deeply nested or too large to read") from None
+
+
+def loads_nested_json(text: str) -> Any:
+    """Decode JSON held in a string field (a document inside a document) the guarded way.
+
+    ValueError, one short sentence, for anything unreadable: invalid, too deep,
+    too large.
+    """
+    refusal = _check_shape(text.encode("utf-8", "surrogatepass"))
+    if refusal:
+        raise ValueError(refusal)
+    try:
+        return _decode(text)
+    except ParseError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def to_decimal(value: Any) -> Decimal:
-    """Exact Decimal from a JSON number or numeric string; ValueError otherwise."""
-    if isinstance(value, bool) or value is None:
+    """Exact Decimal from a JSON number or numeric string; ValueError otherwise.
+
+    Refuses NaN, infinities and exponents beyond +-MAX_EXPONENT, so that every
+    later product, quantize() or int() of the result is cheap and exact.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, BadNumber):
         raise ValueError(f"not a number: {value!r}")
     if isinstance(value, Decimal):
         result = value
@@ -140,14 +314,19 @@ def to_decimal(value: Any) -> Decimal:
         # the shortest string that round-trips, so no binary artefacts.
         result = Decimal(repr(value))
     elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_NUMBER_CHARS:
+            raise ValueError(f"not a number: {short_repr(value)}")
         try:
-            result = Decimal(value.strip())
+            result = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"not a number: {value!r}") from None
+            raise ValueError(f"not a number: {short_repr(value)}") from None
     else:
-        raise ValueError(f"not a number: {value!r}")
+        raise ValueError(f"not a number: {short_repr(value)}")
     if not result.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
+        raise ValueError(f"not a finite number: {short_repr(value)}")
+    if result and not -MAX_EXPONENT <= result.adjusted() <= MAX_EXPONENT:
+        raise ValueError(f"not a number: {short_repr(value)} is out of range")
     return result
 
 
@@ -157,19 +336,36 @@ def per_token_to_per_mtok(value: Any) -> Decimal:
 
 
 def normalize(value: Decimal) -> Decimal:
-    """Drop trailing zeros without going to exponent notation (2.50 -> 2.5, 1E+1 -> 10)."""
-    value = value.normalize()
-    if value == value.to_integral():
+    """Drop trailing zeros without going to exponent notation (2.50 -> 2.5, 1E+1 -> 10).
+
+    Never raises: an integer longer than the context precision (1E+314) keeps its
+    exponent form, because quantize() cannot write it out (InvalidOperation);
+    such a value is absurd wherever it comes from, and the bound checks say so.
+    """
+    try:
+        value = value.normalize()
+    except ArithmeticError:  # an exponent beyond the context (only from unchecked input): leave it be
+        return value
+    if value.adjusted() < getcontext().prec and value == value.to_integral():
         return value.quantize(Decimal(1))
     return value
 
 
 def check_usd_per_mtok(value: Decimal, what: str) -> Decimal:
-    """Refuse negative and absurd per-token prices (ValueError with a reason)."""
+    """Refuse negative and absurd (>= MAX_USD_PER_MTOK) per-token prices (ValueError with a reason)."""
     if value < 0:
         raise ValueError(f"{what} is negative ({value} USD per 1M tokens)")
-    if value > MAX_USD_PER_MTOK:
-        raise ValueError(f"{what} is absurd ({value} USD per 1M tokens, above {MAX_USD_PER_MTOK})")
+    if value >= MAX_USD_PER_MTOK:
+        raise ValueError(f"{what} is absurd ({value} USD per 1M tokens, at or above {MAX_USD_PER_MTOK})")
+    return value
+
+
+def check_usd_per_unit(value: Decimal, what: str, unit: str) -> Decimal:
+    """Refuse negative and absurd (>= MAX_USD_PER_UNIT) prices per request, image, second... (ValueError)."""
+    if value < 0:
+        raise ValueError(f"{what} is negative ({value} USD per {unit})")
+    if value >= MAX_USD_PER_UNIT:
+        raise ValueError(f"{what} is absurd ({value} USD per {unit}, at or above {MAX_USD_PER_UNIT})")
     return value
 
 

@@ -37,9 +37,9 @@ FILES = {
     TOKENCOST_2024_09: (598, 1, 619, 0),
     RAW_UPSTREAM: (776, 1, 824, 0),
     "model_prices_2025-05-31_rocry-9716a8b.json": (1049, 2, 1138, 0),
-    "model_prices_2025-09-30_rocry-72e074a.json": (1583, 2, 1725, 12),
-    "model_prices_2026-01-31_rocry-94b6c3b.json": (2472, 2, 2676, 11),
-    NEWEST: (2985, 3, 3385, 11),
+    "model_prices_2025-09-30_rocry-72e074a.json": (1583, 2, 1723, 14),
+    "model_prices_2026-01-31_rocry-94b6c3b.json": (2472, 2, 2674, 13),
+    NEWEST: (2985, 3, 3383, 13),
 }
 LAST_UPDATED = {
     "model_prices_2025-05-31_rocry-9716a8b.json": datetime(2025, 5, 31, 22, 6, 56, 632259, tzinfo=UTC),
@@ -387,7 +387,7 @@ def test_it_leaves_databricks_dbu_counts_out_of_usd_prices(shared_data):
 def test_it_rejects_the_absurd_wandb_prices_in_the_real_file(shared_data):
     rejects = {r.locator: r for r in parsed(shared_data, NEWEST).rejects}
     reject = rejects["wandb/openai/gpt-oss-120b"]
-    assert reject.reason == "input_cost_per_token is absurd (15000 USD per 1M tokens, above 10000)"
+    assert reject.reason == "input_cost_per_token is absurd (15000 USD per 1M tokens, at or above 10000)"
     assert '"litellm_provider": "wandb"' in reject.raw_excerpt
     assert all(locator.startswith("wandb/") for locator in rejects)
 
@@ -450,7 +450,7 @@ def test_it_rejects_bad_rows_and_keeps_the_good_ones():
     reasons = {r.locator: r.reason for r in result.rejects}
     assert reasons == {
         "negative": "input_cost_per_token is negative (-1 USD per 1M tokens)",
-        "absurd": "output_cost_per_token is absurd (5000000 USD per 1M tokens, above 10000)",
+        "absurd": "output_cost_per_token is absurd (5000000 USD per 1M tokens, at or above 10000)",
         "stringy": "input_cost_per_token is a string ('0.000001'), not a number",
         "listy": "input_cost_per_image is not a number ([1])",
         "no-provider": "litellm_provider is missing or not a string",

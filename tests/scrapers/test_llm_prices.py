@@ -344,7 +344,7 @@ def test_it_rejects_bad_rows_and_keeps_the_good_ones() -> None:
     reasons = {r.locator: r.reason for r in result.rejects}
     assert reasons == {
         "models[1] negative price_history[0]": "input is negative (-1 USD per 1M tokens)",
-        "models[2] absurd price_history[0]": ("output is absurd (20000 USD per 1M tokens, above 10000)"),
+        "models[2] absurd price_history[0]": ("output is absurd (20000 USD per 1M tokens, at or above 10000)"),
         "models[3] stringly price_history[0]": "input is not a number ('2.5')",
         "models[4] boolean price_history[0]": "input is not a number (True)",
         "models[5] no-output price_history[0]": "output is missing or null",

@@ -287,7 +287,7 @@ def test_it_rejects_bad_models_and_keeps_the_good_ones():
         "data[1]": "the model has no id",
         "bad/text": "pricing.prompt is not a number ('abc')",
         "bad/negative": "pricing.prompt is negative ('-0.5')",
-        "bad/absurd": "pricing.prompt is absurd (5000000 USD per 1M tokens, above 10000)",
+        "bad/absurd": "pricing.prompt is absurd (5000000 USD per 1M tokens, at or above 10000)",
         "bad/number-type": "pricing.prompt is not a number ([1])",
         "bad/no-pricing": "pricing is missing or not an object",
         "data[7]": "the model is a str, not an object",
