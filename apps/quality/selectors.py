@@ -1,17 +1,27 @@
-"""Data-quality reads: how far the sources agree, computed live from the market prices' evidence."""
+"""Data-quality reads: how far the sources agree (computed live from the market prices' evidence), the largest
+disagreements, aggregator markups, price outliers, the unresolved-id tail and stale sources."""
 
 from __future__ import annotations
 
+import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import combinations
+from typing import Any
 
-from django.db.models import QuerySet
+import pandas as pd
+from django.conf import settings
+from django.db.models import Count, F, QuerySet
+from django.utils import timezone
 
+from apps.catalog.models import ModelAlias, Provider
 from apps.pricing.market import labels_conflict
 from apps.pricing.models import COMPONENTS, MarketPrice
+from apps.sources.models import Source
+from apps.sources.selectors import sources_freshness
 
 
 @dataclass(frozen=True)
@@ -74,3 +84,267 @@ def agreement_matrix(queryset: QuerySet[MarketPrice] | None = None, *, like_for_
     return [PairAgreement(a, b, n, d, statistics.median(gaps[(a, b)]).quantize(Decimal("0.1"))
                           if gaps[(a, b)] else None)
             for (a, b), (n, d) in sorted(counts.items())]
+
+
+# --- the data-quality page's tables: pure reads returning DataFrames ---------------------------------------
+
+COMPONENT_NAMES = {name: name.removesuffix("_usd_per_mtok").replace("_", " ") for name in COMPONENTS}
+
+
+def agreement_frame(queryset: QuerySet[MarketPrice] | None = None) -> pd.DataFrame:
+    """The agreement matrix as a table: one row per pair of sources (like-for-like, input and output)."""
+    rows = [{"source_a": p.source_a, "source_b": p.source_b, "pairs": p.pairs, "disagree": p.disagree,
+             "share_pct": p.share_pct, "median_gap_pct": p.median_gap_pct} for p in agreement_matrix(queryset)]
+    return pd.DataFrame(rows, columns=["source_a", "source_b", "pairs", "disagree", "share_pct", "median_gap_pct"])
+
+
+def disagreement_count() -> int:
+    """Market offerings whose current sources do not agree."""
+    return MarketPrice.objects.filter(sources_agree=False).count()
+
+
+DISAGREEMENT_COLUMNS = ["rank", "provider", "provider_slug", "model", "model_slug", "region", "service_tier",
+                        "min_prompt_tokens", "max_gap_pct", "differs_on", "source", "chosen", *COMPONENTS,
+                        "price_label", "source_model_id", "last_confirmed_at"]
+
+
+def _differs_on(evidence: list[dict[str, Any]]) -> str:
+    """The components (and the label) on which the sources' current statements differ, in COMPONENTS order."""
+    names = []
+    for name in COMPONENTS:
+        values = {Decimal(e[name]) for e in evidence if e.get(name) is not None}
+        if len(values) > 1:
+            names.append(COMPONENT_NAMES[name])
+    if labels_conflict([e.get("price_label", "") for e in evidence]):
+        names.append("label")
+    return ", ".join(names)
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def largest_disagreements(limit: int = 50) -> pd.DataFrame:
+    """The ``limit`` market offerings whose sources differ most (max_gap_pct, largest first; a gap that cannot
+    be a percentage, a label or a zero against a price, last), one row per source's word, the chosen one first."""
+    offerings = (MarketPrice.objects.filter(sources_agree=False)
+                 .order_by(F("max_gap_pct").desc(nulls_last=True), "provider__name", "model__name", "id")
+                 .values_list("provider__name", "provider__slug", "model__name", "model__slug", "region",
+                              "service_tier", "min_prompt_tokens", "max_gap_pct", "evidence")[:limit])
+    rows = []
+    for rank, (provider, provider_slug, model, model_slug, region, tier, min_prompt, gap, evidence) in enumerate(
+            offerings, start=1):
+        differs = _differs_on(evidence)
+        for index, said in enumerate(evidence):
+            rows.append({"rank": rank, "provider": provider, "provider_slug": provider_slug, "model": model,
+                         "model_slug": model_slug, "region": region, "service_tier": tier,
+                         "min_prompt_tokens": min_prompt, "max_gap_pct": gap, "differs_on": differs,
+                         "source": said["source"], "chosen": index == 0,
+                         **{name: None if said.get(name) is None else Decimal(said[name]) for name in COMPONENTS},
+                         "price_label": said.get("price_label", ""), "source_model_id": said.get("source_model_id", ""),
+                         "last_confirmed_at": _moment(said.get("last_confirmed_at"))})
+    return pd.DataFrame(rows, columns=DISAGREEMENT_COLUMNS)
+
+
+# Like-for-like offerings for comparing providers: the standard tier, no particular region, the base context tier,
+# a plain price (a labelled one, free or unknown, has nothing to compare).
+LIKE_FOR_LIKE = {"service_tier": "standard", "region": "", "min_prompt_tokens": 0, "price_label": ""}
+_GENERIC_TOKENS = {"ai", "api", "cloud", "labs", "inc", "the"}
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.split(r"[^a-z0-9]+", text.lower()) if t} - _GENERIC_TOKENS
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def is_creators_provider(creator: str, slug: str, name: str) -> bool:
+    """Is this (first-party) provider the model creator's own API? The creator as the catalogue spells it
+    ("openai", "google", "qwen", "moonshotai") against the provider's slug and name ("google-ai-studio",
+    "Alibaba Cloud (Qwen)", "Moonshot AI"): equal once punctuation is gone, or one of their words, or so
+    without a trailing "ai". A first-party provider that resells other makers' models (Perplexity) matches none."""
+    creator_key = _key(creator)
+    if not creator_key or creator_key in _GENERIC_TOKENS:
+        return False
+    names = _tokens(slug) | _tokens(name) | {_key(slug), _key(name)}
+    stem = creator_key.removesuffix("ai")
+    return creator_key in names or (len(stem) >= 3 and stem in names)
+
+
+MARKUP_COLUMNS = ["model", "model_slug", "creator", "aggregator", "aggregator_slug", "first_party", "first_party_slug",
+                  "aggregator_input_usd_per_mtok", "first_party_input_usd_per_mtok", "input_markup_pct",
+                  "aggregator_output_usd_per_mtok", "first_party_output_usd_per_mtok", "output_markup_pct",
+                  "aggregator_source", "first_party_source", "aggregator_last_confirmed_at",
+                  "first_party_last_confirmed_at"]
+_MARKUP_FIELDS = ("model_id", "model__name", "model__slug", "model__creator", "provider__name", "provider__slug",
+                  "input_usd_per_mtok", "output_usd_per_mtok", "source__key", "last_confirmed_at")
+
+
+def markup_pct(resold: Decimal | None, own: Decimal | None) -> Decimal | None:
+    """(resold - own) / own x 100; None when either is missing or the own price is zero."""
+    if resold is None or own is None or own == 0:
+        return None
+    return (resold - own) / own * 100
+
+
+def aggregator_markups() -> pd.DataFrame:
+    """Aggregators' market prices against the model creator's own (first-party) market price, like-for-like.
+
+    One row per aggregator x model the creator also sells itself; the markup is relative to the creator's
+    price (OpenRouter's gpt-4o against OpenAI's). The aggregators with the most such models first, and the
+    largest markup (either way) first within each.
+    """
+    resold = (MarketPrice.objects.filter(provider__kind=Provider.Kind.AGGREGATOR, **LIKE_FOR_LIKE)
+              .exclude(model__creator=""))
+    own: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in (MarketPrice.objects.filter(provider__kind=Provider.Kind.FIRST_PARTY, **LIKE_FOR_LIKE,
+                                           model__in=resold.values("model_id"))
+                .values_list(*_MARKUP_FIELDS)):
+        if is_creators_provider(row[3], row[5], row[4]):
+            own[row[0]].append(row)
+    rows = []
+    for model_id, model, model_slug, creator, name, slug, input_usd, output_usd, source, confirmed in (
+            resold.values_list(*_MARKUP_FIELDS)):
+        for *_, fp_name, fp_slug, fp_input, fp_output, fp_source, fp_confirmed in own.get(model_id, []):
+            markups = (markup_pct(input_usd, fp_input), markup_pct(output_usd, fp_output))
+            if markups == (None, None):
+                continue
+            rows.append(dict(zip(MARKUP_COLUMNS, (
+                model, model_slug, creator, name, slug, fp_name, fp_slug, input_usd, fp_input, markups[0],
+                output_usd, fp_output, markups[1], source, fp_source, confirmed, fp_confirmed), strict=True)))
+
+    per_aggregator = Counter(row["aggregator_slug"] for row in rows)
+
+    def order(row: dict[str, Any]) -> tuple[int, str, Decimal, str, str]:
+        largest = max(abs(m) for m in (row["input_markup_pct"], row["output_markup_pct"]) if m is not None)
+        return (-per_aggregator[row["aggregator_slug"]], row["aggregator"].lower(), -largest, row["model"].lower(),
+                row["first_party"].lower())
+
+    return pd.DataFrame(sorted(rows, key=order), columns=MARKUP_COLUMNS)
+
+
+OUTLIER_COLUMNS = ["provider", "provider_slug", "model", "model_slug", "region", "basis", "usd_per_mtok",
+                   "median_others_usd_per_mtok", "others", "times", "direction", "input_usd_per_mtok",
+                   "output_usd_per_mtok", "source", "last_confirmed_at"]
+OUTLIER_FACTOR = 10
+OUTLIER_MIN_OTHERS = 3  # the median of two others is their mean, which one outlier drags anywhere
+
+
+def price_outliers(*, factor: int = OUTLIER_FACTOR, min_others: int = OUTLIER_MIN_OTHERS,
+                   ratio: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Market offerings priced more than ``factor`` times above or below the median of the same canonical model's
+    other market offerings (standard tier, base context tier, plain positive prices; any region).
+
+    The basis is the blended price (``ratio``, 3:1 by default) where every offering of the model has input and
+    output prices, else the input price. Shown, not rejected: an outlier may be a real premium or a typo.
+    """
+    ri, ro = ratio or (settings.TOKENWATCH_BLEND_INPUT_RATIO, settings.TOKENWATCH_BLEND_OUTPUT_RATIO)
+    by_model: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    fields = ("model_id", "provider__name", "provider__slug", "model__name", "model__slug", "region",
+              "input_usd_per_mtok", "output_usd_per_mtok", "source__key", "last_confirmed_at")
+    plain = MarketPrice.objects.filter(**{key: value for key, value in LIKE_FOR_LIKE.items() if key != "region"})
+    # Only models with enough offerings to judge: most have one or two, and reading them costs the most.
+    judged = (plain.order_by().values("model_id").annotate(n=Count("id")).filter(n__gt=min_others)
+              .values("model_id"))
+    for values in plain.filter(model_id__in=judged).values_list(*fields).iterator(chunk_size=5000):
+        row = dict(zip(fields, values, strict=True))
+        if row["input_usd_per_mtok"] is not None and row["input_usd_per_mtok"] > 0:
+            by_model[row["model_id"]].append(row)
+    label = f"blended {ri}:{ro}"
+    rows = []
+    for offers in by_model.values():
+        if len(offers) <= min_others:
+            continue
+        blended = all(o["output_usd_per_mtok"] is not None for o in offers)
+        prices = [(ri * o["input_usd_per_mtok"] + ro * o["output_usd_per_mtok"]) / (ri + ro) if blended
+                  else o["input_usd_per_mtok"] for o in offers]
+        for index, (offer, price) in enumerate(zip(offers, prices, strict=True)):
+            median = statistics.median(prices[:index] + prices[index + 1:])
+            times = price / median if price >= median else median / price
+            if times > factor:
+                rows.append({"provider": offer["provider__name"], "provider_slug": offer["provider__slug"],
+                             "model": offer["model__name"], "model_slug": offer["model__slug"],
+                             "region": offer["region"], "basis": label if blended else "input", "usd_per_mtok": price,
+                             "median_others_usd_per_mtok": median, "others": len(offers) - 1, "times": times,
+                             "direction": "above" if price > median else "below",
+                             "input_usd_per_mtok": offer["input_usd_per_mtok"],
+                             "output_usd_per_mtok": offer["output_usd_per_mtok"], "source": offer["source__key"],
+                             "last_confirmed_at": offer["last_confirmed_at"]})
+    rows.sort(key=lambda r: (-r["times"], r["model"].lower(), r["provider"].lower()))
+    return pd.DataFrame(rows, columns=OUTLIER_COLUMNS)
+
+
+# A provider or vendor prefix before the model's own name: "moonshotai." in bedrock/moonshotai.kimi-k2,
+# "us.anthropic." in a regional Bedrock id. Only words followed by a name (two letters): "qwen1.5" and
+# "gpt-4.1" keep their dots.
+_VENDOR_DOTS = re.compile(r"^(?:[a-z][a-z0-9_-]*\.(?=[a-z]{2}))+")
+_FIRST_TOKEN = re.compile(r"[-_:\s]+")
+_LETTERS = re.compile(r"[a-z]+")
+
+
+def family_guess(raw_id: str) -> str:
+    """The family an unresolved raw id probably belongs to: its leading name, without provider prefixes
+    ("openrouter/moonshotai/kimi-k2" and "bedrock/moonshotai.kimi-k2-thinking" are both "kimi")."""
+    name = raw_id.strip().lower().rsplit("/", 1)[-1].removeprefix("ft:")  # a fine-tune is its base's family
+    name = _VENDOR_DOTS.sub("", name)
+    token = _FIRST_TOKEN.split(name, maxsplit=1)[0]
+    letters = _LETTERS.match(token)
+    if letters and len(letters.group()) >= 2:
+        return letters.group()
+    return token or name
+
+
+UNRESOLVED_COLUMNS = ["family", "offerings", "ids", "sources", "examples"]
+
+
+def unresolved_families(*, examples: int = 3) -> pd.DataFrame:
+    """Unresolved raw ids grouped by :func:`family_guess`, the families covering most offerings first: where a
+    curator's rule or alias resolves the most at once."""
+    offerings: dict[str, int] = defaultdict(int)
+    ids: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    sources: dict[str, set[str]] = defaultdict(set)
+    aliases = (ModelAlias.objects.filter(status=ModelAlias.Status.UNRESOLVED).order_by()
+               .annotate(n=Count("offerings")).values_list("raw_id", "source__key", "n"))
+    for raw_id, source, n in aliases.iterator(chunk_size=5000):
+        family = family_guess(raw_id)
+        offerings[family] += n
+        ids[family][raw_id] += n
+        sources[family].add(source)
+    rows = []
+    for family, covered in offerings.items():
+        named = sorted(ids[family].items(), key=lambda item: (-item[1], item[0]))
+        rows.append({"family": family, "offerings": covered, "ids": len(named), "sources": ", ".join(
+            sorted(sources[family])), "examples": ", ".join(raw for raw, _ in named[:examples])})
+    rows.sort(key=lambda r: (-r["offerings"], -r["ids"], r["family"]))
+    return pd.DataFrame(rows, columns=UNRESOLVED_COLUMNS)
+
+
+STALE_COLUMNS = ["key", "name", "status", "data_as_of", "age_days", "limit_hours", "last_fetched_at", "held"]
+
+
+def stale_sources(*, now: datetime | None = None) -> pd.DataFrame:
+    """Sources whose newest data is older than their limit (by the data's own date, not the last fetch), and
+    scheduled sources with no data at all ("never", as the Sources page says); those first, then the oldest.
+    Files-only sources nobody loaded are not late."""
+    now = now or timezone.now()
+    freshness = sources_freshness()
+    rows = []
+    for source in Source.objects.order_by("key").values("id", "key", "name", "url", "schedule", "enabled",
+                                                         "freshness_hours"):
+        fresh = freshness.get(source["id"])
+        data_as_of = fresh.data_as_of if fresh else None
+        scheduled = bool(source["enabled"] and source["url"] and source["schedule"])
+        age = now - data_as_of if data_as_of else None
+        if age is None and not scheduled:
+            continue
+        if age is not None and age <= timedelta(hours=source["freshness_hours"]):
+            continue
+        rows.append({"key": source["key"], "name": source["name"], "status": "stale" if age is not None else "never",
+                     "data_as_of": data_as_of,
+                     "age_days": Decimal(int(age.total_seconds())) / 86400 if age is not None else None,
+                     "limit_hours": source["freshness_hours"],
+                     "last_fetched_at": fresh.last_fetched_at if fresh else None, "held": fresh.held if fresh else 0})
+    rows.sort(key=lambda r: (r["age_days"] is not None, -(r["age_days"] or 0), r["key"]))
+    return pd.DataFrame(rows, columns=STALE_COLUMNS)
