@@ -514,6 +514,9 @@ def whole(text: str, name: str, *, required: bool = False, positive: bool = Fals
             raise ValueError(f"{name} must be positive ({text!r})")
         return value
     number_, _ = parse_number(text.lstrip("~≈").strip(), name)
+    if number_.is_finite() and number_.adjusted() > 18:
+        # int() of 1e99999999 builds a hundred-million-digit integer: minutes of CPU for one bad cell.
+        raise ValueError(f"{name} is out of range ({text[:40]!r})")
     if number_ != number_.to_integral_value():
         raise ValueError(f"{name} is not a whole number ({text!r})")
     if number_ < 0:

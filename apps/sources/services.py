@@ -139,6 +139,9 @@ def source_ingest_bytes(
         result = spec.parse(content)
     except ParseError as exc:
         parse_error = str(exc)
+    except Exception as exc:  # a parser bug: still one line for the user, the traceback for the log
+        logger.exception("parser %s failed on %s", spec.parser, label)
+        parse_error = f"the parser failed unexpectedly ({type(exc).__name__}); nothing was changed"
 
     stated = result.observed_at if result is not None else None
     when = observed_at or stated or meta.fetched_at
@@ -286,11 +289,17 @@ def snapshot_reparse(*, snapshot: Snapshot, trigger: str = IngestRun.Trigger.REP
         return _finish(run, IngestRun.Status.REJECTED,
                        f"snapshot {snapshot.pk}: rejected by {snapshot.reviewed_by or 'a curator'}, not applied")
     spec = get_format(snapshot.source.format)
+    # Name the file as the user knows it, and the snapshot it is stored as.
+    label = f"{snapshot.filename or snapshot.url or snapshot.source.key} (snapshot {snapshot.pk})"
     try:
         result = spec.parse(bytes(snapshot.content))
     except ParseError as exc:
-        return _fail_snapshot(run, snapshot, f"snapshot {snapshot.pk}: {exc}")
-    return snapshot_apply(snapshot=snapshot, result=result, run=run, label=f"snapshot {snapshot.pk}")
+        return _fail_snapshot(run, snapshot, f"{label}: {exc}")
+    except Exception as exc:  # a parser bug: still one line for the user, the traceback for the log
+        logger.exception("parser %s failed on snapshot %s", spec.parser, snapshot.pk)
+        return _fail_snapshot(run, snapshot, f"{label}: the parser failed unexpectedly ({type(exc).__name__}); "
+                                             "nothing was changed")
+    return snapshot_apply(snapshot=snapshot, result=result, run=run, label=label)
 
 
 class ReviewError(Exception):

@@ -149,8 +149,8 @@ def test_the_task_fails_an_unreadable_snapshot_with_one_line(name: str) -> None:
     assert run.status == IngestRun.Status.FAILED
     assert "\n" not in run.message
     assert needle in run.message
-    # The task re-parses a stored snapshot, so its line names the snapshot (whose row names the file).
-    assert run.message.startswith((f"snapshot {snapshot.pk}: ", f"{name}: ")), run.message
+    # The task re-parses a stored snapshot: its line names the file and the snapshot it is stored as.
+    assert run.message.startswith(f"{name} (snapshot {snapshot.pk}): "), run.message
     snapshot.refresh_from_db()
     assert snapshot.filename == name
     assert snapshot.parse_status == Snapshot.Status.FAILED

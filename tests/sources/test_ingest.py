@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -178,8 +179,9 @@ def test_the_reparse_command_reapplies_stored_snapshots(ingest_file, capsys):
     run = ingest_file("litellm", NEWEST)
     before = table_counts()
     call_command("reparse", "--source", "litellm")
-    assert capsys.readouterr().out.strip() == f"snapshot {run.snapshot_id}: 0 created, 0 changed, " \
-        f"{run.created_count} unchanged, {run.rejected_count} rejected"
+    assert capsys.readouterr().out.strip() == (
+        f"{Path(NEWEST).name} (snapshot {run.snapshot_id}): 0 created, 0 changed, "
+        f"{run.created_count} unchanged, {run.rejected_count} rejected")
     assert table_counts() == before
     with pytest.raises(CommandError, match="no snapshot with id 999999"):
         call_command("reparse", "999999")

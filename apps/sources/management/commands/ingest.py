@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.sources.models import IngestRun, Source
-from apps.sources.services import FetchMeta, source_fetch, source_ingest_bytes
+from apps.sources.services import MAX_UPLOAD_BYTES, FetchMeta, source_fetch, source_ingest_bytes
 
 
 def parse_observed_at(value: str) -> datetime:
@@ -61,6 +61,9 @@ class Command(BaseCommand):
             for name in iterator:
                 path = Path(name)
                 try:
+                    if path.stat().st_size > MAX_UPLOAD_BYTES:  # refuse before reading it all into memory
+                        raise CommandError(f"{path}: the file is {path.stat().st_size:,} bytes, over the "
+                                           f"{MAX_UPLOAD_BYTES:,}-byte limit")
                     content = path.read_bytes()
                 except OSError as exc:
                     raise CommandError(f"{path}: cannot read the file ({exc.strerror})") from None
