@@ -24,11 +24,23 @@ def batched(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
 
 
 def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]], *, batch_size: int = BATCH) -> None:
-    """Insert rows given as {attname: value}; COPY on PostgreSQL, bulk_create elsewhere. Ids are not returned."""
+    """Insert rows given as {attname: value} (every column the table needs: like COPY, no Python-side defaults);
+    COPY on PostgreSQL, one prepared INSERT run over every row (executemany) elsewhere. Ids are not returned."""
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**row) for row in rows], batch_size=batch_size)
+        # bulk_create builds model instances and a many-row INSERT (most of an embedded ingest); the
+        # embedded database takes a prepared statement per row in-process, with the fields' own encoding.
+        meta = model._meta
+        fields = [meta.get_field(name) for name in rows[0]]
+        # Identifiers come from the model and are quoted by the backend; every value is a bound parameter.
+        statement = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+            connection.ops.quote_name(meta.db_table), ", ".join(connection.ops.quote_name(f.column) for f in fields),
+            ", ".join(["%s"] * len(fields)))
+        with connection.cursor() as cursor:
+            for chunk in batched(rows, batch_size):
+                cursor.executemany(statement, [[f.get_db_prep_save(row[f.attname], connection) for f in fields]
+                                               for row in chunk])
         return
     with connection.cursor() as cursor:
         _copy(cursor, model._meta.db_table, model, list(rows[0]), rows)
@@ -141,8 +153,20 @@ def bulk_update_rows(model: type[models.Model], rows: list[dict[str, Any]], fiel
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_update([model(pk=row["id"], **{f: row[f] for f in fields}) for row in rows], fields,
-                                  batch_size=batch_size)
+        # An embedded database answers in-process: one prepared UPDATE per row (executemany) is milliseconds,
+        # where bulk_update's CASE expressions took seconds for a thousand rows.
+        meta = model._meta
+        model_fields = [meta.get_field(name) for name in fields]
+        # Identifiers come from the model and are quoted by the backend; every value is a bound parameter.
+        statement = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+            connection.ops.quote_name(meta.db_table),
+            ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in model_fields),
+            connection.ops.quote_name(meta.pk.column))
+        params = [[f.get_db_prep_save(row[f.attname], connection) for f in model_fields] + [row["id"]]
+                  for row in rows]
+        with connection.cursor() as cursor:
+            for chunk in batched(params, batch_size):
+                cursor.executemany(statement, chunk)
         return
     from psycopg import sql
 
