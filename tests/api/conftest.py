@@ -165,3 +165,19 @@ def economics(prices):
     seed = BenchmarkRun.objects.select_related("alias").filter(source_model_id="Llama 3 70B").first()
     if seed.alias.model_id is None:
         alias_resolve(alias=seed.alias, model=Model.objects.get(slug="llama-3-70b-instruct"))
+
+
+def second_opinion() -> None:
+    """A second LiteLLM-format source that prices gpt-4o differently: one disagreement."""
+    import json
+    from datetime import UTC, datetime
+
+    from apps.sources.models import Source
+    from apps.sources.services import FetchMeta, source_ingest_bytes
+
+    mirror = Source.objects.create(key="mirror", name="Mirror", format="litellm")
+    content = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 9e-06,
+                                     "output_cost_per_token": 1e-05}}).encode()
+    run = source_ingest_bytes(source=mirror, content=content, trigger="command",
+                              observed_at=datetime(2025, 8, 1, tzinfo=UTC), meta=FetchMeta(filename="m.json"))
+    assert run.status == "ok", run.message

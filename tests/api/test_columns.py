@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from apps.api_common.columns import decimal_text, plan_for
-from tests.api.conftest import all_pages
+from tests.api.conftest import all_pages, second_opinion
 from tokenwatch.api_router import router
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +17,6 @@ LISTS = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 @pytest.mark.parametrize(("prefix", "viewset"), LISTS, ids=[p for p, _ in LISTS])
 def test_it_gives_exactly_what_the_serializer_gives(client_user, economics, prefix, viewset):
     if prefix == "disagreements":
-        from tests.api.test_csv_every_list import second_opinion
-
         second_opinion()  # the shared fixture's sources agree everywhere
     fast = all_pages(client_user, f"/api/v1/{prefix}/?page_size=7")
     request = Request(APIRequestFactory().get(f"/api/v1/{prefix}/"))

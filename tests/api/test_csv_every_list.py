@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import all_pages, csv_rows
+from tests.api.conftest import all_pages, csv_rows, second_opinion
 from tokenwatch.api_router import router
 
 pytestmark = pytest.mark.django_db
@@ -29,22 +29,6 @@ def test_it_serves_csv_with_the_json_rows_and_fields(client_user, economics, pre
     assert len(rows) == len(json_rows)
     assert list(rows[0]) == list(json_rows[0])
     assert [r["id"] for r in rows] == [str(r["id"]) for r in json_rows]
-
-
-def second_opinion() -> None:
-    """A second LiteLLM-format source that prices gpt-4o differently: one disagreement."""
-    import json
-    from datetime import UTC, datetime
-
-    from apps.sources.models import Source
-    from apps.sources.services import FetchMeta, source_ingest_bytes
-
-    mirror = Source.objects.create(key="mirror", name="Mirror", format="litellm")
-    content = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 9e-06,
-                                     "output_cost_per_token": 1e-05}}).encode()
-    run = source_ingest_bytes(source=mirror, content=content, trigger="command",
-                              observed_at=datetime(2025, 8, 1, tzinfo=UTC), meta=FetchMeta(filename="m.json"))
-    assert run.status == "ok", run.message
 
 
 def test_it_covers_every_list_endpoint():
