@@ -23,6 +23,7 @@ from decimal import Decimal
 from functools import cache, cached_property
 from typing import Any
 
+import orjson
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -76,7 +77,8 @@ def _identity(value: Any) -> Any:
 
 
 def _json_from_text(text: str) -> Any:
-    return [] if text == "[]" else json.loads(text)
+    # orjson: a page of market prices carries 100 evidence lists; json.loads was a third of its CPU.
+    return [] if text == "[]" else orjson.loads(text)
 
 
 def _json_text(value: Any) -> str:
