@@ -105,3 +105,15 @@ def test_compare_ranks_market_prices_once_per_provider(client_user, market):
         ("litellm", "3", None), ("mirror", "5", None)]
     then = client_user.get("/api/v1/compare/", {**query, "as_of": "2026-01-05"}).json()["results"]
     assert [(r["source"], r["input_usd_per_mtok"]) for r in then] == [("mirror", "5")]
+
+
+def test_the_feed_of_market_price_changes_speaks_once(client_user, market):
+    from xml.etree import ElementTree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    everything = ElementTree.fromstring(client_user.get("/feeds/price-changes/").content)  # noqa: S314 (ours)
+    market_only = ElementTree.fromstring(  # noqa: S314 (our own feed)
+        client_user.get("/feeds/price-changes/?market=true").content)
+    titles = [e.findtext(f"{atom}title") for e in market_only.findall(f"{atom}entry")]
+    assert titles == ["OpenAI gpt-4o input_usd_per_mtok: 2.5 → 3 USD per 1M tokens (+20.00%)"]
+    assert len(everything.findall(f"{atom}entry")) >= len(titles)
