@@ -78,8 +78,12 @@ def main() -> None:
     began = time.perf_counter()
     rng = random.Random(4)
     with transaction.atomic():
-        for table in (MarketPrice, PriceChange, PriceObservation, Price, Offering, ModelAlias, Model, Snapshot):
-            table.objects.all().delete()
+        # TRUNCATE, not delete(): Django's delete collects the rows that point at a million prices (the market
+        # prices) with one parameter per price, past PostgreSQL's 65,535.
+        tables = ", ".join(t._meta.db_table for t in (MarketPrice, PriceChange, PriceObservation, Price, Offering,
+                                                      ModelAlias, Model, Snapshot))
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
         Provider.objects.filter(slug__startswith="bench-").delete()
         sources_ensure_defaults(Source)
         sources = [Source.objects.get(key=k) for k in SOURCES]
@@ -105,7 +109,10 @@ def main() -> None:
                   size_class=f"{[8, 70, 405][n % 3]}b-class") for n in range(800)])
         aliases, offerings = [], []
         for n in range(args.offerings):
-            source = sources[n % len(sources)]
+            # Offerings n and n + 2,400 are the same market offering (provider, model, region and tier repeat
+            # with that period); each round goes to the next source, so they are two sources' words on one
+            # offering, disagreeing (their random base prices differ): the market endpoints' load.
+            source = sources[(n + n // 2400) % len(sources)]
             aliases.append(ModelAlias(source=source, raw_id=f"bench/model-{n}",
                                       model=models[n % len(models)] if n % 20 else None,
                                       status=ModelAlias.Status.RULE if n % 20 else ModelAlias.Status.UNRESOLVED))
