@@ -22,6 +22,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "catalog.modelalias": ("source", "raw_id"),
     "catalog.offering": ("source", "provider", "source_model_id", "region", "service_tier", "min_prompt_tokens"),
     "pricing.price": ("offering", "effective_from"),
+    "pricing.marketprice": ("provider", "model", "region", "service_tier", "min_prompt_tokens"),
     "benchmarks.hardware": ("slug",),
     "benchmarks.hardwareoffering": ("source", "provider", "instance_type", "region", "pricing_model"),
 }
@@ -32,7 +33,17 @@ VOLATILE = {"created_at", "updated_at", "parsed_at", "started_at", "finished_at"
 
 INGEST_TABLES = ["sources.snapshot", "sources.sighting", "sources.rejection", "catalog.provider", "catalog.model",
                  "catalog.modelalias", "catalog.offering", "pricing.priceobservation", "pricing.price",
-                 "pricing.pricechange"]
+                 "pricing.pricechange", "pricing.marketprice", "pricing.marketdisagreement"]
+
+
+def _without_ids(value: Any) -> str:
+    """JSON as canonical text, minus the row ids it quotes (market evidence names its source prices by id)."""
+    import json
+
+    if isinstance(value, list):
+        value = [{k: v for k, v in item.items() if k != "price"} if isinstance(item, dict) else item
+                 for item in value]
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _text(value: Any) -> str:
@@ -70,6 +81,8 @@ class TableDump:
                 value = getattr(row, field.attname)
                 if field.is_relation and value is not None:
                     value = self.natural_key(field.related_model._meta.label_lower, value)
+                elif isinstance(field, models.JSONField):
+                    value = _without_ids(value)
                 values.append((field.name, value))
             out.append(tuple(values))
         return sorted(out, key=lambda r: tuple(_text(v) for _, v in r))
