@@ -671,6 +671,191 @@ def _rule_grok(s: str, provider: str) -> ModelIdentity | None:
     return ModelIdentity(stem + (f"-{date}" if date else ""), name, "xai", "grok", version, None, "", "grok")
 
 
+# --------------------------------------------------------------------------------------
+# Named releases of makers without a rule of their own (Kimi, MiniMax, GLM, Nova, ...).
+# These vendors name each release uniquely and never reuse a name for other weights, so the
+# model name itself, once the routing is stripped, is the identity: two ids resolve to one
+# model only when their names are identical after normalisation. Nothing that distinguishes
+# models is dropped (size, version, date, tier, -fast, -thinking all stay in the slug);
+# only the maker's organisation, Fireworks' "p" for "." (glm-4p5) and precision markers
+# that the other rules also ignore (-fp8, -bf16) go. Moving aliases (-latest, an undated
+# -preview, -exp, -beta), fine-tunes under another organisation, quantised products
+# (NVFP4, GGUF, AWQ) and ids with an unknown token shape stay unresolved.
+# --------------------------------------------------------------------------------------
+
+# Family prefix of the normalised name -> (creator, family, display stem).
+_NAMED_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
+    ("kimi-", "moonshot", "kimi", "Kimi"),
+    ("moonshot-v1-", "moonshot", "moonshot", "Moonshot"),
+    ("minimax-", "minimax", "minimax", "MiniMax"),
+    ("glm-", "zhipu", "glm", "GLM"),
+    ("nova-", "amazon", "nova", "Nova"),
+    ("titan-text-", "amazon", "titan", "Titan Text"),
+    ("command-", "cohere", "command", "Command"),
+    ("jamba-", "ai21", "jamba", "Jamba"),
+    ("phi-", "microsoft", "phi", "Phi"),
+    ("granite-", "ibm", "granite", "Granite"),
+    ("nemotron-", "nvidia", "nemotron", "Nemotron"),
+    ("ernie-", "baidu", "ernie", "ERNIE"),
+    ("mimo-", "xiaomi", "mimo", "MiMo"),
+    ("seed-", "bytedance", "seed", "Seed"),
+    ("doubao-seed-", "bytedance", "seed", "Doubao Seed"),
+    ("step-", "stepfun", "step", "Step"),
+    ("ling-", "inclusionai", "ling", "Ling"),
+    ("ring-", "inclusionai", "ring", "Ring"),
+    ("sonar", "perplexity", "sonar", "Sonar"),
+    ("palmyra-", "writer", "palmyra", "Palmyra"),
+    ("olmo-", "allenai", "olmo", "OLMo"),
+    ("mercury", "inception", "mercury", "Mercury"),
+    ("devstral-", "mistral", "devstral", "Devstral"),
+    ("magistral-", "mistral", "magistral", "Magistral"),
+    ("ministral-", "mistral", "ministral", "Ministral"),
+    ("pixtral-", "mistral", "pixtral", "Pixtral"),
+    ("codestral-", "mistral", "codestral", "Codestral"),
+    ("voxtral-", "mistral", "voxtral", "Voxtral"),
+    ("mistral-saba", "mistral", "mistral", "Mistral Saba"),
+    ("qwen3.5-", "qwen", "qwen", "Qwen3.5"),
+    ("qwen3.6-", "qwen", "qwen", "Qwen3.6"),
+    ("qwen3.7-", "qwen", "qwen", "Qwen3.7"),
+    ("qwen3-coder-", "qwen", "qwen", "Qwen3 Coder"),
+    ("qwen3-max-", "qwen", "qwen", "Qwen3 Max"),
+    ("qwen3-vl-", "qwen", "qwen", "Qwen3 VL"),
+    ("gemma-4-", "google", "gemma", "Gemma 4"),
+    ("deepseek-v4-", "deepseek", "deepseek", "DeepSeek V4"),
+    ("hunyuan-", "tencent", "hunyuan", "Hunyuan"),
+)
+# Maker organisations and vendor namespaces in front of the name (Hugging Face, OpenRouter,
+# Bedrock "moonshotai.", Nvidia NIM ...). A fine-tuner's organisation is never stripped.
+_NAMED_ORG = re.compile(
+    r"^(?:moonshotai|moonshot|minimaxai|minimax|zai-org|z-ai|zai|thudm|amazon-nova|amazon|cohere|ai21|microsoft"
+    r"|ibm-granite|ibm|nvidia|baidu|xiaomimimo|xiaomi|bytedance-seed|bytedance|stepfun-ai|stepfun|inclusionai"
+    r"|perplexity|writer|liquid|liquidai|allenai|inception|mistralai|mistral|qwen|alibaba|google|deepseek-ai"
+    r"|deepseek|tencent|01-ai)[./]"
+)
+_NAMED_GLUE = re.compile(r"^(?:zai-(?=glm-)|nvidia-(?=nemotron-))")  # Cerebras zai-glm-4.6, nvidia-nemotron-...
+_NAMED_DROP = frozenset({"fp8", "bf16", "fp16"})
+_NAMED_MOVING = frozenset({"latest", "exp", "experimental", "beta", "base", "lora", "gguf", "awq", "nvfp4", "mxfp4",
+                           "int4", "int8", "4bit", "8bit", "customtools", "internal", "ttm"})
+# Undated names that the maker re-points (Cohere's command-r -> command-r-08-2024) or that a
+# normalisation step has cut short (Bedrock "nvidia.nemotron-nano-9b-v2:0" loses its "-v2").
+_NAMED_AMBIGUOUS = frozenset({"command-r", "command-r-plus", "command-a", "nemotron-nano-9b", "minimax-01"})
+_NAMED_DATE = re.compile(r"^(?:\d{4}|\d{6}|\d{8})$")
+_NAMED_TOKEN = re.compile(r"^[a-z0-9.]+$")
+_NAMED_SIZE = re.compile(r"^(\d+(?:\.\d+)?)b$")
+_NAMED_NUMBER = re.compile(r"^[a-z]{0,5}(\d{1,3}(?:\.\d+)?)$")
+
+
+def _named_version(tokens: list[str]) -> str:
+    """The first version number of a name: kimi-k2.5 -> 2.5, glm-4-7-251222 -> 4.7, qwen3.5-27b -> 3.5."""
+    for i, token in enumerate(tokens):
+        m = _NAMED_NUMBER.match(token)
+        if not m:
+            continue
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if len(m[1]) == 2 and re.fullmatch(r"\d{4}", following):
+            return ""  # command-r-08-2024: a month, not a version
+        if re.fullmatch(r"\d", m[1]) and re.fullmatch(r"\d", following):
+            return f"{m[1]}.{following}"
+        return m[1]
+    return ""
+
+
+def _jamba_tokens(tokens: list[str]) -> list[str] | None:
+    """jamba-large-1.6 / jamba-1-5-large / jamba-1.6-large -> jamba-<version>-<tier>; a bare jamba-1.5 is None."""
+    if len(tokens) >= 4 and tokens[1].isdigit() and tokens[2].isdigit():
+        tokens = [tokens[0], f"{tokens[1]}.{tokens[2]}", *tokens[3:]]
+    if len(tokens) >= 3 and tokens[1] in ("large", "mini") and re.fullmatch(r"\d\.\d", tokens[2]):
+        tokens = [tokens[0], tokens[2], tokens[1], *tokens[3:]]
+    if tokens[1:2] != ["instruct"] and (len(tokens) < 3 or tokens[2] not in ("large", "mini")):
+        return None
+    return tokens
+
+
+# Devstral 2 and Ministral 3 (open weights, 25.12) under their API and Hugging Face names:
+# devstral-2512 = Devstral-2-123B-Instruct-2512, ministral-8b-2512 = Ministral-3-8B-Instruct-2512.
+_MISTRAL_NAMED = re.compile(
+    r"^(?P<line>devstral|ministral)(?:-(?P<gen>\d))?(?:-(?P<size>\d+)b)?(?:-instruct)?(?:-(?P<date>\d{4}))?$"
+)
+_MISTRAL_NAMED_RELEASES = {("devstral", "2", "123"): "2512", ("ministral", "3", "3"): "2512",
+                           ("ministral", "3", "8"): "2512", ("ministral", "3", "14"): "2512"}
+
+
+def _mistral_named_tokens(tokens: list[str]) -> list[str] | None:
+    m = _MISTRAL_NAMED.match("-".join(tokens))
+    if not m:
+        return tokens if any(re.fullmatch(r"\d{4}", t) for t in tokens) else None  # devstral-small-2507
+    line, gen, size, date = m["line"], m["gen"], m["size"], m["date"]
+    if line == "devstral" and size is None and gen is None and date == "2512":
+        gen, size = "2", "123"  # the API's devstral-2512 is Devstral 2
+    if gen is None and date == "2512" and line == "ministral":
+        gen = "3"
+    if gen is None:
+        return tokens if date else None  # ministral-8b: 24.10 or Ministral 3? unknown
+    release = _MISTRAL_NAMED_RELEASES.get((line, gen, size))
+    if release is None or (date and date != release):
+        return None
+    return [line, f"{size}b", release]
+
+
+def _rule_named(s: str, provider: str) -> ModelIdentity | None:
+    s = _NAMED_ORG.sub("", s, count=1)
+    s = _NAMED_GLUE.sub("", s, count=1)
+    if "/" in s or ":" in s or "~" in s:
+        return None
+    s = re.sub(r"(?<=\d)p(?=\d)", ".", s)  # Fireworks: glm-4p5, kimi-k2p5
+    family = next((f for f in _NAMED_FAMILIES if s.startswith(f[0])), None)
+    if family is None:
+        return None
+    prefix, creator, fam, stem = family
+    tokens = s.split("-")
+    if any(not _NAMED_TOKEN.match(t) or t in _NAMED_MOVING for t in tokens):
+        return None
+    if "preview" in tokens and not any(_NAMED_DATE.match(t) for t in tokens):
+        return None  # an undated preview is re-pointed
+    while tokens and tokens[-1] in _NAMED_DROP:
+        tokens.pop()
+    if fam == "ernie" and tokens[-1] in ("pt", "paddle"):
+        tokens.pop()  # PyTorch / PaddlePaddle checkpoints of the same weights
+    if fam == "jamba":
+        tokens = _jamba_tokens(tokens)
+        if tokens is None:
+            return None
+    if creator == "mistral" and fam in ("devstral", "ministral"):
+        tokens = _mistral_named_tokens(tokens)
+        if tokens is None:
+            return None
+    if tokens[:2] == ["pixtral", "12b"] and tokens[2:] == ["2409"]:
+        tokens = tokens[:2]  # Pixtral 12B was released once (24.09)
+    if tokens[:3] == ["phi", "3.5", "mini"] and "128k" in tokens:
+        tokens.remove("128k")  # Phi-3.5-mini-instruct has the 128K context; there is no 4K variant
+    if fam == "glm" and "32b" in tokens and "0414" in tokens:
+        tokens.remove("0414")  # GLM-4-32B / GLM-Z1-32B were released once, as -0414
+    if fam == "kimi" and tokens[:3] == ["kimi", "k2", "instruct"]:
+        del tokens[2]  # Kimi K2 came as -Instruct and -Base; OpenRouter's kimi-k2 is Kimi-K2-Instruct
+    if fam in ("nova", "titan") and tokens[-1] == "v1":  # OpenRouter amazon/nova-pro-v1 is Bedrock amazon.nova-pro-v1:0
+        tokens.pop()
+    if len(tokens) < 2 and not prefix.endswith(("sonar", "mercury", "mistral-saba")):
+        return None
+    slug = "-".join(tokens)
+    if slug in _NAMED_AMBIGUOUS or not re.fullmatch(r"[a-z0-9][a-z0-9.-]*", slug) or slug.endswith("-"):
+        return None
+    sizes = [m[1] for t in tokens if (m := _NAMED_SIZE.match(t))]
+    if creator == "mistral" and not sizes and not any(re.fullmatch(r"\d{4}", t) for t in tokens):
+        return None  # Mistral's undated API names (magistral-small, pixtral-large) are moving aliases
+    if fam == "gemma" and "it" not in tokens:
+        return None  # gemma-4-31b without -it: pretrained or instruction-tuned?
+    params = _dec(sizes[0]) if len(sizes) == 1 else None
+    if fam == "qwen" and sizes and prefix in ("qwen3-coder-", "qwen3-vl-", "qwen3-max-"):
+        return None  # sized Qwen3 Coder / VL ids are the Qwen rule's to decide (instruct or thinking?)
+    version = _named_version(tokens)
+    if fam in ("devstral", "ministral") and tokens[-1] == "2512" and sizes:
+        version = {"devstral": "2", "ministral": "3"}[fam]  # Devstral 2, Ministral 3
+    shown = [t.upper() if _NAMED_SIZE.match(t) else t.title() for t in slug[len(prefix):].split("-") if t]
+    name = " ".join([stem, *shown]).strip()
+    return ModelIdentity(slug, name, creator, fam, version, params, "instruct" if params is not None else "",
+                         "named")
+
+
 Rule = Callable[[str, str], ModelIdentity | None]
 
 # Each rule is anchored at the start of the normalised id; the prefix gate skips the regexes early.
@@ -689,6 +874,7 @@ _RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("qwen",), _rule_qwen),
     (("qwq", "qwen"), _rule_qwen_other),
     (("grok",), _rule_grok),
+    (("",), _rule_named),  # last: only makers that no rule above knows
 )
 
 
