@@ -293,6 +293,7 @@ _MISTRAL_RELEASES: dict[tuple[str, str], tuple[str, str, Decimal | None]] = {
     ("large", "2402"): ("1", "Mistral Large (24.02)", None),
     ("large", "2407"): ("2", "Mistral Large 2 (24.07)", _dec(123)),
     ("large", "2411"): ("2.1", "Mistral Large 24.11", _dec(123)),
+    ("large", "2512"): ("3", "Mistral Large 3 (25.12)", _dec(675)),
     ("small", "2402"): ("1", "Mistral Small (24.02)", None),
     ("small", "2409"): ("2", "Mistral Small 2 (24.09)", _dec(22)),
     ("small", "2501"): ("3", "Mistral Small 3 (25.01)", _dec(24)),
@@ -337,7 +338,7 @@ def _rule_mistral_dated(s: str, provider: str) -> ModelIdentity | None:
 _OPENAI = re.compile(
     r"^(?P<base>gpt-3\.5-turbo(?:-16k)?|gpt-35-turbo(?:-16k)?|gpt-4(?:-32k|-turbo)?|gpt-4o(?:-mini)?"
     r"|gpt-4\.1(?:-mini|-nano)?|gpt-4\.5-preview"
-    r"|gpt-5(?:\.\d)?(?:-(?:mini|nano|pro|codex-mini|codex-max|codex|chat|sol|terra|luna))?"
+    r"|gpt-5(?:\.\d)?(?:-(?:mini|nano|pro|codex-mini|codex-max|codex|chat|(?:sol|terra|luna)(?:-pro)?))?"
     r"|o1(?:-mini|-preview|-pro)?|o3(?:-mini|-pro|-deep-research)?|o4-mini(?:-deep-research)?)"
     r"(?:-(?P<date>\d{4}-\d{2}-\d{2}|\d{4}))?(?P<preview>-preview)?$"
 )
@@ -402,11 +403,11 @@ def _rule_gpt_oss(s: str, provider: str) -> ModelIdentity | None:
 # Anthropic: claude-3-5-sonnet, claude-3.5-sonnet, claude-sonnet-4-5, claude-4-sonnet, claude-4.5-haiku,
 # with an optional date (-20250929, @20250929) and Bedrock/Vertex -v1/-v2.
 _CLAUDE_VERSION_FIRST = re.compile(
-    r"^claude-(?P<version>\d(?:[.-]\d)?)-(?P<tier>opus|sonnet|haiku)"
+    r"^claude-(?P<version>\d(?:[.-]\d)?)-(?P<tier>opus|sonnet|haiku|fable)"
     r"(?:-v(?P<v1>\d))?(?:-(?P<date>\d{8}))?(?:-v(?P<v2>\d))?$"
 )
 _CLAUDE_TIER_FIRST = re.compile(
-    r"^claude-(?P<tier>opus|sonnet|haiku)-(?P<version>\d(?:[.-]\d)?)"
+    r"^claude-(?P<tier>opus|sonnet|haiku|fable)-(?P<version>\d(?:[.-]\d)?)"
     r"(?:-v(?P<v1>\d))?(?:-(?P<date>\d{8}))?(?:-v(?P<v2>\d))?$"
 )
 # (version, tier) -> the date stamp of its one snapshot. Only these resolve.
@@ -416,7 +417,7 @@ _CLAUDE_SNAPSHOTS: dict[tuple[str, str], str | None] = {
     ("4", "opus"): "20250514", ("4", "sonnet"): "20250514", ("4.1", "opus"): "20250805",
     ("4.5", "sonnet"): "20250929", ("4.5", "haiku"): "20251001", ("4.5", "opus"): "20251101",
     ("4.6", "opus"): "20260205", ("4.6", "sonnet"): None, ("4.7", "opus"): "20260416", ("4.8", "opus"): None,
-    ("5", "opus"): None, ("5", "sonnet"): None,
+    ("5", "opus"): None, ("5", "sonnet"): None, ("5", "fable"): None,
 }
 _CLAUDE_35_SONNET_V2 = "20241022"  # the second Claude 3.5 Sonnet ("v2" on Bedrock and Vertex)
 
@@ -878,14 +879,81 @@ _RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
 )
 
 
+# Bedrock's legacy Claude ids, read before normalisation (which would cut "-v2:1" as a Bedrock
+# version): claude-v1 is Claude 1.3, claude-v2 Claude 2.0, claude-v2:1 Claude 2.1, claude-instant-v1
+# Claude Instant 1.2 (AWS model catalogue). The un-namespaced "claude-2" / "claude-instant-1"
+# API aliases were re-pointed and stay unresolved.
+_CLAUDE_LEGACY = re.compile(r"(?:^|[/.])anthropic\.claude-(?P<model>v1|v2|v2:1|instant-v1)$")
+_CLAUDE_LEGACY_MODELS = {
+    "v1": ("claude-1.3", "Claude 1.3", "1.3"), "v2": ("claude-2.0", "Claude 2.0", "2.0"),
+    "v2:1": ("claude-2.1", "Claude 2.1", "2.1"), "instant-v1": ("claude-instant-1.2", "Claude Instant 1.2", "1.2"),
+}
+
+# Models of makers no rule knows, named "maker/model" (OpenRouter's lower-case ids, also routed through
+# LiteLLM and genai-prices): the maker and the model name together are the identity, so the slug
+# keeps both ("sao10k-l3.3-euryale-70b"): a fine-tune never meets its base model or another maker's
+# model of the same name. Makers that the rules know are excluded (their rules decided to leave the
+# id alone), as are routers and moving aliases.
+_MAKER_ID = re.compile(r"^(?P<maker>[a-z0-9][a-z0-9-]*[a-z0-9])/(?P<model>[a-z0-9][a-z0-9.-]*[a-z0-9])$")
+_MAKER_EXCLUDED = frozenset({
+    "openrouter", "meta", "meta-llama", "mistralai", "mistral", "openai", "anthropic", "google", "deepseek-ai",
+    "deepseek", "qwen", "alibaba", "x-ai", "xai", "moonshotai", "moonshot", "minimaxai", "minimax", "zai-org",
+    "z-ai", "zai", "thudm", "amazon", "amazon-nova", "cohere", "ai21", "microsoft", "ibm-granite", "ibm",
+    "nvidia", "baidu", "xiaomimimo", "xiaomi", "bytedance-seed", "bytedance", "stepfun-ai", "stepfun",
+    "inclusionai", "perplexity", "writer", "liquid", "liquidai", "allenai", "inception", "tencent", "01-ai",
+    "hf", "huggingface", "accounts", "models", "thebloke", "codellama", "palm",
+    "cognitivecomputations",  # its ids drop the Dolphin version (dolphin-mixtral-8x22b is dolphin-2.9.2)
+})
+_QUANT_TOKEN = re.compile(r"^q\d")  # alia-40b-instruct_q8_0: a GGUF quantisation
+_MAKER_MOVING = frozenset({"latest", "auto", "router", "free", "beta", "exp", "experimental", "lora", "gguf",
+                           "awq", "gptq", "nvfp4", "mxfp4", "int4", "4bit"})
+
+
+_KNOWN_FAMILY_PREFIXES = ("llama", "meta-llama", "mistral", "mixtral", "gpt-", "o1", "o3", "o4", "claude", "gemini",
+                           "gemma", "deepseek", "qwen", "qwq", "grok", *(f[0] for f in _NAMED_FAMILIES))
+# Hugging Face organisations that differ from the maker's OpenRouter name.
+_MAKER_ORGS = {"meituan-longcat": "meituan", "featherless-ai": "featherless", "primeintellect": "prime-intellect"}
+
+
+def _rule_maker(s: str) -> ModelIdentity | None:
+    m = _MAKER_ID.match(s)
+    if not m or m["maker"] in _MAKER_EXCLUDED:
+        return None
+    model = re.sub(r"(?<=\d)p(?=\d)", ".", m["model"])
+    if model.startswith(_KNOWN_FAMILY_PREFIXES):
+        return None  # "ps/qwen3-coder-30b-a3b", "neversleep/llama-3-lumimaid-70b": a router or a tuner of a known family
+    if any(prefixes and model.startswith(prefixes) and rule(model, "") for prefixes, rule in _RULES[:-1]) \
+            or _rule_named(model, ""):
+        return None  # "ps/qwen3-30b-a3b": a router's prefix in front of a known model, not a maker
+    tokens = model.split("-")
+    if any(t in _MAKER_MOVING or _QUANT_TOKEN.match(t) for t in tokens):
+        return None
+    if "preview" in tokens and not any(_NAMED_DATE.match(t) for t in tokens):
+        return None
+    while len(tokens) > 1 and tokens[-1] in _NAMED_DROP:
+        tokens.pop()
+    maker, model = _MAKER_ORGS.get(m["maker"], m["maker"]), "-".join(tokens)
+    sizes = [x[1] for t in tokens if (x := _NAMED_SIZE.match(t))]
+    params = _dec(sizes[0]) if len(sizes) == 1 else None
+    shown = " ".join(t.upper() if _NAMED_SIZE.match(t) else t.title() for t in tokens)
+    return ModelIdentity(f"{maker}-{model}", shown, maker, tokens[0], _named_version(tokens[1:]), params,
+                         "instruct" if params is not None else "", "maker")
+
+
 def _resolve_by_rules(raw_id: str, provider: str) -> ModelIdentity | None:
+    if (legacy := _CLAUDE_LEGACY.search(raw_id.strip().lower())) is not None:
+        slug, name, version = _CLAUDE_LEGACY_MODELS[legacy["model"]]
+        return ModelIdentity(slug, name, "anthropic", "claude", version, None, "", "claude-legacy")
     s = normalise_id(raw_id)
     for prefixes, rule in _RULES:
         if s.startswith(prefixes):
             found = rule(s, provider)
             if found is not None:
                 return found
-    return None
+    # Only lower-case "maker/model" product ids (OpenRouter's): a Hugging Face repository name of the
+    # same weights reads differently ("Sao10K/L3.3-70B-Euryale-v2.3" for sao10k/l3.3-euryale-70b), so
+    # resolving both literally would split one model in two.
+    return _rule_maker(s) if raw_id == raw_id.lower() else None
 
 
 # --------------------------------------------------------------------------------------

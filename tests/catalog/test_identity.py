@@ -285,7 +285,8 @@ LOOK_ALIKES = [
     (NEWEST, "fireworks_ai/accounts/fireworks/models/llama-v3p1-70b-instruct-1b", None),
     (NEWEST, "fireworks_ai/accounts/fireworks/models/llama-v3p1-405b-instruct-long", None),
     (NEWEST, "fireworks_ai/accounts/fireworks/models/dobby-unhinged-llama-3-3-70b-new", None),
-    (NEWEST, "deepinfra/NousResearch/Hermes-3-Llama-3.1-70B", None),
+    (NEWEST, "deepinfra/NousResearch/Hermes-3-Llama-3.1-70B", None),  # a fine-tune; HF repo names stay alone
+    (NEWEST, "openrouter/gryphe/mythomax-l2-13b", "gryphe-mythomax-l2-13b"),  # a fine-tune: its own model
     (NEWEST, "lambda_ai/deepseek-llama3.3-70b", None),
     (NEWEST, "snowflake/snowflake-llama-3.3-70b", None),  # Snowflake's SwiftKV fine-tune
     (NEWEST, "cloudflare/@cf/meta-llama/llama-2-7b-chat-hf-lora", None),
@@ -301,7 +302,7 @@ LOOK_ALIKES = [
     (NEWEST, "openrouter/deepseek/deepseek-chat", None),  # V2.5 then V3 over the file's history
     (NEWEST, "mistral/mistral-large-latest", None),
     (NEWEST, "azure_ai/mistral-large", None),
-    (NEWEST, "mistral/mistral-large-3", None),
+    (NEWEST, "mistral/mistral-large-3", "mistral-large-2512"),  # Large 3 has one release, 25.12
     (NEWEST, "openrouter/mistralai/mistral-7b-instruct", None),  # v0.1, v0.2 or v0.3?
     (NEWEST, "fireworks_ai/accounts/fireworks/models/mixtral-8x7b", None),  # base beside -instruct
     (NEWEST, "nebius/Qwen/Qwen2.5-Coder-7B", None),  # Qwen2.5 bare name = base model
