@@ -736,7 +736,7 @@ _NAMED_ORG = re.compile(
 _NAMED_GLUE = re.compile(r"^(?:zai-(?=glm-)|nvidia-(?=nemotron-))")  # Cerebras zai-glm-4.6, nvidia-nemotron-...
 _NAMED_DROP = frozenset({"fp8", "bf16", "fp16"})
 _NAMED_MOVING = frozenset({"latest", "exp", "experimental", "beta", "base", "lora", "gguf", "awq", "nvfp4", "mxfp4",
-                           "int4", "int8", "4bit", "8bit", "customtools", "internal", "ttm"})
+                           "int4", "int8", "4bit", "8bit", "customtools", "internal", "ttm", "nightly"})
 # Undated names that the maker re-points (Cohere's command-r -> command-r-08-2024) or that a
 # normalisation step has cut short (Bedrock "nvidia.nemotron-nano-9b-v2:0" loses its "-v2").
 _NAMED_AMBIGUOUS = frozenset({"command-r", "command-r-plus", "command-a", "nemotron-nano-9b", "minimax-01"})
@@ -906,7 +906,7 @@ _MAKER_EXCLUDED = frozenset({
 })
 _QUANT_TOKEN = re.compile(r"^q\d")  # alia-40b-instruct_q8_0: a GGUF quantisation
 _MAKER_MOVING = frozenset({"latest", "auto", "router", "free", "beta", "exp", "experimental", "lora", "gguf",
-                           "awq", "gptq", "nvfp4", "mxfp4", "int4", "4bit"})
+                           "awq", "gptq", "nvfp4", "mxfp4", "int4", "4bit", "nightly"})
 
 
 _KNOWN_FAMILY_PREFIXES = ("llama", "meta-llama", "mistral", "mixtral", "gpt-", "o1", "o3", "o4", "claude", "gemini",

@@ -1,0 +1,304 @@
+"""Identity coverage on each source's newest file, without a wrong merge.
+
+Three checks over the real files in ../shared/data:
+
+* keep-apart pairs: ids of the families resolved by the named-release, maker and legacy
+  rules that look alike but are different models (size, version, date, tier, speed, thinking);
+* a property test: over every resolved chat id of the three newest files, no canonical model
+  mixes parameter counts, versions or dated snapshots, as read from the raw ids by a parser
+  independent of ``apps.catalog.identity``;
+* the coverage floor per source (chat offerings of the newest file), so a regression shows.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+from pathlib import Path
+
+import pytest
+
+from apps.catalog.identity import resolve
+from scrapers import genai_prices, litellm, openrouter
+from tests.catalog.test_identity import assert_real
+
+LITELLM_NEWEST = "litellm/model_prices_2026-07-24_rocry-8442b93.json"
+OPENROUTER_NEWEST = "openrouter/openrouter_models_2026-08-01_token-tariff-90407eb.json"
+GENAI_PRICES = "genai-prices/data_v2.json"
+
+# (source, id a, id b): both resolve, to different models.
+KEEP_APART = [
+    # Kimi / Moonshot: versions, dated snapshots, thinking, speed tiers
+    ("litellm", "azure_ai/kimi-k2.5", "azure_ai/kimi-k2.6"),
+    ("litellm", "deepinfra/moonshotai/Kimi-K2-Instruct", "deepinfra/moonshotai/Kimi-K2-Instruct-0905"),
+    ("litellm", "moonshot/kimi-k2-0711-preview", "moonshot/kimi-k2-0905-preview"),
+    ("litellm", "moonshot/kimi-k2-thinking-turbo", "bedrock/ap-northeast-1/moonshotai.kimi-k2-thinking"),
+    ("litellm", "kimi-k2-thinking-251104", "bedrock/ap-northeast-1/moonshotai.kimi-k2-thinking"),
+    ("litellm", "fireworks_ai/kimi-k2p6-fast", "azure_ai/kimi-k2.6"),
+    ("litellm", "fireworks_ai/kimi-k2p7-code-fast", "cloudflare/@cf/moonshotai/kimi-k2.7-code"),
+    ("openrouter", "moonshotai/kimi-k2", "moonshotai/kimi-k2-0905"),
+    ("openrouter", "moonshotai/kimi-k2-thinking", "moonshotai/kimi-k2"),
+    ("genai-prices", "kimi-k3", "kimi-k3-fast"),
+    ("genai-prices", "moonshot-v1-8k", "moonshot-v1-32k"),
+    # MiniMax
+    ("litellm", "minimax.minimax-m2", "bedrock/ap-northeast-1/minimax.minimax-m2.1"),
+    ("litellm", "bedrock/ap-northeast-1/minimax.minimax-m2.1", "bedrock/ap-northeast-1/minimax.minimax-m2.5"),
+    ("litellm", "minimax/MiniMax-M2.5-lightning", "bedrock/ap-northeast-1/minimax.minimax-m2.5"),
+    ("litellm", "fireworks_ai/accounts/fireworks/models/minimax-m1-80k", "minimax.minimax-m2"),
+    ("openrouter", "minimax/minimax-m2-her", "minimax/minimax-m2"),
+    ("genai-prices", "MiniMax-M2.7", "MiniMax-M2.7-highspeed"),
+    # GLM
+    ("litellm", "deepinfra/zai-org/GLM-4.5", "fireworks_ai/accounts/fireworks/models/glm-4p5-air"),
+    ("litellm", "zai/glm-4.5-airx", "fireworks_ai/accounts/fireworks/models/glm-4p5-air"),
+    ("litellm", "zai/glm-4.5v", "deepinfra/zai-org/GLM-4.5"),
+    ("litellm", "cerebras/zai-glm-4.6", "cerebras/zai-glm-4.7"),
+    ("litellm", "cerebras/zai-glm-4.7", "cloudflare/@cf/zai-org/glm-4.7-flash"),
+    ("litellm", "fireworks_ai/accounts/fireworks/models/glm-5p1", "fireworks_ai/glm-5p1-fast"),
+    ("litellm", "baseten/zai-org/GLM-5", "zai/glm-5-code"),
+    ("litellm", "glm-4-7-251222", "cerebras/zai-glm-4.7"),
+    ("openrouter", "z-ai/glm-4.6", "z-ai/glm-4.6v"),
+    ("openrouter", "z-ai/glm-5", "z-ai/glm-5-turbo"),
+    ("openrouter", "z-ai/glm-5-turbo", "z-ai/glm-5v-turbo"),
+    ("genai-prices", "glm-z1-32b", "glm-z1-rumination-32b"),
+    ("genai-prices", "glm-4-32b", "glm-z1-32b"),
+    # Amazon Nova and Titan
+    ("litellm", "amazon.nova-lite-v1:0", "amazon.nova-pro-v1:0"),
+    ("litellm", "amazon.nova-micro-v1:0", "amazon.nova-lite-v1:0"),
+    ("litellm", "amazon.nova-2-lite-v1:0", "amazon.nova-lite-v1:0"),
+    ("litellm", "amazon.nova-2-pro-preview-20251202-v1:0", "amazon.nova-pro-v1:0"),
+    ("openrouter", "amazon/nova-premier-v1", "amazon/nova-2-lite-v1"),
+    ("genai-prices", "amazon.nova-sonic-v1:0", "amazon.nova-2-sonic-v1:0"),
+    # Qwen 3.5 / 3.6 / 3.7 and the Qwen3 Coder API models
+    ("openrouter", "qwen/qwen3.5-27b", "qwen/qwen3.6-27b"),
+    ("openrouter", "qwen/qwen3.5-35b-a3b", "qwen/qwen3.6-35b-a3b"),
+    ("openrouter", "qwen/qwen3.5-122b-a10b", "qwen/qwen3.5-397b-a17b"),
+    ("openrouter", "qwen/qwen3.5-9b", "qwen/qwen3.5-27b"),
+    ("openrouter", "qwen/qwen3.5-plus-02-15", "qwen/qwen3.5-plus-20260420"),
+    ("openrouter", "qwen/qwen3.6-plus", "qwen/qwen3.7-plus"),
+    ("openrouter", "qwen/qwen3.6-flash", "qwen/qwen3.6-plus"),
+    ("openrouter", "qwen/qwen3-coder-plus", "qwen/qwen3-coder-flash"),
+    ("litellm", "dashscope/qwen3-coder-plus", "dashscope/qwen3-coder-plus-2025-07-22"),
+    ("litellm", "dashscope/qwen3-coder-flash", "dashscope/qwen3-coder-flash-2025-07-28"),
+    ("litellm", "libertai/qwen3.6-27b", "libertai/qwen3.6-27b-thinking"),
+    ("litellm", "libertai/qwen3.5-122b-a10b-thinking", "openrouter/qwen/qwen3.5-122b-a10b"),
+    # DeepSeek V4
+    ("openrouter", "deepseek/deepseek-v4-flash", "deepseek/deepseek-v4-pro"),
+    ("openrouter", "deepseek/deepseek-v4-flash", "deepseek/deepseek-v4-flash-0731"),
+    ("litellm", "libertai/deepseek-v4-flash-thinking", "azure_ai/deepseek-v4-flash"),
+    # Gemma 4
+    ("openrouter", "google/gemma-4-26b-a4b-it", "google/gemma-4-31b-it"),
+    ("litellm", "libertai/gemma-4-31b-it-thinking", "sambanova/gemma-4-31B-it"),
+    # Nemotron: sizes and generations
+    ("openrouter", "nvidia/nemotron-3-nano-30b-a3b", "nvidia/nemotron-3-super-120b-a12b"),
+    ("openrouter", "nvidia/nemotron-3-super-120b-a12b", "nvidia/nemotron-3-ultra-550b-a55b"),
+    ("openrouter", "nvidia/nemotron-nano-12b-v2-vl:free", "nvidia/nemotron-nano-9b-v2:free"),
+    ("litellm", "nvidia.nemotron-nano-12b-v2", "fireworks_ai/accounts/fireworks/models/nemotron-nano-v2-12b-vl"),
+    # Phi: sizes, context variants, vision, reasoning
+    ("litellm", "azure_ai/Phi-3-mini-4k-instruct", "azure_ai/Phi-3-mini-128k-instruct"),
+    ("litellm", "azure_ai/Phi-3-mini-128k-instruct", "azure_ai/Phi-3-medium-128k-instruct"),
+    ("litellm", "azure_ai/Phi-3.5-mini-instruct", "azure_ai/Phi-3.5-vision-instruct"),
+    ("litellm", "azure_ai/Phi-3.5-mini-instruct", "azure_ai/Phi-3-mini-128k-instruct"),
+    ("litellm", "azure_ai/Phi-4", "azure_ai/Phi-4-reasoning"),
+    ("litellm", "azure_ai/Phi-4-mini-instruct", "azure_ai/Phi-4-mini-reasoning"),
+    # Jamba, Command
+    ("litellm", "jamba-large-1.6", "jamba-large-1.7"),
+    ("litellm", "jamba-mini-1.7", "jamba-large-1.7"),
+    ("litellm", "jamba-1.5-large@001", "ai21.jamba-1-5-large-v1:0"),
+    ("litellm", "command-r-08-2024", "command-r-plus-08-2024"),
+    ("litellm", "oci/cohere.command-a-vision", "oci/cohere.command-a-vision-07-2025"),
+    # Mistral's named lines
+    ("litellm", "mistral/devstral-small-2505", "mistral/devstral-small-2507"),
+    ("litellm", "mistral/devstral-small-2507", "mistral/devstral-medium-2507"),
+    ("litellm", "mistral.ministral-3-3b-instruct", "mistral.ministral-3-8b-instruct"),
+    ("litellm", "mistral.ministral-3-14b-instruct", "mistral.devstral-2-123b"),
+    # Legacy and new Claude, GPT-5.6 tiers
+    ("litellm", "anthropic.claude-v1", "anthropic.claude-v2:1"),
+    ("litellm", "anthropic.claude-instant-v1", "anthropic.claude-v1"),
+    ("litellm", "anthropic.claude-fable-5", "anthropic.claude-v2:1"),
+    ("openrouter", "openai/gpt-5.6-sol-pro", "openai/gpt-5.6-terra-pro"),
+    ("litellm", "azure/gpt-5.6-luna", "azure/gpt-5.6-sol"),
+    # Makers without a rule: fine-tunes are their own models, sizes and versions apart
+    ("openrouter", "nousresearch/hermes-4-70b", "nousresearch/hermes-4-405b"),
+    ("openrouter", "aion-labs/aion-3.0", "aion-labs/aion-3.0-mini"),
+    ("openrouter", "poolside/laguna-s-2.1", "poolside/laguna-xs-2.1"),
+    ("openrouter", "kwaipilot/kat-coder-pro-v2", "kwaipilot/kat-coder-pro-v2.5"),
+    ("openrouter", "thinkingmachines/inkling", "thinkingmachines/inkling-small"),
+    ("openrouter", "sao10k/l3.1-euryale-70b", "sao10k/l3.3-euryale-70b"),
+    ("openrouter", "perplexity/sonar-pro", "perplexity/sonar-reasoning-pro"),
+    ("openrouter", "xiaomi/mimo-v2.5", "xiaomi/mimo-v2.5-pro"),
+    ("openrouter", "inclusionai/ling-2.6-1t", "inclusionai/ring-2.6-1t"),
+    ("openrouter", "bytedance-seed/seed-2.0-lite", "bytedance-seed/seed-2.0-mini"),
+    ("openrouter", "gryphe/mythomax-l2-13b", "undi95/remm-slerp-l2-13b"),
+]
+
+# Ids that must stay unresolved: moving aliases, quantised products, bare names of several models.
+STAY_UNRESOLVED = [
+    ("openrouter", "~moonshotai/kimi-latest"),
+    ("openrouter", "~anthropic/claude-fable-latest"),
+    ("openrouter", "minimax/minimax-01"),  # MiniMax-01 names the Text-01 and VL-01 series
+    ("openrouter", "openrouter/auto"),
+    ("openrouter", "cohere/command-a"),  # an alias Cohere re-points
+    ("litellm", "command-r"),
+    ("litellm", "command-nightly"),
+    ("litellm", "mistral/magistral-medium-latest"),
+    ("genai-prices", "thinkingmachines/Inkling-NVFP4"),  # a 4-bit product
+    ("genai-prices", "nvidia.nemotron-nano-9b-v2:0"),  # Bedrock's ":0" strip would also cut "-v2"
+    ("genai-prices", "magistral-small"),  # undated Mistral API name
+    ("genai-prices", "kimi-k2-turbo-preview"),  # undated preview
+    ("genai-prices", "baidu/ERNIE-4.5-300B-A47B-Base-PT"),  # base model
+    ("litellm", "bedrock/us-east-1/anthropic.claude-v2:1-foo"),  # not a real id: the legacy pattern is exact
+]
+
+
+def _slug(source: str, raw: str) -> str | None:
+    found = resolve(raw, source=source)
+    return None if found is None else found.slug
+
+
+@pytest.mark.parametrize(("source", "a", "b"), KEEP_APART, ids=[f"{a}|{b}" for _, a, b in KEEP_APART])
+def test_it_keeps_look_alikes_of_the_new_families_apart(shared_data, source, a, b):
+    assert_real(shared_data, source, a)
+    assert_real(shared_data, source, b)
+    slug_a, slug_b = _slug(source, a), _slug(source, b)
+    assert slug_a is not None and slug_b is not None, (a, slug_a, b, slug_b)
+    assert slug_a != slug_b
+
+
+def test_it_has_enough_keep_apart_pairs():
+    assert len(KEEP_APART) >= 60
+    assert len(set(KEEP_APART)) == len(KEEP_APART)
+
+
+@pytest.mark.parametrize(("source", "raw"), STAY_UNRESOLVED, ids=[r for _, r in STAY_UNRESOLVED])
+def test_it_leaves_moving_aliases_and_quantised_products_unresolved(shared_data, source, raw):
+    if not raw.endswith("-foo"):
+        assert_real(shared_data, source, raw)
+    assert _slug(source, raw) is None
+
+
+@pytest.mark.parametrize(("source", "raw", "expected"), [
+    ("litellm", "anthropic.claude-v2:1", "claude-2.1"),
+    ("litellm", "bedrock/us-east-1/6-month-commitment/anthropic.claude-instant-v1", "claude-instant-1.2"),
+    ("litellm", "fireworks_ai/accounts/fireworks/models/glm-4p5-air", "glm-4.5-air"),
+    ("openrouter", "z-ai/glm-4.5-air", "glm-4.5-air"),
+    ("genai-prices", "zai-org/GLM-4.5-Air-FP8", "glm-4.5-air"),
+    ("genai-prices", "moonshotai/Kimi-K2-Instruct-0905", "kimi-k2-0905"),
+    ("openrouter", "moonshotai/kimi-k2-0905", "kimi-k2-0905"),
+    ("openrouter", "amazon/nova-pro-v1", "nova-pro"),
+    ("genai-prices", "amazon.nova-pro-v1:0", "nova-pro"),
+    ("openrouter", "mistralai/ministral-8b-2512", "ministral-8b-2512"),
+    ("litellm", "mistral.ministral-3-8b-instruct", "ministral-8b-2512"),
+    ("genai-prices", "Qwen/Qwen3.5-397B-A17B", "qwen3.5-397b-a17b"),
+    ("openrouter", "qwen/qwen3.5-397b-a17b", "qwen3.5-397b-a17b"),
+])
+def test_it_merges_one_model_across_sources(shared_data, source, raw, expected):
+    assert_real(shared_data, source, raw)
+    assert _slug(source, raw) == expected
+
+
+# ------------------------------------------------------------------------------------------
+# Property: no canonical group mixes sizes, versions or dated snapshots
+# ------------------------------------------------------------------------------------------
+
+_PARSERS = {"litellm": (litellm, LITELLM_NEWEST), "openrouter": (openrouter, OPENROUTER_NEWEST),
+            "genai-prices": (genai_prices, GENAI_PRICES)}
+
+
+def _chat_offerings(shared_data: Path, source: str) -> dict[tuple, object]:
+    module, name = _PARSERS[source]
+    offerings = {}
+    for record in module.parse((shared_data / name).read_bytes()).records:
+        if record.mode == "chat":
+            key = (record.provider_key, record.source_model_id, record.region, record.service_tier,
+                   record.min_prompt_tokens)
+            offerings[key] = record
+    return offerings
+
+
+# An independent reading of a raw id: only the model name (last path segment, Bedrock
+# namespace and version removed), then dates, sizes and the version number.
+_DATE = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2}|\d{8}|\d{6}|\d{2}-\d{4}|\d{2}-\d{2}|\d{4})(?!\d)")
+_SIZE_IN_ID = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b(?![a-z0-9])")
+_VERSION_IN_ID = re.compile(r"(?<![\d.])(\d{1,2})(?:[.p-](\d)(?![\d]))?")
+
+
+def _model_part(raw: str) -> str:
+    s = raw.lower().split("/")[-1]
+    s = re.sub(r":(free|beta|extended|nitro|floor|exacto|\d+)$", "", s)
+    s = re.sub(r"^(?:[a-z]{2,7}(?:-gov)?\.)?(?:[a-z0-9-]+\.)(?=[a-z])", "", s) if "." in s.split("-")[0] else s
+    s = re.sub(r"-v\d+(?::\d+)?$", "", s) if re.search(r"-v\d+:\d+$", raw.lower()) else s
+    s = s.replace("@", "-").replace("_", "-").replace("gpt-35-", "gpt-3.5-")  # Azure spells GPT-3.5 "gpt-35"
+    s = re.sub(r"-(?:2048|4096|8192|16384|32768)$", "", s)  # Groq's context suffix: mixtral-8x7b-32768
+    return re.sub(r"-(?:fp8|bf16|fp16|hf|maas|default|fast|turbo)$", "", s)
+
+
+def attributes(raw: str) -> tuple[str | None, str | None, str | None]:
+    """(date, size, version) stated by a raw id, each None when the id does not state it."""
+    s = _model_part(raw)
+    date = None
+    dates = [d for d in _DATE.findall(s) if not re.fullmatch(r"\d{2}-\d{2}", d) or "preview" in s]
+    if dates:
+        date = dates[-1].replace("-", "")
+        if len(date) == 8 and date.startswith("20"):
+            date = date[2:]  # 2024-08-06 and 240806 are one date
+        s = s.replace(dates[-1], " ")
+    sizes = _SIZE_IN_ID.findall(s)
+    size = str(float(sizes[0])) if sizes else None
+    s = _SIZE_IN_ID.sub(" ", s)
+    s = re.sub(r"\d+k\b", " ", s)  # context lengths: 128k, 8k
+    s = re.sub(r"\ba\d+b\b|\d+x\d+b|\d+e\b|-00\d\b", " ", s)  # active parameters, experts, pins
+    m = _VERSION_IN_ID.search(s)
+    version = None
+    if m:
+        version = m[1] + (f".{m[2]}" if m[2] else "")
+        version = re.sub(r"\.0$", "", version)
+    return date, size, version
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("claude-3-5-sonnet-20240620", ("240620", None, "3.5")),
+    ("gpt-4o-2024-08-06", ("240806", None, "4")),
+    ("bedrock/us-east-1/meta.llama3-1-70b-instruct-v1:0", (None, "70.0", "3.1")),
+    ("fireworks_ai/accounts/fireworks/models/glm-4p5-air", (None, None, "4.5")),
+    ("Qwen/Qwen3.5-397B-A17B", (None, "397.0", "3.5")),
+    ("mistral-large-2407", ("2407", None, None)),
+])
+def test_the_independent_parser_reads_dates_sizes_and_versions(raw, expected):
+    assert attributes(raw) == expected
+
+
+def test_no_canonical_model_mixes_sizes_versions_or_dated_snapshots(shared_data):
+    groups: dict[str, set[str]] = collections.defaultdict(set)
+    for source in _PARSERS:
+        for (provider, raw, *_), _record in _chat_offerings(shared_data, source).items():
+            found = resolve(raw, source=source, provider=provider)
+            # Curated rows are exempt: they exist for ids whose own words mislead (Vertex's
+            # "llama3-405b-instruct-maas" is Llama 3.1 405B), each with its reason in aliases.csv.
+            if found is not None and found.rule != "curated":
+                groups[found.slug].add(raw)
+    assert len(groups) > 500
+    mixed = []
+    for slug, raws in groups.items():
+        seen = [attributes(raw) for raw in raws]
+        for index, what in enumerate(("date", "size", "version")):
+            stated = {attrs[index] for attrs in seen if attrs[index] is not None}
+            if len(stated) > 1:
+                mixed.append((slug, what, sorted(stated), sorted(raws)[:4]))
+    assert not mixed, "\n".join(map(str, mixed))
+
+
+# ------------------------------------------------------------------------------------------
+# Coverage floor: chat offerings of each source's newest file
+# ------------------------------------------------------------------------------------------
+
+COVERAGE_FLOOR = {"litellm": 0.78, "openrouter": 0.80, "genai-prices": 0.72}
+
+
+@pytest.mark.parametrize("source", sorted(COVERAGE_FLOOR))
+def test_the_newest_file_resolves_at_least_the_floor(shared_data, source):
+    offerings = _chat_offerings(shared_data, source)
+    resolved = sum(1 for (provider, raw, *_), _r in offerings.items()
+                   if resolve(raw, source=source, provider=provider) is not None)
+    share = resolved / len(offerings)
+    print(f"{source}: {resolved}/{len(offerings)} = {share:.1%}")
+    assert share >= COVERAGE_FLOOR[source]
