@@ -234,8 +234,10 @@ def _offer(row: dict[str, object]) -> str:
 def _step_hover(row: dict[str, object], unit: str) -> str:
     end = "still current" if row["open_end"] else row["end_day"]
     note = f" ({escape(str(row['start_note']))})" if row["start_note"] else ""
+    market = row.get("market_note")
+    differ = f"<br><b>{escape(str(market))}</b>: the market price is the newest confirmed" if market else ""
     return (f"<b>{escape(str(row['label']))}</b><br>{money(row['usd_per_mtok'])} {escape(unit)}"  # type: ignore[arg-type]
-            f"<br>in force {row['start_day']} → {end}{note}<br>{_offer(row)}<br>{_provenance(row)}")
+            f"<br>in force {row['start_day']} → {end}{note}<br>{_offer(row)}<br>{_provenance(row)}{differ}")
 
 
 def _change_hover(row: dict[str, object], unit: str) -> str:
@@ -277,6 +279,9 @@ def _offer_labels(frame: pd.DataFrame) -> list[str]:
               for w, row in zip(with_source, _rows(frame), strict=True)]
     # Long labels squeeze the bars out on a phone: cut them (the hover has the full name).
     labels = [label if len(label) <= 36 else label[:35] + "…" for label in labels]
+    # A market price the sources disagree on carries the mark (the hover says who says what).
+    if "market_note" in frame:
+        labels = [f"{label} ⚠" if note else label for label, note in zip(labels, frame["market_note"], strict=True)]
     # Category axes merge equal labels: number any that are still the same.
     seen: dict[str, int] = {}
     unique = []
@@ -299,7 +304,7 @@ def offering_bars_figure(frame: pd.DataFrame, *, value: str, unit: str) -> go.Fi
          f"input {money(row.input_usd_per_mtok)} · "
          f"output {money(row.output_usd_per_mtok)} per 1M tokens<br>{escape(row.source_model_id)}<br>"
          + price_provenance(row.source, _day_or_none(getattr(row, "last_confirmed_at", None)),
-                            day(row.observed_at)))
+                            day(row.observed_at)) + _disagreement_hover(row))
         for label, row in zip(labels, _rows(frame), strict=True)]
     figure.add_trace(go.Bar(
             _validate=False,
@@ -308,6 +313,15 @@ def offering_bars_figure(frame: pd.DataFrame, *, value: str, unit: str) -> go.Fi
         marker={"color": [series_color(s) for s in frame["provider_slug"]]},
     ))
     return figure
+
+
+def _disagreement_hover(row: SimpleNamespace) -> str:
+    """For a market price the sources disagree on: the mark and what the other sources say."""
+    note = getattr(row, "market_note", "")
+    if not note:
+        return ""
+    others = getattr(row, "other_sources", "") or ""
+    return f"<br><b>{escape(note)}</b>" + (f"<br>other sources: {escape(others)}" if others else "")
 
 
 def offering_bars_summary(frame: pd.DataFrame, *, value: str, unit: str) -> str:

@@ -21,7 +21,8 @@ from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.catalog.models import Model, Offering, Provider
-from apps.pricing.models import Price, PriceChange
+from apps.pricing.market import FACT_FIELDS, Evidence, MarketRow, market_rows
+from apps.pricing.models import COMPONENTS, MarketPrice, Price, PriceChange
 from apps.pricing.selectors import prices_as_of
 from apps.sources.models import IngestRun, Rejection, Snapshot, Source
 from apps.sources.selectors import sources_freshness
@@ -135,7 +136,7 @@ def chartable(frame: pd.DataFrame, component: str, ratio: tuple[int, int]) -> pd
 
 STEP_COLUMNS = ["series", "label", "color_key", "start", "end", "open_end", "start_stated", "start_note",
                 "usd_per_mtok", "usd_exact", "previous_usd_per_mtok", "provider", "source_model_id", "region", "source",
-                "observed_at", "first_seen_at", "last_confirmed_at", "price_id"]
+                "observed_at", "first_seen_at", "last_confirmed_at", "price_id", "market_note"]
 
 
 def _series_keys(frame: pd.DataFrame, group: str) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -164,6 +165,7 @@ def _ns(values: pd.Series) -> np.ndarray:
 
 
 NAT = np.iinfo("int64").min
+DAY_NS = 86_400 * 10**9
 
 
 def _start_note(effective_from: int, effective_to: int, first_seen: int) -> str:
@@ -190,6 +192,31 @@ def history_start() -> datetime | None:
 
 
 SAME_OFFER = ("provider", "source_model_id", "region", "source")
+
+
+@dataclass(frozen=True)
+class DrawnBounds:
+    """Where each price interval is drawn, as int64 nanoseconds (NAT where a date is missing)."""
+
+    horizon: int
+    froms: np.ndarray
+    tos: np.ndarray
+    observed: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+
+def _drawn_bounds(frame: pd.DataFrame, *, until: datetime, since: datetime | None) -> DrawnBounds:
+    """Drawn start: the stated one; else the data's start for a dated end; else when it was first seen.
+    Drawn end: the stated end, at most ``until``; else ``until``."""
+    horizon = _ns(pd.Series([until]))[0]
+    froms, tos, observed = _ns(frame["effective_from"]), _ns(frame["effective_to"]), _ns(_first_seen(frame))
+    known = np.concatenate([froms[froms != NAT], observed[observed != NAT]])
+    window_start = _ns(pd.Series([since]))[0] if since is not None else (known.min() if len(known) else horizon)
+    starts = np.where(froms != NAT, froms, np.where(tos != NAT, window_start,
+                                                    np.where(observed != NAT, observed, window_start)))
+    ends = np.where(tos != NAT, np.minimum(tos, horizon), horizon)
+    return DrawnBounds(horizon, froms, tos, observed, starts, ends)
 
 
 def _later(a: object, b: object) -> object:
@@ -220,19 +247,14 @@ def price_steps(frame: pd.DataFrame, *, group: str, until: datetime, since: date
     """
     if frame.empty:
         return pd.DataFrame(columns=STEP_COLUMNS)
-    horizon = _ns(pd.Series([until]))[0]
-    froms, tos, observed = _ns(frame["effective_from"]), _ns(frame["effective_to"]), _ns(_first_seen(frame))
-    known = np.concatenate([froms[froms != NAT], observed[observed != NAT]])
-    window_start = _ns(pd.Series([since]))[0] if since is not None else (known.min() if len(known) else horizon)
-    # Drawn start: the stated one; else the data's start for a dated end; else when it was first seen.
-    starts_all = np.where(froms != NAT, froms, np.where(tos != NAT, window_start,
-                                                        np.where(observed != NAT, observed, window_start)))
-    ends_all = np.where(tos != NAT, np.minimum(tos, horizon), horizon)
+    bounds_all = _drawn_bounds(frame, until=until, since=since)
+    horizon, froms, tos, observed = bounds_all.horizon, bounds_all.froms, bounds_all.tos, bounds_all.observed
+    starts_all, ends_all = bounds_all.starts, bounds_all.ends
     values_all = frame["usd_per_mtok"].to_numpy(dtype=float)
     keys, labels, colors = _series_keys(frame, group)
     provenance = {name: frame[name].tolist() if name in frame else [None] * len(frame)
                   for name in ("provider", "source_model_id", "region", "source", "observed_at", "first_seen_at",
-                               "last_confirmed_at", "price_id")}
+                               "last_confirmed_at", "price_id", "market_note")}
     exact = frame["usd_exact"].tolist() if "usd_exact" in frame else [None] * len(frame)
     out: list[dict[str, object]] = []
     for key, positions in pd.Series(range(len(frame))).groupby(keys.to_numpy(), sort=False):
@@ -347,13 +369,14 @@ class Headline:
 
 
 def headline(*, size_class: str = "70b-class", ratio: tuple[int, int] = (3, 1), now: datetime | None = None,
-             steps: pd.DataFrame | None = None) -> Headline:
+             steps: pd.DataFrame | None = None, per_source: bool = False) -> Headline:
     """Counts tracked now, and the cheapest blended price of a size class with its 90-day and 1-year change.
 
     The cheapest price is the same lower envelope the overview chart draws
     (:func:`price_steps`), so the figure and the line beside it agree; labelled
     and zero prices never win. Pass the chart's ``steps`` (grouped by class, at
-    the same ratio) to reuse them.
+    the same ratio) to reuse them. The cheapest is a market price (one answer per
+    offering) unless ``per_source`` asks for the lowest source row.
     """
     now = now or timezone.now()
     counts = prices_as_of(now).aggregate(offerings=Count("offering_id", distinct=True),
@@ -362,7 +385,10 @@ def headline(*, size_class: str = "70b-class", ratio: tuple[int, int] = (3, 1), 
     offerings, providers, models = counts["offerings"], counts["providers"], counts["models"]
     if steps is None or size_class not in set(steps["series"]):
         prices = base_chat_prices().filter(offering__alias__model__size_class=size_class)
-        steps = price_steps(chart_frame(prices, "blended", ratio), group="class", until=now, since=history_start())
+        since = history_start()
+        frame = chart_frame(prices, "blended", ratio) if per_source else \
+            market_chart_frame(prices, "blended", ratio, until=now, since=since)
+        steps = price_steps(frame, group="class", until=now, since=since)
     steps = steps[steps["series"] == size_class]
     if steps.empty:
         return Headline(offerings, providers, models, None, None, None)
@@ -576,9 +602,12 @@ def offering_prices(prices: QuerySet[Price], *, ratio: tuple[int, int]) -> pd.Da
                                                       strict=True)]
     kinds = dict(Provider.Kind.choices)
     frame["provider_kind"] = frame["provider_kind"].map(lambda k: kinds.get(k, k))
-    frame = frame.sort_values(["min_prompt_tokens", "provider", "source_model_id", "region", "service_tier"],
-                              kind="stable")
-    return frame[OFFERING_COLUMNS].reset_index(drop=True)
+    return _sorted_offerings(frame)[OFFERING_COLUMNS]
+
+
+def _sorted_offerings(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["min_prompt_tokens", "provider", "source_model_id", "region", "service_tier"],
+                             kind="stable").reset_index(drop=True)
 
 
 def rankable(frame: pd.DataFrame) -> pd.Series:
@@ -589,6 +618,277 @@ def rankable(frame: pd.DataFrame) -> pd.Series:
         frame["price_label"] == "")
 
 
+# --- market prices: one answer per offering, every source's word beside it (issue 10) ----------------
+#
+# The policy that picks the answer lives in apps.pricing.market; these functions only read its
+# results (MarketPrice rows, or market_rows_as_of for a moment) and shape them for the pages.
+
+
+@dataclass(frozen=True)
+class Word:
+    """One source's current statement about a market offering, as the pages show it."""
+
+    source: str
+    source_model_id: str
+    values: tuple[Decimal | None, ...]  # in COMPONENTS order
+    price_label: str
+    last_confirmed_at: datetime | None
+
+    def value(self, component: str) -> Decimal | None:
+        return self.values[COMPONENTS.index(component)]
+
+
+@dataclass(frozen=True)
+class MarketOffer:
+    """A market offering: the chosen source price, whether the sources agree, and every source's word."""
+
+    price_id: int
+    sources_agree: bool
+    max_gap_pct: Decimal | None
+    words: tuple[Word, ...]  # the chosen first
+    why: str  # why the first word was chosen, in the policy's terms
+
+
+def _why(ranks: list[tuple[object, ...]]) -> str:
+    """The policy's reason for the first of ranked statements, from the first three parts of the policy's
+    rank (``Evidence.rank``: the confirmation's UTC day, own provider, priority)."""
+    if len(ranks) < 2:
+        return "only source"
+    first, second = ranks[0], ranks[1]
+    if first[0] != second[0]:
+        return "newest confirmation"
+    if first[1] != second[1]:
+        return "confirmed the same day; the provider's own price list"
+    if first[2] != second[2]:
+        return "confirmed the same day; higher source priority"
+    return "confirmed the same day; source order"
+
+
+def _day(value: datetime | None) -> date:
+    """The UTC day a confirmation counts for in the policy (``Evidence.rank``)."""
+    return (value or datetime(1970, 1, 1, tzinfo=UTC)).astimezone(UTC).date()
+
+
+def offers_from_rows(rows: Sequence[MarketRow]) -> list[MarketOffer]:
+    """Market offers from rows the policy computed (``market_rows_as_of``)."""
+    offers = []
+    for row in rows:
+        words = tuple(_word(e) for e in row.evidence)
+        why = _why([e.rank() for e in row.evidence])
+        offers.append(MarketOffer(row.chosen.price_id, row.sources_agree, row.max_gap_pct, words, why))
+    return offers
+
+
+def _word(evidence: Evidence) -> Word:
+    return Word(evidence.source, evidence.raw_id, tuple(evidence.values), evidence.price_label,
+                evidence.last_confirmed_at)
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def offers_from_stored(markets: QuerySet[MarketPrice]) -> list[MarketOffer]:
+    """Market offers from the stored MarketPrice rows (the current market), one query plus the sources'
+    priorities (to say why a statement was chosen)."""
+    sources = {key: (priority, own) for key, priority, own in
+               Source.objects.values_list("key", "priority", "own_provider_slug")}
+    offers = []
+    for price_id, agree, gap, evidence, provider_slug in markets.order_by().values_list(
+            "price_id", "sources_agree", "max_gap_pct", "evidence", "provider__slug"):
+        words = tuple(Word(e["source"], e.get("source_model_id") or "",
+                           tuple(_decimal(e.get(c)) for c in COMPONENTS), e.get("price_label") or "",
+                           datetime.fromisoformat(e["last_confirmed_at"]) if e.get("last_confirmed_at") else None)
+                      for e in evidence)
+        ranks = []
+        for word in words:
+            priority, own = sources.get(word.source, (0, ""))
+            ranks.append((_day(word.last_confirmed_at), bool(own) and own == provider_slug, priority))
+        offers.append(MarketOffer(price_id, agree, gap, words, _why(ranks)))
+    return offers
+
+
+MARKET_COLUMNS = ["sources_agree", "max_gap_pct", "source_count", "words", "why"]
+
+
+def market_offering_prices(offers: Sequence[MarketOffer], *, ratio: tuple[int, int],
+                           source_rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per market offering, shaped like :func:`offering_prices` (the chosen source price and its
+    provenance), with the agreement columns beside it. ``source_rows``, the :func:`offering_prices` of the
+    source prices the offers were chosen from when a page has read them already, saves reading the chosen
+    rows again (any chosen row not among them is read)."""
+    by_price = {offer.price_id: offer for offer in offers}
+    frame = pd.DataFrame(columns=OFFERING_COLUMNS)
+    if source_rows is not None and not source_rows.empty:
+        frame = source_rows[source_rows["price_id"].isin(list(by_price))]
+    missing = set(by_price) - set(frame["price_id"])
+    if missing:
+        read = offering_prices(Price.objects.filter(id__in=list(missing)), ratio=ratio)
+        frame = _sorted_offerings(pd.concat([frame, read], ignore_index=True)) if not frame.empty else read
+    if frame.empty:
+        return pd.DataFrame(columns=[*OFFERING_COLUMNS, *MARKET_COLUMNS])
+    chosen = [by_price[int(i)] for i in frame["price_id"]]
+    return frame.reset_index(drop=True).assign(
+        sources_agree=[o.sources_agree for o in chosen], max_gap_pct=[o.max_gap_pct for o in chosen],
+        source_count=[len(o.words) for o in chosen], words=[o.words for o in chosen], why=[o.why for o in chosen])
+
+
+def unresolved_offering_prices(source_rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`offering_prices` whose offering has no canonical model: no market row (nothing to
+    reconcile them with), listed as the source states them."""
+    frame = source_rows[source_rows["model_slug"] == ""] if not source_rows.empty else source_rows
+    return frame.reset_index(drop=True).assign(sources_agree=None, max_gap_pct=None, source_count=1,
+                                               words=[()] * len(frame), why="unresolved id: not reconciled")
+
+
+# What the market timeline reads per source price besides the policy's own FACT_FIELDS, and the frame
+# columns it takes from those (chart name: FACT_FIELDS name).
+TIMELINE_EXTRA = {
+    "effective_to": "effective_to",
+    "first_seen_at": "first_seen_at",
+    "observed_at": "snapshot__observed_at",
+    "offering_id": "offering_id",
+    "provider": "offering__provider__name",
+    "model_slug": "offering__alias__model__slug",
+    "model": "offering__alias__model__name",
+    "size_class": "offering__alias__model__size_class",
+}
+TIMELINE_FACTS = {
+    "price_id": "pk", "provider_slug": "provider__slug", "source": "offering__source__key",
+    "source_model_id": "offering__source_model_id", "region": "offering__region",
+    "service_tier": "offering__service_tier", "input_usd_per_mtok": "input_usd_per_mtok",
+    "output_usd_per_mtok": "output_usd_per_mtok", "price_label": "price_label", "effective_from": "effective_from",
+    "last_confirmed_at": "last_confirmed_at",
+}
+_KEY_FACTS = tuple(FACT_FIELDS.index(name) for name in (
+    "provider_id", "offering__alias__model_id", "offering__region", "offering__service_tier",
+    "offering__min_prompt_tokens"))
+
+
+def market_chart_frame(prices: QuerySet[Price], component: str, ratio: tuple[int, int], *, until: datetime,
+                       since: datetime | None) -> pd.DataFrame:
+    """:func:`chart_frame` for market prices: at every moment, each market offering's price is the one the
+    policy chooses among the source prices in force then (``market_rows``, with confirmations later than
+    the moment not known yet, as ``market_rows_as_of`` does), so a chart's cheapest line follows the
+    market's answer, not the lowest copy any source ever printed.
+
+    Each row is a stretch of time over which one source price was the market's choice; rows keep their
+    price's own stated start and end where the stretch starts and ends with it.
+    """
+    qs = prices.filter(offering__alias__model__isnull=False).order_by()
+    rows = list(qs.values_list(*FACT_FIELDS, *TIMELINE_EXTRA.values()))
+    if not rows:
+        return chartable(pd.DataFrame(columns=[*CHART_FIELDS, "market_note"]), component, ratio)
+    n_facts = len(FACT_FIELDS)
+    columns = list(zip(*rows, strict=True))
+    data = {name: columns[FACT_FIELDS.index(path)] for name, path in TIMELINE_FACTS.items()}
+    data.update({name: columns[n_facts + i] for i, name in enumerate(TIMELINE_EXTRA)})
+    base = pd.DataFrame(data)
+    for column in ("provider", "model", "model_slug", "size_class", "region", "price_label"):
+        base[column] = base[column].fillna("")
+    facts = [row[:n_facts] for row in rows]
+    drawn = _drawn_bounds(base, until=until, since=since)
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for index, fact in enumerate(facts):
+        groups.setdefault(tuple(fact[i] for i in _KEY_FACTS), []).append(index)
+    confirmed_ns = _ns(base["last_confirmed_at"])
+    confirmed_at = FACT_FIELDS.index("last_confirmed_at")
+    originals_from, originals_to = data["effective_from"], data["effective_to"]
+    starts, ends = drawn.starts.tolist(), drawn.ends.tolist()
+    out_rows: list[int] = []
+    out_from: list[object] = []
+    out_to: list[object] = []
+    out_note: list[str] = []
+    for members in groups.values():
+        if len(members) == 1:  # one source: nothing to choose
+            out_rows.append(members[0])
+            out_from.append(originals_from[members[0]])
+            out_to.append(originals_to[members[0]])
+            out_note.append("")
+            continue
+        for index, start, end, note in _market_stretches(members, facts, drawn, confirmed_ns, confirmed_at):
+            out_rows.append(index)
+            # A stretch that starts (ends) where its price does keeps the price's own stated start (end).
+            out_from.append(originals_from[index] if start == starts[index] else _stamp(start))
+            out_to.append(originals_to[index] if end == ends[index] else _stamp(end))
+            out_note.append(note)
+    frame = base.iloc[out_rows].reset_index(drop=True)
+    frame["effective_from"] = pd.Series(out_from, dtype=object)
+    frame["effective_to"] = pd.Series(out_to, dtype=object)
+    frame["market_note"] = out_note
+    return chartable(frame, component, ratio)
+
+
+def _confirmed_by(fact: tuple[object, ...], position: int, moment: datetime) -> tuple[object, ...]:
+    """A fact as known at a moment: a confirmation later than it is not known yet (as market_rows_as_of)."""
+    confirmed = fact[position]
+    known = min(confirmed, moment) if isinstance(confirmed, datetime) else confirmed
+    return (*fact[:position], known, *fact[position + 1:])
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _stamp(ns: int) -> datetime:
+    """Nanoseconds since the epoch (from datetimes, so whole microseconds) back to an aware datetime."""
+    return _EPOCH + timedelta(microseconds=int(ns) // 1000)
+
+
+def agreement_note(agree: bool | None, gap: Decimal | None) -> str:
+    """The mark for disagreeing sources: "⚠ sources differ (+97.5 %)"; empty where they agree."""
+    if agree is None or agree:
+        return ""
+    if gap is None:
+        return "⚠ sources differ"
+    shown = gap.quantize(Decimal("0.1")).normalize()
+    return f"⚠ sources differ (+{shown:f} %)"
+
+
+def _market_stretches(members: list[int], facts: list[tuple[object, ...]], drawn: DrawnBounds,
+                      confirmed_ns: np.ndarray, confirmed_at: int) -> list[tuple[int, int, int, str]]:
+    """(row, start, end, note) for each stretch over which one of ``members`` (the source prices of one market
+    offering) was the policy's choice. The choice can change only where a price starts or ends, or where a
+    confirmation stops being as recent as a later one (the policy compares confirmations by UTC day);
+    between those moments it is evaluated at the stretch's last instant, so the last stretch (ending now)
+    agrees with the current market."""
+    # Plain ints: a few prices per offering, where numpy's per-call cost would dominate.
+    spans = [(i, int(drawn.starts[i]), int(drawn.ends[i])) for i in members]
+    low, high = min(start for _, start, _ in spans), int(drawn.horizon)
+    moments = {start for _, start, _ in spans} | {end for _, _, end in spans}
+    # The policy compares confirmations by UTC day: a statement confirmed on day D stops tying with
+    # statements confirmed later at the start of day D + 1.
+    confirmed = {i: int(confirmed_ns[i]) for i in members}
+    moments |= {(c // DAY_NS + 1) * DAY_NS for c in confirmed.values() if c != NAT}
+    ordered = sorted(m for m in moments if low <= m <= high)
+    by_price = {facts[i][0]: i for i in members}
+    decided: dict[tuple[tuple[int, int | None], ...], tuple[int, str]] = {}
+    stretches: list[list[object]] = []
+    for a, b in itertools.pairwise(ordered):
+        live = [i for i, start, end in spans if start <= a < end]
+        if not live:
+            continue
+        if len(live) == 1:
+            chosen, note = live[0], ""
+        else:
+            # Evaluated at the stretch's last instant; what the policy sees of each statement then is its
+            # confirmation's UTC day (capped at that instant): the same days, the same answer.
+            instant = b - 1000  # one microsecond before b, in nanoseconds
+            state = tuple((i, min(confirmed[i], instant) // DAY_NS if confirmed[i] != NAT else None)
+                          for i in live)
+            if state not in decided:
+                moment = _stamp(instant)
+                known = [_confirmed_by(facts[i], confirmed_at, moment) for i in live]
+                [row] = list(market_rows(known))
+                decided[state] = (by_price[row.chosen.price_id], agreement_note(row.sources_agree, row.max_gap_pct))
+            chosen, note = decided[state]
+        last = stretches[-1] if stretches else None
+        if last is not None and last[0] == chosen and last[2] == a and last[3] == note:
+            last[2] = b
+        else:
+            stretches.append([chosen, a, b, note])
+    return [(int(c), int(a), int(b), str(n)) for c, a, b, n in stretches]
+
+
 @dataclass(frozen=True)
 class Workload:
     input_mtok_per_month: Decimal
@@ -597,20 +897,27 @@ class Workload:
     batch: bool
 
 
-def monthly_costs(offerings: pd.DataFrame, workload: Workload) -> tuple[pd.DataFrame, pd.DataFrame]:
+SOURCE_OFFER_KEY = ("source", "provider_slug", "source_model_id", "region", "min_prompt_tokens")
+MARKET_OFFER_KEY = ("provider_slug", "region", "min_prompt_tokens")  # one model: a market offering but its tier
+
+
+def monthly_costs(offerings: pd.DataFrame, workload: Workload, *,
+                  key: Sequence[str] = SOURCE_OFFER_KEY) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Offerings ranked by the monthly cost of a workload, and the ones left out with the reason.
 
     Cost = uncached input x input price + cached input x cached price (the input
     price where no cached price is listed) + output x output price. With
     ``batch``, an offering's batch tier replaces its standard tier where the
     source lists one. Long-context tiers, other tiers and labelled or zero
-    prices are not ranked: they are listed with the reason.
+    prices are not ranked: they are listed with the reason. ``key`` names what a batch tier must share
+    with the standard one it replaces: the source's offer, or (for market rows) the market offering.
     """
-    columns = [*OFFERING_COLUMNS, "tier_used", "monthly_usd", "rank"]
+    given = list(offerings.columns) if not offerings.empty else list(OFFERING_COLUMNS)
+    columns = [*given, "tier_used", "monthly_usd", "rank"]
     if offerings.empty:
-        return pd.DataFrame(columns=columns), pd.DataFrame(columns=[*OFFERING_COLUMNS, "reason"])
+        return pd.DataFrame(columns=columns), pd.DataFrame(columns=[*given, "reason"])
     frame = offerings.copy()
-    key = ["source", "provider_slug", "source_model_id", "region", "min_prompt_tokens"]
+    key = list(key)
     base = frame[(frame["min_prompt_tokens"] == 0) & (frame["service_tier"] == "standard")].copy()
     base["tier_used"] = "standard"
     if workload.batch:
@@ -621,7 +928,7 @@ def monthly_costs(offerings: pd.DataFrame, workload: Workload) -> tuple[pd.DataF
             swap = batch_by_key.get(tuple(record[k] for k in key))
             replaced.append({**swap, "tier_used": "batch"} if swap is not None else
                             {**record, "tier_used": "standard (no batch tier)"})
-        base = pd.DataFrame(replaced, columns=[*OFFERING_COLUMNS, "tier_used"])
+        base = pd.DataFrame(replaced, columns=[*given, "tier_used"])
     used_ids = set(base["offering_id"])
     left_out = frame[~frame["offering_id"].isin(used_ids)].copy()
     left_out["reason"] = [
@@ -649,7 +956,7 @@ def monthly_costs(offerings: pd.DataFrame, workload: Workload) -> tuple[pd.DataF
     ranked = ranked.sort_values("monthly_usd", key=lambda s: s.map(float), kind="stable").reset_index(drop=True)
     ranked["rank"] = range(1, len(ranked) + 1)
     excluded = pd.concat([labelled.drop(columns=["tier_used"]), left_out], ignore_index=True)
-    return ranked[columns], excluded[[*OFFERING_COLUMNS, "reason"]]
+    return ranked[columns], excluded[[*given, "reason"]]
 
 
 def speed_for_model(model: Model) -> pd.DataFrame:

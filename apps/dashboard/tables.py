@@ -38,6 +38,13 @@ class Column:
     title: str = ""  # longer description, shown as the header's tooltip
     wrap: bool = False  # long free text (reasons, notes) wraps; everything else stays on one line
     badge: bool = False  # show the value as a coloured status badge (fresh, stale, failed…)
+    # HTML only, like ``link``: frame columns holding the text shown instead of the value (the export
+    # writes the value: "⚠ sources differ (+23.1 %)" on screen is "no" in "Sources agree"), the body of
+    # an expandable cell (<details>: who says what) and a tooltip.
+    shown: str | None = None
+    detail: str | None = None
+    hint: str | None = None
+    mark: bool = False  # style the cell by its value (mark-yes, mark-no)
 
     @property
     def header(self) -> str:
@@ -56,6 +63,8 @@ class Cell:
     numeric: bool = False
     href: str | None = None
     css: str = ""
+    detail: str = ""  # HTML (already escaped) of the expandable part, if any
+    title: str = ""
 
 
 @dataclass
@@ -116,7 +125,10 @@ class Table:
 
     def rows(self) -> Iterator[list[Cell]]:
         for record in self.records():
-            yield [cell(column, record.get(column.key), href=record.get(column.link) if column.link else None)
+            yield [cell(column, record.get(column.key), href=record.get(column.link) if column.link else None,
+                        shown=record.get(column.shown) if column.shown else None,
+                        detail=record.get(column.detail) if column.detail else None,
+                        title=record.get(column.hint) if column.hint else None)
                    for column in self.columns]
 
 
@@ -214,10 +226,13 @@ def text_value(column: Column, value: Any) -> str:
     return str(typed)
 
 
-def cell(column: Column, value: Any, *, href: str | None = None) -> Cell:
+def cell(column: Column, value: Any, *, href: str | None = None, shown: str | None = None,
+         detail: str | None = None, title: str | None = None) -> Cell:
     typed = export_value(column, value)
     plain = text_value(column, value)
-    if typed is None:
+    if typed is not None and not _missing(shown) and shown:
+        shown = str(shown)
+    elif typed is None:
         shown = "—"
     elif isinstance(typed, Decimal):
         shown = format(typed, ",f")
@@ -231,5 +246,8 @@ def cell(column: Column, value: Any, *, href: str | None = None) -> Cell:
         "num" if column.numeric else "",
         "wrap" if column.wrap else "",
         f"badge badge-{slugify(plain)}" if column.badge and plain else "",
+        f"mark mark-{slugify(plain)}" if column.mark and plain else "",
     ]))
-    return Cell(text=shown, value=plain, numeric=column.numeric, href=href if typed is not None else None, css=css)
+    return Cell(text=shown, value=plain, numeric=column.numeric, href=href if typed is not None else None, css=css,
+                detail=detail if typed is not None and not _missing(detail) and detail else "",
+                title=str(title) if not _missing(title) and title else "")

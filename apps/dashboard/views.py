@@ -32,12 +32,13 @@ from apps.market import selectors as market_selectors
 from apps.market.filtersets import SizeEstimateFilterSet
 from apps.market.models import Segment
 from apps.pricing.filtersets import PriceFilterSet
-from apps.pricing.models import Price
+from apps.pricing.market import market_rows_as_of
+from apps.pricing.models import MarketPrice, Price
 from apps.pricing.selectors import prices_current
 from apps.sources.filtersets import RejectionFilterSet, SnapshotFilterSet, SourceFilterSet
 from apps.sources.models import Rejection, Snapshot, Source
 
-from . import charts
+from . import agreement, charts
 from . import selectors as sel
 from .access import analyst_view
 from .exports import FORMATS, export_response
@@ -153,6 +154,61 @@ def _now() -> datetime:
     return timezone.now()
 
 
+# --- market prices or source rows (issue 10) ----------------------------------------------------
+# Where a user compares, each offering is one row: its market price, chosen from the sources by the
+# policy in apps.pricing.market, with a mark where they disagree. ?per_source=1 shows every source's
+# row instead, as the evidence (kept in the URL, so in the downloads too).
+
+PER_SOURCE = "per_source"
+CHOSEN_SOURCE = ("The source whose price is shown. Of every source's current statement, the newest confirmation "
+                 "wins; source priority breaks ties.")
+SOURCES_AGREE = Column(
+    "sources_agree", "Sources agree", kind="bool", shown="agreement", detail="evidence_html", hint="evidence_title",
+    mark=True, title="yes when every source with a current price gives the same values; ⚠ marks where they differ "
+                     "(open it to see who says what)")
+MAX_GAP = Column("max_gap_pct", "Max gap", unit="%", kind="pct", places=1,
+                 title="The largest difference between two sources on one price component, as a share of the lower")
+OTHER_SOURCES = Column("other_sources", "Other sources", wrap=True,
+                       title="What each other source says: input/output in USD per 1M tokens (other components "
+                             "named) and, in brackets, its last confirmation")
+
+
+def _per_source(request: HttpRequest) -> bool:
+    return request.GET.get(PER_SOURCE, "").lower() in ("1", "true", "on", "yes")
+
+
+def _as_market(columns: list[Column], *, after: str) -> list[Column]:
+    """A source-row table's columns for market rows: after ``after`` (the prices) the mark, the chosen
+    source and the gap, where a laptop shows them; the other sources' values last."""
+    out: list[Column] = []
+    for column in columns:
+        if column.key == "source":
+            continue
+        out.append(column)
+        if column.key == after:
+            out += [SOURCES_AGREE, Column("source", "Chosen source", title=CHOSEN_SOURCE), MAX_GAP]
+    return [*out, OTHER_SOURCES]
+
+
+# Filters that pick which source statements count (not which offerings): with one, the market is
+# computed from the statements left (the policy on fewer sources), not read from the stored rows.
+MARKET_KEY_FILTERS = {"provider", "provider_kind", "model", "family", "size_class", "region", "service_tier",
+                      "min_prompt_tokens", "current", "as_of"}
+
+
+def _evidence_filters(data: QueryDict) -> list[str]:
+    return [name for name in PriceFilterSet.base_filters
+            if name not in MARKET_KEY_FILTERS and any(v for v in data.getlist(name))]
+
+
+def _market_frame(offers: list[sel.MarketOffer], *, ratio: tuple[int, int], source_rows: pd.DataFrame,
+                  extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    frame = sel.market_offering_prices(offers, ratio=ratio, source_rows=source_rows)
+    if extra is not None and not extra.empty:
+        frame = pd.concat([frame, extra], ignore_index=True) if not frame.empty else extra
+    return agreement.annotate(frame)
+
+
 # --- overview ----------------------------------------------------------------------------------
 
 CHANGE_COLUMNS = [
@@ -192,10 +248,14 @@ def home(request: HttpRequest) -> HttpResponse:
     ratio = (options["ratio_in"], options["ratio_out"])
     classes = options["classes"] or [c for c in DEFAULT_CLASSES if c in classes_all]
     in_classes = sel.base_chat_prices().filter(offering__alias__model__size_class__in=classes)
-    frame = sel.chart_frame(in_classes, "blended", ratio)
-    steps = sel.price_steps(frame, group="class", until=now, since=sel.history_start())
+    per_source = _per_source(request)
+    since = sel.history_start()
+    frame = sel.chart_frame(in_classes, "blended", ratio) if per_source else \
+        sel.market_chart_frame(in_classes, "blended", ratio, until=now, since=since)
+    steps = sel.price_steps(frame, group="class", until=now, since=since)
     unit = _component_unit("blended", ratio)
-    trend = Chart("class-trend", "Cheapest price per size class", empty=(
+    trend = Chart("class-trend", "Cheapest source row per size class" if per_source else
+                  "Cheapest market price per size class", empty=(
         "No plain per-token prices for these size classes yet: pick other classes or load price data."))
     if not steps.empty:
         trend.figure = charts.price_steps_figure(steps, unit=unit, scale=options["scale"])
@@ -209,8 +269,9 @@ def home(request: HttpRequest) -> HttpResponse:
     warnings = sel.source_warnings(health)
     counts = {**health["freshness"].value_counts().to_dict(), "failed": int(health["last_run_failed"].sum()),
               "held": int(health["held"].sum())}
-    headline = sel.headline(now=now, steps=steps if ratio == (3, 1) else None)
+    headline = sel.headline(now=now, steps=steps if ratio == (3, 1) else None, per_source=per_source)
     return _render(request, "dashboard/home.html", page, form=form, headline=headline, options=options,
+                   per_source=per_source,
                    classes_all=classes_all, classes=classes, warnings=warnings.to_dict("records"),
                    freshness=counts, as_of=as_of, unit=unit)
 
@@ -415,33 +476,56 @@ def compare(request: HttpRequest) -> HttpResponse:
         raise Http404(f"No canonical model {slug!r}.")
     prices = filterset.qs
     as_of_value = filterset.form.cleaned_data.get("as_of") if filterset.is_bound else None
-    if not as_of_value:
-        prices = prices_current(prices)
     as_of = _as_date(as_of_value) or sel.today()
     ratio = (blend["ratio_in"], blend["ratio_out"])
-    offerings = _link_providers(sel.offering_prices(prices, ratio=ratio))
+    per_source, narrowed = _per_source(request), _evidence_filters(data)
+    # Every source's statement in force (the evidence); the market rows are chosen from these.
+    offerings = sel.offering_prices(prices if as_of_value else prices_current(prices), ratio=ratio)
+    if not per_source and (as_of_value or narrowed):
+        # The market as it stood then, or as the chosen sources alone say: the policy run on those statements.
+        offerings = _market_frame(sel.offers_from_rows(market_rows_as_of(as_of_value or _now(), prices)),
+                                  ratio=ratio, source_rows=offerings)
+        if not as_of_value:
+            page.notes.append(f"Market prices from the statements these filters keep ({', '.join(narrowed)}): "
+                              "other sources have no say.")
+    elif not per_source:
+        stored = MarketPrice.objects.filter(price_id__in=[int(i) for i in offerings["price_id"]])
+        offerings = _market_frame(sel.offers_from_stored(stored), ratio=ratio, source_rows=offerings)
+    offerings = _link_providers(agreement.with_evidence(offerings))
     columns = _offering_columns(ratio)
     if offerings.empty or not offerings["min_prompt_tokens"].any():
         columns = [c for c in columns if c.key != "min_prompt_tokens"]  # no long-context tiers: say nothing
-    table = Table("offerings", f"Every offering of {model.name}", columns, offerings,
-                  stem=f"compare-{model.slug}", as_of=as_of, sortable=True,
-                  caption=f"Prices in force on {as_of.isoformat()}; blended = ({ratio[0]} × input + {ratio[1]} × "
-                          f"output) / {ratio[0] + ratio[1]}.",
+    stem = f"compare-{model.slug}" + ("-per-source" if per_source else "")
+    if per_source:
+        title, rows_are = f"Every source's row for {model.name}", "Every source's current statement, one row each"
+    else:
+        columns = _as_market(columns, after="blended_usd_per_mtok")
+        title, rows_are = (f"Every offering of {model.name}", "One row per offering (provider, region, tier): its "
+                           "market price, from the source with the newest confirmation; ⚠ marks offerings the "
+                           "sources disagree on (open it to see who says what)")
+    table = Table("offerings", title, columns, offerings, stem=stem, as_of=as_of, sortable=True,
+                  caption=f"{rows_are}. Prices in force on {as_of.isoformat()}; blended = ({ratio[0]} × input + "
+                          f"{ratio[1]} × output) / {ratio[0] + ratio[1]}.",
                   empty_message=f"No provider lists a price for {model.name} on {as_of.isoformat()} with these "
                                 "filters.").sorted_by(request.GET.get("sort"))
     workload = sel.Workload(input_mtok_per_month=work["input_mtok"], output_mtok_per_month=work["output_mtok"],
                             cached_share_pct=work["cached_pct"], batch=bool(work["batch"]))
-    ranked, excluded = sel.monthly_costs(offerings, workload)
+    ranked, excluded = sel.monthly_costs(offerings, workload,
+                                         key=sel.SOURCE_OFFER_KEY if per_source else sel.MARKET_OFFER_KEY)
     ranked, excluded = _link_providers(ranked), _link_providers(excluded)
+    workload_columns, excluded_columns = WORKLOAD_COLUMNS, EXCLUDED_COLUMNS
+    if not per_source:
+        workload_columns = _as_market(WORKLOAD_COLUMNS, after="output_usd_per_mtok")
+        excluded_columns = _as_market(EXCLUDED_COLUMNS, after="price_label")
     page.tables += [
         table,
-        Table("workload", "Monthly cost of your workload", WORKLOAD_COLUMNS, ranked,
-              stem=f"compare-{model.slug}-workload", as_of=as_of,
+        Table("workload", "Monthly cost of your workload", workload_columns, ranked,
+              stem=f"{stem}-workload", as_of=as_of,
               caption=(f"{work['input_mtok']:,} M input tokens ({work['cached_pct']} % cached) and "
                        f"{work['output_mtok']:,} M output tokens a month"
                        + (", batch tier where offered" if workload.batch else "") + "."),
               empty_message="No offering has the input and output prices this workload needs."),
-        Table("not-ranked", "Not ranked", EXCLUDED_COLUMNS, excluded, stem=f"compare-{model.slug}-not-ranked",
+        Table("not-ranked", "Not ranked", excluded_columns, excluded, stem=f"{stem}-not-ranked",
               as_of=as_of, empty_message="Every offering was ranked."),
     ]
     if (response := _download(request, page.tables)) is not None:
@@ -474,7 +558,7 @@ def compare(request: HttpRequest) -> HttpResponse:
             cost_chart.note = f"The 15 cheapest of {len(ranked)} ranked offerings; the table has them all."
     page.charts += [bars, speed_chart, cost_chart]
     return _render(request, "dashboard/compare.html", page, model=model, model_choices=sel.model_choices(),
-                   top=ranked.head(5).to_dict("records"), ranked_count=len(ranked),
+                   top=ranked.head(5).to_dict("records"), ranked_count=len(ranked), per_source=per_source,
                    blend_form=blend_form, blend=blend, workload_form=workload_form, work=work, as_of=as_of,
                    as_of_given=bool(as_of_value), filterset=filterset, selected=_selected(request.GET),
                    kind_choices=Provider.Kind.choices, source_choices=sel.source_choices(priced=True))
@@ -978,9 +1062,16 @@ def _without_empty_tiers(columns: list[Column], *frames: pd.DataFrame) -> list[C
 
 
 def _detail_tables(request: HttpRequest, prices: Any, *, stem: str, ratio: tuple[int, int],
-                   drop: str) -> tuple[Table, Table]:
+                   drop: str, markets: QuerySet[MarketPrice]) -> tuple[Table, Table]:
     as_of = sel.today()
-    current = _link_models(_link_providers(sel.offering_prices(prices_current(prices), ratio=ratio)))
+    per_source = _per_source(request)
+    current = sel.offering_prices(prices_current(prices), ratio=ratio)
+    if not per_source:
+        # One row per market offering; offerings with no canonical model have no market row and are listed
+        # as their source states them.
+        current = _market_frame(sel.offers_from_stored(markets), ratio=ratio, source_rows=current,
+                                extra=sel.unresolved_offering_prices(current))
+    current = _link_models(_link_providers(current))
     history = _link_models(_link_providers(sel.history_frame(prices, ratio=ratio)))
     for frame in (current, history):
         if not frame.empty:
@@ -990,11 +1081,18 @@ def _detail_tables(request: HttpRequest, prices: Any, *, stem: str, ratio: tuple
         # A provider's page lists its models: name the model and the provider's own id for it first.
         first = [Column("model", "Model", link="model_url"), Column("source_model_id", "Offering id")]
         columns = first + [c for c in columns if c.key not in ("source_model_id", "provider_kind")]
-    now = _paginate(request, Table("current", "Offerings and current prices",
-                                   _without_empty_tiers(columns, current), current,
-                                   stem=f"{stem}-current", as_of=as_of, sortable=True,
+    title, caption = "Every source's current price", "Every source's current statement, one row each."
+    if not per_source:
+        columns = _as_market(columns, after="blended_usd_per_mtok")
+        title, caption = "Offerings and current prices", (
+            "One row per offering: its market price, from the source with the newest confirmation; ⚠ marks "
+            "offerings the sources disagree on (open it to see who says what).")
+    now = _paginate(request, Table("current", title, _without_empty_tiers(columns, current), current,
+                                   stem=f"{stem}-current" + ("-per-source" if per_source else ""), as_of=as_of,
+                                   sortable=True, caption=caption,
                                    empty_message="No price is in force now.").sorted_by(request.GET.get("sort")),
                     param="current_page")
+    now.frame = agreement.with_evidence(now.frame)  # who says what, for the rows of this page only
     history_columns = _without_empty_tiers([c for c in HISTORY_COLUMNS if c.key != drop], history)
     full = _paginate(request, Table("history", "Full price history", history_columns, history,
                                     stem=f"{stem}-history", as_of=as_of, empty_message="No price history."),
@@ -1002,28 +1100,38 @@ def _detail_tables(request: HttpRequest, prices: Any, *, stem: str, ratio: tuple
     return now, full
 
 
-def _detail_page(request: HttpRequest, prices: QuerySet[Price], *, stem: str,
-                 drop: str) -> tuple[Page, dict[str, Any], tuple[int, int]]:
+def _detail_page(request: HttpRequest, prices: QuerySet[Price], *, stem: str, drop: str,
+                 markets: QuerySet[MarketPrice]) -> tuple[Page, dict[str, Any], tuple[int, int]]:
     """A detail page's start: the blend options bound, and its current-price and history tables."""
     page = Page()
     blend_form, blend = bind(BlendForm, request.GET)
     page.errors += error_messages(blend_form)
     ratio = (blend["ratio_in"], blend["ratio_out"])
-    page.tables += _detail_tables(request, prices, stem=stem, ratio=ratio, drop=drop)
+    page.tables += _detail_tables(request, prices, stem=stem, ratio=ratio, drop=drop, markets=markets)
     return page, blend, ratio
+
+
+def _history_chart_frame(request: HttpRequest, prices: QuerySet[Price], ratio: tuple[int, int]) -> pd.DataFrame:
+    """Blended chart rows: the market price over time (one answer per offering at each moment), or every
+    source's row with ?per_source=1."""
+    if _per_source(request):
+        return sel.chart_frame(prices, "blended", ratio)
+    return sel.market_chart_frame(prices, "blended", ratio, until=_now(), since=sel.history_start())
 
 
 @analyst_view
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     model = get_object_or_404(Model, slug=slug)
     prices = Price.objects.filter(offering__alias__model=model)
-    page, blend, ratio = _detail_page(request, prices, stem=f"model-{model.slug}", drop="model")
+    page, blend, ratio = _detail_page(request, prices, stem=f"model-{model.slug}", drop="model",
+                                      markets=MarketPrice.objects.filter(model=model))
     if (response := _download(request, page.tables)) is not None:
         return response
-    frame = sel.chart_frame(sel.base_chat_prices(prices), "blended", ratio)
+    frame = _history_chart_frame(request, sel.base_chat_prices(prices), ratio)
     steps = sel.price_steps(frame, group="provider", until=_now(), since=sel.history_start())
     unit = _component_unit("blended", ratio)
-    chart = Chart("history", "Cheapest price per provider over time", empty=(
+    chart = Chart("history", "Cheapest price per provider over time" + (
+        " (every source's row)" if _per_source(request) else " (market prices)"), empty=(
         f"No plain input and output prices for {model.name} in the standard tier: see the tables for labelled "
         "or other-tier prices."))
     if not steps.empty:
@@ -1031,6 +1139,7 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
         chart.summary = charts.price_steps_summary(steps, unit=unit)
     page.charts.append(chart)
     return _render(request, "dashboard/model_detail.html", page, model=model, blend=blend, unit=unit,
+                   per_source=_per_source(request),
                    aliases=list(model.aliases.select_related("source").order_by("source__key", "raw_id")
                                 .values_list("source__key", "raw_id", "status")))
 
@@ -1039,11 +1148,12 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     provider = get_object_or_404(Provider, slug=slug)
     prices = Price.objects.filter(offering__provider=provider)
-    page, blend, ratio = _detail_page(request, prices, stem=f"provider-{provider.slug}", drop="provider")
+    page, blend, ratio = _detail_page(request, prices, stem=f"provider-{provider.slug}", drop="provider",
+                                      markets=MarketPrice.objects.filter(provider=provider))
     if (response := _download(request, page.tables)) is not None:
         return response
-    frame = sel.chart_frame(sel.base_chat_prices(prices).filter(offering__alias__model__isnull=False), "blended",
-                            ratio)
+    frame = _history_chart_frame(request, sel.base_chat_prices(prices).filter(offering__alias__model__isnull=False),
+                                 ratio)
     unit = _component_unit("blended", ratio)
     chart = Chart("history", "Price history of its most re-priced models", empty=(
         f"No plain input and output prices of canonical models from {provider.name} in the standard tier."))
@@ -1060,7 +1170,7 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page.charts.append(chart)
     benchmarks_here = BenchmarkRun.objects.filter(provider=provider).count()
     return _render(request, "dashboard/provider_detail.html", page, provider=provider, blend=blend, unit=unit,
-                   benchmarks_here=benchmarks_here,
+                   benchmarks_here=benchmarks_here, per_source=_per_source(request),
                    kind_label=dict(Provider.Kind.choices).get(provider.kind, provider.kind))
 
 

@@ -7,7 +7,7 @@ Playwright (no browser download) and writes full-page PNGs:
     var/screenshots/<page>.png          1440 x 900 (laptop)
     var/screenshots/phone/<page>.png    390 x 844 (phone)
 
-Usage: .venv/bin/python tests/browser/screenshots.py [--base-url URL] [--out DIR] [--no-phone]
+Usage: .venv/bin/python tests/browser/screenshots.py [--base-url URL] [--out DIR] [--no-phone] [--only NAME]
 With --base-url it uses an already running server instead of starting one.
 """
 
@@ -32,6 +32,8 @@ PAGES = [
     ("trends", "/trends/"),
     ("trends-llama-3-70b-by-provider", "/trends/?model=llama-3-70b-instruct&lines=offering&scale=linear"),
     ("compare", "/compare/"),
+    ("compare-o3", "/compare/?model=o3"),
+    ("compare-per-source", "/compare/?model=llama-3-70b-instruct&per_source=1"),
     ("compare-workload-batch", "/compare/?model=gpt-4o&input_mtok=1000&output_mtok=200&cached_pct=40&batch=on"),
     ("benchmarks", "/benchmarks/"),
     ("market", "/market/"),
@@ -68,7 +70,7 @@ def start_server() -> tuple[subprocess.Popen, str]:
     raise SystemExit("the app did not start within 30 s")
 
 
-def shoot(base: str, out: Path, *, phone: bool) -> list[str]:
+def shoot(base: str, out: Path, *, phone: bool, only: list[str] | None = None) -> list[str]:
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
@@ -85,7 +87,7 @@ def shoot(base: str, out: Path, *, phone: bool) -> list[str]:
             errors: list[str] = []
             page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            for name, path in PAGES:
+            for name, path in [(n, p) for n, p in PAGES if not only or any(o in n for o in only)]:
                 errors.clear()
                 page.goto(base + path, wait_until="networkidle")
                 page.wait_for_function(
@@ -106,6 +108,7 @@ def main() -> None:
     parser.add_argument("--base-url")
     parser.add_argument("--out", default=str(REPO / "var" / "screenshots"))
     parser.add_argument("--no-phone", action="store_true")
+    parser.add_argument("--only", action="append", help="only the pages whose name contains this (repeatable)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"Chromium not found at {CHROMIUM}: apt-get install chromium (no browser download)")
@@ -114,7 +117,7 @@ def main() -> None:
     if base is None:
         proc, base = start_server()
     try:
-        problems = shoot(base.rstrip("/"), Path(args.out), phone=not args.no_phone)
+        problems = shoot(base.rstrip("/"), Path(args.out), phone=not args.no_phone, only=args.only)
     finally:
         if proc is not None:
             proc.terminate()

@@ -75,9 +75,11 @@ def test_hover_names_the_unit_and_the_source(page, site):
 
 
 def _screen_table(page, name: str) -> tuple[list[str], list[list[str]]]:
-    headers = page.eval_on_selector_all(f"table[data-table='{name}'] thead th", "els => els.map(e => e.dataset.header)")
+    # Direct children only: an expandable cell (who says what) holds a small table of its own.
+    headers = page.eval_on_selector_all(f"table[data-table='{name}'] > thead > tr > th",
+                                        "els => els.map(e => e.dataset.header)")
     rows = page.eval_on_selector_all(
-        f"table[data-table='{name}'] tbody tr",
+        f"table[data-table='{name}'] > tbody > tr",
         "rows => rows.map(r => Array.from(r.children).map(c => c.innerText.trim()))")
     return headers, rows
 

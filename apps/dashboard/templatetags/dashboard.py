@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 from django.http import QueryDict
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ..tables import PAGE_ROWS, Table
@@ -58,10 +58,15 @@ def _row_html(cells: list[Any]) -> SafeString:
         scope = ' scope="row"' if index == 0 else ""
         css = f' class="{cell.css}"' if cell.css else ""
         text = escape(cell.text)
+        title = f' title="{escape(cell.title)}"' if cell.title else ""
         if cell.href:
-            text = f'<a href="{escape(cell.href)}">{text}</a>'
-        elif "badge" in cell.css:
-            text = f"<span>{text}</span>"
+            text = f'<a href="{escape(cell.href)}"{title}>{text}</a>'
+        elif cell.detail:
+            # Who says what, a click away: closed, the cell reads as its summary (what the export's value says).
+            text = (f'<details class="evidence"><summary{title}><span>{text}</span></summary>'
+                    f'<div class="evidence-body" data-expansion>{conditional_escape(cell.detail)}</div></details>')
+        elif "badge" in cell.css or "mark" in cell.css or title:
+            text = f"<span{title}>{text}</span>"
         parts.append(f"<{tag}{scope}{css}>{text}</{tag}>")
     return mark_safe("<tr>" + "".join(parts) + "</tr>")  # noqa: S308 - every piece above is escaped
 
