@@ -387,7 +387,7 @@ def _rule_openai(s: str, provider: str) -> ModelIdentity | None:
     return ModelIdentity(slug, name, "openai", family, version, None, "", "openai")
 
 
-_GPT_OSS = re.compile(r"^gpt-oss-(?P<size>120|20)b(?:-(?P<rest>[a-z0-9.-]+))?$")
+_GPT_OSS = re.compile(r"^gpt-oss-(?P<safeguard>safeguard-)?(?P<size>120|20)b(?:-(?P<rest>[a-z0-9.-]+))?$")
 _GPT_OSS_PARAMS = {"120": _dec(117), "20": _dec(21)}
 
 
@@ -396,8 +396,56 @@ def _rule_gpt_oss(s: str, provider: str) -> ModelIdentity | None:
     if not m or not _serving_only(m["rest"]):
         return None
     size = m["size"]
+    if m["safeguard"]:  # the safety-classifier fine-tunes (gpt-oss-safeguard-20b / -120b): models of their own
+        return ModelIdentity(f"gpt-oss-safeguard-{size}b", f"gpt-oss-safeguard-{size}b", "openai", "gpt-oss", "",
+                             _GPT_OSS_PARAMS[size], "instruct", "gpt-oss")
     return ModelIdentity(f"gpt-oss-{size}b", f"gpt-oss-{size}b", "openai", "gpt-oss", "", _GPT_OSS_PARAMS[size],
                          "instruct", "gpt-oss")
+
+
+# OpenAI's audio and search models: their own models (another modality, another product), never
+# merged with the text model they are built on. A dated snapshot is its own model; an undated
+# "-preview" is re-pointed (gpt-4o-audio-preview: 2024-10-01, 2024-12-17, 2025-06-03) and stays
+# unresolved; the undated GA names (gpt-audio) are the moving alias, a model of its own as with gpt-4o.
+_OPENAI_SPECIAL = re.compile(
+    r"^(?P<base>gpt-audio(?:-mini|-1\.5)?|gpt-4o(?:-mini)?-(?:audio|search)-preview|gpt-3\.5-turbo-instruct)"
+    r"(?:-(?P<date>\d{4}-\d{2}-\d{2}))?$"
+)
+_OPENAI_SPECIAL_NAMES = {
+    "gpt-audio": "gpt-audio", "gpt-audio-mini": "gpt-audio-mini", "gpt-audio-1.5": "gpt-audio-1.5",
+    "gpt-4o-audio-preview": "GPT-4o Audio Preview", "gpt-4o-mini-audio-preview": "GPT-4o mini Audio Preview",
+    "gpt-4o-search-preview": "GPT-4o Search Preview", "gpt-4o-mini-search-preview": "GPT-4o mini Search Preview",
+    "gpt-3.5-turbo-instruct": "GPT-3.5 Turbo Instruct",
+}
+
+
+def _rule_openai_special(s: str, provider: str) -> ModelIdentity | None:
+    m = _OPENAI_SPECIAL.match(s)
+    if not m:
+        return None
+    base, date = m["base"], m["date"]
+    if base.endswith("-preview") and not date:
+        return None
+    version = "3.5" if base.startswith("gpt-3.5") else ("4o" if base.startswith("gpt-4o") else "")
+    name = _OPENAI_SPECIAL_NAMES[base] + (f" ({date})" if date else "")
+    return ModelIdentity(base + (f"-{date}" if date else ""), name, "openai", "gpt", version, None, "",
+                         "openai-special")
+
+
+# Llama Guard: safety classifiers fine-tuned from Llama, models of their own (never a Llama).
+_LLAMA_GUARD = re.compile(r"^(?:meta-)?llama-guard-(?P<version>[234])-(?P<size>\d+)b(?P<vision>-vision)?$")
+_LLAMA_GUARD_MODELS = {("2", "8", False), ("3", "1", False), ("3", "8", False), ("3", "11", True),
+                       ("4", "12", False)}
+
+
+def _rule_llama_guard(s: str, provider: str) -> ModelIdentity | None:
+    m = _LLAMA_GUARD.match(s)
+    if not m or (m["version"], m["size"], bool(m["vision"])) not in _LLAMA_GUARD_MODELS:
+        return None
+    version, size, vision = m["version"], m["size"], "-vision" if m["vision"] else ""
+    return ModelIdentity(f"llama-guard-{version}-{size}b{vision}",
+                         f"Llama Guard {version} {size}B" + (" Vision" if vision else ""), "meta", "llama-guard",
+                         version, _dec(size), "instruct", "llama-guard")
 
 
 # Anthropic: claude-3-5-sonnet, claude-3.5-sonnet, claude-sonnet-4-5, claude-4-sonnet, claude-4.5-haiku,
@@ -598,8 +646,10 @@ def _rule_qwen(s: str, provider: str) -> ModelIdentity | None:
                 marker, tokens = f"{marker}-2507", tokens[1:]
             elif kind not in ("coder", "vl", "next"):
                 return None  # Qwen3 instruct/thinking without 2507: not a release
+        elif kind == "coder" and m["active"]:
+            marker = "instruct"  # Qwen3-Coder 480B-A35B and 30B-A3B were released as -Instruct only
         elif kind in ("coder", "vl", "next"):
-            return None  # these were released as -instruct / -thinking only
+            return None  # VL and Next were released as -instruct and -thinking: a bare name is either
         else:
             marker = ""
         if kind == "math" or not _serving_only("-".join(tokens)):
@@ -620,8 +670,12 @@ def _rule_qwen(s: str, provider: str) -> ModelIdentity | None:
 
 _QWQ = re.compile(r"^qwq-32b(?P<preview>-preview)?(?:-(?P<rest>[a-z0-9.-]+))?$")
 _QWEN_CLOSED = re.compile(
-    r"^(?P<base>qwen-max|qwen-plus|qwen-turbo|qwen-flash|qwen3-max)(?:-(?P<date>\d{4}-\d{2}-\d{2}))?$"
+    r"^(?P<base>qwen-max|qwen-plus|qwen-turbo|qwen-flash|qwen3-max|qwen-vl-max|qwen-vl-plus|qwq-plus)"
+    r"(?:-(?P<date>\d{4}-\d{2}-\d{2}))?$"
 )
+
+
+_QWEN_API_NAMES = {"qwen-vl-max": "Qwen VL Max", "qwen-vl-plus": "Qwen VL Plus", "qwq-plus": "QwQ Plus"}
 
 
 def _rule_qwen_other(s: str, provider: str) -> ModelIdentity | None:
@@ -635,7 +689,8 @@ def _rule_qwen_other(s: str, provider: str) -> ModelIdentity | None:
         return None
     base, date = m["base"], m["date"]
     version = "3" if base.startswith("qwen3") else ""
-    name = ("Qwen3 Max" if version else f"Qwen {base.split('-')[1].title()}") + (f" ({date})" if date else "")
+    name = _QWEN_API_NAMES.get(base) or ("Qwen3 Max" if version else f"Qwen {base.split('-')[1].title()}")
+    name += f" ({date})" if date else ""
     return ModelIdentity(base + (f"-{date}" if date else ""), name, "qwen", "qwen", version, None, "", "qwen-api")
 
 
@@ -724,6 +779,14 @@ _NAMED_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
     ("gemma-4-", "google", "gemma", "Gemma 4"),
     ("deepseek-v4-", "deepseek", "deepseek", "DeepSeek V4"),
     ("hunyuan-", "tencent", "hunyuan", "Hunyuan"),
+    ("hy3", "tencent", "hunyuan", "Hy3"),
+    ("deepseek-coder-v2-", "deepseek", "deepseek-coder", "DeepSeek Coder V2"),
+    ("pplx-", "perplexity", "pplx", "pplx"),
+    ("j2-", "ai21", "jurassic", "Jurassic-2"),
+    ("muse-spark-", "meta", "muse", "Muse Spark"),
+    ("north-", "cohere", "north", "North"),
+    ("gemma-3n-", "google", "gemma", "Gemma 3n"),
+    ("wizardlm-2-", "microsoft", "wizardlm", "WizardLM-2"),
 )
 # Maker organisations and vendor namespaces in front of the name (Hugging Face, OpenRouter,
 # Bedrock "moonshotai.", Nvidia NIM ...). A fine-tuner's organisation is never stripped.
@@ -731,7 +794,7 @@ _NAMED_ORG = re.compile(
     r"^(?:moonshotai|moonshot|minimaxai|minimax|zai-org|z-ai|zai|thudm|amazon-nova|amazon|cohere|ai21|microsoft"
     r"|ibm-granite|ibm|nvidia|baidu|xiaomimimo|xiaomi|bytedance-seed|bytedance|stepfun-ai|stepfun|inclusionai"
     r"|perplexity|writer|liquid|liquidai|allenai|inception|mistralai|mistral|qwen|alibaba|google|deepseek-ai"
-    r"|deepseek|tencent|01-ai)[./]"
+    r"|deepseek|tencent|01-ai|meta)[./]"
 )
 _NAMED_GLUE = re.compile(r"^(?:zai-(?=glm-)|nvidia-(?=nemotron-))")  # Cerebras zai-glm-4.6, nvidia-nemotron-...
 _NAMED_DROP = frozenset({"fp8", "bf16", "fp16"})
@@ -835,7 +898,7 @@ def _rule_named(s: str, provider: str) -> ModelIdentity | None:
         del tokens[2]  # Kimi K2 came as -Instruct and -Base; OpenRouter's kimi-k2 is Kimi-K2-Instruct
     if fam in ("nova", "titan") and tokens[-1] == "v1":  # OpenRouter amazon/nova-pro-v1 is Bedrock amazon.nova-pro-v1:0
         tokens.pop()
-    if len(tokens) < 2 and not prefix.endswith(("sonar", "mercury", "mistral-saba")):
+    if len(tokens) < 2 and not prefix.endswith(("sonar", "mercury", "mistral-saba", "hy3")):
         return None
     slug = "-".join(tokens)
     if slug in _NAMED_AMBIGUOUS or not re.fullmatch(r"[a-z0-9][a-z0-9.-]*", slug) or slug.endswith("-"):
@@ -868,6 +931,8 @@ _RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("mistral",), _rule_mistral_dated),
     (("gpt-", "o1", "o3", "o4"), _rule_openai),
     (("gpt-oss",), _rule_gpt_oss),
+    (("gpt-",), _rule_openai_special),
+    (("llama-guard", "meta-llama-guard"), _rule_llama_guard),
     (("claude",), _rule_claude),
     (("gemini",), _rule_gemini),
     (("gemma",), _rule_gemma),

@@ -265,7 +265,7 @@ LOOK_ALIKES = [
     (NEWEST, "replicate/meta/llama-3-70b", "llama-3-70b"),  # base, not instruct (curated)
     (NEWEST, "replicate/meta/llama-3-8b", "llama-3-8b"),
     (NEWEST, "gpt-4o-mini-audio-preview", None),
-    (NEWEST, "gpt-4o-audio-preview-2024-12-17", None),
+    (NEWEST, "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2024-12-17"),  # its own model, not gpt-4o
     (NEWEST, "gpt-4o-realtime-preview", None),
     (NEWEST, "gpt-4o-mini-realtime-preview", None),
     (NEWEST, "gpt-4o-search-preview", None),
@@ -276,8 +276,8 @@ LOOK_ALIKES = [
     (NEWEST, "ft:gpt-4o-2024-08-06", None),
     (NEWEST, "openrouter/openai/o3-mini-high", None),
     (NEWEST, "gpt-5-chat-latest", None),
-    (NEWEST, "cloudflare/@cf/meta/llama-guard-3-8b", None),
-    (NEWEST, "deepinfra/meta-llama/Llama-Guard-3-8B", None),
+    (NEWEST, "cloudflare/@cf/meta/llama-guard-3-8b", "llama-guard-3-8b"),  # a classifier: never Llama 3 8B
+    (NEWEST, "deepinfra/meta-llama/Llama-Guard-3-8B", "llama-guard-3-8b"),
     (NEWEST, "fireworks_ai/accounts/fireworks/models/code-llama-70b-instruct", None),
     (NEWEST, "anyscale/codellama/CodeLlama-70b-Instruct-hf", None),
     (NEWEST, "perplexity/codellama-70b-instruct", None),

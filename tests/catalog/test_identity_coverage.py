@@ -117,6 +117,24 @@ KEEP_APART = [
     ("litellm", "anthropic.claude-fable-5", "anthropic.claude-v2:1"),
     ("openrouter", "openai/gpt-5.6-sol-pro", "openai/gpt-5.6-terra-pro"),
     ("litellm", "azure/gpt-5.6-luna", "azure/gpt-5.6-sol"),
+    # Guard models, safeguard models, audio / search models, API-only Qwen: never their base model
+    ("litellm", "deepinfra/meta-llama/Llama-Guard-3-8B", "deepinfra/meta-llama/Meta-Llama-3.1-8B-Instruct"),
+    ("litellm", "fireworks_ai/accounts/fireworks/models/llama-guard-3-8b",
+     "fireworks_ai/accounts/fireworks/models/llama-guard-2-8b"),
+    ("litellm", "fireworks_ai/accounts/fireworks/models/llama-guard-3-1b",
+     "fireworks_ai/accounts/fireworks/models/llama-guard-3-8b"),
+    ("litellm", "deepinfra/meta-llama/Llama-Guard-4-12B", "watsonx/meta-llama/llama-guard-3-11b-vision"),
+    ("litellm", "openai.gpt-oss-safeguard-20b", "openai.gpt-oss-safeguard-120b"),
+    ("litellm", "groq/openai/gpt-oss-safeguard-20b", "groq/openai/gpt-oss-20b"),
+    ("litellm", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03"),
+    ("litellm", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-mini-audio-preview-2024-12-17"),
+    ("litellm", "gpt-4o-search-preview-2025-03-11", "gpt-4o-2024-08-06"),
+    ("litellm", "gpt-audio", "gpt-audio-2025-08-28"),
+    ("litellm", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"),
+    ("litellm", "gpt-3.5-turbo-instruct", "gpt-3.5-turbo"),
+    ("litellm", "dashscope/qwq-plus", "dashscope/qwen-plus"),
+    ("litellm", "ollama/deepseek-coder-v2-instruct", "ollama/deepseek-coder-v2-lite-instruct"),
+    ("litellm", "perplexity/pplx-7b-chat", "perplexity/pplx-7b-online"),
     # Makers without a rule: fine-tunes are their own models, sizes and versions apart
     ("openrouter", "nousresearch/hermes-4-70b", "nousresearch/hermes-4-405b"),
     ("openrouter", "aion-labs/aion-3.0", "aion-labs/aion-3.0-mini"),
@@ -146,6 +164,8 @@ STAY_UNRESOLVED = [
     ("genai-prices", "magistral-small"),  # undated Mistral API name
     ("genai-prices", "kimi-k2-turbo-preview"),  # undated preview
     ("genai-prices", "baidu/ERNIE-4.5-300B-A47B-Base-PT"),  # base model
+    ("litellm", "gpt-4o-audio-preview"),  # re-pointed between three snapshots
+    ("litellm", "ollama/deepseek-coder-v2-base"),  # base model
     ("litellm", "bedrock/us-east-1/anthropic.claude-v2:1-foo"),  # not a real id: the legacy pattern is exact
 ]
 
