@@ -491,7 +491,9 @@ def compare(request: HttpRequest) -> HttpResponse:
     elif not per_source:
         stored = MarketPrice.objects.filter(price_id__in=[int(i) for i in offerings["price_id"]])
         offerings = _market_frame(sel.offers_from_stored(stored), ratio=ratio, source_rows=offerings)
-    offerings = _link_providers(agreement.with_evidence(offerings))
+    if not request.GET.get("download"):  # who says what is HTML only: a download has it as "Other sources"
+        offerings = agreement.with_evidence(offerings)
+    offerings = _link_providers(offerings)
     columns = _offering_columns(ratio)
     if offerings.empty or not offerings["min_prompt_tokens"].any():
         columns = [c for c in columns if c.key != "min_prompt_tokens"]  # no long-context tiers: say nothing
@@ -1092,7 +1094,8 @@ def _detail_tables(request: HttpRequest, prices: Any, *, stem: str, ratio: tuple
                                    sortable=True, caption=caption,
                                    empty_message="No price is in force now.").sorted_by(request.GET.get("sort")),
                     param="current_page")
-    now.frame = agreement.with_evidence(now.frame)  # who says what, for the rows of this page only
+    if not request.GET.get("download"):
+        now.frame = agreement.with_evidence(now.frame)  # who says what (HTML), for the rows of this page only
     history_columns = _without_empty_tiers([c for c in HISTORY_COLUMNS if c.key != drop], history)
     full = _paginate(request, Table("history", "Full price history", history_columns, history,
                                     stem=f"{stem}-history", as_of=as_of, empty_message="No price history."),
