@@ -611,9 +611,12 @@ def test_it_curates_only_real_ids_that_the_rules_leave_alone(shared_data):
 def test_it_describes_curated_models_as_the_rules_do():
     """A curated slug the rules can also produce (probed by its slug or a marked id) must carry the same fields."""
     probes = {"claude-3-5-sonnet": "claude-3-5-sonnet-20240620"}
+    # A row for a maker's model names the "maker/model" id the rules know it by in its note.
+    with open(identity.DEFAULT_ALIASES_PATH, newline="", encoding="utf-8") as fh:
+        noted = {row["model_slug"]: re.findall(r"[a-z0-9-]+/[a-z0-9._-]+", row["note"]) for row in csv.DictReader(fh)}
     compared = 0
     for ident in set(load_curated(identity.DEFAULT_ALIASES_PATH).values()):
-        for probe in (probes.get(ident.slug, ident.slug), f"{ident.slug}-base"):
+        for probe in (probes.get(ident.slug, ident.slug), f"{ident.slug}-base", *noted.get(ident.slug, ())):
             by_rule = resolve(probe, curated={})
             if by_rule is not None and by_rule.slug == ident.slug:
                 assert by_rule.__dict__ | {"rule": "curated"} == ident.__dict__, ident.slug
