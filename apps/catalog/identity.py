@@ -505,11 +505,12 @@ def _rule_claude(s: str, provider: str) -> ModelIdentity | None:
 
 # Gemini: gemini-2.5-flash, gemini-2-5-flash (Databricks), gemini-3-1-pro-preview, gemini-flash-1.5 (old OpenRouter).
 _GEMINI = re.compile(
-    r"^gemini-(?P<major>\d)(?:[.-](?P<minor>\d))?-(?P<tier>pro|flash-lite|flash-8b|flash)"
+    r"^gemini-(?P<major>\d)(?:[.-](?P<minor>\d))?-(?P<tier>pro-image|pro|flash-lite-image|flash-lite|flash-8b|flash-image|flash)"
     r"(?:-(?P<pin>\d{3})|-preview(?:-(?P<pdate>\d{2}-\d{2}|\d{4}|\d{2}-\d{4}))?(?P<preview>))?$"
 )
 _GEMINI_OLD_ORDER = re.compile(r"^gemini-(?P<tier>pro|flash)-(?P<major>1)\.(?P<minor>5)(?P<eightb>-8b)?$")
-_GEMINI_TIER_NAMES = {"pro": "Pro", "flash": "Flash", "flash-lite": "Flash-Lite", "flash-8b": "Flash-8B"}
+_GEMINI_TIER_NAMES = {"pro": "Pro", "flash": "Flash", "flash-lite": "Flash-Lite", "flash-8b": "Flash-8B",
+                      "pro-image": "Pro Image", "flash-image": "Flash Image", "flash-lite-image": "Flash-Lite Image"}
 
 
 def _rule_gemini(s: str, provider: str) -> ModelIdentity | None:
@@ -964,8 +965,7 @@ _MAKER_EXCLUDED = frozenset({
     "openrouter", "meta", "meta-llama", "mistralai", "mistral", "openai", "anthropic", "google", "deepseek-ai",
     "deepseek", "qwen", "alibaba", "x-ai", "xai", "moonshotai", "moonshot", "minimaxai", "minimax", "zai-org",
     "z-ai", "zai", "thudm", "amazon", "amazon-nova", "cohere", "ai21", "microsoft", "ibm-granite", "ibm",
-    "nvidia", "baidu", "xiaomimimo", "xiaomi", "bytedance-seed", "bytedance", "stepfun-ai", "stepfun",
-    "inclusionai", "perplexity", "writer", "liquid", "liquidai", "allenai", "inception", "tencent", "01-ai",
+    "nvidia", "xiaomimimo", "bytedance-seed", "stepfun-ai", "perplexity", "liquid", "liquidai",
     "hf", "huggingface", "accounts", "models", "thebloke", "codellama", "palm",
     "cognitivecomputations",  # its ids drop the Dolphin version (dolphin-mixtral-8x22b is dolphin-2.9.2)
 })

@@ -135,6 +135,10 @@ KEEP_APART = [
     ("litellm", "dashscope/qwq-plus", "dashscope/qwen-plus"),
     ("litellm", "ollama/deepseek-coder-v2-instruct", "ollama/deepseek-coder-v2-lite-instruct"),
     ("litellm", "perplexity/pplx-7b-chat", "perplexity/pplx-7b-online"),
+    # Gemini image models are not the text models
+    ("openrouter", "google/gemini-3-pro-image-preview", "google/gemini-3-pro-image"),
+    ("openrouter", "google/gemini-3.1-flash-image", "google/gemini-3.1-flash-lite-image"),
+    ("openrouter", "google/gemini-2.5-flash-image", "google/gemini-2.5-flash"),
     # Makers without a rule: fine-tunes are their own models, sizes and versions apart
     ("openrouter", "nousresearch/hermes-4-70b", "nousresearch/hermes-4-405b"),
     ("openrouter", "aion-labs/aion-3.0", "aion-labs/aion-3.0-mini"),
@@ -147,6 +151,7 @@ KEEP_APART = [
     ("openrouter", "inclusionai/ling-2.6-1t", "inclusionai/ring-2.6-1t"),
     ("openrouter", "bytedance-seed/seed-2.0-lite", "bytedance-seed/seed-2.0-mini"),
     ("openrouter", "gryphe/mythomax-l2-13b", "undi95/remm-slerp-l2-13b"),
+    ("genai-prices", "bytedance/ui-tars-1.5-7b", "bytedance-research/ui-tars-72b:free"),
 ]
 
 # Ids that must stay unresolved: moving aliases, quantised products, bare names of several models.
