@@ -795,9 +795,9 @@ _NAMED_ORG = re.compile(
     r"^(?:moonshotai|moonshot|minimaxai|minimax|zai-org|z-ai|zai|thudm|amazon-nova|amazon|cohere|ai21|microsoft"
     r"|ibm-granite|ibm|nvidia|baidu|xiaomimimo|xiaomi|bytedance-seed|bytedance|stepfun-ai|stepfun|inclusionai"
     r"|perplexity|writer|liquid|liquidai|allenai|inception|mistralai|mistral|qwen|alibaba|google|deepseek-ai"
-    r"|deepseek|tencent|01-ai|meta)[./]"
+    r"|deepseek|tencent|01-ai|meta|ai21labs)[./]"
 )
-_NAMED_GLUE = re.compile(r"^(?:zai-(?=glm-)|nvidia-(?=nemotron-))")  # Cerebras zai-glm-4.6, nvidia-nemotron-...
+_NAMED_GLUE = re.compile(r"^(?:zai-(?=glm-)|nvidia-(?=nemotron-)|ai21-(?=jamba-))")  # Cerebras zai-glm-4.6, nvidia-nemotron-...
 _NAMED_DROP = frozenset({"fp8", "bf16", "fp16"})
 _NAMED_MOVING = frozenset({"latest", "exp", "experimental", "beta", "base", "lora", "gguf", "awq", "nvfp4", "mxfp4",
                            "int4", "int8", "4bit", "8bit", "customtools", "internal", "ttm", "nightly"})
@@ -955,7 +955,7 @@ _CLAUDE_LEGACY_MODELS = {
     "v2:1": ("claude-2.1", "Claude 2.1", "2.1"), "instant-v1": ("claude-instant-1.2", "Claude Instant 1.2", "1.2"),
 }
 
-# Models of makers no rule knows, named "maker/model" (OpenRouter's lower-case ids, also routed through
+# Models of makers no rule knows, named "maker/model" (OpenRouter's ids, Hugging Face repositories, also routed through
 # LiteLLM and genai-prices): the maker and the model name together are the identity, so the slug
 # keeps both ("sao10k-l3.3-euryale-70b"): a fine-tune never meets its base model or another maker's
 # model of the same name. Makers that the rules know are excluded (their rules decided to leave the
@@ -1015,10 +1015,10 @@ def _resolve_by_rules(raw_id: str, provider: str) -> ModelIdentity | None:
             found = rule(s, provider)
             if found is not None:
                 return found
-    # Only lower-case "maker/model" product ids (OpenRouter's): a Hugging Face repository name of the
-    # same weights reads differently ("Sao10K/L3.3-70B-Euryale-v2.3" for sao10k/l3.3-euryale-70b), so
-    # resolving both literally would split one model in two.
-    return _rule_maker(s) if raw_id == raw_id.lower() else None
+    # "maker/model" ids of makers no rule knows: OpenRouter's product ids and Hugging Face repository
+    # names. Where OpenRouter renames a repository ("sao10k/l3.3-euryale-70b" for
+    # Sao10K/L3.3-70B-Euryale-v2.3) the two stay two models of one maker: a missed merge, never a wrong one.
+    return _rule_maker(s)
 
 
 # --------------------------------------------------------------------------------------
