@@ -268,15 +268,19 @@ def price_steps_summary(steps: pd.DataFrame, *, unit: str) -> str:
 # --- one model across providers --------------------------------------------------------------
 
 
+BAR_FIELDS = ("provider", "provider_slug", "region", "service_tier", "source", "source_model_id", "input_usd_per_mtok",
+              "output_usd_per_mtok", "observed_at", "last_confirmed_at", "market_note", "other_sources")
+
+
 def _offer_labels(frame: pd.DataFrame) -> list[str]:
     """Short bar labels: provider (region, tier); the source, then the raw id, only where needed to tell apart."""
+    rows = _rows(frame[["provider", "region", "service_tier", "source", "source_model_id"]])
     base = [row.provider + (f" ({', '.join(extra)})" if (extra := [p for p in (
         row.region, row.service_tier if row.service_tier != "standard" else "") if p]) else "")
-        for row in _rows(frame)]
-    with_source = [f"{b} · {row.source}" if base.count(b) > 1 else b
-                   for b, row in zip(base, _rows(frame), strict=True)]
+        for row in rows]
+    with_source = [f"{b} · {row.source}" if base.count(b) > 1 else b for b, row in zip(base, rows, strict=True)]
     labels = [f"{w} · {str(row.source_model_id).rsplit('/', 1)[-1]}" if with_source.count(w) > 1 else w
-              for w, row in zip(with_source, _rows(frame), strict=True)]
+              for w, row in zip(with_source, rows, strict=True)]
     # Long labels squeeze the bars out on a phone: cut them (the hover has the full name).
     labels = [label if len(label) <= 36 else label[:35] + "…" for label in labels]
     # A market price the sources disagree on carries the mark (the hover says who says what).
@@ -293,7 +297,9 @@ def _offer_labels(frame: pd.DataFrame) -> list[str]:
 
 def offering_bars_figure(frame: pd.DataFrame, *, value: str, unit: str) -> go.Figure:
     """Horizontal bars of one price column per offering, cheapest on top, coloured by provider."""
-    frame = frame.assign(plot_value=frame[value].map(float)).sort_values("plot_value", kind="stable")
+    # Only what a bar shows: market frames also carry every source's word (wide objects, slow to copy per row).
+    frame = frame[[c for c in BAR_FIELDS if c in frame]].assign(
+        plot_value=frame[value].map(float)).sort_values("plot_value", kind="stable")
     labels = _offer_labels(frame)
     figure = _figure(height=max(260, 90 + 24 * len(frame)), showlegend=False,
                      margin={"l": 10, "r": 30, "t": 10, "b": 10})

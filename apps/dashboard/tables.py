@@ -214,7 +214,10 @@ def export_value(column: Column, value: Any) -> Any:
 
 def text_value(column: Column, value: Any) -> str:
     """The CSV text of a value: plain digits, ISO dates, "" for nothing."""
-    typed = export_value(column, value)
+    return _plain(export_value(column, value))
+
+
+def _plain(typed: Any) -> str:
     if typed is None:
         return ""
     if isinstance(typed, Decimal):
@@ -229,8 +232,8 @@ def text_value(column: Column, value: Any) -> str:
 def cell(column: Column, value: Any, *, href: str | None = None, shown: str | None = None,
          detail: str | None = None, title: str | None = None) -> Cell:
     typed = export_value(column, value)
-    plain = text_value(column, value)
-    if typed is not None and not _missing(shown) and shown:
+    plain = _plain(typed)  # the export's text, from the one conversion (a page formats thousands of cells)
+    if typed is not None and shown is not None and not _missing(shown) and shown:
         shown = str(shown)
     elif typed is None:
         shown = "—"
@@ -249,5 +252,5 @@ def cell(column: Column, value: Any, *, href: str | None = None, shown: str | No
         f"mark mark-{slugify(plain)}" if column.mark and plain else "",
     ]))
     return Cell(text=shown, value=plain, numeric=column.numeric, href=href if typed is not None else None, css=css,
-                detail=detail if typed is not None and not _missing(detail) and detail else "",
-                title=str(title) if not _missing(title) and title else "")
+                detail=detail if typed is not None and detail is not None and not _missing(detail) and detail else "",
+                title=str(title) if title is not None and not _missing(title) and title else "")
