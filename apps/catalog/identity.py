@@ -96,7 +96,7 @@ class ModelIdentity:
 # LiteLLM route prefixes (provider keys and the path segments they add before the model).
 _ROUTE = re.compile(
     r"""^(?:
-        fireworks[-_]ai/accounts/fireworks/models/
+        fireworks[-_]ai/accounts/fireworks/(?:models|routers)/
       | accounts/fireworks/models/
       | databricks/databricks-
       | cloudflare/@cf/
@@ -781,7 +781,8 @@ _NAMED_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
     ("deepseek-v4-", "deepseek", "deepseek", "DeepSeek V4"),
     ("hunyuan-", "tencent", "hunyuan", "Hunyuan"),
     ("hy3", "tencent", "hunyuan", "Hy3"),
-    ("deepseek-coder-v2-", "deepseek", "deepseek-coder", "DeepSeek Coder V2"),
+    ("deepseek-coder-", "deepseek", "deepseek-coder", "DeepSeek Coder"),
+    ("dbrx-", "databricks", "dbrx", "DBRX"),
     ("pplx-", "perplexity", "pplx", "pplx"),
     ("j2-", "ai21", "jurassic", "Jurassic-2"),
     ("muse-spark-", "meta", "muse", "Muse Spark"),
@@ -907,6 +908,8 @@ def _rule_named(s: str, provider: str) -> ModelIdentity | None:
     sizes = [m[1] for t in tokens if (m := _NAMED_SIZE.match(t))]
     if creator == "mistral" and not sizes and not any(re.fullmatch(r"\d{4}", t) for t in tokens):
         return None  # Mistral's undated API names (magistral-small, pixtral-large) are moving aliases
+    if fam == "deepseek-coder" and "instruct" not in tokens:
+        return None  # deepseek-coder-6.7b: base or instruct?
     if fam == "gemma" and "it" not in tokens:
         return None  # gemma-4-31b without -it: pretrained or instruction-tuned?
     params = _dec(sizes[0]) if len(sizes) == 1 else None
