@@ -61,16 +61,18 @@ class Evidence:
     effective_from: datetime | None
     last_confirmed_at: datetime | None
 
-    def rank(self) -> tuple[date, bool, int, str, str]:
+    def rank(self) -> tuple[date, bool, int, str, int, str]:
         """Larger wins: newest confirmation (by UTC day), then own provider, then priority, then (for
-        determinism) the source key and the raw id.
+        determinism) the source key and the shorter, then larger, raw id.
 
         By day, not by instant: sources fetched every 6 and every 12 hours would otherwise take turns
         as "newest" several times a day, and a disputed offering's price would flap with them; within a
         day the curators' priority decides.
         """
         confirmed = self.last_confirmed_at or self.effective_from or _EPOCH
-        return (confirmed.astimezone(UTC).date(), self.own_provider, self.priority, self.source, self.raw_id)
+        # Within one source, the plainest id names the offering: "x" over a routing variant "x:nitro".
+        return (confirmed.astimezone(UTC).date(), self.own_provider, self.priority, self.source,
+                -len(self.raw_id), self.raw_id)
 
     def as_json(self) -> dict[str, Any]:
         return {"source": self.source, "price": self.price_id, "source_model_id": self.raw_id,

@@ -132,3 +132,11 @@ def test_within_one_day_priority_decides_so_prices_do_not_flap():
     assert choose([later, evening])[0].source == "genai-prices"
     assert choose([evening, Evidence(1, 1, "litellm", 10, False, "m", (Decimal(1), None, None, None, None), "",
                                      None, datetime(2026, 1, 6, 0, 1, tzinfo=UTC))])[0].source == "litellm"
+
+
+def test_one_word_per_source_and_the_plain_id_names_the_offering():
+    plain = Evidence(1, 1, "litellm", 10, False, "openrouter/meta-llama/llama-3-70b-instruct",
+                     (Decimal("0.59"), None, None, None, None), "", None, datetime(2026, 1, 5, tzinfo=UTC))
+    nitro = Evidence(2, 1, "litellm", 10, False, "openrouter/meta-llama/llama-3-70b-instruct:nitro",
+                     (Decimal("0.9"), None, None, None, None), "", None, datetime(2026, 1, 5, tzinfo=UTC))
+    assert choose([nitro, plain])[0].raw_id == plain.raw_id
