@@ -408,14 +408,15 @@ def _rule_gpt_oss(s: str, provider: str) -> ModelIdentity | None:
 # "-preview" is re-pointed (gpt-4o-audio-preview: 2024-10-01, 2024-12-17, 2025-06-03) and stays
 # unresolved; the undated GA names (gpt-audio) are the moving alias, a model of its own as with gpt-4o.
 _OPENAI_SPECIAL = re.compile(
-    r"^(?P<base>gpt-audio(?:-mini|-1\.5)?|gpt-4o(?:-mini)?-(?:audio|search)-preview|gpt-3\.5-turbo-instruct)"
+    r"^(?P<base>gpt-audio(?:-mini|-1\.5)?|gpt-4o(?:-mini)?-(?:audio|search)-preview|gpt-3\.5-turbo-instruct"
+    r"|gpt-5-image(?:-mini)?)"
     r"(?:-(?P<date>\d{4}-\d{2}-\d{2}))?$"
 )
 _OPENAI_SPECIAL_NAMES = {
     "gpt-audio": "gpt-audio", "gpt-audio-mini": "gpt-audio-mini", "gpt-audio-1.5": "gpt-audio-1.5",
     "gpt-4o-audio-preview": "GPT-4o Audio Preview", "gpt-4o-mini-audio-preview": "GPT-4o mini Audio Preview",
     "gpt-4o-search-preview": "GPT-4o Search Preview", "gpt-4o-mini-search-preview": "GPT-4o mini Search Preview",
-    "gpt-3.5-turbo-instruct": "GPT-3.5 Turbo Instruct",
+    "gpt-3.5-turbo-instruct": "GPT-3.5 Turbo Instruct", "gpt-5-image": "GPT-5 Image", "gpt-5-image-mini": "GPT-5 Image mini",
 }
 
 
@@ -426,7 +427,7 @@ def _rule_openai_special(s: str, provider: str) -> ModelIdentity | None:
     base, date = m["base"], m["date"]
     if base.endswith("-preview") and not date:
         return None
-    version = "3.5" if base.startswith("gpt-3.5") else ("4o" if base.startswith("gpt-4o") else "")
+    version = re.match(r"gpt-(\d(?:\.\d)?o?)", base)[1] if base[4:5].isdigit() else ""
     name = _OPENAI_SPECIAL_NAMES[base] + (f" ({date})" if date else "")
     return ModelIdentity(base + (f"-{date}" if date else ""), name, "openai", "gpt", version, None, "",
                          "openai-special")
@@ -783,6 +784,7 @@ _NAMED_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
     ("hy3", "tencent", "hunyuan", "Hy3"),
     ("deepseek-coder-", "deepseek", "deepseek-coder", "DeepSeek Coder"),
     ("dbrx-", "databricks", "dbrx", "DBRX"),
+    ("morph-", "morph", "morph", "Morph"),
     ("pplx-", "perplexity", "pplx", "pplx"),
     ("j2-", "ai21", "jurassic", "Jurassic-2"),
     ("muse-spark-", "meta", "muse", "Muse Spark"),
@@ -970,7 +972,6 @@ _MAKER_EXCLUDED = frozenset({
     "z-ai", "zai", "thudm", "amazon", "amazon-nova", "cohere", "ai21", "microsoft", "ibm-granite", "ibm",
     "nvidia", "xiaomimimo", "bytedance-seed", "stepfun-ai", "perplexity", "liquid", "liquidai",
     "hf", "huggingface", "accounts", "models", "thebloke", "codellama", "palm",
-    "cognitivecomputations",  # its ids drop the Dolphin version (dolphin-mixtral-8x22b is dolphin-2.9.2)
 })
 _QUANT_TOKEN = re.compile(r"^q\d")  # alia-40b-instruct_q8_0: a GGUF quantisation
 _MAKER_MOVING = frozenset({"latest", "auto", "router", "free", "beta", "exp", "experimental", "lora", "gguf",
@@ -988,6 +989,8 @@ def _rule_maker(s: str) -> ModelIdentity | None:
     if not m or m["maker"] in _MAKER_EXCLUDED:
         return None
     model = re.sub(r"(?<=\d)p(?=\d)", ".", m["model"])
+    if model.startswith("dolphin-mixtral"):
+        return None  # OpenRouter's dolphin-mixtral ids drop the Dolphin version (8x22b is dolphin-2.9.2)
     if model.startswith(_KNOWN_FAMILY_PREFIXES):
         return None  # "ps/qwen3-coder-30b-a3b", "neversleep/llama-3-lumimaid-70b": a router or a tuner of a known family
     if any(prefixes and model.startswith(prefixes) and rule(model, "") for prefixes, rule in _RULES[:-1]) \
