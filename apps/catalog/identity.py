@@ -785,6 +785,10 @@ _NAMED_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
     ("deepseek-coder-", "deepseek", "deepseek-coder", "DeepSeek Coder"),
     ("dbrx-", "databricks", "dbrx", "DBRX"),
     ("morph-", "morph", "morph", "Morph"),
+    ("llama-3.1-nemotron-", "nvidia", "nemotron", "Llama 3.1 Nemotron"),
+    ("llama-3.3-nemotron-", "nvidia", "nemotron", "Llama 3.3 Nemotron"),
+    ("llama-3.1-sonar-", "perplexity", "sonar", "Llama 3.1 Sonar"),
+    ("r1-1776", "perplexity", "r1-1776", "R1 1776"),
     ("pplx-", "perplexity", "pplx", "pplx"),
     ("j2-", "ai21", "jurassic", "Jurassic-2"),
     ("muse-spark-", "meta", "muse", "Muse Spark"),
@@ -801,7 +805,7 @@ _NAMED_ORG = re.compile(
     r"|deepseek|tencent|01-ai|meta|ai21labs)[./]"
 )
 _NAMED_GLUE = re.compile(r"^(?:zai-(?=glm-)|nvidia-(?=nemotron-)|ai21-(?=jamba-))")  # Cerebras zai-glm-4.6, nvidia-nemotron-...
-_NAMED_DROP = frozenset({"fp8", "bf16", "fp16"})
+_NAMED_DROP = frozenset({"fp8", "bf16", "fp16", "hf"})
 _NAMED_MOVING = frozenset({"latest", "exp", "experimental", "beta", "base", "lora", "gguf", "awq", "nvfp4", "mxfp4",
                            "int4", "int8", "4bit", "8bit", "customtools", "internal", "ttm", "nightly"})
 # Undated names that the maker re-points (Cohere's command-r -> command-r-08-2024) or that a
@@ -868,6 +872,8 @@ def _mistral_named_tokens(tokens: list[str]) -> list[str] | None:
 def _rule_named(s: str, provider: str) -> ModelIdentity | None:
     s = _NAMED_ORG.sub("", s, count=1)
     s = _NAMED_GLUE.sub("", s, count=1)
+    if re.match(r"^llama-?3[.-]\d-nemotron-", s):  # Llama-3_1-Nemotron, llama3.1-nemotron; HF's "v1_5" is v1.5
+        s = re.sub(r"-v(\d)-(\d)$", r"-v\1.\2", re.sub(r"^llama-?3[.-](\d)-", r"llama-3.\1-", s))
     if "/" in s or ":" in s or "~" in s:
         return None
     s = re.sub(r"(?<=\d)p(?=\d)", ".", s)  # Fireworks: glm-4p5, kimi-k2p5
@@ -902,7 +908,7 @@ def _rule_named(s: str, provider: str) -> ModelIdentity | None:
         del tokens[2]  # Kimi K2 came as -Instruct and -Base; OpenRouter's kimi-k2 is Kimi-K2-Instruct
     if fam in ("nova", "titan") and tokens[-1] == "v1":  # OpenRouter amazon/nova-pro-v1 is Bedrock amazon.nova-pro-v1:0
         tokens.pop()
-    if len(tokens) < 2 and not prefix.endswith(("sonar", "mercury", "mistral-saba", "hy3")):
+    if len(tokens) < 2 and not prefix.endswith(("sonar", "mercury", "mistral-saba", "hy3", "r1-1776")):
         return None
     slug = "-".join(tokens)
     if slug in _NAMED_AMBIGUOUS or not re.fullmatch(r"[a-z0-9][a-z0-9.-]*", slug) or slug.endswith("-"):

@@ -93,6 +93,10 @@ KEEP_APART = [
     ("openrouter", "nvidia/nemotron-3-super-120b-a12b", "nvidia/nemotron-3-ultra-550b-a55b"),
     ("openrouter", "nvidia/nemotron-nano-12b-v2-vl:free", "nvidia/nemotron-nano-9b-v2:free"),
     ("litellm", "nvidia.nemotron-nano-12b-v2", "fireworks_ai/accounts/fireworks/models/nemotron-nano-v2-12b-vl"),
+    ("genai-prices", "nvidia/llama-3.3-nemotron-super-49b-v1.5", "nvidia/llama-3.3-nemotron-super-49b-v1:free"),
+    ("genai-prices", "nvidia/llama-3.1-nemotron-70b-instruct", "nvidia/llama-3.1-nemotron-ultra-253b-v1:free"),
+    ("litellm", "deepinfra/nvidia/Llama-3.1-Nemotron-70B-Instruct", "deepinfra/meta-llama/Meta-Llama-3.1-70B-Instruct"),
+    ("genai-prices", "perplexity/llama-3.1-sonar-large-128k-online", "perplexity/llama-3.1-sonar-small-128k-online"),
     # Phi: sizes, context variants, vision, reasoning
     ("litellm", "azure_ai/Phi-3-mini-4k-instruct", "azure_ai/Phi-3-mini-128k-instruct"),
     ("litellm", "azure_ai/Phi-3-mini-128k-instruct", "azure_ai/Phi-3-medium-128k-instruct"),
