@@ -1093,6 +1093,25 @@ def _from_curated(value: ModelIdentity | str) -> ModelIdentity:
     return ModelIdentity(**{**found.__dict__, "rule": "curated"})
 
 
+# Ids under which a source prices several models at once (genai-prices' match rules list them):
+# the id reads as one model, but the price it carries is the bucket's, so it stays unresolved, as
+# "mistral-large" does. Curated rows still win.
+_SOURCE_BUCKETS: dict[str, frozenset[str]] = {
+    "genai-prices": frozenset({
+        "MiniMax-M2",  # also M2.1 and M2.5
+        "MiniMaxAI/MiniMax-M2",  # also M2.1 and M2.5
+        "moonshotai/kimi-k2-instruct",  # Groq: also kimi-k2-instruct-0905
+        "allenai/OLMo-7B",  # also OLMo-7B-Instruct and -Twin-2T
+        "gpt-audio",  # also gpt-audio-2025-08-28 and gpt-audio-1.5
+        "gpt-audio-mini",  # also its 2025-10-06 and 2025-12-15 snapshots
+        "gpt-3.5-turbo-instruct",  # also gpt-3.5-turbo-instruct-0914
+        "moonshot-v1-8k", "moonshot-v1-32k", "moonshot-v1-128k",  # also their -vision-preview models
+        "deepseek-v4-flash",  # also deepseek-v4-flash-0731
+        "magistral-medium-2506",  # also magistral-medium-2506:thinking
+    }),
+}
+
+
 def resolve(
     raw_id: str,
     *,
@@ -1121,6 +1140,8 @@ def resolve(
         hit = table.get(key)
         if hit is not None:
             return _from_curated(hit)
+    if raw_id in _SOURCE_BUCKETS.get(source, ()):
+        return None
     return _resolve_by_rules(raw_id, provider)
 
 

@@ -39,7 +39,7 @@ KEEP_APART = [
     ("openrouter", "moonshotai/kimi-k2", "moonshotai/kimi-k2-0905"),
     ("openrouter", "moonshotai/kimi-k2-thinking", "moonshotai/kimi-k2"),
     ("genai-prices", "kimi-k3", "kimi-k3-fast"),
-    ("genai-prices", "moonshot-v1-8k", "moonshot-v1-32k"),
+    ("litellm", "moonshot/moonshot-v1-8k", "moonshot/moonshot-v1-32k"),
     # MiniMax
     ("litellm", "minimax.minimax-m2", "bedrock/ap-northeast-1/minimax.minimax-m2.1"),
     ("litellm", "bedrock/ap-northeast-1/minimax.minimax-m2.1", "bedrock/ap-northeast-1/minimax.minimax-m2.5"),
@@ -178,6 +178,9 @@ STAY_UNRESOLVED = [
     ("genai-prices", "kimi-k2-turbo-preview"),  # undated preview
     ("genai-prices", "baidu/ERNIE-4.5-300B-A47B-Base-PT"),  # base model
     ("litellm", "gpt-4o-audio-preview"),  # re-pointed between three snapshots
+    ("genai-prices", "MiniMax-M2"),  # genai-prices prices M2, M2.1 and M2.5 under this id
+    ("genai-prices", "moonshot-v1-8k"),  # a bucket with moonshot-v1-8k-vision-preview
+    ("genai-prices", "allenai/OLMo-7B"),  # a bucket with OLMo-7B-Instruct
     ("openrouter", "cognitivecomputations/dolphin-mixtral-8x22b"),  # drops the Dolphin version (2.9.2)
     ("litellm", "ollama/deepseek-coder-v2-base"),  # base model
     ("litellm", "bedrock/us-east-1/anthropic.claude-v2:1-foo"),  # not a real id: the legacy pattern is exact
