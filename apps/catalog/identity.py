@@ -507,7 +507,7 @@ def _rule_claude(s: str, provider: str) -> ModelIdentity | None:
 # Gemini: gemini-2.5-flash, gemini-2-5-flash (Databricks), gemini-3-1-pro-preview, gemini-flash-1.5 (old OpenRouter).
 _GEMINI = re.compile(
     r"^gemini-(?P<major>\d)(?:[.-](?P<minor>\d))?-(?P<tier>pro-image|pro|flash-lite-image|flash-lite|flash-8b|flash-image|flash)"
-    r"(?:-(?P<pin>\d{3})|-preview(?:-(?P<pdate>\d{2}-\d{2}|\d{4}|\d{2}-\d{4}))?(?P<preview>))?$"
+    r"(?:-(?P<pin>\d{3})|-preview(?:-(?P<pdate>\d{2}-\d{2}|\d{4}|\d{2}-\d{4}))?(?P<preview>)(?P<custom>-customtools)?)?$"
 )
 _GEMINI_OLD_ORDER = re.compile(r"^gemini-(?P<tier>pro|flash)-(?P<major>1)\.(?P<minor>5)(?P<eightb>-8b)?$")
 _GEMINI_TIER_NAMES = {"pro": "Pro", "flash": "Flash", "flash-lite": "Flash-Lite", "flash-8b": "Flash-8B",
@@ -517,10 +517,11 @@ _GEMINI_TIER_NAMES = {"pro": "Pro", "flash": "Flash", "flash-lite": "Flash-Lite"
 def _rule_gemini(s: str, provider: str) -> ModelIdentity | None:
     m = _GEMINI.match(s)
     pin = pdate = None
-    preview = False
+    preview = custom = False
     if m:
         major, minor, tier, pin, pdate = m["major"], m["minor"], m["tier"], m["pin"], m["pdate"]
         preview = m["preview"] is not None
+        custom = m["custom"] is not None  # gemini-3.1-pro-preview-customtools: a variant endpoint, its own model
     else:
         m = _GEMINI_OLD_ORDER.match(s)
         if not m:
@@ -540,8 +541,8 @@ def _rule_gemini(s: str, provider: str) -> ModelIdentity | None:
         slug += f"-{pin}"
         name += f" ({pin})"
     elif preview:
-        slug += "-preview" + (f"-{pdate}" if pdate else "")
-        name += " Preview" + (f" ({pdate})" if pdate else "")
+        slug += "-preview" + (f"-{pdate}" if pdate else "") + ("-customtools" if custom else "")
+        name += " Preview" + (f" ({pdate})" if pdate else "") + (" Custom Tools" if custom else "")
     return ModelIdentity(slug, name, "google", "gemini", version, None, "", "gemini")
 
 

@@ -312,7 +312,7 @@ LOOK_ALIKES = [
     (NEWEST, "lemonade/Qwen3-4B-Instruct-2507-GGUF", None),
     (NEWEST, "gemini/gemini-2.5-pro-preview-tts", None),
     (NEWEST, "gemini-2.5-flash-native-audio-preview-09-2025", None),
-    (NEWEST, "gemini/gemini-3.1-pro-preview-customtools", None),
+    (NEWEST, "gemini/gemini-3.1-pro-preview-customtools", "gemini-3.1-pro-preview-customtools"),  # its own model
     (NEWEST, "gemini/gemini-flash-latest", None),
     (NEWEST, "deepseek-v3-2-251201", None),
     (NEWEST, "novita/deepseek/deepseek-r1-0528-qwen3-8b", None),

@@ -143,6 +143,7 @@ KEEP_APART = [
     ("openrouter", "google/gemini-3-pro-image-preview", "google/gemini-3-pro-image"),
     ("openrouter", "google/gemini-3.1-flash-image", "google/gemini-3.1-flash-lite-image"),
     ("openrouter", "google/gemini-2.5-flash-image", "google/gemini-2.5-flash"),
+    ("litellm", "gemini/gemini-3.1-pro-preview-customtools", "gemini/gemini-3.1-pro-preview"),
     # Makers without a rule: fine-tunes are their own models, sizes and versions apart
     ("openrouter", "nousresearch/hermes-4-70b", "nousresearch/hermes-4-405b"),
     ("openrouter", "aion-labs/aion-3.0", "aion-labs/aion-3.0-mini"),
