@@ -184,7 +184,12 @@ def prices_confirm(*, source_id: int, previous_at: datetime, at: datetime) -> in
     """
     confirmed = (Price.objects.filter(offering__source_id=source_id, last_confirmed_at=previous_at)
                  .update(last_confirmed_at=at))
-    market_refresh_for_source(source_id)  # the newest confirmation wins: the choice may move
+    if at.astimezone(UTC).date() != previous_at.astimezone(UTC).date():
+        # The market policy ranks confirmations by UTC day, so only a new day's first look can move a market
+        # choice; later looks the same day confirm the source prices (exact above) and leave the market rows,
+        # whose confirmation reads to the day, as they are. Scheduled fetches are hours apart: most are
+        # same-day looks, and cost one UPDATE.
+        market_refresh_for_source(source_id)
     return confirmed
 
 
