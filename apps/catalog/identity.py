@@ -453,11 +453,11 @@ def _rule_llama_guard(s: str, provider: str) -> ModelIdentity | None:
 # with an optional date (-20250929, @20250929) and Bedrock/Vertex -v1/-v2.
 _CLAUDE_VERSION_FIRST = re.compile(
     r"^claude-(?P<version>\d(?:[.-]\d)?)-(?P<tier>opus|sonnet|haiku|fable)"
-    r"(?:-v(?P<v1>\d))?(?:-(?P<date>\d{8}))?(?:-v(?P<v2>\d))?$"
+    r"(?:-v(?P<v1>\d))?(?:-(?P<date>\d{8}))?(?:-v(?P<v2>\d))?(?P<fast>-fast)?$"
 )
 _CLAUDE_TIER_FIRST = re.compile(
     r"^claude-(?P<tier>opus|sonnet|haiku|fable)-(?P<version>\d(?:[.-]\d)?)"
-    r"(?:-v(?P<v1>\d))?(?:-(?P<date>\d{8}))?(?:-v(?P<v2>\d))?$"
+    r"(?:-v(?P<v1>\d))?(?:-(?P<date>\d{8}))?(?:-v(?P<v2>\d))?(?P<fast>-fast)?$"
 )
 # (version, tier) -> the date stamp of its one snapshot. Only these resolve.
 _CLAUDE_SNAPSHOTS: dict[tuple[str, str], str | None] = {
@@ -468,7 +468,10 @@ _CLAUDE_SNAPSHOTS: dict[tuple[str, str], str | None] = {
     ("4.6", "opus"): "20260205", ("4.6", "sonnet"): None, ("4.7", "opus"): "20260416", ("4.8", "opus"): None,
     ("5", "opus"): None, ("5", "sonnet"): None, ("5", "fable"): None,
 }
-_CLAUDE_35_SONNET_V2 = "20241022"  # the second Claude 3.5 Sonnet ("v2" on Bedrock and Vertex)
+_CLAUDE_35_SONNET_V2 = "20241022"
+# Fast mode (Opus 4.6 on): a premium-priced faster serving of the model, sold under its own id
+# ("claude-opus-4.7-fast"): a model of its own here, so its price never sets the Opus price.
+_CLAUDE_FAST = frozenset({("4.6", "opus"), ("4.7", "opus"), ("4.8", "opus"), ("5", "opus")})  # the second Claude 3.5 Sonnet ("v2" on Bedrock and Vertex)
 
 
 def _rule_claude(s: str, provider: str) -> ModelIdentity | None:
@@ -484,6 +487,9 @@ def _rule_claude(s: str, provider: str) -> ModelIdentity | None:
         return None
     bedrock_v = m["v1"] or m["v2"]
     date = m["date"]
+    fast = m["fast"] is not None
+    if fast and (key not in _CLAUDE_FAST or date or bedrock_v):
+        return None
     second = key == ("3.5", "sonnet") and (date == _CLAUDE_35_SONNET_V2 or (bedrock_v == "2" and date in (
         None, _CLAUDE_35_SONNET_V2)))
     if second:
@@ -501,6 +507,9 @@ def _rule_claude(s: str, provider: str) -> ModelIdentity | None:
     if second:
         slug += f"-{date}"
         name += " (2024-10-22)"
+    if fast:
+        slug += "-fast"
+        name += " Fast"
     return ModelIdentity(slug, name, "anthropic", "claude", version, None, "", "claude")
 
 

@@ -295,7 +295,7 @@ LOOK_ALIKES = [
     (NEWEST, "anthropic.claude-3-7-sonnet-20240620-v1:0", None),  # 3.7 Sonnet with 3.5 Sonnet's date
     (NEWEST, "databricks/databricks-claude-sonnet-4-1", None),  # there is no Claude Sonnet 4.1
     (NEWEST, "github_copilot/claude-opus-41", None),
-    (NEWEST, "github_copilot/claude-opus-4.6-fast", None),
+    (NEWEST, "github_copilot/claude-opus-4.6-fast", "claude-opus-4-6-fast"),  # fast mode: its own price
     (NEWEST, "heroku/claude-3-5-sonnet-latest", None),
     (NEWEST, "vercel_ai_gateway/anthropic/claude-3-5-sonnet", None),  # June or October? unknown
     (NEWEST, "openrouter/anthropic/claude-3.5-sonnet", None),  # re-pointed to October in late 2024

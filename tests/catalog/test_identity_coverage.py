@@ -120,6 +120,8 @@ KEEP_APART = [
     ("litellm", "anthropic.claude-instant-v1", "anthropic.claude-v1"),
     ("litellm", "anthropic.claude-fable-5", "anthropic.claude-v2:1"),
     ("openrouter", "openai/gpt-5.6-sol-pro", "openai/gpt-5.6-terra-pro"),
+    ("openrouter", "anthropic/claude-opus-4.7-fast", "anthropic/claude-opus-4.8-fast"),
+    ("openrouter", "anthropic/claude-opus-4.7-fast", "anthropic/claude-opus-4.7"),
     ("litellm", "azure/gpt-5.6-luna", "azure/gpt-5.6-sol"),
     # Guard models, safeguard models, audio / search models, API-only Qwen: never their base model
     ("litellm", "deepinfra/meta-llama/Llama-Guard-3-8B", "deepinfra/meta-llama/Meta-Llama-3.1-8B-Instruct"),
