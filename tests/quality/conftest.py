@@ -8,11 +8,11 @@ page's tables can be computed by hand (tests/quality/test_selectors.py says how)
   OpenRouter gpt-4o 3/10, o3 2.2/8.8, qwen-max 2/6.4, llama-3-8b 0.5/0.7;
   Perplexity llama-3-8b 1/1 (a first-party provider, but not Meta);
   Llama 3 70B at Together 0.9/0.9, Groq 0.59/0.79, Fireworks 0.9/0.9, DeepInfra 12/12, Novita 0.05/0.05;
-  unresolved: openrouter/moonshotai/kimi-k2, bedrock/moonshotai.kimi-k2-thinking,
-  moonshot/kimi-k2-0905-preview, zai/glm-4.6.
+  unresolved (moving aliases, which identity never resolves): openrouter/moonshotai/kimi-k2-latest,
+  bedrock/moonshotai.kimi-k2-thinking-latest, moonshot/kimi-latest, zai/glm-latest.
 - mirror, seen 2026-11-03 (newer, so its word wins; limit a year): gpt-4o 5/10 (input differs),
-  gpt-4o-mini and o3 as litellm, Together's Llama 3 70B 0.9/1.35 (output differs), and kimi-k2 again.
-- tiny: twelve unresolved tinyco/foo-N ids on 2026-11-02, then a file with one of them on
+  gpt-4o-mini and o3 as litellm, Together's Llama 3 70B 0.9/1.35 (output differs), and kimi-k2-latest again.
+- tiny: twelve unresolved tinyco/foo-N-latest ids on 2026-11-02, then a file with one of them on
   2026-11-04, which would end eleven of twelve offerings: held for review.
 """
 
@@ -44,19 +44,19 @@ LITELLM = {
     "fireworks_ai/accounts/fireworks/models/llama-v3-70b-instruct": ("fireworks_ai", 0.9, 0.9),
     "deepinfra/meta-llama/Meta-Llama-3-70B-Instruct": ("deepinfra", 12, 12),
     "novita/meta-llama/llama-3-70b-instruct": ("novita", 0.05, 0.05),
-    "openrouter/moonshotai/kimi-k2": ("openrouter", 0.6, 2.5),
-    "bedrock/moonshotai.kimi-k2-thinking": ("bedrock", 0.6, 2.5),
-    "moonshot/kimi-k2-0905-preview": ("moonshot", 0.6, 2.5),
-    "zai/glm-4.6": ("zai", 0.6, 2.2),
+    "openrouter/moonshotai/kimi-k2-latest": ("openrouter", 0.6, 2.5),
+    "bedrock/moonshotai.kimi-k2-thinking-latest": ("bedrock", 0.6, 2.5),
+    "moonshot/kimi-latest": ("moonshot", 0.6, 2.5),
+    "zai/glm-latest": ("zai", 0.6, 2.2),
 }
 MIRROR = {
     "gpt-4o": ("openai", 5, 10),
     "gpt-4o-mini": ("openai", 0.15, 0.6),
     "o3": ("openai", 2, 8),
     "together_ai/meta-llama/Llama-3-70b-chat-hf": ("together_ai", 0.9, 1.35),
-    "openrouter/moonshotai/kimi-k2": ("openrouter", 0.6, 2.5),
+    "openrouter/moonshotai/kimi-k2-latest": ("openrouter", 0.6, 2.5),
 }
-TINY = {f"tinyco/foo-{n}": ("tinyco", 1, 2) for n in range(1, 13)}
+TINY = {f"tinyco/foo-{n}-latest": ("tinyco", 1, 2) for n in range(1, 13)}
 
 
 def doc(entries: dict[str, tuple[str, float, float]]) -> bytes:

@@ -120,8 +120,8 @@ def test_the_unresolved_queue_ranks_families_by_the_offerings_they_cover(quality
     assert rows == [("foo", 12, 12, "tiny"), ("kimi", 4, 3, "litellm, mirror"), ("glm", 1, 1, "litellm")]
     kimi = frame.to_dict("records")[1]
     # The id covering the most offerings first, then by name.
-    assert kimi["examples"] == ("openrouter/moonshotai/kimi-k2, bedrock/moonshotai.kimi-k2-thinking, "
-                                "moonshot/kimi-k2-0905-preview")
+    assert kimi["examples"] == ("openrouter/moonshotai/kimi-k2-latest, bedrock/moonshotai.kimi-k2-thinking-latest, "
+                                "moonshot/kimi-latest")
 
 
 def test_stale_sources_are_judged_by_the_date_of_their_data(quality_data):
