@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.common.bulk import batched, bulk_insert, bulk_update_rows
 from scrapers.records import LABEL_UNKNOWN
@@ -179,21 +179,17 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
     if pairs is not None:
         if not pairs:
             return 0
-        by_provider: dict[int, set[int]] = defaultdict(set)
-        for provider_id, model_id in pairs:
-            by_provider[provider_id].add(model_id)
-        scope = Q()
-        for provider_id, model_ids in by_provider.items():
-            scope |= Q(provider_id=provider_id, model_id__in=model_ids)
-        current = current.filter(Q(provider_id__in=list(by_provider))).filter(
-            offering__alias__model_id__in={m for ms in by_provider.values() for m in ms})
-        existing = existing.filter(scope)
+        # A superset by provider and by model (one OR per pair cost 50 ms of query building for a LiteLLM
+        # file's 2,000 pairs); rows outside the pairs are dropped below.
+        providers, models = {p for p, _ in pairs}, {m for _, m in pairs}
+        current = current.filter(provider_id__in=providers, offering__alias__model_id__in=models)
+        existing = existing.filter(provider_id__in=providers, model_id__in=models)
     wanted = {row.key: row for row in market_rows(current.values_list(*FACT_FIELDS).iterator(chunk_size=5000))
               if pairs is None or (row.key[0], row.key[1]) in pairs}
     # Stored rows as tuples (no model instances: thousands per snapshot): key -> (id, MARKET_FIELDS values).
     have = {tuple(key): (pk, values) for pk, *key, values in (
         (row[0], *row[1:6], row[6:]) for row in existing.values_list("pk", *KEY_FIELDS, *MARKET_FIELDS)
-        .iterator(chunk_size=5000))}
+        .iterator(chunk_size=5000)) if pairs is None or (key[0], key[1]) in pairs}
     stale = [pk for key, (pk, _) in have.items() if key not in wanted]
     to_create: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
