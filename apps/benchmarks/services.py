@@ -134,7 +134,7 @@ class _Dimensions:
             if spec is not None and spec not in self.hardware:
                 specs.add(spec)
         if models:
-            self.aliases.update({raw: a.pk for raw, a in aliases_ensure(source=self.source, items=models).items()})
+            self.aliases.update(aliases_ensure(source=self.source, items=models))
         if provider_keys:
             self.providers.update({raw: p.pk for raw, p in providers_ensure(raw_providers=provider_keys).items()})
         if specs:

@@ -87,8 +87,7 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
         source=source, items={r.source_model_id: (r.provider_key, r.model_name) for r in records}
     )
 
-    offering_ids = _offerings_ensure(source, records, {k: p.pk for k, p in providers.items()},
-                                     {raw: a.pk for raw, a in aliases.items()})
+    offering_ids = _offerings_ensure(source, records, {k: p.pk for k, p in providers.items()}, aliases)
 
     # Re-applying a snapshot (reparse) replaces its observations.
     PriceObservation.objects.filter(snapshot=snapshot).delete()
