@@ -416,7 +416,8 @@ _OPENAI_SPECIAL_NAMES = {
     "gpt-audio": "gpt-audio", "gpt-audio-mini": "gpt-audio-mini", "gpt-audio-1.5": "gpt-audio-1.5",
     "gpt-4o-audio-preview": "GPT-4o Audio Preview", "gpt-4o-mini-audio-preview": "GPT-4o mini Audio Preview",
     "gpt-4o-search-preview": "GPT-4o Search Preview", "gpt-4o-mini-search-preview": "GPT-4o mini Search Preview",
-    "gpt-3.5-turbo-instruct": "GPT-3.5 Turbo Instruct", "gpt-5-image": "GPT-5 Image", "gpt-5-image-mini": "GPT-5 Image mini",
+    "gpt-3.5-turbo-instruct": "GPT-3.5 Turbo Instruct", "gpt-5-image": "GPT-5 Image",
+    "gpt-5-image-mini": "GPT-5 Image mini",
 }
 
 
@@ -471,7 +472,7 @@ _CLAUDE_SNAPSHOTS: dict[tuple[str, str], str | None] = {
 _CLAUDE_35_SONNET_V2 = "20241022"
 # Fast mode (Opus 4.6 on): a premium-priced faster serving of the model, sold under its own id
 # ("claude-opus-4.7-fast"): a model of its own here, so its price never sets the Opus price.
-_CLAUDE_FAST = frozenset({("4.6", "opus"), ("4.7", "opus"), ("4.8", "opus"), ("5", "opus")})  # the second Claude 3.5 Sonnet ("v2" on Bedrock and Vertex)
+_CLAUDE_FAST = frozenset({("4.6", "opus"), ("4.7", "opus"), ("4.8", "opus"), ("5", "opus")})
 
 
 def _rule_claude(s: str, provider: str) -> ModelIdentity | None:
@@ -814,7 +815,8 @@ _NAMED_ORG = re.compile(
     r"|perplexity|writer|liquid|liquidai|allenai|inception|mistralai|mistral|qwen|alibaba|google|deepseek-ai"
     r"|deepseek|tencent|01-ai|meta|ai21labs)[./]"
 )
-_NAMED_GLUE = re.compile(r"^(?:zai-(?=glm-)|nvidia-(?=nemotron-)|ai21-(?=jamba-))")  # Cerebras zai-glm-4.6, nvidia-nemotron-...
+# Cerebras zai-glm-4.6, nvidia-nemotron-...
+_NAMED_GLUE = re.compile(r"^(?:zai-(?=glm-)|nvidia-(?=nemotron-)|ai21-(?=jamba-))")
 _NAMED_DROP = frozenset({"fp8", "bf16", "fp16", "hf"})
 _NAMED_MOVING = frozenset({"latest", "exp", "experimental", "beta", "base", "lora", "gguf", "awq", "nvfp4", "mxfp4",
                            "int4", "int8", "4bit", "8bit", "customtools", "internal", "ttm", "nightly"})
@@ -1008,7 +1010,8 @@ def _rule_maker(s: str) -> ModelIdentity | None:
     if model.startswith("dolphin-mixtral"):
         return None  # OpenRouter's dolphin-mixtral ids drop the Dolphin version (8x22b is dolphin-2.9.2)
     if model.startswith(_KNOWN_FAMILY_PREFIXES):
-        return None  # "ps/qwen3-coder-30b-a3b", "neversleep/llama-3-lumimaid-70b": a router or a tuner of a known family
+        # "ps/qwen3-coder-30b-a3b", "neversleep/llama-3-lumimaid-70b": a router or a tuner of a known family
+        return None
     if any(prefixes and model.startswith(prefixes) and rule(model, "") for prefixes, rule in _RULES[:-1]) \
             or _rule_named(model, ""):
         return None  # "ps/qwen3-30b-a3b": a router's prefix in front of a known model, not a maker
