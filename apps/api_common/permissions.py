@@ -23,13 +23,15 @@ class PublicReadStaffWrite(BasePermission):
         return bool(user and user.is_authenticated and user.is_staff)
 
 
-class AuthenticatedRead(BasePermission):
-    """Reads that stay behind a login even on a public demo (whole third-party documents)."""
+class StaffRead(BasePermission):
+    """Reads for staff only, even on a public demo: whole third-party documents (raw snapshots), whose
+    licences tokenwatch may not redistribute. Anonymous: 401; a signed-in non-staff user: 403."""
 
-    message = "Downloading raw snapshots needs a signed-in user or an API token, even when the API is public."
+    message = "Downloading raw snapshots is for staff (a signed-in staff user or a staff user's API token)."
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.method in SAFE_METHODS)
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and request.method in SAFE_METHODS)
 
 
 class StaffOnly(BasePermission):

@@ -22,9 +22,9 @@ def test_it_lists_snapshots_with_counts_and_a_raw_link(client_user, prices):
     assert "content" not in first
 
 
-def test_it_downloads_the_raw_bytes_exactly(client_user, prices):
-    snapshot = all_pages(client_user, f"{URL}?observed_before=2025-02-01")[0]
-    response = client_user.get(snapshot["raw_url"])
+def test_it_downloads_the_raw_bytes_exactly(client_staff, prices):
+    snapshot = all_pages(client_staff, f"{URL}?observed_before=2025-02-01")[0]
+    response = client_staff.get(snapshot["raw_url"])
     assert response.status_code == 200
     assert response["Content-Type"] == "application/octet-stream"
     assert response.content == json.dumps(V1).encode()
@@ -38,8 +38,16 @@ def test_it_keeps_raw_bytes_behind_a_login_even_on_a_public_api(anon, public_api
     assert anon.get(f"{URL}999999/raw/").status_code == 401
 
 
-def test_it_answers_404_for_a_missing_snapshot(client_user, prices):
-    response = client_user.get(f"{URL}999999/raw/")
+def test_raw_bytes_are_for_staff_only(client_user, prices):
+    """Issue 12, finding 5: a non-staff token used to get 200 though the page and README say staff only."""
+    snapshot = all_pages(client_user, URL)[0]
+    response = client_user.get(snapshot["raw_url"])
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+
+
+def test_it_answers_404_for_a_missing_snapshot(client_staff, prices):
+    response = client_staff.get(f"{URL}999999/raw/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
 

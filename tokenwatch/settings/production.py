@@ -10,6 +10,10 @@ from .base import env_bool
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY or SECRET_KEY.startswith("dev-only"):
     raise ImproperlyConfigured("SECRET_KEY must be set in the environment for production.")
+# Django's own bar (check --deploy, security.W009), made a refusal: a guessable key signs sessions and tokens.
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured("SECRET_KEY is too weak for production: use at least 50 characters with at least 5 "
+                               "different ones (python -c 'import secrets; print(secrets.token_urlsafe(50))').")
 
 DEBUG = False
 TOKENWATCH_PUBLIC_API = False

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api_common.permissions import AuthenticatedRead, StaffOnly
+from apps.api_common.permissions import StaffOnly, StaffRead
 from apps.api_common.views import ApiViewMixin, TableViewSet
 from apps.sources.filtersets import IngestRunFilterSet, RejectionFilterSet, SnapshotFilterSet, SourceFilterSet
 from apps.sources.models import IngestRun, Rejection, Snapshot, Source
@@ -84,7 +84,7 @@ class SnapshotViewSet(TableViewSet):
     ordering_fields = {"id": "pk", "observed_at": "observed_at"}
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], permission_classes=[AuthenticatedRead],
+    @action(detail=True, methods=["get"], permission_classes=[StaffRead],
             renderer_classes=[RawBytesRenderer, JSONRenderer], filter_backends=[])
     def raw(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The raw bytes exactly as fetched or uploaded (X-Content-SHA256 carries their hash)."""
