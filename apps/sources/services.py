@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -464,3 +464,38 @@ def source_schedule_sync(*, source: Source) -> None:
         defaults={"task": "apps.sources.tasks.fetch_source", "crontab": crontab, "args": f"[{source.pk}]",
                   "enabled": True},
     )
+
+
+# A run still "running" after this long died with its worker: the tasks' hard time limit is 6 minutes.
+RUN_DEADLINE = timedelta(minutes=10)
+# A stored snapshot still "pending" after this long lost its queue message (a broker restart, a crash).
+PENDING_GRACE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SweepCounts:
+    runs_failed: int
+    snapshots_requeued: int
+
+
+def work_sweep(*, now: datetime | None = None) -> SweepCounts:
+    """The database is the source of truth for work; queue messages are hints (invariant 8).
+
+    Runs left "running" past the time limit are marked failed with a reason (their worker died);
+    snapshots left "pending" past a grace period are queued again. Ingest is idempotent, so a
+    snapshot queued twice, or one whose first message was only late, changes nothing the second time.
+    """
+    from .tasks import ingest_snapshot
+
+    now = now or timezone.now()
+    dead = IngestRun.objects.filter(status=IngestRun.Status.RUNNING, started_at__lt=now - RUN_DEADLINE)
+    failed = dead.update(status=IngestRun.Status.FAILED, finished_at=now,
+                         message="the worker running this ingest stopped before it finished (found by the sweep); "
+                                 "its snapshot, if any, is queued again")
+    stuck = list(Snapshot.objects.filter(parse_status=Snapshot.Status.PENDING, created_at__lt=now - PENDING_GRACE)
+                 .values_list("pk", flat=True))
+    for snapshot_id in stuck:
+        transaction.on_commit(lambda pk=snapshot_id: ingest_snapshot.delay(pk))
+    if failed or stuck:
+        logger.warning("sweep: %s dead run(s) marked failed, %s pending snapshot(s) queued again", failed, len(stuck))
+    return SweepCounts(failed, len(stuck))

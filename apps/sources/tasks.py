@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from .models import IngestRun, Snapshot, Source
-from .services import TransientFetchError, snapshot_reparse, source_fetch
+from .services import TransientFetchError, snapshot_reparse, source_fetch, work_sweep
 
 
 @shared_task(
@@ -22,7 +23,8 @@ def fetch_source(self, source_id: int) -> int | None:
     return run.pk
 
 
-@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360, autoretry_for=(OperationalError, InterfaceError),
+             retry_backoff=5, retry_backoff_max=300, retry_jitter=True, max_retries=8)
 def ingest_snapshot(snapshot_id: int) -> int | None:
     """(Re-)ingest a stored snapshot; used after uploads and parser fixes."""
     snapshot = Snapshot.objects.select_related("source").filter(pk=snapshot_id).first()
@@ -36,3 +38,10 @@ def ingest_snapshot(snapshot_id: int) -> int | None:
         return None
     run = snapshot_reparse(snapshot=snapshot, trigger=IngestRun.Trigger.TASK)
     return run.pk
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def sweep_work() -> dict[str, int]:
+    """Every few minutes (beat, 'sweep-work'): finish what a crash, a broker restart or a database blip dropped."""
+    counts = work_sweep()
+    return {"runs_failed": counts.runs_failed, "snapshots_requeued": counts.snapshots_requeued}
