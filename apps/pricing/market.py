@@ -35,7 +35,7 @@ from apps.common.bulk import batched, bulk_insert, bulk_update_rows
 from scrapers.records import LABEL_UNKNOWN
 
 from .models import COMPONENTS, MarketDisagreement, MarketPrice, Price
-from .selectors import prices_as_of, prices_current
+from .selectors import as_of_moment, prices_as_of, prices_current
 
 MarketKey = tuple[int, int, str, str, int]  # provider id, model id, region, service tier, min prompt tokens
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -151,7 +151,7 @@ def market_rows_as_of(moment: date | datetime, queryset: QuerySet[Price] | None 
     the moment (so equally recent, and priority decides), never by what was seen afterwards.
     """
     qs = _evidence_queryset(prices_as_of(moment, queryset))
-    at = moment if isinstance(moment, datetime) else datetime.combine(moment, datetime.max.time(), tzinfo=UTC)
+    at = as_of_moment(moment)  # the same instant prices_as_of uses (a date is the end of that day)
     facts = []
     for row in qs.values_list(*FACT_FIELDS).iterator(chunk_size=5000):
         confirmed = row[-1]

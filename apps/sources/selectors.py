@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 
 from .models import Sighting, Snapshot, Source
 
@@ -65,10 +65,8 @@ def sources_freshness() -> dict[int, Freshness]:
             newest[source_id] = at
     looked = dict(Sighting.objects.values("source_id")
                   .annotate(at=Max("created_at")).values_list("source_id", "at"))
-    held: dict[int, int] = {}
-    for source_id in Snapshot.objects.filter(parse_status=Snapshot.Status.HELD).values_list("source_id",
-                                                                                          flat=True):
-        held[source_id] = held.get(source_id, 0) + 1
+    held = dict(Snapshot.objects.filter(parse_status=Snapshot.Status.HELD).values("source_id")
+                .annotate(n=Count("id")).values_list("source_id", "n"))
     ids = set(Source.objects.filter(Q(pk__in=newest) | Q(pk__in=looked) | Q(pk__in=held)).values_list("pk",
                                                                                                     flat=True))
     return {pk: Freshness(newest.get(pk), looked.get(pk), held.get(pk, 0)) for pk in ids}
