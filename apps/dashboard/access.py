@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
+from apps.api_common.throttling import throttle_anonymous_pages
+
 View = Callable[..., HttpResponse]
 
 
@@ -20,10 +22,12 @@ def public_allowed() -> bool:
 def analyst_view(view: View) -> View:
     """Let signed-in users through; anonymous ones only when TOKENWATCH_PUBLIC_API is on, else to the login page."""
 
+    throttled = throttle_anonymous_pages(view)  # anonymous visitors of a public page count (issue 12)
+
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not request.user.is_authenticated and not public_allowed():
             return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
+        return throttled(request, *args, **kwargs)
 
     return wrapper

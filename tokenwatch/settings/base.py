@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "apps.api_common",
     "django_celery_beat",
     "apps.sources",
     "apps.catalog",
@@ -186,15 +187,32 @@ LOGGING = {
 }
 
 # --- REST API (owned by the API work: tokenwatch/api_router.py, apps/*/api/) ---
-# Throttle state lives in Django's cache: per process (LocMemCache) by default,
-# shared between processes and machines when CACHE_URL points at Redis.
+# Throttle counters must be shared by every process that serves requests, or 4 gunicorn workers allow
+# 4x the limit (issue 12). They live in the "throttle" cache: Redis when CACHE_URL is set, else a table
+# in the database (created by migrate), which every worker and machine already shares; its incr is made
+# atomic by apps.api_common.cache. Redis is not taken from CELERY_BROKER_URL by default: a cache clear()
+# would FLUSHDB the broker's queue. The "default" cache stays per process (LocMem) without CACHE_URL.
+_REDIS_CACHE_URL = os.environ.get("CACHE_URL", "") if os.environ.get("CACHE_URL", "").startswith(
+    ("redis://", "rediss://")) else ""
+if os.environ.get("CACHE_URL") and not _REDIS_CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// or rediss:// URL, got {os.environ['CACHE_URL']!r}")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
-        if os.environ.get("CACHE_URL", "").startswith(("redis://", "rediss://"))
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_CACHE_URL}
+        if _REDIS_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tokenwatch"}
-    )
+    ),
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_CACHE_URL,
+         "KEY_PREFIX": "throttle"}
+        if _REDIS_CACHE_URL
+        # A counter row lives for its window; over MAX_ENTRIES rows the expired ones are deleted first, so
+        # live counters are culled only past ~10,000 clients a minute (use Redis long before that).
+        else {"BACKEND": "apps.api_common.cache.AtomicDatabaseCache", "LOCATION": "tokenwatch_cache",
+              "OPTIONS": {"MAX_ENTRIES": 10_000}}
+    ),
 }
+RATELIMIT_USE_CACHE = "throttle"  # django-ratelimit counts the throttles' windows in it
 
 
 def env_rate(name: str, default: str) -> str | None:
@@ -213,6 +231,8 @@ TOKENWATCH_API_THROTTLE_RATES = {
     "anon": env_rate("TOKENWATCH_API_THROTTLE_ANON", "120/min"),  # per client address
     "user": env_rate("TOKENWATCH_API_THROTTLE_USER", "1200/min"),  # per user, i.e. per API token
 }
+# Dashboard pages for anonymous visitors (the public demo), per client address; signed-in users are not held.
+TOKENWATCH_PAGE_THROTTLE_ANON = env_rate("TOKENWATCH_PAGE_THROTTLE_ANON", "120/min")
 TOKENWATCH_API_PAGE_SIZE = 100
 TOKENWATCH_API_MAX_PAGE_SIZE = 1000
 
