@@ -300,6 +300,11 @@ def snapshot_reparse(*, snapshot: Snapshot, trigger: str = IngestRun.Trigger.REP
         logger.exception("parser %s failed on snapshot %s", spec.parser, snapshot.pk)
         return _fail_snapshot(run, snapshot, f"{label}: the parser failed unexpectedly ({type(exc).__name__}); "
                                              "nothing was changed")
+    if snapshot.stated_at is None and result.observed_at is not None:
+        # Stored before it was parsed (an upload queued for a worker): the document's own date is known only
+        # now, and freshness reads it, so the snapshot must say what the command path says for the same file.
+        snapshot.stated_at = result.observed_at
+        Snapshot.objects.filter(pk=snapshot.pk).update(stated_at=result.observed_at)
     return snapshot_apply(snapshot=snapshot, result=result, run=run, label=label)
 
 
@@ -478,21 +483,23 @@ class SweepCounts:
     snapshots_requeued: int
 
 
-def work_sweep(*, now: datetime | None = None) -> SweepCounts:
+def work_sweep(*, now: datetime | None = None, run_deadline: timedelta = RUN_DEADLINE,
+               pending_grace: timedelta = PENDING_GRACE) -> SweepCounts:
     """The database is the source of truth for work; queue messages are hints (invariant 8).
 
     Runs left "running" past the time limit are marked failed with a reason (their worker died);
     snapshots left "pending" past a grace period are queued again. Ingest is idempotent, so a
     snapshot queued twice, or one whose first message was only late, changes nothing the second time.
+    The thresholds are the production ones by default; the fault drills (tests/faults) pass seconds.
     """
     from .tasks import ingest_snapshot
 
     now = now or timezone.now()
-    dead = IngestRun.objects.filter(status=IngestRun.Status.RUNNING, started_at__lt=now - RUN_DEADLINE)
+    dead = IngestRun.objects.filter(status=IngestRun.Status.RUNNING, started_at__lt=now - run_deadline)
     failed = dead.update(status=IngestRun.Status.FAILED, finished_at=now,
                          message="the worker running this ingest stopped before it finished (found by the sweep); "
                                  "its snapshot, if any, is queued again")
-    stuck = list(Snapshot.objects.filter(parse_status=Snapshot.Status.PENDING, created_at__lt=now - PENDING_GRACE)
+    stuck = list(Snapshot.objects.filter(parse_status=Snapshot.Status.PENDING, created_at__lt=now - pending_grace)
                  .values_list("pk", flat=True))
     for snapshot_id in stuck:
         transaction.on_commit(lambda pk=snapshot_id: ingest_snapshot.delay(pk))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
@@ -41,7 +43,15 @@ def ingest_snapshot(snapshot_id: int) -> int | None:
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
-def sweep_work() -> dict[str, int]:
-    """Every few minutes (beat, 'sweep-work'): finish what a crash, a broker restart or a database blip dropped."""
-    counts = work_sweep()
+def sweep_work(run_deadline_s: float | None = None, pending_grace_s: float | None = None) -> dict[str, int]:
+    """Every few minutes (beat, 'sweep-work'): finish what a crash, a broker restart or a database blip dropped.
+
+    The thresholds can be given in the schedule's kwargs (the fault drills sweep with seconds, not minutes).
+    """
+    thresholds = {}
+    if run_deadline_s is not None:
+        thresholds["run_deadline"] = timedelta(seconds=run_deadline_s)
+    if pending_grace_s is not None:
+        thresholds["pending_grace"] = timedelta(seconds=pending_grace_s)
+    counts = work_sweep(**thresholds)
     return {"runs_failed": counts.runs_failed, "snapshots_requeued": counts.snapshots_requeued}
