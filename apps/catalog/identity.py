@@ -103,6 +103,8 @@ _ROUTE = re.compile(
       | bedrock/(?:invoke/|converse/)?(?:(?:\*|[a-z]{2}(?:-gov)?-[a-z]+-\d)/)?(?:\d+-month-commitment/)?
       | azure/(?:eu/|us/|global/|global-standard/)?
       | azure_ai/(?:global/)?
+      | pinstripes/ps/
+      | replicateopenai/
       | (?:together_ai|openrouter|hyperbolic|novita|anyscale|groq|deepinfra|replicate|ollama|snowflake
           |vercel_ai_gateway|perplexity|cerebras|sambanova|nebius|nscale|lambda_ai|ovhcloud|oci|watsonx
           |gmi|gradient_ai|wandb|crusoe|baseten|scaleway|friendliai|mistral|deepseek|gemini|vertex_ai|xai
@@ -116,7 +118,7 @@ _ROUTE = re.compile(
 # Model-maker organisation segments ("meta-llama/", "@cf/meta/" -> "meta/"). Unknown
 # organisations (fine-tuners such as "nousresearch/") are kept, so no rule matches.
 _ORG = re.compile(
-    r"^(?:meta-llama|meta|mistralai|mistral|openai|anthropic|google|deepseek-ai|deepseek|qwen|alibaba|x-ai|xai)/"
+    r"^(?:meta-llama|meta|codellama|mistralai|mistral|openai|anthropic|google|deepseek-ai|deepseek|qwen|alibaba|x-ai|xai)/"
 )
 # Bedrock cross-region inference profiles and genai-prices' "regional." prefix.
 _XREGION = re.compile(r"^(?:us|eu|apac|au|jp|ca|global|us-gov|regional)\.(?=[a-z0-9-]+\.)")
@@ -129,6 +131,17 @@ _BEDROCK_MISTRAL_VERSION = re.compile(r"-v0:(\d)$")  # mistral.mistral-7b-instru
 _BEDROCK_VERSION = re.compile(r"(?:-v?\d+)?:\d+$")  # -v1:0, -1:0, :0
 _BEDROCK_PLAIN_VERSION = re.compile(r"-v\d+$")  # meta.llama2-70b-chat-v1
 _CONTEXT_SUFFIX = re.compile(r"-(?:2048|4096|8192|16384|32768)$")  # Groq: llama3-70b-8192
+# Spellings of one name: Mistral's API serves Devstral Small 2 as "labs-devstral-small-2512"; LiteLLM
+# routes Gemma through the Gemini API as "gemini-gemma-2-9b-it".
+_RENAMES = {"labs-devstral-": "devstral-", "gemini-gemma-": "gemma-"}
+# Undated names of models released exactly once (no second version to re-point to): the name of
+# the release. Mistral Saba is 25.02 only; Codestral Mamba is 24.07 only (mamba-codestral-7B-v0.1).
+_ONE_RELEASE = {"mistral-saba": "mistral-saba-2502", "codestral-mamba": "codestral-mamba-2407",
+                "open-codestral-mamba": "codestral-mamba-2407", "mamba-codestral-7b-v0.1": "codestral-mamba-2407"}
+_RENAMED = re.compile("^(?:" + "|".join(map(re.escape, _RENAMES)) + ")")
+# Databricks writes GPT-5.1 "gpt-5-1" (as it writes Gemini 2.5 "gemini-2-5"); one digit, then the end
+# or a tier, so that dated ids (gpt-4-0613) are left alone.
+_DASHED_GPT = re.compile(r"^gpt-(\d)-(\d)(?=$|-(?:mini|nano|pro|codex|chat)(?:-|$))")
 
 
 def normalise_id(raw_id: str) -> str:
@@ -156,7 +169,10 @@ def normalise_id(raw_id: str) -> str:
         s = _BEDROCK_PLAIN_VERSION.sub("", s)
     if s.endswith("-maas"):  # Vertex AI model-as-a-service
         s = s[: -len("-maas")]
-    return _CONTEXT_SUFFIX.sub("", s)
+    s = _RENAMED.sub(lambda m: _RENAMES[m[0]], s, count=1)
+    s = _DASHED_GPT.sub(r"gpt-\1.\2", s, count=1)
+    s = _CONTEXT_SUFFIX.sub("", s)
+    return _ONE_RELEASE.get(s, s)
 
 
 # Tokens after a fully named open-weight model that only say how it is served.
@@ -256,6 +272,22 @@ def _rule_llama4(s: str, provider: str) -> ModelIdentity | None:
     return ModelIdentity(slug, name, "meta", "llama", "4", total, "instruct", "llama4")
 
 
+# Code Llama (7B, 13B, 34B, 70B): -Instruct and -Python are models of their own; the bare name is the
+# pretrained model on Hugging Face but a provider's bare name may be either, so it is left to aliases.csv.
+_CODE_LLAMA = re.compile(r"^code-?llama-(?P<size>7|13|34|70)b-(?P<variant>instruct|python)(?:-(?P<rest>[a-z0-9.-]+))?$")
+
+
+def _rule_code_llama(s: str, provider: str) -> ModelIdentity | None:
+    m = _CODE_LLAMA.match(s)
+    if not m or not _serving_only(m["rest"]):
+        return None
+    size, variant = m["size"], m["variant"]
+    # Code Llama - Python is a further-pretrained model, not an instruction-tuned one
+    return ModelIdentity(f"code-llama-{size}b-{variant}", f"Code Llama {size}B {variant.title()}", "meta",
+                         "code-llama", "", _dec(size), "instruct" if variant == "instruct" else "base",
+                         "code-llama")
+
+
 _MIXTRAL = re.compile(r"^mixtral-8x(?P<experts>7|22)b-instruct(?:-v0[.p-]?1)?(?:-(?P<rest>[a-z0-9.-]+))?$")
 _MIXTRAL_PARAMS = {"7": _dec("46.7"), "22": _dec(141)}
 
@@ -299,9 +331,11 @@ _MISTRAL_RELEASES: dict[tuple[str, str], tuple[str, str, Decimal | None]] = {
     ("small", "2501"): ("3", "Mistral Small 3 (25.01)", _dec(24)),
     ("small", "2503"): ("3.1", "Mistral Small 3.1 (25.03)", _dec(24)),
     ("small", "2506"): ("3.2", "Mistral Small 3.2 (25.06)", _dec(24)),
+    ("small", "2603"): ("4", "Mistral Small 4 (26.03)", _dec(119)),  # Mistral-Small-4-119B-2603
     ("medium", "2312"): ("1", "Mistral Medium (23.12)", None),
     ("medium", "2505"): ("3", "Mistral Medium 3 (25.05)", None),
     ("medium", "2508"): ("3.1", "Mistral Medium 3.1 (25.08)", None),
+    ("medium", "2604"): ("3.5", "Mistral Medium 3.5 (26.04)", _dec(128)),  # model card mistral-medium-3-5-26-04
 }
 _MISTRAL_BY_VERSION = {(line, v[0]): date for (line, date), v in _MISTRAL_RELEASES.items()}
 _MISTRAL_DATED = re.compile(
@@ -339,7 +373,7 @@ _OPENAI = re.compile(
     r"^(?P<base>gpt-3\.5-turbo(?:-16k)?|gpt-35-turbo(?:-16k)?|gpt-4(?:-32k|-turbo)?|gpt-4o(?:-mini)?"
     r"|gpt-4\.1(?:-mini|-nano)?|gpt-4\.5-preview"
     r"|gpt-5(?:\.\d)?(?:-(?:mini|nano|pro|codex-mini|codex-max|codex|chat|(?:sol|terra|luna)(?:-pro)?))?"
-    r"|o1(?:-mini|-preview|-pro)?|o3(?:-mini|-pro|-deep-research)?|o4-mini(?:-deep-research)?)"
+    r"|o1(?:-mini|-preview|-pro)?|o3(?:-mini(?:-high)?|-pro|-deep-research)?|o4-mini(?:-high|-deep-research)?)"
     r"(?:-(?P<date>\d{4}-\d{2}-\d{2}|\d{4}))?(?P<preview>-preview)?$"
 )
 _OPENAI_NAMES = {
@@ -378,6 +412,9 @@ def _rule_openai(s: str, provider: str) -> ModelIdentity | None:
         else:
             name = base.replace("-deep-research", " Deep Research").replace("-pro", " Pro").replace("-preview",
                                                                                                   " Preview")
+            # OpenRouter's o3-mini-high / o4-mini-high: the model with reasoning_effort preset to high, sold
+            # under its own id. Its own model here (it bills more reasoning tokens per request), never the model.
+            name = name.replace("-high", " (high reasoning effort)")
     slug = base
     if date:
         slug += f"-{date}"
@@ -409,7 +446,7 @@ def _rule_gpt_oss(s: str, provider: str) -> ModelIdentity | None:
 # unresolved; the undated GA names (gpt-audio) are the moving alias, a model of its own as with gpt-4o.
 _OPENAI_SPECIAL = re.compile(
     r"^(?P<base>gpt-audio(?:-mini|-1\.5)?|gpt-4o(?:-mini)?-(?:audio|search)-preview|gpt-3\.5-turbo-instruct"
-    r"|gpt-5-image(?:-mini)?)"
+    r"|gpt-5(?:\.\d)?-image(?:-mini|-2)?|gpt-5-search-api)"
     r"(?:-(?P<date>\d{4}-\d{2}-\d{2}))?$"
 )
 _OPENAI_SPECIAL_NAMES = {
@@ -417,13 +454,14 @@ _OPENAI_SPECIAL_NAMES = {
     "gpt-4o-audio-preview": "GPT-4o Audio Preview", "gpt-4o-mini-audio-preview": "GPT-4o mini Audio Preview",
     "gpt-4o-search-preview": "GPT-4o Search Preview", "gpt-4o-mini-search-preview": "GPT-4o mini Search Preview",
     "gpt-3.5-turbo-instruct": "GPT-3.5 Turbo Instruct", "gpt-5-image": "GPT-5 Image",
-    "gpt-5-image-mini": "GPT-5 Image mini",
+    "gpt-5-image-mini": "GPT-5 Image mini", "gpt-5.4-image-2": "GPT-5.4 Image 2",
+    "gpt-5-search-api": "GPT-5 Search API",
 }
 
 
 def _rule_openai_special(s: str, provider: str) -> ModelIdentity | None:
     m = _OPENAI_SPECIAL.match(s)
-    if not m:
+    if not m or m["base"] not in _OPENAI_SPECIAL_NAMES:
         return None
     base, date = m["base"], m["date"]
     if base.endswith("-preview") and not date:
@@ -516,12 +554,18 @@ def _rule_claude(s: str, provider: str) -> ModelIdentity | None:
 
 # Gemini: gemini-2.5-flash, gemini-2-5-flash (Databricks), gemini-3-1-pro-preview, gemini-flash-1.5 (old OpenRouter).
 _GEMINI = re.compile(
-    r"^gemini-(?P<major>\d)(?:[.-](?P<minor>\d))?-(?P<tier>pro-image|pro|flash-lite-image|flash-lite|flash-8b|flash-image|flash)"
+    r"^gemini-(?P<major>\d)(?:[.-](?P<minor>\d))?-(?P<tier>pro-image|pro|flash-lite-image|flash-lite|flash-8b|flash-image"
+    r"|flash-native-audio|flash-live|computer-use|flash)"
     r"(?:-(?P<pin>\d{3})|-preview(?:-(?P<pdate>\d{2}-\d{2}|\d{4}|\d{2}-\d{4}))?(?P<preview>)(?P<custom>-customtools)?)?$"
 )
 _GEMINI_OLD_ORDER = re.compile(r"^gemini-(?P<tier>pro|flash)-(?P<major>1)\.(?P<minor>5)(?P<eightb>-8b)?$")
 _GEMINI_TIER_NAMES = {"pro": "Pro", "flash": "Flash", "flash-lite": "Flash-Lite", "flash-8b": "Flash-8B",
-                      "pro-image": "Pro Image", "flash-image": "Flash Image", "flash-lite-image": "Flash-Lite Image"}
+                      "pro-image": "Pro Image", "flash-image": "Flash Image", "flash-lite-image": "Flash-Lite Image",
+                      "flash-native-audio": "Flash Native Audio", "flash-live": "Flash Live",
+                      "computer-use": "Computer Use"}
+# The Live API, native-audio and computer-use models: other products than the text model, each its own
+# model, resolved only as previews named with their date (or, from Gemini 3 on, their undated preview).
+_GEMINI_PREVIEW_ONLY = frozenset({"flash-native-audio", "flash-live", "computer-use"})
 
 
 def _rule_gemini(s: str, provider: str) -> ModelIdentity | None:
@@ -545,6 +589,8 @@ def _rule_gemini(s: str, provider: str) -> ModelIdentity | None:
         return None  # "gemini-2-flash"? not a Google id
     if preview and not pdate and int(major) < 3:
         return None  # undated 1.5/2.x preview: several dated previews existed
+    if tier in _GEMINI_PREVIEW_ONLY and (not preview or custom):
+        return None
     slug = f"gemini-{version}-{tier}"
     name = f"Gemini {version} {_GEMINI_TIER_NAMES[tier]}"
     if pin:
@@ -601,8 +647,23 @@ _DEEPSEEK_DISTILL_SIZES = {"llama": frozenset({"8", "70"}), "qwen": frozenset({"
 _DEEPSEEK_FIRST_PARTY = {"deepseek-chat": "DeepSeek Chat (API)", "deepseek-reasoner": "DeepSeek Reasoner (API)"}
 
 
+# Other DeepSeek releases, each named once on Hugging Face: normalised name -> (slug, name, parameters, variant).
+_DEEPSEEK_OTHER: dict[str, tuple[str, str, Decimal, str]] = {
+    "deepseek-v3-base": ("deepseek-v3-base", "DeepSeek V3 Base", _dec(671), "base"),
+    "deepseek-r1-zero": ("deepseek-r1-zero", "DeepSeek R1 Zero", _dec(671), "instruct"),
+    "deepseek-prover-v2-671b": ("deepseek-prover-v2-671b", "DeepSeek Prover V2 671B", _dec(671), "instruct"),
+    "deepseek-ocr": ("deepseek-ocr", "DeepSeek-OCR", _dec(3), "instruct"),
+    # DeepSeek-R1-0528 distilled into Qwen3 8B
+    "deepseek-r1-0528-qwen3-8b": ("deepseek-r1-0528-qwen3-8b", "DeepSeek R1 0528 Qwen3 8B", _dec(8), "instruct"),
+}
+
+
 def _rule_deepseek(s: str, provider: str) -> ModelIdentity | None:
     s = s.replace("deepseek.", "deepseek-", 1)  # Bedrock: deepseek.v3, deepseek.r1
+    if (other := _DEEPSEEK_OTHER.get(s)) is not None:
+        slug, name, params, variant = other
+        version = "r1" if "-r1" in slug else ("3" if "-v3" in slug else "")
+        return ModelIdentity(slug, name, "deepseek", "deepseek", version, params, variant, "deepseek")
     if s in _DEEPSEEK_FIRST_PARTY:
         if provider.lower() != "deepseek":
             return None
@@ -630,13 +691,16 @@ def _rule_deepseek(s: str, provider: str) -> ModelIdentity | None:
 # Qwen open weights. Qwen2/2.5 need "-instruct" (the bare name is the base model); Qwen3's bare
 # name is the post-trained (hybrid thinking) model, its 2507 refresh is split Instruct/Thinking.
 _QWEN = re.compile(
-    r"^qwen-?(?P<version>2|2\.5|2p5|3)-(?:(?P<kind>coder|vl|math|next)-)?(?P<size>\d+(?:[.p]\d+)?)b"
+    r"^qwen-?v?(?P<version>1\.5|1p5|2|2\.5|2p5|3)-(?:(?P<kind>coder|vl|math|next|omni|audio)-)?(?P<size>\d+(?:[.p]\d+)?)b"
     r"(?:-a(?P<active>\d+)b)?(?:-(?P<rest>[a-z0-9.-]+))?$"
 )
 _QWEN3_MOE = {("", "235"): "22", ("", "30"): "3", ("coder", "480"): "35", ("coder", "30"): "3",
-              ("next", "80"): "3", ("vl", "235"): "22", ("vl", "30"): "3"}
+              ("next", "80"): "3", ("vl", "235"): "22", ("vl", "30"): "3", ("omni", "30"): "3"}
 _QWEN3_2507 = frozenset({("", "235"), ("", "30"), ("", "4")})
-_QWEN_KIND_NAMES = {"coder": " Coder", "vl": " VL", "math": " Math", "next": " Next"}
+_QWEN_KIND_NAMES = {"coder": " Coder", "vl": " VL", "math": " Math", "next": " Next", "omni": " Omni",
+                    "audio": " Audio"}
+# Qwen1.5 came as base (bare name) and -Chat; only the chat models resolve by rule.
+_QWEN15_SIZES = frozenset({"0.5", "1.8", "4", "7", "14", "32", "72", "110"})
 
 
 def _rule_qwen(s: str, provider: str) -> ModelIdentity | None:
@@ -647,6 +711,16 @@ def _rule_qwen(s: str, provider: str) -> ModelIdentity | None:
     kind = m["kind"] or ""
     size = m["size"].replace("p", ".")
     tokens = m["rest"].split("-") if m["rest"] else []
+    if version == "1.5":
+        if kind or m["active"] or size not in _QWEN15_SIZES or tokens[:1] != ["chat"] \
+                or not _serving_only("-".join(tokens[1:])):
+            return None
+        return ModelIdentity(f"qwen1.5-{size}b-chat", f"Qwen1.5 {size}B Chat", "qwen", "qwen", "1.5", _dec(size),
+                             "chat", "qwen")
+    if kind == "audio" and version != "2":
+        return None
+    if kind == "omni" and version != "3":
+        return None
     if version == "3":
         active = _QWEN3_MOE.get((kind, size))
         if m["active"] and m["active"] != active:
@@ -657,12 +731,12 @@ def _rule_qwen(s: str, provider: str) -> ModelIdentity | None:
                 if (kind, size) not in _QWEN3_2507:
                     return None
                 marker, tokens = f"{marker}-2507", tokens[1:]
-            elif kind not in ("coder", "vl", "next"):
+            elif kind not in ("coder", "vl", "next", "omni"):
                 return None  # Qwen3 instruct/thinking without 2507: not a release
         elif kind == "coder" and m["active"]:
             marker = "instruct"  # Qwen3-Coder 480B-A35B and 30B-A3B were released as -Instruct only
-        elif kind in ("coder", "vl", "next"):
-            return None  # VL and Next were released as -instruct and -thinking: a bare name is either
+        elif kind in ("coder", "vl", "next", "omni"):
+            return None  # VL, Next and Omni were released as -instruct and -thinking: a bare name is either
         else:
             marker = ""
         if kind == "math" or not _serving_only("-".join(tokens)):
@@ -681,7 +755,7 @@ def _rule_qwen(s: str, provider: str) -> ModelIdentity | None:
     return ModelIdentity(slug, name, "qwen", "qwen", version, _dec(size), "instruct", "qwen")
 
 
-_QWQ = re.compile(r"^qwq-32b(?P<preview>-preview)?(?:-(?P<rest>[a-z0-9.-]+))?$")
+_QWQ = re.compile(r"^(?:qwen-)?qwq-32b(?P<preview>-preview)?(?:-(?P<rest>[a-z0-9.-]+))?$")  # Fireworks: qwen-qwq-
 _QWEN_CLOSED = re.compile(
     r"^(?P<base>qwen-max|qwen-plus|qwen-turbo|qwen-flash|qwen3-max|qwen-vl-max|qwen-vl-plus|qwq-plus)"
     r"(?:-(?P<date>\d{4}-\d{2}-\d{2}))?$"
@@ -714,6 +788,14 @@ _GROK = re.compile(
     r"(?P<mode>-reasoning|-non-reasoning)?(?:-(?P<date>\d{4}))?$"
 )
 _GROK_CODE = re.compile(r"^grok-code-fast-1(?:-(?P<date>\d{4}))?$")
+# Grok 4.20 comes as -reasoning, -non-reasoning and -multi-agent (three products), its snapshot date
+# before or after the kind (grok-4.20-0309-reasoning, grok-4.20-multi-agent-0309); the bare "grok-4.20"
+# and the "-beta-0309" names stay unresolved. Grok Build is named by version (grok-build-0.1).
+_GROK_420 = re.compile(
+    r"^grok-4\.20(?:-(?P<date>\d{4}))?-(?P<kind>reasoning|non-reasoning|multi-agent)(?:-(?P<date2>\d{4}))?$"
+)
+_GROK_420_NAMES = {"reasoning": "Reasoning", "non-reasoning": "Non-Reasoning", "multi-agent": "Multi-Agent"}
+_GROK_BUILD = re.compile(r"^grok-build-(?P<version>\d\.\d)$")
 
 
 def _rule_grok(s: str, provider: str) -> ModelIdentity | None:
@@ -723,6 +805,17 @@ def _rule_grok(s: str, provider: str) -> ModelIdentity | None:
         return ModelIdentity("grok-code-fast-1" + (f"-{date}" if date else ""),
                              "Grok Code Fast 1" + (f" ({date})" if date else ""), "xai", "grok", "code-fast-1",
                              None, "", "grok")
+    m = _GROK_420.match(s)
+    if m:
+        if m["date"] and m["date2"]:
+            return None
+        date, kind = m["date"] or m["date2"], m["kind"]
+        return ModelIdentity(f"grok-4.20-{kind}" + (f"-{date}" if date else ""),
+                             f"Grok 4.20 {_GROK_420_NAMES[kind]}" + (f" ({date})" if date else ""), "xai", "grok",
+                             "4.20", None, "", "grok")
+    m = _GROK_BUILD.match(s)
+    if m:
+        return ModelIdentity(s, f"Grok Build {m['version']}", "xai", "grok-build", m["version"], None, "", "grok")
     m = _GROK.match(s)
     if not m:
         return None
@@ -806,6 +899,10 @@ _NAMED_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
     ("north-", "cohere", "north", "North"),
     ("gemma-3n-", "google", "gemma", "Gemma 3n"),
     ("wizardlm-2-", "microsoft", "wizardlm", "WizardLM-2"),
+    ("lfm-", "liquid", "lfm", "LFM"),
+    ("autoglm-", "zhipu", "autoglm", "AutoGLM"),
+    ("moonlight-", "moonshot", "moonlight", "Moonlight"),
+    ("pegasus-", "twelvelabs", "pegasus", "Pegasus"),
 )
 # Maker organisations and vendor namespaces in front of the name (Hugging Face, OpenRouter,
 # Bedrock "moonshotai.", Nvidia NIM ...). A fine-tuner's organisation is never stripped.
@@ -813,7 +910,7 @@ _NAMED_ORG = re.compile(
     r"^(?:moonshotai|moonshot|minimaxai|minimax|zai-org|z-ai|zai|thudm|amazon-nova|amazon|cohere|ai21|microsoft"
     r"|ibm-granite|ibm|nvidia|baidu|xiaomimimo|xiaomi|bytedance-seed|bytedance|stepfun-ai|stepfun|inclusionai"
     r"|perplexity|writer|liquid|liquidai|allenai|inception|mistralai|mistral|qwen|alibaba|google|deepseek-ai"
-    r"|deepseek|tencent|01-ai|meta|ai21labs)[./]"
+    r"|deepseek|tencent|01-ai|meta|ai21labs|twelvelabs|morph)[./]"
 )
 # Cerebras zai-glm-4.6, nvidia-nemotron-...
 _NAMED_GLUE = re.compile(r"^(?:zai-(?=glm-)|nvidia-(?=nemotron-)|ai21-(?=jamba-))")
@@ -822,7 +919,9 @@ _NAMED_MOVING = frozenset({"latest", "exp", "experimental", "beta", "base", "lor
                            "int4", "int8", "4bit", "8bit", "customtools", "internal", "ttm", "nightly"})
 # Undated names that the maker re-points (Cohere's command-r -> command-r-08-2024) or that a
 # normalisation step has cut short (Bedrock "nvidia.nemotron-nano-9b-v2:0" loses its "-v2").
-_NAMED_AMBIGUOUS = frozenset({"command-r", "command-r-plus", "command-a", "nemotron-nano-9b", "minimax-01"})
+# OpenRouter's "liquid/lfm-2.2-6b" is LFM2-2.6B (its hugging_face_id): the name misstates the size.
+_NAMED_AMBIGUOUS = frozenset({"command-r", "command-r-plus", "command-a", "nemotron-nano-9b", "minimax-01",
+                              "lfm-2.2-6b"})
 _NAMED_DATE = re.compile(r"^(?:\d{4}|\d{6}|\d{8})$")
 _NAMED_TOKEN = re.compile(r"^[a-z0-9.]+$")
 _NAMED_SIZE = re.compile(r"^(\d+(?:\.\d+)?)b$")
@@ -884,8 +983,8 @@ def _mistral_named_tokens(tokens: list[str]) -> list[str] | None:
 def _rule_named(s: str, provider: str) -> ModelIdentity | None:
     s = _NAMED_ORG.sub("", s, count=1)
     s = _NAMED_GLUE.sub("", s, count=1)
-    if re.match(r"^llama-?3[.-]\d-nemotron-", s):  # Llama-3_1-Nemotron, llama3.1-nemotron; HF's "v1_5" is v1.5
-        s = re.sub(r"-v(\d)-(\d)$", r"-v\1.\2", re.sub(r"^llama-?3[.-](\d)-", r"llama-3.\1-", s))
+    if re.match(r"^llama-?v?3[.p-]\d-nemotron-", s):  # Llama-3_1-Nemotron, llama-v3p1-nemotron; HF's "v1_5" is v1.5
+        s = re.sub(r"-v(\d)-(\d)$", r"-v\1.\2", re.sub(r"^llama-?v?3[.p-](\d)-", r"llama-3.\1-", s))
     if "/" in s or ":" in s or "~" in s:
         return None
     s = re.sub(r"(?<=\d)p(?=\d)", ".", s)  # Fireworks: glm-4p5, kimi-k2p5
@@ -950,6 +1049,7 @@ Rule = Callable[[str, str], ModelIdentity | None]
 _RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("llama", "meta-llama"), _rule_llama),
     (("llama", "meta-llama"), _rule_llama4),
+    (("codellama", "code-llama"), _rule_code_llama),
     (("mixtral",), _rule_mixtral),
     (("mistral",), _rule_mistral_open),
     (("mistral",), _rule_mistral_dated),
@@ -991,6 +1091,14 @@ _MAKER_EXCLUDED = frozenset({
     "nvidia", "xiaomimimo", "bytedance-seed", "stepfun-ai", "perplexity", "liquid", "liquidai",
     "hf", "huggingface", "accounts", "models", "thebloke", "codellama", "palm",
 })
+# Organisations that publish fine-tunes of known families under their own names on Hugging Face
+# ("neversleep/llama-3-lumimaid-70b", "aisingapore/gemma-sea-lion-v4-27b-it"): the tuner's name in the
+# slug keeps the tune apart from its base model, so the known-family guard above does not apply.
+_TUNERS = frozenset({
+    "aisingapore", "arliai", "neversleep", "scb10x", "open-orca", "togethercomputer", "tokyotech-llm",
+    "nousresearch", "huggingfaceh4", "agentica-org", "tngtech", "sao10k", "thedrummer", "eva-unit-01",
+    "anthracite-org", "all-hands", "sentientagi", "aetherwiing",
+})
 _QUANT_TOKEN = re.compile(r"^q\d")  # alia-40b-instruct_q8_0: a GGUF quantisation
 _MAKER_MOVING = frozenset({"latest", "auto", "router", "free", "beta", "exp", "experimental", "lora", "gguf",
                            "awq", "gptq", "nvfp4", "mxfp4", "int4", "4bit", "nightly"})
@@ -1009,16 +1117,19 @@ def _rule_maker(s: str) -> ModelIdentity | None:
     model = re.sub(r"(?<=\d)p(?=\d)", ".", m["model"])
     if model.startswith("dolphin-mixtral"):
         return None  # OpenRouter's dolphin-mixtral ids drop the Dolphin version (8x22b is dolphin-2.9.2)
-    if model.startswith(_KNOWN_FAMILY_PREFIXES):
-        # "ps/qwen3-coder-30b-a3b", "neversleep/llama-3-lumimaid-70b": a router or a tuner of a known family
+    tuner = m["maker"] in _TUNERS
+    if model.startswith(_KNOWN_FAMILY_PREFIXES) and not tuner:
+        # "xy/qwen3-coder-30b-a3b": a router's prefix or a tuner of a known family, unknown which
         return None
     if any(prefixes and model.startswith(prefixes) and rule(model, "") for prefixes, rule in _RULES[:-1]) \
             or _rule_named(model, ""):
-        return None  # "ps/qwen3-30b-a3b": a router's prefix in front of a known model, not a maker
+        return None  # "xy/qwen3-30b-a3b": a router's prefix in front of a known model, not a maker
     tokens = model.split("-")
-    if any(t in _MAKER_MOVING or _QUANT_TOKEN.match(t) for t in tokens):
+    # A tuner's "-preview" / "-beta" is part of a Hugging Face repository name, which never moves.
+    moving = _MAKER_MOVING - {"beta"} if tuner else _MAKER_MOVING
+    if any(t in moving or _QUANT_TOKEN.match(t) for t in tokens):
         return None
-    if "preview" in tokens and not any(_NAMED_DATE.match(t) for t in tokens):
+    if "preview" in tokens and not tuner and not any(_NAMED_DATE.match(t) for t in tokens):
         return None
     while len(tokens) > 1 and tokens[-1] in _NAMED_DROP:
         tokens.pop()
@@ -1030,10 +1141,36 @@ def _rule_maker(s: str) -> ModelIdentity | None:
                          "instruct" if params is not None else "", "maker")
 
 
+# OpenAI's inference prices for a customer's fine-tune of a snapshot ("ft:gpt-4o-2024-08-06"): a product of
+# its own (dearer than the snapshot), never the snapshot. Only dated bases: "ft:gpt-4o" or "ft:gpt-3.5-turbo"
+# names whichever snapshot the fine-tune was trained from.
+_OPENAI_FT = re.compile(r"^(?:openai/)?ft:(?P<base>[a-z0-9.-]+)$")
+
+
+def _rule_openai_fine_tune(raw_id: str) -> ModelIdentity | None:
+    m = _OPENAI_FT.match(raw_id)
+    base = _rule_openai(m["base"], "openai") if m else None
+    if base is None or not re.search(r"-\d{4}(?:-\d{2}-\d{2})?$", base.slug):
+        return None
+    return ModelIdentity(f"{base.slug}-ft", f"{base.name} fine-tuned", "openai", base.family, base.version, None,
+                         "", "openai-fine-tune")
+
+
 def _resolve_by_rules(raw_id: str, provider: str) -> ModelIdentity | None:
-    if (legacy := _CLAUDE_LEGACY.search(raw_id.strip().lower())) is not None:
+    lowered = raw_id.strip().lower()
+    if (legacy := _CLAUDE_LEGACY.search(lowered)) is not None:
         slug, name, version = _CLAUDE_LEGACY_MODELS[legacy["model"]]
         return ModelIdentity(slug, name, "anthropic", "claude", version, None, "", "claude-legacy")
+    if lowered.startswith(("ft:", "openai/ft:")):
+        return _rule_openai_fine_tune(lowered)
+    if lowered.endswith(":thinking"):
+        # OpenRouter's ":thinking" offerings of a closed model (claude-3.7-sonnet:thinking,
+        # qwen-plus-2025-07-28:thinking) bill the thinking mode at its own price: a model of its own.
+        base = _resolve_by_rules(lowered[: -len(":thinking")], provider)
+        if base is None or base.variant or base.slug.endswith("-thinking"):
+            return None
+        return ModelIdentity(f"{base.slug}-thinking", f"{base.name} Thinking", base.creator, base.family,
+                             base.version, None, "", "thinking-mode")
     s = normalise_id(raw_id)
     for prefixes, rule in _RULES:
         if s.startswith(prefixes):

@@ -273,15 +273,16 @@ LOOK_ALIKES = [
     (NEWEST, "gpt-4o-mini-tts", None),
     (NEWEST, "chatgpt-4o-latest", None),
     (NEWEST, "gpt-4-turbo-preview", None),
-    (NEWEST, "ft:gpt-4o-2024-08-06", None),
-    (NEWEST, "openrouter/openai/o3-mini-high", None),
+    (NEWEST, "ft:gpt-4o-2024-08-06", "gpt-4o-2024-08-06-ft"),  # a fine-tune's price: its own model
+    (NEWEST, "openrouter/openai/o3-mini-high", "o3-mini-high"),  # effort preset: its own model
     (NEWEST, "gpt-5-chat-latest", None),
     (NEWEST, "cloudflare/@cf/meta/llama-guard-3-8b", "llama-guard-3-8b"),  # a classifier: never Llama 3 8B
     (NEWEST, "deepinfra/meta-llama/Llama-Guard-3-8B", "llama-guard-3-8b"),
-    (NEWEST, "fireworks_ai/accounts/fireworks/models/code-llama-70b-instruct", None),
-    (NEWEST, "anyscale/codellama/CodeLlama-70b-Instruct-hf", None),
-    (NEWEST, "perplexity/codellama-70b-instruct", None),
-    (NEWEST, "fireworks_ai/accounts/fireworks/models/llama-v3p1-nemotron-70b-instruct", None),
+    (NEWEST, "fireworks_ai/accounts/fireworks/models/code-llama-70b-instruct", "code-llama-70b-instruct"),
+    (NEWEST, "anyscale/codellama/CodeLlama-70b-Instruct-hf", "code-llama-70b-instruct"),  # never Llama 2
+    (NEWEST, "perplexity/codellama-70b-instruct", "code-llama-70b-instruct"),
+    (NEWEST, "fireworks_ai/accounts/fireworks/models/llama-v3p1-nemotron-70b-instruct",
+     "llama-3.1-nemotron-70b-instruct"),  # the NVIDIA tune, never Llama 3.1 70B
     (NEWEST, "fireworks_ai/accounts/fireworks/models/llama-v3p1-70b-instruct-1b", None),
     (NEWEST, "fireworks_ai/accounts/fireworks/models/llama-v3p1-405b-instruct-long", None),
     (NEWEST, "fireworks_ai/accounts/fireworks/models/dobby-unhinged-llama-3-3-70b-new", None),
@@ -304,18 +305,18 @@ LOOK_ALIKES = [
     (NEWEST, "azure_ai/mistral-large", None),
     (NEWEST, "mistral/mistral-large-3", "mistral-large-2512"),  # Large 3 has one release, 25.12
     (NEWEST, "openrouter/mistralai/mistral-7b-instruct", None),  # v0.1, v0.2 or v0.3?
-    (NEWEST, "fireworks_ai/accounts/fireworks/models/mixtral-8x7b", None),  # base beside -instruct
-    (NEWEST, "nebius/Qwen/Qwen2.5-Coder-7B", None),  # Qwen2.5 bare name = base model
+    (NEWEST, "fireworks_ai/accounts/fireworks/models/mixtral-8x7b", "mixtral-8x7b"),  # base beside -instruct (curated)
+    (NEWEST, "nebius/Qwen/Qwen2.5-Coder-7B", "qwen2.5-coder-7b"),  # the HF name of the base model (curated)
     (NEWEST, "vercel_ai_gateway/alibaba/qwen-3-235b", None),  # original Qwen3 or a 2507 refresh?
     (NEWEST, "vercel_ai_gateway/alibaba/qwen-3-32b", "qwen3-32b"),  # dense: one model of that name
     (NEWEST, "fireworks_ai/accounts/fireworks/models/qwen2p5-coder-32b-instruct-128k", None),
     (NEWEST, "lemonade/Qwen3-4B-Instruct-2507-GGUF", None),
     (NEWEST, "gemini/gemini-2.5-pro-preview-tts", None),
-    (NEWEST, "gemini-2.5-flash-native-audio-preview-09-2025", None),
+    (NEWEST, "gemini-2.5-flash-native-audio-preview-09-2025", "gemini-2.5-flash-native-audio-preview-09-2025"),
     (NEWEST, "gemini/gemini-3.1-pro-preview-customtools", "gemini-3.1-pro-preview-customtools"),  # its own model
     (NEWEST, "gemini/gemini-flash-latest", None),
     (NEWEST, "deepseek-v3-2-251201", None),
-    (NEWEST, "novita/deepseek/deepseek-r1-0528-qwen3-8b", None),
+    (NEWEST, "novita/deepseek/deepseek-r1-0528-qwen3-8b", "deepseek-r1-0528-qwen3-8b"),  # never Qwen3 8B
     (NEWEST, "oci/xai.grok-4-fast", None),  # reasoning or non-reasoning?
     (NEWEST, "xai/grok-3-beta", None),
     (NEWEST, "xai/grok-4.20-beta-0309-reasoning", None),
@@ -399,7 +400,7 @@ def test_it_resolves_openrouter_ids(shared_data):
         "anthropic/claude-3.5-haiku": "claude-3-5-haiku",
         "anthropic/claude-3.5-sonnet-20240620": "claude-3-5-sonnet",
         "anthropic/claude-3.5-sonnet": "claude-3-5-sonnet-20241022",  # curated: "New Claude 3.5 Sonnet"
-        "anthropic/claude-3.7-sonnet:thinking": None,
+        "anthropic/claude-3.7-sonnet:thinking": "claude-3-7-sonnet-thinking",  # thinking mode: its own model
         "deepseek/deepseek-chat": "deepseek-v3",  # curated: hugging_face_id deepseek-ai/DeepSeek-V3
         "deepseek/deepseek-chat-v3-0324": "deepseek-v3-0324",
         "mistralai/mixtral-8x7b-instruct": "mixtral-8x7b-instruct",
