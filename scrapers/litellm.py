@@ -324,6 +324,18 @@ def _label(columns: dict[str, Decimal], units: list[UnitPrice], mode: str, stand
     return ""
 
 
+# Capability flags that say what a model takes in besides text (a flag set to anything but true says nothing).
+_INPUT_FLAGS = (("supports_vision", "image"), ("supports_audio_input", "audio"), ("supports_video_input", "video"))
+
+
+def _input_modalities(entry: dict[str, Any]) -> tuple[str, ...]:
+    """The kinds of input the entry says the model takes: ``supported_modalities`` where given, else its flags."""
+    listed = entry.get("supported_modalities")
+    found = {m.strip().lower() for m in listed if isinstance(m, str)} if isinstance(listed, list) else set()
+    found.update(kind for flag, kind in _INPUT_FLAGS if entry.get(flag) is True)
+    return tuple(sorted(found))
+
+
 def _parse_entry(key: str, entry: dict[str, Any]) -> list[PriceRecord]:
     provider = entry.get("litellm_provider")
     if not isinstance(provider, str) or not provider.strip():
@@ -353,6 +365,7 @@ def _parse_entry(key: str, entry: dict[str, Any]) -> list[PriceRecord]:
         "mode": mode,
         "max_input_tokens": _as_int(entry.get("max_input_tokens")),
         "max_output_tokens": _as_int(entry.get("max_output_tokens")),
+        "input_modalities": _input_modalities(entry),
     }
     records = [_record(common, "standard", 0, standard, mode, is_standard=True)]
     # Tier records carry only the prices stated for that tier: litellm states

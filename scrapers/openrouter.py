@@ -13,6 +13,7 @@ Pure: bytes in, records out; no Django, no I/O.
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -161,6 +162,31 @@ def _as_int(value: Any) -> int | None:
     return int(number)
 
 
+def _input_modalities(architecture: Any) -> tuple[str, ...]:
+    listed = architecture.get("input_modalities") if isinstance(architecture, dict) else None
+    if not isinstance(listed, list):
+        return ()
+    return tuple(sorted({m.strip().lower() for m in listed if isinstance(m, str) and m.strip()}))
+
+
+# OpenRouter started listing models in 2023; a "created" outside these years is not a listing date.
+_CREATED_YEARS = range(2020, 2101)
+
+
+def _created_on(created: Any) -> date | None:
+    """OpenRouter's ``created`` (unix seconds): the day the model was listed, which for new models is about
+    their release; None when missing or not a plausible time."""
+    if isinstance(created, Decimal) and created == created.to_integral_value():
+        created = int(created)
+    if isinstance(created, bool) or not isinstance(created, int):
+        return None
+    try:
+        day = datetime.fromtimestamp(created, tz=UTC).date()
+    except (OverflowError, OSError, ValueError):
+        return None
+    return day if day.year in _CREATED_YEARS else None
+
+
 def _parse_model(model: dict[str, Any], model_id: str) -> list[PriceRecord]:
     pricing = model.get("pricing")
     if not isinstance(pricing, dict):
@@ -177,6 +203,11 @@ def _parse_model(model: dict[str, Any], model_id: str) -> list[PriceRecord]:
         price_label=_label(base),
         max_input_tokens=_as_int(model.get("context_length")),
         max_output_tokens=_as_int(top.get("max_completion_tokens")) if isinstance(top, dict) else None,
+        input_modalities=_input_modalities(model.get("architecture")),
+        released_on=_created_on(model.get("created")),
+        # A named Hugging Face repository means published weights; its absence proves nothing.
+        open_weights=True if isinstance(model.get("hugging_face_id"), str) and model["hugging_face_id"].strip()
+        else None,
         **base.columns,
     )
     records = [record]

@@ -118,6 +118,12 @@ class PriceRecord:
     stated_dates: bool = False  # True when the source gives the validity interval
     max_input_tokens: int | None = None
     max_output_tokens: int | None = None
+    # What the source says of the model itself, not of the price: the kinds of input it takes
+    # ("text", "image", "audio", "video"), when it was released or listed (OpenRouter's ``created``) and
+    # whether its weights are published (OpenRouter names a Hugging Face repository). None / () = not said.
+    input_modalities: tuple[str, ...] = ()
+    released_on: date | None = None
+    open_weights: bool | None = None
 
 
 @dataclass

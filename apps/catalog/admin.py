@@ -3,7 +3,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from .models import Model, ModelAlias, Offering, Provider
-from .services import alias_resolve
+from .services import ATTRIBUTE_FIELDS, alias_resolve
 
 
 @admin.register(Provider)
@@ -23,10 +23,19 @@ class ProviderAdmin(admin.ModelAdmin):
 
 @admin.register(Model)
 class ModelAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "creator", "family", "version", "parameter_count_b", "variant", "size_class"]
-    list_filter = ["family", "creator", "variant", "size_class"]
+    list_display = ["name", "slug", "creator", "family", "version", "parameter_count_b", "active_parameter_count_b",
+                    "variant", "modality", "open_weights", "released_on", "size_class"]
+    list_filter = ["modality", "open_weights", "family", "creator", "variant", "size_class"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request: HttpRequest, obj: Model, form, change: bool) -> None:
+        # An attribute the curator sets here is theirs: ingest and rebuilds leave it alone from now on
+        # (clear it from "curated fields" to hand it back to the sources).
+        edited = [f for f in ATTRIBUTE_FIELDS if f in form.changed_data]
+        if edited and "curated_fields" not in form.changed_data:
+            obj.curated_fields = sorted(set(obj.curated_fields or ()) | set(edited))
+        super().save_model(request, obj, form, change)
 
 
 class UnresolvedFilter(admin.SimpleListFilter):

@@ -5,6 +5,10 @@ from __future__ import annotations
 from django.core.validators import RegexValidator
 from django.db import models
 
+from .attributes import MODALITIES
+
+MODALITY_CHOICES = list(MODALITIES)
+
 
 class Provider(models.Model):
     class Kind(models.TextChoices):
@@ -49,6 +53,19 @@ class Model(models.Model):
     )
     variant = models.CharField(max_length=50, blank=True, help_text="instruct, chat, base; blank for closed models.")
     size_class = models.CharField(max_length=50, blank=True, db_index=True, help_text="e.g. 70b-class.")
+    active_parameter_count_b = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text="Mixture-of-experts: parameters active per token, in billions; blank for dense or unknown.")
+    modality = models.CharField(max_length=20, blank=True, db_index=True, choices=MODALITY_CHOICES,
+                                help_text="What it takes and gives: text, vision, embedding…; blank = unknown.")
+    open_weights = models.BooleanField(null=True, blank=True,
+                                       help_text="Weights published (downloadable); blank = unknown.")
+    released_on = models.DateField(null=True, blank=True,
+                                   help_text="Release date: the date in a dated id, or the earliest a source states.")
+    # Ingest fills the attributes above from identity and sources; the ones a curator edits in the admin
+    # are listed here and left alone from then on.
+    curated_fields = models.JSONField(default=list, blank=True,
+                                      help_text="Attributes a curator set; ingest no longer changes them.")
 
     class Meta:
         ordering = ["name"]
@@ -74,6 +91,11 @@ class ModelAlias(models.Model):
     rule = models.CharField(max_length=100, blank=True, help_text="The rule or table row that resolved it.")
     provider_hint = models.CharField(max_length=100, blank=True)
     name_hint = models.CharField(max_length=300, blank=True)
+    # What the source says about the model behind this raw id (merged over its snapshots, see
+    # apps.catalog.attributes); the canonical model's attributes merge these over its aliases.
+    released_on = models.DateField(null=True, blank=True)
+    modality = models.CharField(max_length=20, blank=True)
+    open_weights = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -17,7 +19,8 @@ from django.utils.text import slugify
 from apps.common.bulk import insert_ignoring_conflicts
 from apps.sources.models import Source
 
-from . import identity
+from . import attributes, identity
+from .attributes import Statement
 from .models import Model, ModelAlias, Provider
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -77,13 +80,35 @@ def _curated() -> dict[tuple[str, str], identity.ModelIdentity]:
     return identity.load_curated(FIXTURES / "aliases.csv")
 
 
-def models_ensure(identities: list[identity.ModelIdentity]) -> dict[str, Model]:
+# What ingest fills on a canonical model besides its identity (a curator's edit in the admin stands).
+ATTRIBUTE_FIELDS = ("active_parameter_count_b", "modality", "open_weights", "released_on")
+STATEMENT_FIELDS = ("released_on", "modality", "open_weights")
+
+
+def model_attributes(*, slug: str, creator: str, family: str, version: str, parameter_count_b: Decimal | None,
+                     statements: Iterable[Statement] = ()) -> dict[str, object]:
+    """The attribute fields of a canonical model: what its identity says, merged with what the sources say
+    of its aliases (apps.catalog.attributes)."""
+    active, said = attributes.from_identity(slug=slug, creator=creator, family=family, version=version,
+                                            parameter_count_b=parameter_count_b)
+    merged = attributes.combine(said, statements)
+    return {"active_parameter_count_b": active, "modality": merged.modality, "open_weights": merged.open_weights,
+            "released_on": merged.released_on}
+
+
+def models_ensure(identities: list[identity.ModelIdentity],
+                  statements: dict[str, list[Statement]] | None = None) -> dict[str, Model]:
+    """Get or create the canonical model of each identity; new ones start with their attributes
+    (``statements``: slug -> what the sources say of the aliases that name it)."""
     unique = {i.slug: i for i in identities}
+    statements = statements or {}
     Model.objects.bulk_create(
         [
             Model(
                 slug=i.slug, name=i.name, creator=i.creator, family=i.family, version=i.version,
                 parameter_count_b=i.parameter_count_b, variant=i.variant, size_class=identity.size_class(i),
+                **model_attributes(slug=i.slug, creator=i.creator, family=i.family, version=i.version,
+                                   parameter_count_b=i.parameter_count_b, statements=statements.get(i.slug, ())),
             )
             for i in unique.values()
         ],
@@ -92,18 +117,74 @@ def models_ensure(identities: list[identity.ModelIdentity]) -> dict[str, Model]:
     return {m.slug: m for m in Model.objects.filter(slug__in=unique)}
 
 
-def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]]) -> dict[str, int]:
+def models_attributes_refresh(*, model_ids: Iterable[int] | None = None) -> int:
+    """Recompute the attributes of canonical models (all of them without ``model_ids``) from their identity
+    and what the sources say of their aliases, leaving the fields a curator set; returns how many changed.
+
+    A pure function of the stored rows, so it is also the rebuild path for databases filled before
+    these attributes existed (``manage.py rebuild_history``, ``load_demo``).
+    """
+    models = Model.objects.all()
+    aliases = ModelAlias.objects.filter(model__isnull=False)
+    if model_ids is not None:
+        ids = list(set(model_ids))
+        if not ids:
+            return 0
+        models, aliases = models.filter(pk__in=ids), aliases.filter(model_id__in=ids)
+    said: dict[int, list[Statement]] = defaultdict(list)
+    for model_id, released_on, modality, open_weights in aliases.values_list(
+            "model_id", *STATEMENT_FIELDS).iterator(chunk_size=5000):
+        if released_on is not None or modality or open_weights is not None:
+            said[model_id].append(Statement(released_on, modality, open_weights))
+    # Written grouped by value: a few UPDATEs, not one CASE per row (every model changes in a backfill).
+    changes: dict[tuple[tuple[str, object], ...], list[int]] = defaultdict(list)
+    fields = ("pk", "slug", "creator", "family", "version", "parameter_count_b", "curated_fields", *ATTRIBUTE_FIELDS)
+    for row in models.values(*fields).iterator(chunk_size=5000):
+        wanted = model_attributes(slug=row["slug"], creator=row["creator"], family=row["family"],
+                                  version=row["version"], parameter_count_b=row["parameter_count_b"],
+                                  statements=said.get(row["pk"], ()))
+        kept = set(row["curated_fields"] or ())
+        diff = tuple((f, v) for f, v in wanted.items() if f not in kept and row[f] != v)
+        if diff:
+            changes[diff].append(row["pk"])
+    for diff, pks in changes.items():
+        for start in range(0, len(pks), 2000):
+            Model.objects.filter(pk__in=pks[start:start + 2000]).update(**dict(diff))
+    return sum(len(pks) for pks in changes.values())
+
+
+def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
+                   statements: dict[str, Statement] | None = None) -> dict[str, int]:
     """Get or create the alias of each raw id (raw id -> (provider key, display name)), resolving new ones;
     returns raw id -> alias id.
 
     Existing aliases are left alone: a curator's manual decision is never
     overwritten by a re-ingest. Ids, not instances, and the source's whole alias list rather than an IN
     list of every raw id: building 3,000 instances twice was an eighth of a LiteLLM ingest.
+    ``statements`` (raw id -> what this snapshot says of the model: release date, modality, open weights)
+    are merged into the aliases, and the canonical models they name are given the result.
     """
-    def known() -> dict[str, int]:
-        return dict(ModelAlias.objects.filter(source=source).values_list("raw_id", "pk").iterator(chunk_size=5000))
+    statements = statements or {}
 
-    existing = {raw: pk for raw, pk in known().items() if raw in items}
+    def known() -> dict[str, tuple[int, tuple[object, ...]]]:
+        rows = ModelAlias.objects.filter(source=source).values_list("raw_id", "pk", "model_id", *STATEMENT_FIELDS)
+        return {raw: (pk, tuple(rest)) for raw, pk, *rest in rows.iterator(chunk_size=5000)}
+
+    every = known()
+    existing = {raw: every[raw][0] for raw in items if raw in every}
+    touched: set[int] = set()  # models whose aliases now say more
+    restated: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for raw, said in statements.items():
+        if raw not in every:
+            continue
+        pk, (model_id, *stored) = every[raw]
+        merged = attributes.merge([Statement(*stored), said])  # type: ignore[arg-type]
+        if (merged.released_on, merged.modality, merged.open_weights) != tuple(stored):
+            restated[(merged.released_on, merged.modality, merged.open_weights)].append(pk)
+            if model_id is not None:
+                touched.add(model_id)
+    for values, pks in restated.items():
+        ModelAlias.objects.filter(pk__in=pks).update(**dict(zip(STATEMENT_FIELDS, values, strict=True)))
     new_ids = [raw for raw in items if raw not in existing]
     if new_ids:
         curated = _curated()
@@ -114,13 +195,21 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]]) -> dict
                                      curated=curated)
             if ident is not None:
                 resolved[raw] = ident
-        models = models_ensure(list(resolved.values()))
+        by_slug: dict[str, list[Statement]] = defaultdict(list)
+        for raw, ident in resolved.items():
+            if raw in statements:
+                by_slug[ident.slug].append(statements[raw])
+        models = models_ensure(list(resolved.values()), by_slug)
+        # A model that existed before this snapshot may hear something new from its new aliases.
+        touched.update(models[ident.slug].pk for raw, ident in resolved.items() if raw in statements)
         aliases = []
         for raw in new_ids:
             provider_key, name = items[raw]
             ident = resolved.get(raw)
+            said = statements.get(raw, Statement())
             row = {"source_id": source.pk, "raw_id": raw, "model_id": None, "status": ModelAlias.Status.UNRESOLVED,
                    "rule": "", "provider_hint": provider_key[:100], "name_hint": name[:300],
+                   "released_on": said.released_on, "modality": said.modality, "open_weights": said.open_weights,
                    "updated_at": timezone.now()}
             if ident is not None:
                 row.update(model_id=models[ident.slug].pk, rule=ident.rule[:100],
@@ -129,7 +218,9 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]]) -> dict
         # ignore conflicts: another worker may create the same alias concurrently.
         insert_ignoring_conflicts(ModelAlias, aliases, conflict=["source_id", "raw_id"])
         every = known()
-        existing.update({raw: every[raw] for raw in new_ids})
+        existing.update({raw: every[raw][0] for raw in new_ids})
+    if touched:
+        models_attributes_refresh(model_ids=touched)
     return existing
 
 
@@ -145,7 +236,9 @@ def aliases_sync_hints(*, hints: dict[int, tuple[str, str]]) -> int:
     if not moved:
         return 0
     changed: list[ModelAlias] = []
+    before: dict[int, int | None] = {}
     for alias in ModelAlias.objects.filter(pk__in=moved).select_related("source"):
+        before[alias.pk] = alias.model_id
         provider_key, name = hints[alias.pk]
         alias.provider_hint, alias.name_hint = provider_key[:100], name[:300]
         changed.append(alias)
@@ -169,6 +262,9 @@ def aliases_sync_hints(*, hints: dict[int, tuple[str, str]]) -> int:
             alias.rule = ident.rule[:100]
     ModelAlias.objects.bulk_update(changed, ["provider_hint", "name_hint", "model", "status", "rule"],
                                    batch_size=2000)
+    # Models that gained (or lost) an alias: what its source says moves with it.
+    models_attributes_refresh(model_ids={m for a in changed if a.pk in found
+                                         for m in (a.model_id, before[a.pk]) if m is not None})
     return len(changed)
 
 
@@ -183,6 +279,7 @@ def alias_resolve(*, alias: ModelAlias, model: Model) -> ModelAlias:
     alias.rule = "manual"
     alias.save(update_fields=["model", "status", "rule", "updated_at"])
     # Its offerings now belong to another market offering (and may leave the one they were in).
+    models_attributes_refresh(model_ids=[m for m in (before, model.pk) if m is not None])
     providers = set(alias.offerings.values_list("provider_id", flat=True))
     market_prices_refresh(pairs={(p, m) for p in providers for m in (before, model.pk) if m is not None})
     return alias
@@ -191,7 +288,9 @@ def alias_resolve(*, alias: ModelAlias, model: Model) -> ModelAlias:
 def model_create(*, slug: str, name: str, family: str = "", creator: str = "", version: str = "",
                  parameter_count_b: Decimal | None = None, variant: str = "") -> Model:
     return Model.objects.create(slug=slug, name=name, family=family, creator=creator, version=version,
-                                parameter_count_b=parameter_count_b, variant=variant)
+                                parameter_count_b=parameter_count_b, variant=variant,
+                                **model_attributes(slug=slug, creator=creator, family=family, version=version,
+                                                   parameter_count_b=parameter_count_b))
 
 
 def aliases_reresolve(*, source: Source | None = None) -> int:
@@ -223,4 +322,5 @@ def aliases_reresolve(*, source: Source | None = None) -> int:
             alias.rule = ident.rule[:100]
             updates.append(alias)
         ModelAlias.objects.bulk_update(updates, ["model", "status", "rule"], batch_size=2000)
+        models_attributes_refresh(model_ids={a.model_id for a in updates})
     return len(updates)

@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from apps.catalog.attributes import Statement, merge, modality_of
 from apps.catalog.models import Offering
 from apps.catalog.services import aliases_ensure, aliases_sync_hints, providers_ensure
 from apps.common.bulk import bulk_insert, insert_ignoring_conflicts
@@ -78,13 +79,24 @@ def _values(row: Any) -> Values:
     return (*(getattr(row, c) for c in COMPONENTS), _canonical(row.unit_prices), row.price_label)
 
 
+def model_statements(records: list[PriceRecord]) -> dict[str, Statement]:
+    """What a price sheet says of the model behind each raw id (modality, release date, open weights),
+    merged over the raw id's rows (its tiers and regions)."""
+    said: dict[str, list[Statement]] = defaultdict(list)
+    for r in records:
+        said[r.source_model_id].append(Statement(r.released_on, modality_of(r.mode, r.input_modalities),
+                                                 r.open_weights))
+    return {raw: merge(statements) for raw, statements in said.items()}
+
+
 def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCounts:
     """Store what the snapshot says about each offering, then rebuild the source's history."""
     source = snapshot.source
     records: list[PriceRecord] = [r for r in result.records if isinstance(r, PriceRecord)]
     providers = providers_ensure(raw_providers={r.provider_key for r in records})
     aliases = aliases_ensure(
-        source=source, items={r.source_model_id: (r.provider_key, r.model_name) for r in records}
+        source=source, items={r.source_model_id: (r.provider_key, r.model_name) for r in records},
+        statements=model_statements(records),
     )
 
     offering_ids = _offerings_ensure(source, records, {k: p.pk for k, p in providers.items()}, aliases)

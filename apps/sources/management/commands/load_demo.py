@@ -66,6 +66,10 @@ class Command(BaseCommand):
         for source in Source.objects.filter(pk__in=Price.objects.filter(last_confirmed_at__isnull=True)
                                             .values("offering__source_id")):
             source_history_rebuild(source)
+        # Model attributes (modality, open weights...) for a database filled before they existed.
+        from apps.catalog.services import models_attributes_refresh
+
+        models_attributes_refresh()
         if connection.vendor == "postgresql":
             # Fresh statistics after a bulk load, or the planner picks nested loops over
             # tables it still believes are empty (pages measured 4x slower without it).
