@@ -1097,7 +1097,7 @@ _MAKER_EXCLUDED = frozenset({
 _TUNERS = frozenset({
     "aisingapore", "arliai", "neversleep", "scb10x", "open-orca", "togethercomputer", "tokyotech-llm",
     "nousresearch", "huggingfaceh4", "agentica-org", "tngtech", "sao10k", "thedrummer", "eva-unit-01",
-    "anthracite-org", "all-hands", "sentientagi", "aetherwiing",
+    "anthracite-org", "all-hands", "sentientagi", "aetherwiing", "deepcogito",
 })
 _QUANT_TOKEN = re.compile(r"^q\d")  # alia-40b-instruct_q8_0: a GGUF quantisation
 _MAKER_MOVING = frozenset({"latest", "auto", "router", "free", "beta", "exp", "experimental", "lora", "gguf",
