@@ -288,14 +288,14 @@ LOOK_ALIKES = [
     (NEWEST, "fireworks_ai/accounts/fireworks/models/dobby-unhinged-llama-3-3-70b-new", None),
     (NEWEST, "deepinfra/NousResearch/Hermes-3-Llama-3.1-70B", "nousresearch-hermes-3-llama-3.1-70b"),  # a fine-tune
     (NEWEST, "openrouter/gryphe/mythomax-l2-13b", "gryphe-mythomax-l2-13b"),  # a fine-tune: its own model
-    (NEWEST, "lambda_ai/deepseek-llama3.3-70b", None),
-    (NEWEST, "snowflake/snowflake-llama-3.3-70b", None),  # Snowflake's SwiftKV fine-tune
+    (NEWEST, "lambda_ai/deepseek-llama3.3-70b", "deepseek-r1-distill-llama-70b"),  # curated: never Llama 3.3
+    (NEWEST, "snowflake/snowflake-llama-3.3-70b", "snowflake-llama-3.3-70b"),  # Snowflake's SwiftKV fine-tune
     (NEWEST, "cloudflare/@cf/meta-llama/llama-2-7b-chat-hf-lora", None),
     (NEWEST, "groq/llama-3.3-70b-versatile", "llama-3.3-70b-instruct"),  # curated, not by rule
     (NEWEST, "vertex_ai/meta/llama-4-maverick-17b-16e-instruct-maas", None),  # Maverick has 128 experts
     (NEWEST, "anthropic.claude-3-7-sonnet-20240620-v1:0", None),  # 3.7 Sonnet with 3.5 Sonnet's date
     (NEWEST, "databricks/databricks-claude-sonnet-4-1", None),  # there is no Claude Sonnet 4.1
-    (NEWEST, "github_copilot/claude-opus-41", None),
+    (NEWEST, "github_copilot/claude-opus-41", "claude-opus-4-1"),  # curated: Copilot writes 4.1 "41"
     (NEWEST, "github_copilot/claude-opus-4.6-fast", "claude-opus-4-6-fast"),  # fast mode: its own price
     (NEWEST, "heroku/claude-3-5-sonnet-latest", None),
     (NEWEST, "vercel_ai_gateway/anthropic/claude-3-5-sonnet", None),  # June or October? unknown

@@ -26,6 +26,8 @@ LITELLM_NEWEST = "litellm/model_prices_2026-07-24_rocry-8442b93.json"
 OPENROUTER_NEWEST = "openrouter/openrouter_models_2026-08-01_token-tariff-90407eb.json"
 GENAI_PRICES = "genai-prices/data_v2.json"
 
+_FW = "fireworks_ai/accounts/fireworks/models/"
+
 # (source, id a, id b): both resolve, to different models.
 KEEP_APART = [
     # Kimi / Moonshot: versions, dated snapshots, thinking, speed tiers
@@ -163,6 +165,88 @@ KEEP_APART = [
     ("openrouter", "openai/gpt-5-image", "openai/gpt-5-image-mini"),
     ("genai-prices", "cognitivecomputations/dolphin3.0-mistral-24b:free",
      "cognitivecomputations/dolphin3.0-r1-mistral-24b:free"),
+    # Code Llama: base, Instruct, Python and sizes; never Llama 2
+    ("litellm", f"{_FW}code-llama-34b", f"{_FW}code-llama-34b-instruct"),
+    ("litellm", f"{_FW}code-llama-34b-instruct", f"{_FW}code-llama-34b-python"),
+    ("litellm", f"{_FW}code-llama-13b-instruct", f"{_FW}code-llama-34b-instruct"),
+    ("litellm", f"{_FW}code-llama-70b", f"{_FW}llama-v2-70b"),
+    # Fireworks' pretrained checkpoints (Hugging Face names) beside their tuned models
+    ("litellm", f"{_FW}llama-v3-8b", f"{_FW}llama-v3-8b-instruct-hf"),
+    ("litellm", f"{_FW}llama-v3p2-3b", f"{_FW}llama-v3p2-3b-instruct"),
+    ("litellm", f"{_FW}mixtral-8x7b", f"{_FW}mixtral-8x7b-instruct"),
+    ("litellm", f"{_FW}mixtral-8x7b", f"{_FW}mixtral-8x22b"),
+    ("litellm", f"{_FW}qwen2p5-72b", f"{_FW}qwen2p5-72b-instruct"),
+    ("litellm", f"{_FW}qwen2p5-coder-32b", f"{_FW}qwen2p5-coder-32b-instruct"),
+    ("litellm", f"{_FW}qwen2p5-coder-7b", f"{_FW}qwen2p5-coder-14b"),
+    ("litellm", f"{_FW}mistral-7b", f"{_FW}mistral-7b-v0p2"),
+    ("litellm", f"{_FW}mistral-7b-instruct-v3", f"{_FW}mistral-7b-v0p2"),
+    ("litellm", f"{_FW}mistral-nemo-base-2407", "mistral/open-mistral-nemo"),
+    ("litellm", f"{_FW}gemma-7b", "snowflake/gemma-7b"),
+    ("litellm", f"{_FW}yi-34b", f"{_FW}yi-34b-chat"),
+    ("litellm", f"{_FW}starcoder2-7b", f"{_FW}starcoder2-15b"),
+    ("litellm", f"{_FW}deepseek-v2-lite-chat", f"{_FW}deepseek-v2p5"),
+    ("litellm", f"{_FW}llamaguard-7b", "deepinfra/meta-llama/Llama-Guard-3-8B"),
+    ("litellm", f"{_FW}nous-hermes-llama2-13b", f"{_FW}nous-hermes-llama2-70b"),
+    ("litellm", f"{_FW}openhermes-2-mistral-7b", f"{_FW}openhermes-2p5-mistral-7b"),
+    ("litellm", f"{_FW}phind-code-llama-34b-v1", f"{_FW}phind-code-llama-34b-v2"),
+    ("litellm", f"{_FW}cogito-v1-preview-llama-8b", f"{_FW}cogito-v1-preview-llama-70b"),
+    ("litellm", f"{_FW}internvl3-8b", f"{_FW}internvl3-38b"),
+    ("litellm", f"{_FW}qwen1p5-72b-chat", f"{_FW}qwen2p5-72b-instruct"),
+    # Qwen: Omni instruct vs thinking, Qwen1.5 sizes, Bedrock's VL vs text
+    ("litellm", "novita/qwen/qwen3-omni-30b-a3b-instruct", "novita/qwen/qwen3-omni-30b-a3b-thinking"),
+    ("genai-prices", "Qwen/Qwen1.5-7B", "Qwen/Qwen1.5-14B"),
+    ("litellm", "qwen.qwen3-vl-235b-a22b", "qwen.qwen3-235b-a22b-2507-v1:0"),
+    ("litellm", "sambanova/Qwen2-Audio-7B-Instruct", "nebius/Qwen/Qwen2.5-Coder-7B"),
+    # OpenAI: fine-tunes, effort presets, search and image products
+    ("litellm", "ft:gpt-4o-2024-08-06", "gpt-4o-2024-08-06"),
+    ("litellm", "ft:gpt-4o-mini-2024-07-18", "ft:gpt-4o-2024-08-06"),
+    ("litellm", "ft:gpt-4.1-2025-04-14", "ft:gpt-4.1-mini-2025-04-14"),
+    ("litellm", "ft:gpt-3.5-turbo-0125", "ft:gpt-3.5-turbo-1106"),
+    ("openrouter", "openai/o3-mini-high", "openai/o3-mini"),
+    ("openrouter", "openai/o4-mini-high", "openai/o4-mini"),
+    ("litellm", "gpt-5-search-api", "gpt-5-search-api-2025-10-14"),
+    ("openrouter", "openai/gpt-5.4-image-2", "openai/gpt-5.4"),
+    # Thinking modes are models of their own
+    ("openrouter", "qwen/qwen-plus-2025-07-28:thinking", "qwen/qwen-plus-2025-07-28"),
+    ("openrouter", "anthropic/claude-3.7-sonnet:thinking", "anthropic/claude-3.7-sonnet"),
+    # Gemini native-audio / computer-use / Live previews
+    ("litellm", "gemini/gemini-2.5-flash-native-audio-preview-09-2025",
+     "gemini/gemini-2.5-flash-native-audio-preview-12-2025"),
+    ("litellm", "gemini-2.5-computer-use-preview-10-2025", "gemini-2.5-flash"),
+    ("litellm", "gemini/gemini-3.1-flash-live-preview", "gemini/gemini-3.1-flash-lite-preview"),
+    # Grok 4.20 kinds and snapshots, Grok Build
+    ("litellm", "xai/grok-4.20-0309-reasoning", "vertex_ai/xai/grok-4.20-reasoning"),
+    ("litellm", "vertex_ai/xai/grok-4.20-reasoning", "vertex_ai/xai/grok-4.20-non-reasoning"),
+    ("openrouter", "x-ai/grok-4.20-multi-agent", "x-ai/grok-build-0.1"),
+    # Mistral: Small 4 and Medium 3.5 by date, Saba, Codestral Mamba
+    ("litellm", "mistral/mistral-medium-2604", "mistral/mistral-medium-2508"),
+    ("openrouter", "mistralai/mistral-small-2603", "mistralai/mistral-small-3.2-24b-instruct"),
+    ("openrouter", "mistralai/mistral-saba", "mistralai/mistral-small-2603"),
+    ("litellm", "ovhcloud/mamba-codestral-7B-v0.1", "mistral/codestral-2405"),
+    ("genai-prices", "mistralai/ministral-8b", "mistralai/ministral-8b-2512"),
+    ("genai-prices", "mistralai/ministral-3b", "mistralai/ministral-8b"),
+    # DeepSeek: base, zero, prover, distill, OCR
+    ("genai-prices", "deepseek/deepseek-v3-base:free", "deepseek/deepseek-chat"),
+    ("genai-prices", "deepseek/deepseek-r1-zero:free", "deepseek/deepseek-r1"),
+    ("litellm", "novita/deepseek/deepseek-r1-0528-qwen3-8b", "novita/deepseek/deepseek-r1-0528"),
+    ("litellm", "novita/deepseek/deepseek-prover-v2-671b", "novita/deepseek/deepseek-v3-0324"),
+    ("litellm", "novita/deepseek/deepseek-ocr", "novita/deepseek/deepseek-v3-0324"),
+    # Liquid LFM: sizes, instruct vs thinking
+    ("genai-prices", "liquid/lfm-2.5-1.2b-instruct:free", "liquid/lfm-2.5-1.2b-thinking:free"),
+    ("genai-prices", "liquid/lfm-7b", "liquid/lfm-40b"),
+    # Fine-tuner organisations: never the base model, versions and sizes apart
+    ("genai-prices", "neversleep/llama-3-lumimaid-70b", "neversleep/llama-3.1-lumimaid-70b"),
+    ("genai-prices", "scb10x/llama3.1-typhoon2-8b-instruct", "scb10x/llama3.1-typhoon2-70b-instruct"),
+    ("litellm", "publicai/aisingapore/Gemma-SEA-LION-v4-27B-IT", "publicai/aisingapore/Qwen-SEA-LION-v4-32B-IT"),
+    ("litellm", "lambda_ai/hermes3-70b", "lambda_ai/hermes3-405b"),
+    ("litellm", "snowflake/snowflake-llama-3.3-70b", "snowflake/llama3.3-70b"),
+    ("litellm", "lambda_ai/deepseek-llama3.3-70b", "lambda_ai/llama3.3-70b-instruct-fp8"),
+    # Groq previews and Groq's own tune; pretrained repositories beside their tuned ones
+    ("genai-prices", "llama3-groq-70b-8192-tool-use-preview", "llama3-70b-8192"),
+    ("genai-prices", "llama-3.2-1b-preview", "llama-3.2-3b-preview"),
+    ("genai-prices", "mistralai/Mixtral-8x7B-v0.1", "mistralai/Mixtral-8x7B-Instruct-v0.1"),
+    ("genai-prices", "google/gemma-7b", "gemma-7b-it"),
+    ("genai-prices", "meta-llama/llama-3.1-405b", "meta-llama/llama-3.1-405b-instruct"),
 ]
 
 # Ids that must stay unresolved: moving aliases, quantised products, bare names of several models.
@@ -187,6 +271,22 @@ STAY_UNRESOLVED = [
     ("openrouter", "cognitivecomputations/dolphin-mixtral-8x22b"),  # drops the Dolphin version (2.9.2)
     ("litellm", "ollama/deepseek-coder-v2-base"),  # base model
     ("litellm", "bedrock/us-east-1/anthropic.claude-v2:1-foo"),  # not a real id: the legacy pattern is exact
+    ("litellm", "gemini/gemini-exp-1206"),  # Google re-pointed it to Gemini 2.0 Pro Experimental
+    ("genai-prices", "google/gemini-2.5-pro-exp-03-25:free"),  # re-pointed to the 05-06 preview
+    ("openrouter", "x-ai/grok-4.20"),  # reasoning or not? (its canonical_slug names only a date)
+    ("litellm", "xai/grok-4.20-beta-0309-reasoning"),  # a beta name
+    ("litellm", "ft:gpt-3.5-turbo"),  # a fine-tune of whichever snapshot was current
+    ("genai-prices", "ft:gpt-4o"),  # genai-prices' bucket of every gpt-4o fine-tune
+    ("genai-prices", "anthropic/claude-3.5-sonnet"),  # genai-prices matches the June and October models
+    ("genai-prices", "mistralai/mistral-large"),  # genai-prices matches 2407 and 2411
+    ("genai-prices", "devstral-small"),  # 2505 prices; OpenRouter re-pointed the name to 2507
+    ("litellm", "mistral/open-mistral-7b"),  # re-pointed v0.1 -> v0.2 -> v0.3
+    ("litellm", "fireworks_ai/accounts/fireworks/models/deepseek-prover-v2"),  # 7B or 671B?
+    ("litellm", "fireworks_ai/accounts/fireworks/models/qwen3-1p7b-fp8-draft"),  # a speculative-decoding draft
+    ("litellm", "llamagate/llama-3.1-8b"),  # no variant marker
+    ("litellm", "gemini-2.5-flash-native-audio-latest"),
+    ("litellm", "mistral/codestral-mamba-latest"),
+    ("openrouter", "liquid/lfm-2.2-6b"),  # OpenRouter's name misstates LFM2-2.6B's size
 ]
 
 
@@ -230,6 +330,35 @@ def test_it_leaves_moving_aliases_and_quantised_products_unresolved(shared_data,
     ("litellm", "mistral.ministral-3-8b-instruct", "ministral-8b-2512"),
     ("genai-prices", "Qwen/Qwen3.5-397B-A17B", "qwen3.5-397b-a17b"),
     ("openrouter", "qwen/qwen3.5-397b-a17b", "qwen3.5-397b-a17b"),
+    ("litellm", "mistral/mistral-medium-3-5", "mistral-medium-2604"),
+    ("litellm", "scaleway/mistralai/mistral-medium-3.5-128b", "mistral-medium-2604"),
+    ("openrouter", "mistralai/mistral-medium-3-5", "mistral-medium-2604"),
+    ("openrouter", "mistralai/mistral-small-2603", "mistral-small-2603"),
+    ("genai-prices", "mistral-small-2603", "mistral-small-2603"),
+    ("openrouter", "mistralai/mistral-saba", "mistral-saba-2502"),
+    ("litellm", "mistral/open-codestral-mamba", "codestral-mamba-2407"),
+    ("litellm", "ovhcloud/mamba-codestral-7B-v0.1", "codestral-mamba-2407"),
+    ("litellm", "anyscale/codellama/CodeLlama-34b-Instruct-hf", "code-llama-34b-instruct"),
+    ("genai-prices", "codellama/CodeLlama-34b-Instruct-hf", "code-llama-34b-instruct"),
+    ("litellm", "perplexity/codellama-34b-instruct", "code-llama-34b-instruct"),
+    ("litellm", "fireworks_ai/accounts/fireworks/models/llama-v2-70b", "llama-2-70b"),
+    ("litellm", "replicate/meta/llama-2-70b", "llama-2-70b"),
+    ("litellm", f"{_FW}deepseek-r1-0528-distill-qwen3-8b", "deepseek-r1-0528-qwen3-8b"),
+    ("genai-prices", "deepseek-r1-0528-qwen3-8b", "deepseek-r1-0528-qwen3-8b"),
+    ("litellm", "novita/deepseek/deepseek-prover-v2-671b", "deepseek-prover-v2-671b"),
+    ("genai-prices", "deepseek-ai/DeepSeek-Prover-V2-671B", "deepseek-prover-v2-671b"),
+    ("litellm", "lambda_ai/hermes3-405b", "nousresearch-hermes-3-llama-3.1-405b"),
+    ("openrouter", "nousresearch/hermes-3-llama-3.1-405b", "nousresearch-hermes-3-llama-3.1-405b"),
+    ("litellm", "cloudflare/@cf/aisingapore/gemma-sea-lion-v4-27b-it", "aisingapore-gemma-sea-lion-v4-27b-it"),
+    ("genai-prices", "aisingapore/Gemma-SEA-LION-v4-27B-IT", "aisingapore-gemma-sea-lion-v4-27b-it"),
+    ("litellm", "pinstripes/ps/glm-4.5-air", "glm-4.5-air"),
+    ("litellm", "azure_ai/MAI-DS-R1", "mai-ds-r1"),
+    ("genai-prices", "mai-ds-r1:free", "mai-ds-r1"),
+    ("litellm", "vertex_ai/xai/grok-4.20-reasoning", "grok-4.20-reasoning"),
+    ("litellm", "oci/xai.grok-4.20-multi-agent", "grok-4.20-multi-agent"),
+    ("openrouter", "x-ai/grok-4.20-multi-agent", "grok-4.20-multi-agent"),
+    ("openrouter", "google/gemini-2.5-pro-preview", "gemini-2.5-pro-preview-06-05"),  # canonical_slug
+    ("litellm", "gemini-2.5-pro-preview-06-05", "gemini-2.5-pro-preview-06-05"),
 ])
 def test_it_merges_one_model_across_sources(shared_data, source, raw, expected):
     assert_real(shared_data, source, raw)
@@ -331,7 +460,7 @@ def test_no_canonical_model_mixes_sizes_versions_or_dated_snapshots(shared_data)
 # Coverage floor: chat offerings of each source's newest file
 # ------------------------------------------------------------------------------------------
 
-COVERAGE_FLOOR = {"litellm": 0.82, "openrouter": 0.88, "genai-prices": 0.81}
+COVERAGE_FLOOR = {"litellm": 0.90, "openrouter": 0.92, "genai-prices": 0.90}
 
 
 @pytest.mark.parametrize("source", sorted(COVERAGE_FLOOR))
