@@ -41,9 +41,25 @@ Principles
   ``-fp8``/``-fp16``/``-bf16``/``-int8``, Together/DeepInfra ``-turbo`` (FP8),
   ``-tput``, Fireworks ``-basic``, ``-fast``, ``-free`` and the OpenRouter
   offering suffixes ``:free``, ``:beta``, ``:extended``, ``:nitro``, ``:floor``,
-  ``:exacto`` (``:thinking`` and ``:online`` change behaviour and stay unresolved).
+  ``:exacto`` (``:online`` changes behaviour and stays unresolved).
   Lower-precision INT4 products (Together ``-lite``, ``-awq``, ``GGUF``) and
   LoRA endpoints stay unresolved.
+* A product sold at its own price under its own id is a model of its own, never the
+  model it is built on: OpenRouter's ``:thinking`` offerings of a closed model
+  (``claude-3.7-sonnet:thinking``), reasoning-effort presets (``o3-mini-high``), OpenAI's
+  inference on a customer's fine-tune of a dated snapshot (``ft:gpt-4o-2024-08-06``; an
+  undated ``ft:gpt-3.5-turbo`` stays unresolved), Gemini's Live / native-audio /
+  computer-use previews, Grok 4.20's reasoning / non-reasoning / multi-agent kinds.
+* An undated name of a model released exactly once resolves to that release
+  (``mistral-saba`` is 25.02, Codestral Mamba 24.07); a second release would make it
+  ambiguous again, so such names are listed one by one (``_ONE_RELEASE``), never inferred.
+* Fine-tunes published under a tuner's Hugging Face organisation (``_TUNERS``:
+  ``neversleep/llama-3-lumimaid-70b``) resolve with the tuner in the slug, so they
+  never meet their base model; a repository name's ``-preview``/``-beta`` is fixed there.
+* Pretrained checkpoints resolve only where a source's naming says so, row by row in
+  ``fixtures/aliases.csv`` (Fireworks' bare ``qwen2p5-72b`` is ``Qwen/Qwen2.5-72B``);
+  OpenRouter rows cite the ``canonical_slug`` / ``hugging_face_id`` they rest on, and a
+  test re-reads those hints in every snapshot, so a re-pointed name is caught.
 * ``parameter_count_b`` is the published size: the nominal size for dense models
   (70 for 70B) and the total for mixture-of-experts (Mixtral 8x7B 46.7, Llama 4
   Scout 109, DeepSeek V3 671). ``None`` for closed models and moving aliases.

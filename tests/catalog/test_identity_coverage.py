@@ -13,12 +13,14 @@ Three checks over the real files in ../shared/data:
 from __future__ import annotations
 
 import collections
+import csv
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from apps.catalog.identity import resolve
+from apps.catalog.identity import DEFAULT_ALIASES_PATH, resolve
 from scrapers import genai_prices, litellm, openrouter
 from tests.catalog.test_identity import assert_real
 
@@ -471,3 +473,33 @@ def test_the_newest_file_resolves_at_least_the_floor(shared_data, source):
     share = resolved / len(offerings)
     print(f"{source}: {resolved}/{len(offerings)} = {share:.1%}")
     assert share >= COVERAGE_FLOOR[source]
+
+
+# ------------------------------------------------------------------------------------------
+# Curated OpenRouter rows rest on OpenRouter's own hints: they must still hold in every snapshot
+# ------------------------------------------------------------------------------------------
+
+_HINT = re.compile(r"\b(canonical_slug|hugging_face_id) ([A-Za-z0-9][\w./-]*[\w])")
+
+
+def test_curated_openrouter_rows_agree_with_the_hints_they_cite(shared_data):
+    """A row that says "canonical_slug X" or "hugging_face_id Y" is checked against every snapshot listing
+    the id: when OpenRouter re-points a name, this fails and the row must be revisited."""
+    with open(DEFAULT_ALIASES_PATH, newline="", encoding="utf-8") as fh:
+        cited = [(row["raw_id"], _HINT.findall(row["note"])) for row in csv.DictReader(fh)
+                 if row["source"] == "openrouter"]
+    cited = [(raw, hints) for raw, hints in cited if hints]
+    assert len(cited) >= 8
+    checked = 0
+    for path in sorted((shared_data / "openrouter").glob("*.json")):
+        models = {m["id"]: m for m in json.loads(path.read_bytes())["data"]}
+        for raw, hints in cited:
+            model = models.get(raw)
+            if model is None:
+                continue
+            for field, value in hints:
+                if model.get(field):  # older snapshots lack canonical_slug, some models lack an HF id
+                    assert model[field] == value, (path.name, raw, field, model[field])
+                    checked += 1
+    print(f"{len(cited)} curated OpenRouter rows cite hints; {checked} hint checks")
+    assert checked >= 20
