@@ -98,3 +98,12 @@ def test_it_increments_the_database_cache_like_the_base_cache(db, settings):
     assert cache.get("k") == 7
     with pytest.raises(ValueError):
         cache.incr("missing")
+
+
+def test_it_keys_clients_by_the_header_a_trusted_proxy_sets_when_told_to(db, public):
+    public.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    public.TOKENWATCH_API_THROTTLE_RATES = {"anon": "1/min", "user": "100000/min"}
+    client = Client()
+    codes = [client.get("/api/v1/", HTTP_X_REAL_IP=address).status_code
+             for address in ("198.51.100.1", "198.51.100.2", "198.51.100.1")]
+    assert codes == [200, 200, 429]

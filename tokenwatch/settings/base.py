@@ -213,6 +213,9 @@ CACHES = {
     ),
 }
 RATELIMIT_USE_CACHE = "throttle"  # django-ratelimit counts the throttles' windows in it
+# Anonymous clients are keyed by REMOTE_ADDR. Behind a reverse proxy that is the proxy: name the request.META
+# key holding one client address that the proxy sets (e.g. HTTP_X_REAL_IP), never one a client can send.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
 
 
 def env_rate(name: str, default: str) -> str | None:
