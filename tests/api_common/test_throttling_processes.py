@@ -163,8 +163,9 @@ def test_it_holds_the_combined_rate_across_processes_with_redis(token, redis_cac
 
 def test_it_loses_no_increment_between_processes_in_the_database_cache():
     """Four processes incr one key 150 times each at once: Django's DatabaseCache.incr (get, then set)
-    loses counts here; the throttles' AtomicDatabaseCache must end at exactly 600."""
-    from django.core.cache import caches
+    loses counts here (165 of 600 left on PostgreSQL, 304 on SQLite); the throttles' AtomicDatabaseCache
+    must end at exactly 600."""
+    from apps.api_common.cache import AtomicDatabaseCache
 
     start_at = time.time() + 4  # every process past Django's start-up before the first incr
     script = (
@@ -179,4 +180,5 @@ def test_it_loses_no_increment_between_processes_in_the_database_cache():
     procs = [subprocess.Popen([sys.executable, "manage.py", "shell", "-c", script], cwd=REPO, env=server_env())
              for _ in range(4)]
     assert [proc.wait(timeout=120) for proc in procs] == [0, 0, 0, 0]
-    assert caches["throttle"].get("race") == 600
+    # The servers' cache table (server_env has no CACHE_URL), whatever this process's settings say.
+    assert AtomicDatabaseCache("tokenwatch_cache", {}).get("race") == 600
