@@ -1,8 +1,11 @@
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.utils import timezone
 
 from .models import Model, ModelAlias, Offering, Provider
+from .selectors import curated_aliases_export
 from .services import ATTRIBUTE_FIELDS, alias_resolve
 
 
@@ -59,19 +62,43 @@ class ModelAliasAdmin(admin.ModelAdmin):
     list_filter = [UnresolvedFilter, "status", "source", "provider_hint"]
     search_fields = ["raw_id", "name_hint", "model__name"]
     autocomplete_fields = ["model"]
-    readonly_fields = ["source", "raw_id", "rule", "provider_hint", "name_hint", "updated_at"]
-    actions = ["mark_ignored"]
+    readonly_fields = ["source", "raw_id", "rule", "provider_hint", "name_hint", "curator", "released_on", "modality",
+                       "open_weights", "updated_at"]
+    actions = ["mark_ignored", "export_curated"]
+    change_list_template = "admin/catalog/modelalias_change_list.html"
 
     def save_model(self, request: HttpRequest, obj: ModelAlias, form, change: bool) -> None:
         if "model" in form.changed_data and obj.model is not None:
-            alias_resolve(alias=obj, model=obj.model)
+            alias_resolve(alias=obj, model=obj.model, curator=request.user.get_username())
         else:
             super().save_model(request, obj, form, change)
 
     @admin.action(description="Mark as not a model (ignored)")
     def mark_ignored(self, request: HttpRequest, queryset: QuerySet[ModelAlias]) -> None:
-        n = queryset.update(status=ModelAlias.Status.IGNORED, model=None)
+        n = queryset.update(status=ModelAlias.Status.IGNORED, model=None, curator=request.user.get_username()[:150],
+                            updated_at=timezone.now())
         self.message_user(request, f"{n} alias(es) ignored.", messages.SUCCESS)
+
+    @admin.action(description="Export curated aliases (the whole table, as fixtures/aliases.csv)")
+    def export_curated(self, request: HttpRequest, queryset: QuerySet[ModelAlias]) -> HttpResponse:
+        return self.export_curated_view(request)
+
+    def get_urls(self):
+        return [path("export-curated/", self.admin_site.admin_view(self.export_curated_view),
+                     name="catalog_modelalias_export_curated"), *super().get_urls()]
+
+    def export_curated_view(self, request: HttpRequest) -> HttpResponse:
+        """fixtures/aliases.csv with every manual resolution added: commit it back so curation outlives the
+        database. Decisions the format cannot hold (ignored aliases) are named in a header."""
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        export = curated_aliases_export()
+        response = HttpResponse(export.text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="aliases.csv"'
+        response["X-Curated-Rows"] = str(export.rows)
+        response["X-Manual-Rows"] = str(export.manual)
+        response["X-Left-Out"] = str(len(export.left_out))
+        return response
 
 
 @admin.register(Offering)

@@ -25,6 +25,7 @@ from decimal import Decimal
 
 __all__ = [
     "MODALITIES",
+    "MODALITY_SHORT",
     "Statement",
     "combine",
     "creator_label",
@@ -40,8 +41,8 @@ __all__ = [
 # genai-prices lists as chat is still an embedding model.
 MODALITIES: tuple[tuple[str, str], ...] = (
     ("text", "Text"),
-    ("vision", "Text + image input"),
-    ("multimodal", "Text, image and audio/video input"),
+    ("vision", "Vision (text + image in)"),
+    ("multimodal", "Multimodal (+ audio/video in)"),
     ("audio", "Audio (speech, transcription)"),
     ("image", "Image generation"),
     ("video", "Video generation"),
@@ -50,6 +51,10 @@ MODALITIES: tuple[tuple[str, str], ...] = (
     ("moderation", "Moderation"),
     ("ocr", "OCR / documents"),
 )
+# Short forms for table cells.
+MODALITY_SHORT = {"text": "Text", "vision": "Vision", "multimodal": "Multimodal", "audio": "Audio",
+                  "image": "Image gen", "video": "Video gen", "embedding": "Embedding", "rerank": "Rerank",
+                  "moderation": "Moderation", "ocr": "OCR"}
 _RANK = {key: rank for rank, (key, _) in enumerate(MODALITIES, start=1)}
 
 # LiteLLM's ``mode`` values (OpenRouter lists chat models only) -> modality; chat modes are refined by
@@ -98,8 +103,9 @@ def combine(identity_says: Statement, aliases_say: Iterable[Statement]) -> State
     word about one raw id): the earliest date and open once any says so, as in ``merge``; the modality the
     identity's name gives when it names a kind (embed, whisper, dall-e...), else by majority of the aliases,
     so that one mislabelled entry (LiteLLM once listed gemini/gemini-1.5-flash as an embedding model)
-    does not turn a chat model into an embedding one. Text, vision and multimodal count as one kind
-    whose most specific value wins: a listing without a vision flag does not deny vision.
+    does not turn a chat model into an embedding one. Text, vision and multimodal count as one kind,
+    refined to vision (or multimodal) when enough of its listings say so (``_enough``): a listing
+    without a vision flag does not deny vision, and one stray flag does not grant it.
     """
     said = list(aliases_say)
     dates_and_weights = merge([identity_says, *(Statement(s.released_on, "", s.open_weights) for s in said)])
@@ -116,10 +122,21 @@ def combine(identity_says: Statement, aliases_say: Iterable[Statement]) -> State
             if kind != "chat":
                 modality = kind
             else:
-                for s in said:
-                    if s.modality in _CHAT_LIKE:
-                        modality = merge_modality(modality, s.modality)
+                chat = [s.modality for s in said if s.modality in _CHAT_LIKE]
+                seeing = [m for m in chat if m != "text"]
+                hearing = [m for m in seeing if m == "multimodal"]
+                refined = "text"
+                if _enough(len(seeing), len(chat)):
+                    refined = "multimodal" if _enough(len(hearing), len(seeing)) else "vision"
+                modality = merge_modality(modality, refined)
     return Statement(dates_and_weights.released_on, modality, dates_and_weights.open_weights)
+
+
+def _enough(says: int, of: int) -> bool:
+    """Whether ``says`` of ``of`` listings stating more than text is evidence rather than an error: one in
+    38 (a LiteLLM provider entry flagging Llama 3.1 8B with supports_vision) is not; two or more and at least
+    a fifth are (six of GPT-4o's twelve names); a model with a single listing is taken at its word."""
+    return says >= 1 if of == 1 else says >= 2 and says * 5 >= of
 
 
 def modality_of(mode: str, input_modalities: Iterable[str] = ()) -> str:

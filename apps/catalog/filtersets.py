@@ -5,10 +5,10 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 
-from apps.api_common.filters import CharInFilter, SlugMultipleChoiceFilter, StrictBooleanFilter
+from apps.api_common.filters import CharInFilter, MoneyFilter, SlugMultipleChoiceFilter, StrictBooleanFilter
 from apps.sources.models import Source
 
-from .models import Model, ModelAlias, Offering, Provider
+from .models import MODALITY_CHOICES, Model, ModelAlias, Offering, Provider
 
 
 class ProviderFilterSet(django_filters.FilterSet):
@@ -27,6 +27,22 @@ class ModelFilterSet(django_filters.FilterSet):
     creator = django_filters.CharFilter(lookup_expr="iexact", help_text="Who made the model, case-insensitive.")
     size_class = django_filters.CharFilter(lookup_expr="iexact", help_text="Size class (e.g. 70b-class).")
     variant = django_filters.CharFilter(lookup_expr="iexact", help_text="instruct, chat, base…")
+    modality = django_filters.MultipleChoiceFilter(
+        choices=MODALITY_CHOICES, distinct=False,
+        help_text="text, vision, multimodal, audio, image, video, embedding, rerank, moderation, ocr; repeat "
+                  "the parameter for several.")
+    open_weights = StrictBooleanFilter(help_text="true: weights published; false: closed (unknown matches neither).")
+    released_after = django_filters.DateFilter(field_name="released_on", lookup_expr="gte",
+                                               help_text="Released on or after this day (YYYY-MM-DD).")
+    released_before = django_filters.DateFilter(field_name="released_on", lookup_expr="lt",
+                                                help_text="Released before this day (YYYY-MM-DD).")
+    min_parameters_b = MoneyFilter(field_name="parameter_count_b", lookup_expr="gte",
+                                   help_text="At least this many parameters (total), in billions.")
+    max_parameters_b = MoneyFilter(field_name="parameter_count_b", lookup_expr="lte",
+                                   help_text="At most this many parameters (total), in billions.")
+    max_active_parameters_b = MoneyFilter(
+        field_name="active_parameter_count_b", lookup_expr="lte",
+        help_text="Mixture-of-experts models with at most this many active parameters, in billions.")
     provider = SlugMultipleChoiceFilter(
         field_name="offered_by", to_field_name="slug", queryset=Provider.objects.all(), method="filter_provider",
         help_text="Models that this provider offers; repeat the parameter for several.")

@@ -96,6 +96,7 @@ class ModelAlias(models.Model):
     released_on = models.DateField(null=True, blank=True)
     modality = models.CharField(max_length=20, blank=True)
     open_weights = models.BooleanField(null=True, blank=True)
+    curator = models.CharField(max_length=150, blank=True, help_text="Who resolved or ignored it by hand.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -269,7 +269,7 @@ def aliases_sync_hints(*, hints: dict[int, tuple[str, str]]) -> int:
 
 
 @transaction.atomic
-def alias_resolve(*, alias: ModelAlias, model: Model) -> ModelAlias:
+def alias_resolve(*, alias: ModelAlias, model: Model, curator: str = "") -> ModelAlias:
     """A curator names the canonical model of an alias (admin and API use this)."""
     from apps.pricing.market import market_prices_refresh
 
@@ -277,7 +277,8 @@ def alias_resolve(*, alias: ModelAlias, model: Model) -> ModelAlias:
     alias.model = model
     alias.status = ModelAlias.Status.MANUAL
     alias.rule = "manual"
-    alias.save(update_fields=["model", "status", "rule", "updated_at"])
+    alias.curator = curator[:150]
+    alias.save(update_fields=["model", "status", "rule", "curator", "updated_at"])
     # Its offerings now belong to another market offering (and may leave the one they were in).
     models_attributes_refresh(model_ids=[m for m in (before, model.pk) if m is not None])
     providers = set(alias.offerings.values_list("provider_id", flat=True))

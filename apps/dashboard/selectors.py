@@ -20,6 +20,7 @@ import pandas as pd
 from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from apps.catalog.attributes import MODALITY_SHORT, creator_label, family_label
 from apps.catalog.models import Model, Offering, Provider
 from apps.pricing.market import FACT_FIELDS, Evidence, MarketRow, market_rows
 from apps.pricing.models import COMPONENTS, MarketPrice, Price, PriceChange
@@ -1031,15 +1032,64 @@ def history_frame(prices: QuerySet[Price], *, ratio: tuple[int, int]) -> pd.Data
     return frame.drop(columns=["_order"]).reset_index(drop=True)
 
 
+MODEL_FRAME_COLUMNS = [
+    "slug", "name", "creator", "creator_label", "family", "family_label", "version", "variant", "size_class",
+    "parameter_count_b", "active_parameter_count_b", "modality", "modality_label", "open_weights", "released_on",
+    "cheapest_input_usd_per_mtok", "cheapest_output_usd_per_mtok", "cheapest_provider", "cheapest_provider_slug",
+    "context_tokens", "providers", "offerings",
+]
+
+
+def cheapest_market_prices(*, ratio: tuple[int, int] = (3, 1)) -> dict[int, tuple[Decimal, Decimal | None, str, str]]:
+    """Per canonical model: (input, output, provider name, provider slug) of its cheapest current market
+    offering, in USD per 1M tokens.
+
+    Like for like: standard tier, base context tier, any region, plain prices only (a free, variable
+    or zero price is a fact to label, never the cheapest offer). Ranked by the blended price
+    (``ratio`` input:output, 3:1 as public leaderboards do) where both prices are known, those
+    offerings first; else by the input price.
+    """
+    rows = (MarketPrice.objects.filter(service_tier="standard", min_prompt_tokens=0, price_label="",
+                                       input_usd_per_mtok__gt=0)
+            .values_list("model_id", "input_usd_per_mtok", "output_usd_per_mtok", "provider__name", "provider__slug")
+            .iterator(chunk_size=5000))
+    best: dict[int, tuple[tuple[int, Decimal], tuple[Decimal, Decimal | None, str, str]]] = {}
+    w_in, w_out = ratio
+    for model_id, usd_in, usd_out, name, slug in rows:
+        if usd_out is not None and usd_out > 0:
+            rank = (0, (usd_in * w_in + usd_out * w_out) / (w_in + w_out))
+        else:
+            rank = (1, usd_in)
+        if model_id not in best or rank < best[model_id][0]:
+            best[model_id] = (rank, (usd_in, usd_out if usd_out else None, name, slug))
+    return {model_id: offer for model_id, (_, offer) in best.items()}
+
+
 def models_frame() -> pd.DataFrame:
-    """Canonical models with how many offerings and providers carry them now."""
+    """Canonical models with offerings: identity, the attributes analysts filter by (readable creator and
+    family, parameters total and active, modality, open weights, release date), the cheapest current
+    market price, the largest context window of their offerings, and how many providers and offerings
+    carry them."""
     rows = list(Model.objects.annotate(
         offerings=Count("aliases__offerings", distinct=True),
         providers=Count("aliases__offerings__provider", distinct=True),
-    ).filter(offerings__gt=0).values("slug", "name", "creator", "family", "size_class", "parameter_count_b",
-                                     "offerings", "providers").order_by("name"))
-    return pd.DataFrame(rows, columns=["slug", "name", "creator", "family", "size_class", "parameter_count_b",
-                                       "offerings", "providers"])
+        context_tokens=Max("aliases__offerings__max_input_tokens"),
+    ).filter(offerings__gt=0).values(
+        "pk", "slug", "name", "creator", "family", "version", "variant", "size_class", "parameter_count_b",
+        "active_parameter_count_b", "modality", "open_weights", "released_on", "offerings", "providers",
+        "context_tokens").order_by("name"))
+    cheapest = cheapest_market_prices()
+    for row in rows:
+        offer = cheapest.get(row.pop("pk"))
+        row["cheapest_input_usd_per_mtok"], row["cheapest_output_usd_per_mtok"] = offer[:2] if offer else (None, None)
+        row["cheapest_provider"], row["cheapest_provider_slug"] = offer[2:] if offer else (None, None)
+        row["creator_label"] = creator_label(row["creator"])
+        row["family_label"] = family_label(row["family"])
+        row["modality_label"] = MODALITY_SHORT.get(row["modality"], row["modality"])
+    frame = pd.DataFrame(rows, columns=MODEL_FRAME_COLUMNS)
+    # Keep None (not NaN) for an unknown open-weights flag, so it shows and exports as nothing.
+    frame["open_weights"] = frame["open_weights"].astype(object)
+    return frame
 
 
 def providers_frame() -> pd.DataFrame:

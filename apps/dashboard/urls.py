@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .pages import models
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,7 +10,7 @@ urlpatterns = [
     path("benchmarks/", views.benchmarks, name="benchmarks"),
     path("market/", views.market, name="market"),
     path("sources/", views.sources, name="sources"),
-    path("models/", views.model_list, name="model-list"),
+    path("models/", models.model_list, name="model-list"),
     path("models/<str:slug>/", views.model_detail, name="model-detail"),
     path("providers/", views.provider_list, name="provider-list"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider-detail"),

@@ -27,7 +27,7 @@ from django.utils import timezone
 from apps.benchmarks import selectors as bench
 from apps.benchmarks.filtersets import BenchmarkRunFilterSet
 from apps.benchmarks.models import BenchmarkRun, HardwarePrice
-from apps.catalog.filtersets import ModelFilterSet, ProviderFilterSet
+from apps.catalog.filtersets import ProviderFilterSet
 from apps.catalog.models import Model, Provider
 from apps.market import selectors as market_selectors
 from apps.market.filtersets import SizeEstimateFilterSet
@@ -1189,15 +1189,6 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
                    kind_label=dict(Provider.Kind.choices).get(provider.kind, provider.kind))
 
 
-MODEL_LIST_COLUMNS = [
-    Column("name", "Model", link="model_url"),
-    Column("creator", "Creator"),
-    Column("family", "Family"),
-    Column("size_class", "Size class"),
-    Column("parameter_count_b", "Parameters", unit="billions", kind="number", places=1),
-    Column("offerings", "Offerings", kind="int"),
-    Column("providers", "Providers", kind="int"),
-]
 PROVIDER_LIST_COLUMNS = [
     Column("name", "Provider", link="provider_url"),
     Column("kind", "Kind"),
@@ -1205,24 +1196,6 @@ PROVIDER_LIST_COLUMNS = [
     Column("models", "Canonical models", kind="int"),
     Column("primary_offering", "Primary offering", wrap=True),
 ]
-
-
-@analyst_view
-def model_list(request: HttpRequest) -> HttpResponse:
-    page = Page()
-    filterset = ModelFilterSet(request.GET, queryset=Model.objects.all())
-    page.errors += error_messages(filterset.form)
-    slugs = set(filterset.qs.values_list("slug", flat=True))
-    frame = sel.models_frame()
-    frame = _link_models(frame[frame["slug"].isin(slugs)].reset_index(drop=True), slug="slug")
-    page.tables.append(Table("models", "Canonical models", MODEL_LIST_COLUMNS, frame, stem="models",
-                             as_of=sel.today(), sortable=True, empty_message="No canonical model matches.")
-                       .sorted_by(request.GET.get("sort")))
-    if (response := _download(request, page.tables)) is not None:
-        return response
-    return _render(request, "dashboard/model_list.html", page, size_classes=sel.size_classes(),
-                   families=sorted(set(Model.objects.exclude(family="").values_list("family", flat=True))),
-                   provider_choices=sel.provider_choices(), selected=_selected(request.GET))
 
 
 @analyst_view

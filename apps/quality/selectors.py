@@ -14,13 +14,13 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from apps.catalog.models import ModelAlias, Provider
+from apps.catalog.models import ModelAlias, Offering, Provider
 from apps.pricing.market import labels_conflict
-from apps.pricing.models import COMPONENTS, MarketPrice
-from apps.sources.models import Source
+from apps.pricing.models import COMPONENTS, MarketPrice, PriceObservation
+from apps.sources.models import Snapshot, Source
 from apps.sources.selectors import sources_freshness
 
 
@@ -348,3 +348,118 @@ def stale_sources(*, now: datetime | None = None) -> pd.DataFrame:
                      "last_fetched_at": fresh.last_fetched_at if fresh else None, "held": fresh.held if fresh else 0})
     rows.sort(key=lambda r: (r["age_days"] is not None, -(r["age_days"] or 0), r["key"]))
     return pd.DataFrame(rows, columns=STALE_COLUMNS)
+
+
+# --- identity coverage (manage.py identity_report and the quality page) ------------------------------
+
+CHAT = "chat"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many offerings of one source (one provider, one mode) name a canonical model."""
+
+    source: str
+    provider: str  # "" = every provider of the source
+    mode: str  # "" = every mode
+    resolved: int
+    total: int
+    snapshot_id: int | None  # the newest accepted snapshot counted; None = every offering ever seen
+    observed_at: datetime | None
+
+    @property
+    def share_pct(self) -> Decimal:
+        return Decimal(0) if not self.total else (Decimal(self.resolved * 100) / self.total).quantize(Decimal("0.1"))
+
+
+def newest_snapshots() -> dict[str, Snapshot]:
+    """Each source's newest accepted snapshot (by observation time), by source key."""
+    newest: dict[str, Snapshot] = {}
+    for source in Source.objects.order_by("key"):
+        snapshot = (Snapshot.objects.filter(source=source, parse_status=Snapshot.Status.OK)
+                    .order_by("-observed_at", "-id").only("id", "observed_at", "source_id").first())
+        if snapshot is not None:
+            newest[source.key] = snapshot
+    return newest
+
+
+def offerings_of(snapshot: Snapshot | None, source_key: str) -> QuerySet[Offering]:
+    """The offerings a snapshot states (or, without one, every offering of the source)."""
+    queryset = Offering.objects.filter(source__key=source_key)
+    if snapshot is not None:
+        queryset = queryset.filter(pk__in=PriceObservation.objects.filter(snapshot=snapshot).values("offering_id"))
+    return queryset
+
+
+def identity_coverage(*, modes: tuple[str, ...] = ("", CHAT), by_provider: bool = False,
+                      every_offering: bool = False) -> list[Coverage]:
+    """Offerings resolved to a canonical model per source (and provider), on each source's newest accepted
+    snapshot (the offerings that document states, not every offering ever seen) unless ``every_offering``;
+    one row per mode of ``modes`` ("" = all modes), sources without offerings left out."""
+    newest = {} if every_offering else newest_snapshots()
+    source_keys = sorted(set(Offering.objects.values_list("source__key", flat=True).distinct()))
+    if not every_offering:
+        source_keys = [key for key in source_keys if key in newest]
+    keys = ["provider__slug"] if by_provider else []
+    rows: list[Coverage] = []
+    resolved = Q(alias__model__isnull=False)
+    # Every mode counted in one pass over the snapshot's offerings.
+    counts = {}
+    for i, mode in enumerate(modes):
+        in_mode = Q(mode=mode) if mode else Q()
+        counts |= {f"total_{i}": Count("id", filter=in_mode), f"resolved_{i}": Count("id", filter=in_mode & resolved)}
+    for source_key in source_keys:
+        snapshot = newest.get(source_key)
+        queryset = offerings_of(snapshot, source_key)
+        counted = (queryset.values(*keys) if keys else queryset.values("source_id")).annotate(**counts)
+        by_mode: list[list[Coverage]] = [[] for _ in modes]
+        for row in counted.order_by(*keys):
+            for i, mode in enumerate(modes):
+                if row[f"total_{i}"]:
+                    by_mode[i].append(Coverage(source_key, row.get("provider__slug", ""), mode, row[f"resolved_{i}"],
+                                               row[f"total_{i}"], snapshot.pk if snapshot else None,
+                                               snapshot.observed_at if snapshot else None))
+        rows += [c for group in by_mode for c in group]
+    return rows
+
+
+def unresolved_tail(*, source_key: str, mode: str = CHAT, limit: int = 20,
+                    every_offering: bool = False) -> tuple[int, list[tuple[str, int]]]:
+    """(unresolved offerings of ``mode`` on the source's newest snapshot, the ``limit`` raw ids covering most
+    of them as (raw id, offerings), most first)."""
+    return _tail(None if every_offering else newest_snapshots().get(source_key), source_key, mode, limit)
+
+
+def _tail(snapshot: Snapshot | None, source_key: str, mode: str, limit: int) -> tuple[int, list[tuple[str, int]]]:
+    queryset = offerings_of(snapshot, source_key).filter(alias__model__isnull=True, mode=mode)
+    ranked = (queryset.values("alias__raw_id").annotate(offerings=Count("id"))
+              .order_by("-offerings", "alias__raw_id").values_list("alias__raw_id", "offerings"))
+    return queryset.count(), list(ranked[:limit])
+
+
+COVERAGE_COLUMNS = ["source", "snapshot_id", "observed_at", "chat_resolved", "chat_total", "chat_share_pct",
+                    "resolved", "total", "share_pct"]
+TAIL_COLUMNS = ["source", "rank", "raw_id", "offerings"]
+
+
+def identity_coverage_frame() -> pd.DataFrame:
+    """One row per source: chat offerings resolved on its newest snapshot, then every mode (identity_report's
+    numbers)."""
+    by_source: dict[str, dict[str, Any]] = {}
+    for c in identity_coverage():
+        row = by_source.setdefault(c.source, {"source": c.source, "snapshot_id": c.snapshot_id,
+                                              "observed_at": c.observed_at, "chat_resolved": 0, "chat_total": 0,
+                                              "chat_share_pct": None})
+        prefix = "chat_" if c.mode == CHAT else ""
+        row.update({f"{prefix}resolved": c.resolved, f"{prefix}total": c.total, f"{prefix}share_pct": c.share_pct})
+    return pd.DataFrame(list(by_source.values()), columns=COVERAGE_COLUMNS)
+
+
+def unresolved_tail_frame(*, limit: int = 10) -> pd.DataFrame:
+    """The unresolved chat tail of each source's newest snapshot: its ``limit`` raw ids covering most offerings."""
+    rows = []
+    for source_key, snapshot in sorted(newest_snapshots().items()):
+        _, ranked = _tail(snapshot, source_key, CHAT, limit)
+        rows += [{"source": source_key, "rank": i, "raw_id": raw, "offerings": n}
+                 for i, (raw, n) in enumerate(ranked, start=1)]
+    return pd.DataFrame(rows, columns=TAIL_COLUMNS)

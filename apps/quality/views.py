@@ -32,6 +32,7 @@ from apps.sources.models import Snapshot
 from . import selectors as q
 
 GAP_UNIT = "% of the lower price"
+TAIL_PER_SOURCE = 10
 MATRIX_COLUMNS = [
     Column("source_a", "Source A"),
     Column("source_b", "Source B"),
@@ -99,6 +100,23 @@ UNRESOLVED_COLUMNS = [
     Column("sources", "Sources"),
     Column("examples", "Examples", wrap=True, title="The raw ids covering the most offerings"),
 ]
+COVERAGE_COLUMNS = [
+    Column("source", "Source"),
+    Column("observed_at", "Newest snapshot", unit="UTC", kind="date",
+           title="The source's newest accepted snapshot: the offerings it states are counted"),
+    Column("chat_resolved", "Chat resolved", kind="int", title="Chat offerings whose raw id names a canonical model"),
+    Column("chat_total", "Chat offerings", kind="int"),
+    Column("chat_share_pct", "Chat share resolved", unit="%", kind="pct", places=1),
+    Column("resolved", "All resolved", kind="int", title="Offerings of every mode (embeddings, images…)"),
+    Column("total", "All offerings", kind="int"),
+    Column("share_pct", "All share resolved", unit="%", kind="pct", places=1),
+]
+TAIL_COLUMNS = [
+    Column("source", "Source"),
+    Column("rank", "#", kind="int"),
+    Column("raw_id", "Raw id", link="admin_url"),
+    Column("offerings", "Offerings", kind="int", title="Chat offerings of the newest snapshot under this raw id"),
+]
 STALE_COLUMNS = [
     Column("name", "Source"),
     Column("key", "Key"),
@@ -145,6 +163,8 @@ def quality(request: HttpRequest) -> HttpResponse:
     changelist = reverse("admin:catalog_modelalias_changelist") if staff else ""
     unresolved["admin_url"] = [f"{changelist}?{urlencode({'status__exact': 'unresolved', 'q': f})}" if staff else None
                                for f in unresolved["family"]]
+    coverage, tail = q.identity_coverage_frame(), q.unresolved_tail_frame(limit=TAIL_PER_SOURCE)
+    tail["admin_url"] = [f"{changelist}?{urlencode({'q': raw})}" if staff else None for raw in tail["raw_id"]]
     held = dashboard.held_frame(Snapshot.objects.all())
     held["review_url"] = [reverse("admin:sources_snapshot_change", args=[int(i)]) if staff else None
                           for i in held["id"]]
@@ -182,6 +202,16 @@ def quality(request: HttpRequest) -> HttpResponse:
                     f"{q.OUTLIER_MIN_OTHERS} others), on the blended price where the model's offerings all have "
                     "input and output prices, else the input price. Shown, not rejected.",
             empty_message="No offering is that far from its model's other offerings."), param="outliers_page"),
+        Table("coverage", "Identity coverage on each source's newest snapshot", COVERAGE_COLUMNS,
+              coverage, stem="quality-identity-coverage", as_of=as_of,
+              caption="Offerings whose raw id names a canonical model, counted over the offerings each source's "
+                      "newest accepted snapshot states (manage.py identity_report gives the same numbers), chat "
+                      "separately.", empty_message="No source has offerings yet."),
+        Table("tail", f"Unresolved chat tail (top {TAIL_PER_SOURCE} per source)", TAIL_COLUMNS, tail,
+              stem="quality-unresolved-tail", as_of=as_of,
+              caption="The raw ids of each source's newest snapshot that cover most unresolved chat offerings."
+                      + (" A raw id opens it in the admin." if staff else ""),
+              empty_message="Every chat offering of the newest snapshots is resolved."),
         _paginate(request, Table(
             "unresolved", "Unresolved ids by family", UNRESOLVED_COLUMNS, unresolved, stem="quality-unresolved",
             as_of=as_of, caption="Raw ids no rule or curated alias maps to a canonical model yet, grouped by a "
@@ -202,4 +232,12 @@ def quality(request: HttpRequest) -> HttpResponse:
         _link_rows_shown(table)
     counts = {t.name: t.extra.get("total", len(t)) for t in page.tables}
     return _render(request, "quality/page.html", page, staff=staff, offerings=offerings, disagreeing=disagreeing,
-                   counts=counts, unresolved_offerings=int(unresolved["offerings"].sum()) if len(unresolved) else 0)
+                   counts=counts, unresolved_offerings=int(unresolved["offerings"].sum()) if len(unresolved) else 0,
+                   chat_coverage=_overall_share(coverage),
+                   chat_coverage_note=", ".join(f"{r.source} {r.chat_share_pct} %" for r in coverage.itertuples()
+                                                if r.chat_total))
+
+
+def _overall_share(coverage: pd.DataFrame) -> str:
+    total = int(coverage["chat_total"].sum()) if len(coverage) else 0
+    return f"{int(coverage['chat_resolved'].sum()) * 100 / total:.1f} %" if total else "—"

@@ -80,7 +80,13 @@ def test_merging_is_order_free_and_keeps_the_most_specific():
 
 def test_a_model_takes_the_modality_most_of_its_names_give():
     text, vision, embedding = Statement(modality="text"), Statement(modality="vision"), Statement(modality="embedding")
-    assert attributes.combine(Statement(), [text, text, embedding, vision]).modality == "vision"
+    multimodal = Statement(modality="multimodal")
+    assert attributes.combine(Statement(), [text, text, embedding, vision, vision]).modality == "vision"
+    # One stray vision flag among many text listings (LiteLLM on Llama 3.1 8B) is not evidence.
+    assert attributes.combine(Statement(), [text] * 37 + [vision]).modality == "text"
+    assert attributes.combine(Statement(), [text] * 6 + [vision] * 4 + [multimodal] * 2).modality == "multimodal"
+    assert attributes.combine(Statement(), [text] * 6 + [vision] * 5 + [multimodal]).modality == "vision"
+    assert attributes.combine(Statement(), [vision]).modality == "vision"
     assert attributes.combine(Statement(), [embedding, embedding, text]).modality == "embedding"
     assert attributes.combine(Statement(), [embedding, text]).modality == "text"
     assert attributes.combine(Statement(modality="embedding"), [text, text]).modality == "embedding"
@@ -109,18 +115,20 @@ def test_ingest_fills_what_openrouter_says_in_any_order(ingest_file, order):
 
 def test_ingest_fills_litellm_modalities_and_keeps_a_curators_edit(ingest_file):
     ingest_file("litellm", LITELLM_NEWEST)
-    assert _attrs("gpt-4o")[1] == "multimodal"  # supports_vision, and Replicate's entry says audio input too
+    assert _attrs("gpt-4o")[1] == "vision"  # supports_vision; Replicate's lone audio-input flag is outvoted
     assert _attrs("gpt-4o-2024-08-06")[1] == "vision"
+    assert _attrs("llama-3.1-8b-instruct")[1] == "text"  # one provider entry flags vision, the rest do not
+    assert _attrs("gpt-oss-120b")[1:3] == ("text", True)
     assert _attrs("codestral-embed-2505")[1] == "embedding"
     assert _attrs("gpt-4o-2024-08-06")[3] == dt.date(2024, 8, 6)
     assert Model.objects.filter(modality="").count() < Model.objects.count() / 20
 
     # A curator says otherwise in the admin; a rebuild and the next ingest leave it alone.
-    Model.objects.filter(slug="gpt-4o").update(modality="vision", released_on=dt.date(2024, 5, 13),
+    Model.objects.filter(slug="gpt-4o").update(modality="multimodal", released_on=dt.date(2024, 5, 13),
                                                curated_fields=["modality", "released_on"])
     models_attributes_refresh()
     ingest_file("openrouter", OPENROUTER_NEWEST, observed_at=dt.datetime(2026, 8, 1, tzinfo=dt.UTC))
-    assert _attrs("gpt-4o")[1:] == ("vision", False, dt.date(2024, 5, 13))
+    assert _attrs("gpt-4o")[1:] == ("multimodal", False, dt.date(2024, 5, 13))
     # Fields the curator did not set still follow the sources.
     Model.objects.filter(slug="gpt-4o").update(open_weights=None)
     assert models_attributes_refresh() == 1

@@ -46,8 +46,9 @@ class ModelSerializer(ApiModelSerializer):
 
     class Meta:
         model = Model
-        fields = ["id", "slug", "name", "creator", "family", "version", "parameter_count_b", "variant",
-                  "size_class", "aliases"]
+        fields = ["id", "slug", "name", "creator", "family", "version", "parameter_count_b",
+                  "active_parameter_count_b", "variant", "size_class", "modality", "open_weights", "released_on",
+                  "aliases"]
         extra_kwargs = {
             "id": {"help_text": "Model id."},
             "slug": {"help_text": "Canonical model slug, e.g. llama-3-70b-instruct; the model filter takes it."},
@@ -59,6 +60,14 @@ class ModelSerializer(ApiModelSerializer):
                                                "undisclosed."},
             "variant": {"help_text": "instruct, chat, base; empty for closed models."},
             "size_class": {"help_text": "Size class for comparisons across models, e.g. 70b-class."},
+            "active_parameter_count_b": {"help_text": "Mixture-of-experts models: parameters active per token, in "
+                                                      "billions (exact decimal string); null for dense or unknown."},
+            "modality": {"help_text": "text, vision (text + image input), multimodal (image and audio/video "
+                                      "input), audio, image, video, embedding, rerank, moderation, ocr; empty = "
+                                      "unknown."},
+            "open_weights": {"help_text": "true: weights published; false: closed; null: unknown."},
+            "released_on": {"help_text": "Release date (the date in a dated id, or the earliest date a source "
+                                         "lists the model); null = not stated."},
         }
 
 

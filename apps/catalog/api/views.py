@@ -44,7 +44,8 @@ class ModelViewSet(TableViewSet):
     lookup_field = "slug"
     lookup_value_regex = r"[a-z0-9][a-z0-9.\-]*"
     ordering_fields = {"id": "pk", "slug": "slug", "name": "name", "family": "family",
-                       "parameter_count_b": "parameter_count_b"}
+                       "parameter_count_b": "parameter_count_b", "active_parameter_count_b": "active_parameter_count_b",
+                       "released_on": "released_on"}
 
 
 class ModelAliasViewSet(TableViewSet):
@@ -65,7 +66,7 @@ class ModelAliasViewSet(TableViewSet):
         alias = self.get_object()
         body = AliasResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        alias = alias_resolve(alias=alias, model=body.validated_data["model"])
+        alias = alias_resolve(alias=alias, model=body.validated_data["model"], curator=request.user.get_username())
         return Response(ModelAliasSerializer(alias, context=self.get_serializer_context()).data)
 
 

@@ -4,38 +4,16 @@ How many offerings of each source resolve to a canonical model, on each source's
 accepted snapshot (the offerings that snapshot states), all modes and chat separately; then
 the unresolved tail: the raw ids left unresolved, ranked by how many offerings they cover.
 ``--every-offering`` counts every offering ever seen instead (the old report);
-``--resolve`` first re-runs the rules over unresolved aliases.
+``--resolve`` first re-runs the rules over unresolved aliases. The numbers come from
+``apps.quality.selectors`` (identity_coverage, unresolved_tail), which the data-quality page shows too.
 """
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db.models import Count, Q, QuerySet
 
-from apps.catalog.models import Offering
 from apps.catalog.services import aliases_reresolve
-from apps.sources.models import Snapshot, Source
-
-CHAT = "chat"
-
-
-def newest_snapshots() -> dict[str, Snapshot]:
-    """Each source's newest accepted snapshot (by observation time), by source key."""
-    newest: dict[str, Snapshot] = {}
-    for source in Source.objects.order_by("key"):
-        snapshot = (Snapshot.objects.filter(source=source, parse_status=Snapshot.Status.OK)
-                    .order_by("-observed_at", "-id").only("id", "observed_at", "source_id").first())
-        if snapshot is not None:
-            newest[source.key] = snapshot
-    return newest
-
-
-def offerings_of(snapshot: Snapshot | None, source_key: str) -> QuerySet[Offering]:
-    """The offerings a snapshot states (or, without one, every offering of the source)."""
-    queryset = Offering.objects.filter(source__key=source_key)
-    if snapshot is not None:
-        queryset = queryset.filter(observations__snapshot=snapshot).distinct()
-    return queryset
+from apps.quality.selectors import CHAT, identity_coverage, unresolved_tail
 
 
 class Command(BaseCommand):
@@ -53,42 +31,23 @@ class Command(BaseCommand):
         if options["resolve"]:
             self.stdout.write(f"newly resolved aliases: {aliases_reresolve()}")
         every = bool(options["every_offering"])
-        newest = {} if every else newest_snapshots()
-        source_keys = sorted(set(Offering.objects.values_list("source__key", flat=True).distinct()))
-        if not every:
-            source_keys = [key for key in source_keys if key in newest]
-        modes = [str(options["mode"])] if options["mode"] else ["", CHAT]
-        keys = ["source__key", "provider__slug"] if options["by_provider"] else ["source__key"]
+        modes = (str(options["mode"]),) if options["mode"] else ("", CHAT)
+        rows = identity_coverage(modes=modes, by_provider=bool(options["by_provider"]), every_offering=every)
 
         self.stdout.write(f"{'source':14s} {'provider':28s} {'mode':6s} {'resolved':>9s} {'total':>7s} {'share':>6s}"
                           f"  snapshot")
-        for source_key in source_keys:
-            snapshot = newest.get(source_key)
-            stamp = f"#{snapshot.pk} {snapshot.observed_at:%Y-%m-%d}" if snapshot else "every offering"
-            for mode in modes:
-                queryset = offerings_of(snapshot, source_key)
-                if mode:
-                    queryset = queryset.filter(mode=mode)
-                rows = (Offering.objects.filter(pk__in=queryset.values("pk")).values(*keys)
-                        .annotate(total=Count("id"), resolved=Count("id", filter=Q(alias__model__isnull=False)))
-                        .order_by(*keys))
-                for row in rows:
-                    share = row["resolved"] / row["total"] * 100 if row["total"] else 0
-                    self.stdout.write(f"{row['source__key']:14s} {row.get('provider__slug', ''):28s} "
-                                      f"{mode or 'all':6s} {row['resolved']:9d} {row['total']:7d} {share:5.1f}%"
-                                      f"  {stamp}")
+        for row in rows:
+            stamp = f"#{row.snapshot_id} {row.observed_at:%Y-%m-%d}" if row.snapshot_id else "every offering"
+            share = row.resolved / row.total * 100 if row.total else 0
+            self.stdout.write(f"{row.source:14s} {row.provider:28s} {row.mode or 'all':6s} {row.resolved:9d} "
+                              f"{row.total:7d} {share:5.1f}%  {stamp}")
 
         tail = int(options["tail"])
         if tail <= 0:
             return
         tail_mode = str(options["mode"]) or CHAT
-        for source_key in source_keys:
-            queryset = offerings_of(newest.get(source_key), source_key).filter(alias__model__isnull=True)
-            queryset = queryset.filter(mode=tail_mode)
-            ranked = (Offering.objects.filter(pk__in=queryset.values("pk"))
-                      .values("alias__raw_id").annotate(offerings=Count("id"))
-                      .order_by("-offerings", "alias__raw_id"))
-            total = queryset.count()
+        for source_key in sorted({row.source for row in rows}):
+            total, ranked = unresolved_tail(source_key=source_key, mode=tail_mode, limit=tail, every_offering=every)
             self.stdout.write(f"\nunresolved {tail_mode} tail of {source_key}: {total} offerings")
-            for row in ranked[:tail]:
-                self.stdout.write(f"  {row['offerings']:5d}  {row['alias__raw_id']}")
+            for raw_id, offerings in ranked:
+                self.stdout.write(f"  {offerings:5d}  {raw_id}")

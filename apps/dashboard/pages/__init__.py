@@ -1,0 +1,1 @@
+"""Dashboard pages, one module per page: its columns, filters, tables and view."""
