@@ -30,9 +30,16 @@ from rest_framework.throttling import BaseThrottle
 View = Callable[..., HttpResponse]
 
 
-# django-ratelimit's "ip" key: REMOTE_ADDR (IPv6 by /64). Unlike DRF's get_ident it does not believe an
-# X-Forwarded-For the client wrote itself; behind a reverse proxy set RATELIMIT_IP_META_KEY.
-BY_ADDRESS = "ip"
+def by_address(request: HttpRequest | Request) -> str | Callable[..., str]:
+    """django-ratelimit's "ip" key: REMOTE_ADDR (IPv6 by /64), or the META key RATELIMIT_IP_META_KEY names.
+
+    Unlike DRF's get_ident it does not believe an X-Forwarded-For the client wrote itself. A peer on a
+    unix socket has an empty REMOTE_ADDR, on which django-ratelimit raises (a 500 for every anonymous
+    request): such clients share one budget instead, until RATELIMIT_IP_META_KEY names the proxy's header.
+    """
+    if getattr(settings, "RATELIMIT_IP_META_KEY", None) or request.META.get("REMOTE_ADDR"):
+        return "ip"
+    return lambda _group, _request: "no-address"
 
 
 def usage(request: HttpRequest | Request, *, group: str, rate: str | None,
@@ -71,7 +78,7 @@ class AnonThrottle(_WindowThrottle):
     scope = "anon"
 
     def client(self, request: Request) -> str | None:
-        return None if request.user and request.user.is_authenticated else BY_ADDRESS
+        return None if request.user and request.user.is_authenticated else by_address(request)
 
 
 class UserThrottle(_WindowThrottle):
@@ -97,7 +104,7 @@ def throttle_anonymous_pages(view: View) -> View:
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not request.user.is_authenticated:
             found = usage(request, group="page-anon", rate=settings.TOKENWATCH_PAGE_THROTTLE_ANON,
-                          client=BY_ADDRESS)
+                          client=by_address(request))
             if found and found["should_limit"]:
                 seconds = retry_after(found)
                 response = HttpResponse(render_to_string("429.html", {"retry_after": seconds}, request=request),

@@ -107,3 +107,12 @@ def test_it_keys_clients_by_the_header_a_trusted_proxy_sets_when_told_to(db, pub
     codes = [client.get("/api/v1/", HTTP_X_REAL_IP=address).status_code
              for address in ("198.51.100.1", "198.51.100.2", "198.51.100.1")]
     assert codes == [200, 200, 429]
+
+
+def test_it_throttles_clients_without_an_address_together_instead_of_failing(db, public):
+    # A peer on a unix socket (gunicorn behind nginx) has an empty REMOTE_ADDR, on which django-ratelimit raises.
+    public.TOKENWATCH_API_THROTTLE_RATES = {"anon": "2/min", "user": "100000/min"}
+    public.TOKENWATCH_PAGE_THROTTLE_ANON = "1/min"
+    client = Client(REMOTE_ADDR="")
+    assert [client.get("/api/v1/").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/").status_code for _ in range(2)] == [200, 429]
