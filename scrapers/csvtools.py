@@ -34,6 +34,7 @@ import hashlib
 import io
 import re
 from array import array
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +52,16 @@ T = TypeVar("T")
 
 # A CSV field longer than this is not data but a broken quote swallowing the file.
 MAX_FIELD_CHARS = 100_000
+# The largest magnitude a numeric cell may have (as a power of ten).
+MAX_NUMBER_DIGITS = 15
+# Our formats have 5 to 25 columns; a header far wider is not one of them (a 1M-column header
+# is 7.9 MB, under the size limit) and is refused before any per-column work.
+MAX_COLUMNS = 200
+# Control characters (tab and line breaks aside: the reader and text() deal with those) and lone
+# surrogates: no header or text cell means them, and PostgreSQL cannot store a NUL.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# A text cell a spreadsheet would run as a formula (=, @, or a sign before something not a number).
+_FORMULA = re.compile(r"[=@]|[+-][^\d\s.,]")
 EXCERPT_CHARS = 300
 
 
@@ -73,6 +84,17 @@ def columns_markdown(columns: Sequence[Column], aliases: dict[str, str] | None =
         meaning = col.description + (f" (also accepted: {', '.join(sorted(also))})" if also else "")
         lines.append(f"| `{col.name}` | {'yes' if col.required else 'no'} | {meaning} |")
     return "\n".join(lines)
+
+
+def escaped(text: str, limit: int = 40) -> str:
+    """repr() of a name with its control characters visible, cut short: for one-line messages."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _names(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
 
 
 def normalize_header(name: str) -> str:
@@ -179,19 +201,33 @@ class Table:
                     break
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ParseError(f"the header cannot be read ({_why(exc)})") from None
+        if len(header) > MAX_COLUMNS:
+            raise ParseError(f"the header line {header_line} has {len(header):,} columns (limit {MAX_COLUMNS}); "
+                             "this is not a file of this format")
+        mangled = [escaped(h) for h in header if _CONTROL.search(h.replace("\ufeff", ""))]
+        if mangled:
+            raise ParseError(f"the header has control characters in column(s): {_names(mangled)}")
         names = [rename.get(normalize_header(h), normalize_header(h)) for h in header]
-        duplicated = sorted({n for n in names if n and names.count(n) > 1})
+        # A Counter: counting each name in the list would be quadratic in the number of columns.
+        duplicated = sorted(n for n, count in Counter(n for n in names if n).items() if count > 1)
         if duplicated:
-            raise ParseError(f"the header repeats column(s): {', '.join(duplicated)}")
+            raise ParseError(f"the header repeats column(s): {_names(duplicated)}")
         missing = [c.name for c in columns if c.required and c.name not in names]
         if missing:
             have = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
             raise ParseError(
                 f"missing required column(s): {', '.join(missing)} (the header line {header_line or 1} has: {have})"
             )
+        unknown = [h.strip() for h, n in zip(header, names, strict=True) if n and n not in known]
+        if unknown:
+            # A column we do not know may be one we do, misspelt or mangled: ignoring it would
+            # silently blank what the curator meant to set.
+            expected = ", ".join(c.name for c in columns)
+            raise ParseError(f"unknown column(s): {_names([escaped(u) for u in unknown])} (the columns of this "
+                             f"format are: {expected})")
         self.header = names
         self.header_line = header_line
-        self.unknown_columns = [n for n in names if n and n not in known]
+        self.unknown_columns: list[str] = []
 
     def _reader(self) -> Iterator[list[str]]:
         # BytesIO shares the bytes (no copy); the wrapper decodes a chunk at a time.
@@ -490,8 +526,14 @@ def number(text: str, name: str, *, required: bool = False, nonnegative: bool = 
         value = Decimal(text)
         if positive and not value:
             raise ValueError(f"{name} must be positive ({text!r})")
+        if value.adjusted() >= MAX_NUMBER_DIGITS:
+            raise ValueError(f"{name} is absurd ({escaped(text)}, at or above 1e{MAX_NUMBER_DIGITS})")
         return value
     value, percent = parse_number(text, name)
+    if value and value.adjusted() >= MAX_NUMBER_DIGITS:
+        # No column of ours holds 1e15 (market sizes in USD bn, tokens/s, USD/h stop at 1e11 to 1e20):
+        # a 1e22 or 1e308 cell is one bad row, not a database error failing the file.
+        raise ValueError(f"{name} is absurd ({escaped(text)}, at or above 1e{MAX_NUMBER_DIGITS})")
     if percent and percent_to_fraction:
         value = value / 100
     if (nonnegative or positive) and value < 0:
@@ -624,6 +666,11 @@ def text(value: str, name: str, *, required: bool = False, max_length: int = 300
         value = " ".join(value.split())
     if required and not value:
         raise ValueError(f"{name} is empty")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ValueError(f"{name} holds the control character {escaped(bad.group())}")
+    if _FORMULA.match(value):
+        raise ValueError(f"{name} starts like a spreadsheet formula ({escaped(value)})")
     if len(value) > max_length:
         raise ValueError(f"{name} is longer than {max_length} characters")
     return value

@@ -23,6 +23,7 @@ from scrapers.records import ParseError, ParseResult
 
 from .models import IngestRun, Rejection, Sighting, Snapshot, Source
 from .registry import ApplyCounts, FormatSpec, get_format
+from .screen import result_screen, storable
 from .selectors import previous_accepted_snapshot
 
 logger = logging.getLogger(__name__)
@@ -139,9 +140,9 @@ def source_ingest_bytes(
         result = spec.parse(content)
     except ParseError as exc:
         parse_error = str(exc)
-    except Exception as exc:  # a parser bug: still one line for the user, the traceback for the log
-        logger.exception("parser %s failed on %s", spec.parser, label)
-        parse_error = f"the parser failed unexpectedly ({type(exc).__name__}); nothing was changed"
+    except Exception as exc:  # a parser bug: still one line for the user (and the log)
+        why = _unexpected(exc, f"the parser {spec.parser} failed on {label}")
+        parse_error = f"the parser failed unexpectedly ({why}); nothing was changed"
 
     stated = result.observed_at if result is not None else None
     when = observed_at or stated or meta.fetched_at
@@ -161,6 +162,19 @@ def source_ingest_bytes(
     if result is None:
         return _fail_snapshot(run, snapshot, f"{label}: {parse_error}")
     return snapshot_apply(snapshot=snapshot, result=result, run=run, label=label)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """An error text as one short, storable line (database errors span lines; a value may hold a NUL)."""
+    return storable(" ".join(text.split()), limit)
+
+
+def _unexpected(exc: BaseException, what: str) -> str:
+    """One line for an error nobody foresaw: logged as one line, the traceback only at debug level."""
+    why = one_line(f"{type(exc).__name__}: {exc}")
+    logger.error("%s: %s", what, why)
+    logger.debug("%s", what, exc_info=exc)
+    return why
 
 
 def _fail_snapshot(run: IngestRun, snapshot: Snapshot, message: str) -> IngestRun:
@@ -187,6 +201,8 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
     """
     spec = get_format(snapshot.source.format)
     label = label or snapshot.filename or snapshot.url or snapshot.source.key
+    # Records the columns cannot hold (a 501-character key, 1e12 tokens, a NUL) are quarantined here.
+    result = result_screen(result)
     try:
         with transaction.atomic():
             # One ingest per source at a time: history rebuilds read the whole
@@ -202,8 +218,8 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
             rejects = [*result.rejects, *counts.rejects]
             Rejection.objects.filter(snapshot=snapshot).delete()
             Rejection.objects.bulk_create(
-                [Rejection(snapshot=snapshot, locator=r.locator[:500], reason=r.reason,
-                           raw_excerpt=r.raw_excerpt[:2000]) for r in rejects],
+                [Rejection(snapshot=snapshot, locator=storable(r.locator, 500), reason=storable(r.reason, 1000),
+                           raw_excerpt=storable(r.raw_excerpt, 2000)) for r in rejects],
                 batch_size=2000,
             )
             Snapshot.objects.filter(pk=snapshot.pk).update(
@@ -217,8 +233,8 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
     except _Held as held:
         return _hold_snapshot(run, snapshot, result, f"{label}: held for review: {held}")
     except Exception as exc:
-        logger.exception("ingest of snapshot %s failed", snapshot.pk)
-        return _fail_snapshot(run, snapshot, f"{label}: ingest failed and nothing was changed ({exc})")
+        return _fail_snapshot(run, snapshot, f"{label}: ingest failed and nothing was changed ("
+                              + _unexpected(exc, f"ingest of snapshot {snapshot.pk}") + ")")
     status = IngestRun.Status.OK
     message = (f"{label}: {counts.created} created, {counts.changed} changed, "
                f"{counts.unchanged} unchanged, {len(rejects)} rejected")
@@ -296,10 +312,9 @@ def snapshot_reparse(*, snapshot: Snapshot, trigger: str = IngestRun.Trigger.REP
         result = spec.parse(bytes(snapshot.content))
     except ParseError as exc:
         return _fail_snapshot(run, snapshot, f"{label}: {exc}")
-    except Exception as exc:  # a parser bug: still one line for the user, the traceback for the log
-        logger.exception("parser %s failed on snapshot %s", spec.parser, snapshot.pk)
-        return _fail_snapshot(run, snapshot, f"{label}: the parser failed unexpectedly ({type(exc).__name__}); "
-                                             "nothing was changed")
+    except Exception as exc:  # a parser bug: still one line for the user (and the log)
+        why = _unexpected(exc, f"the parser {spec.parser} failed on snapshot {snapshot.pk}")
+        return _fail_snapshot(run, snapshot, f"{label}: the parser failed unexpectedly ({why}); nothing was changed")
     if snapshot.stated_at is None and result.observed_at is not None:
         # Stored before it was parsed (an upload queued for a worker): the document's own date is known only
         # now, and freshness reads it, so the snapshot must say what the command path says for the same file.

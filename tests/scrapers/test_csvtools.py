@@ -15,8 +15,10 @@ from scrapers.csvtools import (
     date_cell,
     int_cell,
     normalize_header,
+    number,
     parse_number,
     parse_table,
+    text,
     year_cell,
 )
 from scrapers.records import ParseError
@@ -190,9 +192,52 @@ def test_it_documents_columns_as_markdown() -> None:
 
 
 def test_it_exposes_the_header_and_delimiter() -> None:
-    table = Table(b"name;value;extra\n", COLUMNS)
+    table = Table(b"name;value;note\n", COLUMNS)
     assert table.delimiter == ";"
-    assert table.unknown_columns == ["extra"]
+    assert table.header == ["name", "value", "note"]
+
+
+def test_it_refuses_an_unknown_column_naming_it() -> None:
+    # Issue 12, finding 3: an unknown column may be a known one misspelt; ignoring it blanks what was meant.
+    with pytest.raises(ParseError, match=r"unknown column\(s\): 'extra' \(the columns of this format are: name, "):
+        Table(b"name;value;extra\n", COLUMNS)
+
+
+@pytest.mark.parametrize("header", [b"name,value,no\x00te\n", b"name,value,no\x01te\n", b"name,value,no\x7fte\n"])
+def test_it_refuses_a_control_character_in_a_header_name_naming_it(header: bytes) -> None:
+    # A NUL in "note" used to drop that column silently and change an existing row.
+    with pytest.raises(ParseError, match=r"the header has control characters in column\(s\): 'no\\x"):
+        Table(header, COLUMNS)
+
+
+def test_it_counts_duplicate_columns_in_linear_time() -> None:
+    # names.count(n) per column was quadratic: 60,000 columns took a minute. Bounded and counted once now.
+    header = b"name,value," + b",".join([b"note"] * 150) + b"\n"
+    with pytest.raises(ParseError, match=r"repeats column\(s\): note"):
+        Table(header, COLUMNS)
+
+
+def test_it_refuses_a_million_column_header_before_any_per_column_work() -> None:
+    header = b"name,value," + b",".join(b"c%d" % i for i in range(1_000_000)) + b"\n"
+    with pytest.raises(ParseError, match=r"the header line 1 has 1,000,002 columns \(limit 200\)"):
+        Table(header, COLUMNS)
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "@SUM(A1)", "+cmd", "-HYPERLINK(1)", "a\x00b", "a\x1bb"])
+def test_it_refuses_a_formula_or_control_character_in_a_text_cell(cell: str) -> None:
+    with pytest.raises(ValueError, match=r"note (starts like a spreadsheet formula|holds the control character)"):
+        text(cell, "note")
+
+
+@pytest.mark.parametrize("cell", ["-3 dB", "- see notes", "+1 555", "a=b", "Llama 3 70B (FP8)"])
+def test_it_keeps_text_that_only_looks_like_a_formula_later_on(cell: str) -> None:
+    assert text(cell, "note") == cell
+
+
+@pytest.mark.parametrize("cell", ["1e22", "1e308", "1000000000000000", "1,000,000,000,000,000"])
+def test_it_refuses_a_number_no_column_holds(cell: str) -> None:
+    with pytest.raises(ValueError, match=r"amount is absurd .* at or above 1e15"):
+        number(cell, "amount")
 
 
 @pytest.mark.parametrize("name", ["benchmarks_csv", "market_csv", "hardware_csv", "providers_csv"])

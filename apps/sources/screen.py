@@ -1,0 +1,225 @@
+"""Per-row limits between parsing and writing: a record the database cannot hold is quarantined, not fatal.
+
+Parsers check what a value means (a price at or above 10,000 USD per 1M tokens is
+absurd); this screen checks what the columns can hold, in one place for every
+parser. Without it one entry with a 501-character key, a 101-character provider, a
+``max_input_tokens`` of 1e12, a NUL or a lone surrogate fails the whole snapshot on
+PostgreSQL (value too long, integer out of range, invalid byte sequence) and is
+stored silently truncated-or-not on SQLite. Limits come from the model fields the
+record's attributes are written to, so a migration that widens a column widens the
+screen with it.
+
+A record that fails is dropped with a one-line reason as a Reject; the rest of the
+snapshot goes on. Reject texts themselves are made storable too (``storable``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+
+from apps.common.fields import FRACTION_DIGITS, INT_DIGITS, ExactDecimalField
+from scrapers.csvtools import RecordStream
+from scrapers.records import ParseResult, Reject, shorten
+
+# The models each record type is written to; a record attribute is checked against
+# every column of the same name (the narrowest wins).
+TARGETS: dict[str, tuple[str, ...]] = {
+    "PriceRecord": ("catalog.Offering", "pricing.PriceObservation", "catalog.ModelAlias"),
+    "UnitPrice": (),
+    "BenchmarkRecord": ("benchmarks.BenchmarkRun", "benchmarks.Hardware"),
+    "HardwarePriceRecord": ("benchmarks.HardwareOffering", "benchmarks.HardwarePriceObservation",
+                            "benchmarks.Hardware"),
+    "MarketSizeRecord": ("market.SizeEstimate",),
+    "ProviderRecord": ("catalog.Provider",),
+}
+# Record attributes stored under another column name.
+RENAMED: dict[str, tuple[str, str]] = {
+    "model_name": ("pricing.PriceObservation", "display_name"),
+    "provider": ("catalog.Provider", "name"),
+    "segment": ("market.Segment", "name"),
+    "base_value_usd_bn": ("market.SizeEstimate", "value_usd_bn"),
+    "target_value_usd_bn": ("market.SizeEstimate", "value_usd_bn"),
+    "base_year": ("market.SizeEstimate", "year"),
+    "target_year": ("market.SizeEstimate", "year"),
+    "stated_cagr_pct": ("market.StatedCagr", "cagr_pct"),
+}
+# What the screen allows where no column says (a text no column of ours exceeds; a 32-bit count).
+DEFAULT_MAX_CHARS = 500
+POSITIVE_INT_MAX = 2_147_483_647
+SMALL_INT_MAX = 32_767
+
+# C0 and C1 controls except tab and line breaks (which the CSV reader and text cleaning handle),
+# and UTF-16 surrogates, which PostgreSQL refuses and UTF-8 cannot encode.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Limit:
+    max_chars: int = DEFAULT_MAX_CHARS
+    int_range: tuple[int, int] = (0, POSITIVE_INT_MAX)
+    int_digits: int = INT_DIGITS  # digits before the point a decimal column holds
+    fraction_digits: int | None = FRACTION_DIGITS  # None: the column rounds extra fraction digits
+
+
+def _limit_of(field: models.Field) -> Limit:
+    if isinstance(field, ExactDecimalField):
+        return Limit()
+    if isinstance(field, models.DecimalField):
+        return Limit(int_digits=field.max_digits - field.decimal_places, fraction_digits=None)
+    if isinstance(field, models.PositiveSmallIntegerField | models.SmallIntegerField):
+        return Limit(int_range=(0, SMALL_INT_MAX))
+    if isinstance(field, models.CharField) and field.max_length:
+        return Limit(max_chars=field.max_length)
+    return Limit()
+
+
+def _narrowest(a: Limit, b: Limit) -> Limit:
+    fractions = [f for f in (a.fraction_digits, b.fraction_digits) if f is not None]
+    return Limit(min(a.max_chars, b.max_chars), (max(a.int_range[0], b.int_range[0]),
+                                                  min(a.int_range[1], b.int_range[1])),
+                 min(a.int_digits, b.int_digits), min(fractions) if fractions else None)
+
+
+@cache
+def limits_for(record_type: str) -> dict[str, Limit]:
+    """Attribute name -> the narrowest limit of the columns it is written to."""
+    found: dict[str, Limit] = {}
+    columns: list[tuple[str, models.Field]] = []
+    for label in TARGETS.get(record_type, ()):
+        columns += [(f.name, f) for f in apps.get_model(label)._meta.concrete_fields if not f.is_relation]
+    for name, (label, column) in RENAMED.items():
+        columns.append((name, apps.get_model(label)._meta.get_field(column)))
+    for name, field in columns:
+        limit = _limit_of(field)
+        found[name] = _narrowest(found[name], limit) if name in found else limit
+    return found
+
+
+def escape(text: str) -> str:
+    """``text`` with control characters and lone surrogates written as escapes, so it can be stored and shown."""
+    return _UNSTORABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def storable(text: str, limit: int) -> str:
+    return shorten(escape(text), limit)
+
+
+def problem(value: Any, where: str = "") -> str:
+    """Why a record (a parser's dataclass) cannot be stored, or "" when it can."""
+    if not dataclasses.is_dataclass(value):
+        return ""
+    limits = limits_for(type(value).__name__)
+    for field in dataclasses.fields(value):
+        name = f"{where}{field.name}"
+        reason = _value_problem(getattr(value, field.name), name, limits.get(field.name, Limit()))
+        if reason:
+            return reason
+    return ""
+
+
+def _value_problem(value: Any, name: str, limit: Limit) -> str:
+    if isinstance(value, bool) or value is None:
+        return ""
+    if isinstance(value, str):
+        bad = _UNSTORABLE.search(value)
+        if bad:
+            return f"{name} holds the character {escape(bad.group())}, which cannot be stored"
+        if len(value) > limit.max_chars:
+            return f"{name} is {len(value):,} characters long (limit {limit.max_chars})"
+        return ""
+    if isinstance(value, int):
+        low, high = limit.int_range
+        if not low <= value <= high:
+            return f"{name} is out of range ({shorten(str(value), 30)}; {low} to {high:,})"
+        return ""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return f"{name} is not a number ({value})"
+        if value and value.adjusted() + 1 > limit.int_digits:
+            return f"{name} is out of range ({shorten(str(value), 30)}; under 10^{limit.int_digits})"
+        exponent = value.normalize().as_tuple().exponent
+        if limit.fraction_digits is not None and isinstance(exponent, int) and -exponent > limit.fraction_digits:
+            return f"{name} has more than {limit.fraction_digits} decimal places ({shorten(str(value), 30)})"
+        return ""
+    if dataclasses.is_dataclass(value):
+        return problem(value, f"{name}.")
+    if isinstance(value, tuple | list):
+        for item in value:
+            reason = _value_problem(item, name, Limit(int_range=(0, POSITIVE_INT_MAX)))
+            if reason:
+                return reason
+    return ""
+
+
+_KEY_ATTRIBUTES = ("source_model_id", "instance_type", "provider", "segment")
+
+
+def locator_of(record: Any) -> str:
+    """Where a record came from, as the quarantine names it: its CSV line, else its key (escaped, short)."""
+    line = getattr(record, "line", 0)
+    if isinstance(line, int) and line > 0:
+        return f"line {line}"
+    for name in _KEY_ATTRIBUTES:
+        key = getattr(record, name, None)
+        if isinstance(key, str) and key:
+            return storable(key, 60)
+    return type(record).__name__
+
+
+def _screen_records(records: Sequence[Any], found: dict[str, Reject]) -> Iterator[Any]:
+    for record in records:
+        reason = problem(record)
+        if not reason:
+            yield record
+            continue
+        locator = locator_of(record)
+        # One row of a file can give several records (tiers); it is quarantined once.
+        found.setdefault(locator, Reject(locator, reason, storable(repr(record), 500)))
+
+
+def result_screen(result: ParseResult) -> ParseResult:
+    """The parse result without records the database cannot hold; each becomes a Reject with a reason.
+
+    A list is screened at once. A lazily produced CSV stream is screened as it is
+    iterated (its records are made again on every pass), and the rejects it finds are
+    added to ``result.rejects`` then, before the applier's transaction writes them.
+    """
+    rejects = {r.locator: r for r in result.rejects}
+    found: dict[str, Reject] = {}
+    if isinstance(result.records, RecordStream):
+        stream = result.records
+
+        def produce() -> Iterator[Any]:
+            for reject in _screen_records(stream, found):
+                yield reject
+            for locator, reject in found.items():
+                if locator not in rejects:
+                    rejects[locator] = reject
+                    result.rejects.append(reject)
+
+        return ParseResult(records=_Screened(produce, len(stream), found), rejects=result.rejects,
+                           observed_at=result.observed_at)
+    kept = list(_screen_records(result.records, found))
+    if not found:
+        return result
+    extra = [r for locator, r in found.items() if locator not in rejects]
+    return ParseResult(records=kept, rejects=[*result.rejects, *extra], observed_at=result.observed_at)
+
+
+class _Screened(RecordStream):
+    """A RecordStream whose length leaves out the records the screen has dropped so far."""
+
+    def __init__(self, produce: Callable[[], Iterator[Any]], count: int, dropped: dict[str, Reject]) -> None:
+        super().__init__(produce, count)
+        self._dropped = dropped
+
+    def __len__(self) -> int:
+        return self._count - len(self._dropped)
