@@ -310,8 +310,9 @@ def main() -> None:
     manage("shell", "-c", "from django.contrib.auth import get_user_model; "
            "get_user_model().objects.get_or_create(username='load-mix')", env=env)
     token = manage("api_token", "load-mix", env=env).strip()
+    # The last line: the shell may print a banner about its automatic imports first.
     token_key = manage("shell", "-c", "from django.contrib.auth import get_user_model; "
-                       "print(get_user_model().objects.get(username='load-mix').pk)", env=env).strip()
+                       "print(get_user_model().objects.get(username='load-mix').pk)", env=env).split()[-1]
 
     third = args.connections // 8
     kinds = [Kind("api-anon", API_PATHS, 3 * third, "TOKENWATCH_API_THROTTLE_ANON"),
