@@ -7,7 +7,9 @@ parameter and never a database error.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import calendar
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from time import monotonic as time_monotonic
 
@@ -15,7 +17,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_date, parse_datetime
+from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -25,12 +27,26 @@ TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 
 
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+# RFC 3339 (what the schema's ``format: date-time`` admits): seconds and an offset are required.
+_DATE_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+                        r"(?:([Zz])|([+-])(\d{2}):(\d{2}))", re.ASCII)
+FIRST_MOMENT = datetime.min.replace(tzinfo=UTC)
+LAST_MOMENT = datetime.max.replace(tzinfo=UTC)
+
+
 class MomentField(forms.Field):
-    """A date (``2025-01-31``) or an ISO 8601 date-time (``2025-01-31T12:00:00Z``); naive times are UTC."""
+    """A date (``2025-01-31``) or an RFC 3339 date-time (``2025-01-31T12:00:00Z``), exactly what the schema says.
+
+    The schema documents these parameters as ``anyOf: [format: date, format: date-time]``; every value
+    those formats admit is accepted, so the edges RFC 3339 allows and Python's datetime cannot hold are
+    read as the nearest moment it can: year 0000 as the first moment, an instant past year 9999 in UTC as
+    the last one, a leap second as the end of its minute, digits beyond microseconds dropped.
+    """
 
     default_error_messages = {
-        "invalid": "Enter a date (YYYY-MM-DD) or an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]).",
-        "range": "The date-time is out of range.",
+        "invalid": "Enter a date (YYYY-MM-DD) or an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS[.ffffff] then Z or "
+                   "±HH:MM).",
     }
 
     def to_python(self, value: object) -> date | datetime | None:
@@ -38,24 +54,46 @@ class MomentField(forms.Field):
             return None
         if isinstance(value, datetime | date):
             return value
-        text = str(value).strip()
-        try:
-            if len(text) == 10:
-                parsed_date = parse_date(text)
-                if parsed_date is not None:
-                    return parsed_date
-            parsed = parse_datetime(text)
-        except ValueError:  # well formed but impossible (2025-02-30, offset +25:00)
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if parsed is None:
+        text = str(value)
+        match = _DATE.fullmatch(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            if year == 0 and _day_exists(2000, month, day):  # year 0 is a leap year, like 2000
+                return date.min
+            if year > 0 and _day_exists(year, month, day):
+                return date(year, month, day)
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
+        match = _DATE_TIME.fullmatch(text)
+        if match is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+        fraction, zulu, sign, offset_hours, offset_minutes = match.groups()[6:]
+        valid_day = _day_exists(year or 2000, month, day)
+        offset_ok = zulu is not None or (int(offset_hours) <= 23 and int(offset_minutes) <= 59)
+        if not (valid_day and hour <= 23 and minute <= 59 and second <= 60 and offset_ok):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if year == 0:
+            return FIRST_MOMENT
+        microsecond = int((fraction or "0")[:6].ljust(6, "0"))
+        if second == 60:  # a leap second: the last instant of its minute
+            second, microsecond = 59, 999_999
+        offset = timedelta(0) if zulu else (1 if sign == "+" else -1) * timedelta(hours=int(offset_hours),
+                                                                                minutes=int(offset_minutes))
+        local = datetime(year, month, day, hour, minute, second, microsecond)
         try:
-            # Normalise to UTC now, so that year-9999 offsets fail here and not in the database.
-            return parsed.astimezone(UTC)
-        except OverflowError:
-            raise ValidationError(self.error_messages["range"], code="range") from None
+            return (local - offset).replace(tzinfo=UTC)
+        except OverflowError:  # 9999-12-31T23:00:00-05:00 is in year 10000 in UTC; 0001-01-01T00:00+01:00 in year 0
+            return LAST_MOMENT if offset < timedelta(0) else FIRST_MOMENT
+
+
+def _day_exists(year: int, month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def moment_schema(description: str) -> dict:
+    """A date or a date-time, as MomentField reads them."""
+    return {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+            "description": description}
 
 
 def start_of(moment: date | datetime) -> datetime:
@@ -65,8 +103,7 @@ def start_of(moment: date | datetime) -> datetime:
     return datetime.combine(moment, time.min, tzinfo=UTC)
 
 
-@extend_schema_field({"type": "string", "format": "date-time",
-                      "description": "A date (YYYY-MM-DD, meaning 00:00 UTC) or an ISO 8601 date-time."})
+@extend_schema_field(moment_schema("A date (YYYY-MM-DD, meaning 00:00 UTC) or an RFC 3339 date-time."))
 class MomentFilter(django_filters.Filter):
     """Compare a date-time column with a date or a date-time.
 
@@ -82,44 +119,72 @@ class MomentFilter(django_filters.Filter):
         return super().filter(qs, start_of(value))
 
 
-@extend_schema_field({"type": "string", "format": "date",
-                      "description": "A date (YYYY-MM-DD, meaning the end of that day, UTC) or an ISO 8601 "
-                                     "date-time."})
+@extend_schema_field(moment_schema("A date (YYYY-MM-DD, meaning the end of that day, UTC) or an RFC 3339 "
+                                   "date-time."))
 class AsOfFilter(django_filters.Filter):
     """A moment handed to a filter method (as_of): the method decides what a date means."""
 
     field_class = MomentField
 
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]+", re.ASCII)
+
+
 class IntegerField(forms.IntegerField):
+    """A whole number written in plain ASCII digits (``int()`` would also take ``1_0``, `` 5`` and ``٥``)."""
+
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", BIGINT_MAX)
         super().__init__(**kwargs)
 
+    def to_python(self, value):
+        if isinstance(value, str) and value not in self.empty_values and not WHOLE_NUMBER.fullmatch(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
-@extend_schema_field(OpenApiTypes.INT)
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": BIGINT_MAX})
 class IntegerFilter(django_filters.Filter):
-    """A whole number within the database's range (ids, years, token counts)."""
+    """A whole number from 0 within the database's range (ids, years, token counts)."""
 
     field_class = IntegerField
 
 
-class MoneyField(forms.DecimalField):
+# The decimals these filters take, as patterns the schema states and the fields enforce: Decimal() alone
+# would also take "1e5", " 5" and "٥".
+MONEY_PATTERN = r"^-?(?:\d{1,10}(?:\.\d{0,10})?|\.\d{1,10})$"
+PERCENT_PATTERN = r"^(?:\d{1,10}(?:\.\d{0,2})?|\.\d{1,2})$"
+
+
+class _PatternDecimalField(forms.DecimalField):
+    pattern = ""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value not in self.empty_values and not re.fullmatch(self.pattern, value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class MoneyField(_PatternDecimalField):
+    pattern = MONEY_PATTERN
+
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("max_digits", 20)
         kwargs.setdefault("decimal_places", 10)
         super().__init__(**kwargs)
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?\d{0,10}(?:\.\d{0,10})?$"})
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": MONEY_PATTERN})
 class MoneyFilter(django_filters.Filter):
     """An exact decimal amount, at most 10 digits before and 10 after the point."""
 
     field_class = MoneyField
 
 
-class PercentField(forms.DecimalField):
+class PercentField(_PatternDecimalField):
+    pattern = PERCENT_PATTERN
+
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("max_digits", 12)
         kwargs.setdefault("decimal_places", 2)
@@ -127,7 +192,7 @@ class PercentField(forms.DecimalField):
         super().__init__(**kwargs)
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{0,10}(?:\.\d{0,2})?$"})
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": PERCENT_PATTERN})
 class MinAbsPercentFilter(django_filters.Filter):
     """Rows whose percentage moved by at least this much, up or down (``10`` keeps +12 % and -30 %)."""
 
@@ -256,6 +321,15 @@ def lean_filterset(filterset_class: type[django_filters.FilterSet], data, querys
 
     Pages keep binding the full FilterSet (their forms show every filter).
     """
+    if data is not None:
+        # An empty value means "not given" (the schema's allowEmptyValue), for repeatable filters too:
+        # ``?provider=`` binds no provider rather than an unknown one named "".
+        given = QueryDict(mutable=True)
+        for key, values in data.lists():
+            kept = [v for v in values if v != ""]
+            if kept:
+                given.setlist(key, kept)
+        data = given
     keys = set(data.keys()) if data is not None else set()
     filterset = filterset_class.__new__(filterset_class)
     # An instance attribute shadows the class's filters for FilterSet.__init__ (which deep-copies them).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +30,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from .filters import WHOLE_NUMBER
 from .rows import planned_for_its_values
 
 ORDERING_PARAM = "ordering"
@@ -95,8 +97,8 @@ class KeysetOrdering(BaseFilterBackend):
             return cached
         fields: dict[str, str] = getattr(view, "ordering_fields", None) or {"id": "pk"}
         raw = request.query_params.get(ORDERING_PARAM, "")
-        terms = [t.strip() for t in raw.split(",") if t.strip()] if raw.strip() else list(
-            getattr(view, "ordering", ("id",)))
+        # Exactly the schema's array: comma-separated names from the enum (an empty value is the default order).
+        terms = raw.split(",") if raw else list(getattr(view, "ordering", ("id",)))
         model = view.get_queryset().model
         keys: list[SortKey] = []
         seen: set[str] = set()
@@ -104,10 +106,11 @@ class KeysetOrdering(BaseFilterBackend):
             name = term.removeprefix("-")
             if name not in fields:
                 allowed = ", ".join(sorted(fields))
-                raise ValidationError({ORDERING_PARAM: [f"Unknown field {name!r}; order by one of: {allowed} "
+                raise ValidationError({ORDERING_PARAM: [f"Unknown field {term!r}; order by one of: {allowed} "
                                                         "(prefix - for descending)."]})
             if name in seen:
-                raise ValidationError({ORDERING_PARAM: [f"{name!r} is given twice."]})
+                # Rows are already in order of the first mention; a later one (either way) cannot change it.
+                continue
             seen.add(name)
             keys.append(SortKey(name, fields[name], term.startswith("-"), _nullable(model, fields[name])))
         if not any(k.path == "pk" for k in keys):
@@ -122,6 +125,7 @@ class KeysetOrdering(BaseFilterBackend):
     def get_schema_operation_parameters(self, view) -> list[dict[str, Any]]:
         fields = getattr(view, "ordering_fields", None) or {"id": "pk"}
         names = sorted(fields)
+        term = "-?(?:" + "|".join(re.escape(n) for n in names) + ")"
         default = ",".join(getattr(view, "ordering", ("id",)))
         return [{
             "name": ORDERING_PARAM,
@@ -129,10 +133,8 @@ class KeysetOrdering(BaseFilterBackend):
             "in": "query",
             "description": (f"Sort by these fields, comma-separated; prefix - for descending. Ties are broken by id, "
                             f"and nulls sort last (first when descending). Default: {default}."),
-            "schema": {"type": "array", "items": {"type": "string",
-                                                  "enum": [v for n in names for v in (n, f"-{n}")]}},
-            "style": "form",
-            "explode": False,
+            # The text as the API reads it (a pattern, not an array: "id" is also a one-item list on the wire).
+            "schema": {"type": "string", "pattern": f"^(?:{term}(?:,{term})*)?$"},
         }]
 
 
@@ -227,10 +229,9 @@ class KeysetPagination(BasePagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            raise ValidationError({self.page_size_query_param: ["Enter a whole number."]}) from None
+        if not WHOLE_NUMBER.fullmatch(raw):  # int() would also take "1_0", " 5" and "٥"
+            raise ValidationError({self.page_size_query_param: ["Enter a whole number."]})
+        size = int(raw)
         if not 1 <= size <= self.max_page_size:
             raise ValidationError({self.page_size_query_param: [f"Must be between 1 and {self.max_page_size}."]})
         return size

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_filters.filters import BaseInFilter
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
+
+from .serializers import decimal_pattern
 
 CSV_SCHEMA = {
     "type": "string",
@@ -62,6 +66,12 @@ class AutoSchema(SpectacularAutoSchema):
             parameters += extension.resolve_filter_field(self, model, filterset_class, name, field)
         return parameters
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and "pattern" in schema and field.max_digits is not None:
+            schema["pattern"] = decimal_pattern(field)
+        return schema
+
     def get_response_serializers(self):
         response = getattr(self.view, "response_serializer_class", None)
         if response is not None and self.method == "GET":
@@ -90,7 +100,29 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("415")
         for code in codes:
             responses.setdefault(code, _error(code))
+        for parameter in operation.get("parameters", ()):
+            if parameter.get("in") == "query":
+                _as_read(parameter)
         return operation
+
+
+# Django's forms and DRF refuse a NUL character in any text (PostgreSQL cannot hold one): a 400 naming the field.
+NO_NUL = "^[^\\x00]*$"
+
+
+def _as_read(parameter: dict[str, Any]) -> None:
+    """A query parameter's schema as the API reads it (the schema is a contract: schemathesis checks both ways).
+
+    - An optional parameter given empty (``?as_of=``) means "not given", as django-filter, DRF and the
+      pagination read it: ``allowEmptyValue``.
+    - No text holds a NUL character.
+    """
+    if not parameter.get("required"):
+        parameter["allowEmptyValue"] = True
+    schema = parameter.get("schema") or {}
+    for text in (schema, schema.get("items") or {}):
+        if text.get("type") == "string" and not ({"format", "enum", "pattern"} & text.keys()):
+            text["pattern"] = NO_NUL
 
 
 class FilterExtension(DjangoFilterExtension):
@@ -100,6 +132,12 @@ class FilterExtension(DjangoFilterExtension):
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
         parameters = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        if isinstance(filter_field, BaseInFilter):
+            # A comma-separated list is one text on the wire ("standard" is also a one-item list): say so.
+            for parameter in parameters:
+                parameter.pop("style", None)
+                parameter.pop("explode", None)
+                parameter["schema"] = {"type": "string", "pattern": NO_NUL}
         help_text = filter_field.extra.get("help_text")
         if help_text:
             for parameter in parameters:

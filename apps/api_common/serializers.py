@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -41,6 +42,38 @@ class ExactMoneyField(DecimalStringField):
         from .columns import decimal_text
 
         return decimal_text(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """The pattern of a DRF decimal as QueryDecimalField reads one (ASCII digits, at least one of them).
+
+    No sign when negative numbers are refused; a share (0 to 1) spelled out; a positive minimum is
+    "some digit is not 0". Output fields get the same pattern, which their normalised strings keep.
+    """
+    places = field.decimal_places or 0
+    whole = max((field.max_digits or 0) - places, 1)
+    sign = "-?" if field.min_value is None or field.min_value < 0 else ""
+    positive = "(?=[0-9.]*[1-9])" if field.min_value is not None and field.min_value > 0 else ""
+    fraction = rf"(?:\.[0-9]{{0,{places}}})?" if places else ""
+    bare_fraction = rf"|\.[0-9]{{1,{places}}}" if places else ""
+    if field.max_value is not None and field.max_value == 1 and sign == "":
+        one = rf"1(?:\.0{{0,{places}}})?" if places else "1"
+        return rf"^{positive}(?:0{fraction}{bare_fraction}|{one})$"
+    return rf"^{sign}{positive}(?:[0-9]{{1,{whole}}}{fraction}{bare_fraction})$"
+
+
+class QueryDecimalField(serializers.DecimalField):
+    """A decimal query parameter read exactly as the schema's pattern states it (``Decimal()`` alone would
+    also take "1e-3", " 5" and "٥")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("coerce_to_string", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str) or not re.fullmatch(decimal_pattern(self), data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class ApiModelSerializer(serializers.ModelSerializer):

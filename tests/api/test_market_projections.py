@@ -30,8 +30,8 @@ def test_it_projects_at_the_stated_rate(client_user, economics):
     assert inference(rows)[2027].quantize(Decimal("0.1")) == Decimal("222.4")
 
 
-@pytest.mark.parametrize("query", [{"rate": "hoped"}, {"year_from": 2030, "year_to": 2020},
-                                   {"year_from": 1000}, {"year_from": 1900, "year_to": 2100}])
+# A reversed or long span is no longer an error (tests/api/test_schema_agreement.py): the schema could not say it.
+@pytest.mark.parametrize("query", [{"rate": "hoped"}, {"year_from": 1000}, {"year_to": 2201}, {"year_from": "2030.5"}])
 def test_it_names_a_bad_parameter(client_user, economics, query):
     response = client_user.get(URL, query)
     assert response.status_code == 400 and set(response.json()) <= {"rate", "year_from", "year_to"}

@@ -85,7 +85,6 @@ def test_it_labels_free_unknown_and_plain_prices(client_user, prices):
 @pytest.mark.parametrize(("query", "parameter"), [
     ("as_of=2025-13-01", "as_of"),
     ("as_of=yesterday", "as_of"),
-    ("as_of=9999-12-31T23:00:00-05:00", "as_of"),
     ("provider=no-such-provider", "provider"),
     ("model=no-such-model", "model"),
     ("provider_kind=reseller", "provider_kind"),
@@ -100,7 +99,6 @@ def test_it_labels_free_unknown_and_plain_prices(client_user, prices):
     ("page_size=1001", "page_size"),
     ("page_size=ten", "page_size"),
     ("ordering=price", "ordering"),
-    ("ordering=id,-id", "ordering"),
     ("cursor=not-a-cursor", "cursor"),
     ("format=xml", "format"),
     ("provider=open%00ai", "provider"),

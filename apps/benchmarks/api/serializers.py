@@ -7,7 +7,12 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from apps.api_common.filters import start_of
-from apps.api_common.serializers import ApiModelSerializer, DecimalStringField, MomentSerializerField
+from apps.api_common.serializers import (
+    ApiModelSerializer,
+    DecimalStringField,
+    MomentSerializerField,
+    QueryDecimalField,
+)
 from apps.benchmarks.models import BenchmarkRun, HardwarePrice, PricingModel
 from apps.catalog.models import Model
 
@@ -100,7 +105,7 @@ class HardwarePriceSerializer(ApiModelSerializer):
 
 class SelfHostingQuerySerializer(serializers.Serializer):
     as_of = MomentSerializerField(required=False, help_text="Hardware prices in force then (default: now).")
-    utilisation = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=Decimal("0.0001"),
+    utilisation = QueryDecimalField(max_digits=5, decimal_places=4, min_value=Decimal("0.0001"),
                                            max_value=1, default=Decimal(1), coerce_to_string=True,
                                            help_text="Average share of capacity used, (0, 1]; default 1.")
 
@@ -137,14 +142,14 @@ class BreakEvenQuerySerializer(serializers.Serializer):
                                          help_text="Benchmark run id: its throughput (and model).")
     hardware_price = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False,
                                               help_text="Hardware price id: its USD per hour.")
-    usd_per_hour = serializers.DecimalField(max_digits=20, decimal_places=10, min_value=Decimal("0.0000000001"),
+    usd_per_hour = QueryDecimalField(max_digits=20, decimal_places=10, min_value=Decimal("0.0000000001"),
                                             required=False, coerce_to_string=True,
                                             help_text="Hourly hardware price, USD per hour (instead of "
                                                       "hardware_price).")
-    tokens_per_s = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"),
+    tokens_per_s = QueryDecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"),
                                             required=False, coerce_to_string=True,
                                             help_text="Throughput, tokens/s (instead of benchmark).")
-    utilisation = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=Decimal("0.0001"),
+    utilisation = QueryDecimalField(max_digits=5, decimal_places=4, min_value=Decimal("0.0001"),
                                            max_value=1, default=Decimal(1), coerce_to_string=True,
                                            help_text="Average share of capacity used, (0, 1]; default 1.")
     as_of = MomentSerializerField(required=False, help_text="API prices in force then (default: now).")
@@ -242,7 +247,7 @@ class PriceTrendQuerySerializer(serializers.Serializer):
     model = serializers.CharField(max_length=200, required=False, help_text="Canonical model slug.")
     size_class = serializers.CharField(max_length=50, required=False,
                                        help_text="Size class instead of one model, e.g. 70b-class.")
-    threshold_usd_per_mtok = serializers.DecimalField(max_digits=20, decimal_places=10,
+    threshold_usd_per_mtok = QueryDecimalField(max_digits=20, decimal_places=10,
                                                       min_value=Decimal("0.0000000001"), required=False,
                                                       coerce_to_string=True,
                                                       help_text="When does the fitted price reach this, USD per 1M "

@@ -9,6 +9,7 @@ from apps.api_common.serializers import (
     DecimalStringField,
     ExactMoneyField,
     MomentSerializerField,
+    QueryDecimalField,
     UnitPricesField,
 )
 from apps.catalog.models import Model, Provider
@@ -104,7 +105,7 @@ class CompareQuerySerializer(serializers.Serializer):
                                             help_text="Input (prompt) tokens per request.")
     output_tokens = serializers.IntegerField(min_value=0, max_value=10_000_000,
                                              help_text="Output tokens per request.")
-    cached_share = serializers.DecimalField(
+    cached_share = QueryDecimalField(
         max_digits=5, decimal_places=4, min_value=0, max_value=1, default=0, coerce_to_string=True,
         help_text="Share of input tokens read from the prompt cache, 0 to 1 (default 0).")
     batch = serializers.BooleanField(default=False,
