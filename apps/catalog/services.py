@@ -210,7 +210,7 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
             row = {"source_id": source.pk, "raw_id": raw, "model_id": None, "status": ModelAlias.Status.UNRESOLVED,
                    "rule": "", "provider_hint": provider_key[:100], "name_hint": name[:300],
                    "released_on": said.released_on, "modality": said.modality, "open_weights": said.open_weights,
-                   "updated_at": timezone.now()}
+                   "curator": "", "updated_at": timezone.now()}  # every column: COPY leaves out none
             if ident is not None:
                 row.update(model_id=models[ident.slug].pk, rule=ident.rule[:100],
                            status=ModelAlias.Status.CURATED if ident.rule == "curated" else ModelAlias.Status.RULE)
