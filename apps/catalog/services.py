@@ -199,9 +199,11 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
         for raw, ident in resolved.items():
             if raw in statements:
                 by_slug[ident.slug].append(statements[raw])
+        # Models created now start with what all their (new) aliases say; only those that existed before
+        # this snapshot may hear something new from new aliases and need a refresh.
+        existed = set(Model.objects.filter(slug__in=by_slug).values_list("slug", flat=True)) if by_slug else set()
         models = models_ensure(list(resolved.values()), by_slug)
-        # A model that existed before this snapshot may hear something new from its new aliases.
-        touched.update(models[ident.slug].pk for raw, ident in resolved.items() if raw in statements)
+        touched.update(models[slug].pk for slug in existed)
         aliases = []
         for raw in new_ids:
             provider_key, name = items[raw]

@@ -82,11 +82,13 @@ def _values(row: Any) -> Values:
 def model_statements(records: list[PriceRecord]) -> dict[str, Statement]:
     """What a price sheet says of the model behind each raw id (modality, release date, open weights),
     merged over the raw id's rows (its tiers and regions)."""
-    said: dict[str, list[Statement]] = defaultdict(list)
+    said: dict[str, Statement] = {}
     for r in records:
-        said[r.source_model_id].append(Statement(r.released_on, modality_of(r.mode, r.input_modalities),
-                                                 r.open_weights))
-    return {raw: merge(statements) for raw, statements in said.items()}
+        statement = Statement(r.released_on, modality_of(r.mode, r.input_modalities), r.open_weights)
+        before = said.get(r.source_model_id)
+        # Tiers and regions of one raw id nearly always say the same: merge only when they differ.
+        said[r.source_model_id] = statement if before is None or before == statement else merge([before, statement])
+    return said
 
 
 def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCounts:
