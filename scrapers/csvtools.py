@@ -52,6 +52,7 @@ T = TypeVar("T")
 
 # A CSV field longer than this is not data but a broken quote swallowing the file.
 MAX_FIELD_CHARS = 100_000
+_HEAD_BYTES = 65536
 # The largest magnitude a numeric cell may have (as a power of ten).
 MAX_NUMBER_DIGITS = 15
 # Our formats have 5 to 25 columns; a header far wider is not one of them (a 1M-column header
@@ -184,6 +185,11 @@ class Table:
         if not data or (not data[:65536].strip(blank) and not data.strip(blank)):
             raise ParseError("the file is empty")
         self._data = data
+        if len(data) > _HEAD_BYTES and b"\n" not in data[:_HEAD_BYTES] and b"\r" not in data[:_HEAD_BYTES]:
+            # A header line longer than this is not one of ours (a 1M-column header is 7.9 MB): refused
+            # before the reader builds a string per column.
+            raise ParseError(f"no line break in the first {_HEAD_BYTES:,} bytes: the header line is far wider "
+                             f"than any format's (at most {MAX_COLUMNS} columns)")
         self.encoding = _encoding(data)
         head = data[:65536].decode(self.encoding, errors="replace")
         first = next((line for line in head.splitlines() if line.strip().strip(",;\t")), "")
