@@ -116,3 +116,20 @@ def test_it_throttles_clients_without_an_address_together_instead_of_failing(db,
     client = Client(REMOTE_ADDR="")
     assert [client.get("/api/v1/").status_code for _ in range(3)] == [200, 200, 429]
     assert [client.get("/").status_code for _ in range(2)] == [200, 429]
+
+
+def test_it_adds_to_a_live_key_without_a_failing_insert(db, settings):
+    # Django's DatabaseCache.add INSERTs and lets the primary key refuse a live key: an error in
+    # PostgreSQL's log and a rollback on every throttled request after a window's first.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CACHES = {**settings.CACHES, "throttle": {
+        "BACKEND": "apps.api_common.cache.AtomicDatabaseCache", "LOCATION": "tokenwatch_cache"}}
+    cache = caches["throttle"]
+    assert cache.add("window", 1, 60) is True
+    with CaptureQueriesContext(connection) as queries:
+        assert cache.add("window", 1, 60) is False
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    cache.set("stale", 1, -1)  # an expired row is taken over, as Django's add does
+    assert cache.add("stale", 5, 60) is True and cache.get("stale") == 5
