@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
-import django_filters
-from django.db.models import Exists, OuterRef, QuerySet
+import re
+from datetime import date
 
-from apps.api_common.filters import CharInFilter, MoneyFilter, SlugMultipleChoiceFilter, StrictBooleanFilter
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, QuerySet
+from drf_spectacular.utils import extend_schema_field
+
+from apps.api_common.filters import (
+    CharInFilter,
+    MomentField,
+    MoneyFilter,
+    SlugMultipleChoiceFilter,
+    StrictBooleanFilter,
+)
 from apps.sources.models import Source
 
 from .models import MODALITY_CHOICES, Model, ModelAlias, Offering, Provider
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+class DayField(MomentField):
+    """A calendar day written YYYY-MM-DD, exactly the schema's ``format: date`` (no date-time)."""
+
+    default_error_messages = {"invalid": "Enter a date (YYYY-MM-DD)."}
+
+    def to_python(self, value: object) -> date | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, str) and not _DAY.fullmatch(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)  # type: ignore[return-value]
+
+
+@extend_schema_field({"type": "string", "format": "date"})
+class DayFilter(django_filters.Filter):
+    field_class = DayField
 
 
 class ProviderFilterSet(django_filters.FilterSet):
@@ -32,10 +63,10 @@ class ModelFilterSet(django_filters.FilterSet):
         help_text="text, vision, multimodal, audio, image, video, embedding, rerank, moderation, ocr; repeat "
                   "the parameter for several.")
     open_weights = StrictBooleanFilter(help_text="true: weights published; false: closed (unknown matches neither).")
-    released_after = django_filters.DateFilter(field_name="released_on", lookup_expr="gte",
-                                               help_text="Released on or after this day (YYYY-MM-DD).")
-    released_before = django_filters.DateFilter(field_name="released_on", lookup_expr="lt",
-                                                help_text="Released before this day (YYYY-MM-DD).")
+    released_after = DayFilter(field_name="released_on", lookup_expr="gte",
+                               help_text="Released on or after this day (YYYY-MM-DD).")
+    released_before = DayFilter(field_name="released_on", lookup_expr="lt",
+                                help_text="Released before this day (YYYY-MM-DD).")
     min_parameters_b = MoneyFilter(field_name="parameter_count_b", lookup_expr="gte",
                                    help_text="At least this many parameters (total), in billions.")
     max_parameters_b = MoneyFilter(field_name="parameter_count_b", lookup_expr="lte",
