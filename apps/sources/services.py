@@ -454,15 +454,31 @@ def source_fetch(*, source: Source, trigger: str, raise_transient: bool = False)
 def snapshot_submit(*, source: Source, content: bytes, observed_at: datetime, meta: FetchMeta) -> Snapshot:
     """Store bytes now and ingest them on a worker (uploads). The task is queued
     only after the snapshot row is committed, so the worker always finds it."""
-    from .tasks import ingest_snapshot
-
     snapshot, created = snapshot_store(source=source, content=content, observed_at=observed_at, meta=meta)
     if not created and snapshot.parse_status in SETTLED:
         # Known bytes: this upload is one more look at them, not new work.
         sighting_record(snapshot=snapshot, observed_at=observed_at, fetched_at=meta.fetched_at)
     elif snapshot.parse_status not in SETTLED:
-        transaction.on_commit(lambda: ingest_snapshot.delay(snapshot.pk))
+        transaction.on_commit(lambda: ingest_enqueue(snapshot_id=snapshot.pk))
     return snapshot
+
+
+def ingest_enqueue(*, snapshot_id: int) -> None:
+    """Queue the ingest of a stored snapshot; when the queue cannot be reached, ingest it here and now.
+
+    An upload must neither fail with a 500 nor leave its snapshot pending because the
+    broker is down: the bytes are stored, so this process can do the work itself.
+    """
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
+    from .tasks import ingest_snapshot
+
+    try:
+        ingest_snapshot.delay(snapshot_id)
+    except BrokerUnreachable as exc:
+        logger.warning("snapshot %s: the queue cannot be reached (%s); ingesting it in this process",
+                       snapshot_id, one_line(str(exc), 200))
+        ingest_snapshot.apply(args=[snapshot_id])
 
 
 def source_schedule_sync(*, source: Source) -> None:
