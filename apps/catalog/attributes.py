@@ -141,6 +141,8 @@ def _enough(says: int, of: int) -> bool:
 
 def modality_of(mode: str, input_modalities: Iterable[str] = ()) -> str:
     """The modality of an offering from its mode and the kinds of input the source says it takes."""
+    if not input_modalities and mode == "chat":
+        return "text"  # most rows of every sheet: no need to look further
     mode = (mode or "").strip().lower()
     if mode in _MODE_MODALITY:
         return _MODE_MODALITY[mode]

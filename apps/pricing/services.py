@@ -83,8 +83,13 @@ def model_statements(records: list[PriceRecord]) -> dict[str, Statement]:
     """What a price sheet says of the model behind each raw id (modality, release date, open weights),
     merged over the raw id's rows (its tiers and regions)."""
     said: dict[str, Statement] = {}
+    known: dict[tuple[object, ...], Statement] = {}  # a few distinct statements among thousands of rows
     for r in records:
-        statement = Statement(r.released_on, modality_of(r.mode, r.input_modalities), r.open_weights)
+        key = (r.released_on, r.mode, r.input_modalities, r.open_weights)
+        statement = known.get(key)
+        if statement is None:
+            statement = known[key] = Statement(r.released_on, modality_of(r.mode, r.input_modalities),
+                                               r.open_weights)
         before = said.get(r.source_model_id)
         # Tiers and regions of one raw id nearly always say the same: merge only when they differ.
         said[r.source_model_id] = statement if before is None or before == statement else merge([before, statement])
