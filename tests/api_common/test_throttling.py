@@ -98,6 +98,9 @@ def test_it_increments_the_database_cache_like_the_base_cache(db, settings):
     assert cache.get("k") == 7
     with pytest.raises(ValueError):
         cache.incr("missing")
+    cache.set("expired", 1, -1)
+    with pytest.raises(ValueError):
+        cache.incr("expired")
 
 
 def test_it_keys_clients_by_the_header_a_trusted_proxy_sets_when_told_to(db, public):
