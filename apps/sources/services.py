@@ -8,6 +8,7 @@ second ingest changes nothing (invariant 3).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections import Counter
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -177,6 +178,23 @@ def _unexpected(exc: BaseException, what: str) -> str:
     return why
 
 
+def _connection_lost(exc: OperationalError | InterfaceError) -> bool:
+    """Did the connection die (a retry can help), rather than the statement fail?
+
+    PostgreSQL says so by SQLSTATE: class 08 (connection exception) and 57P01-57P03 (the server is
+    shutting down, crashed, or is starting); psycopg gives none for a connection that broke on the client
+    side. Django has already reconnected by the time we look, so the connection itself cannot tell us.
+    """
+    import psycopg
+
+    if isinstance(exc, InterfaceError):
+        return True
+    cause = exc.__cause__
+    if not isinstance(cause, psycopg.Error):
+        return False  # SQLite: "database is locked" and the like fail the snapshot, as before
+    return cause.sqlstate is None or cause.sqlstate.startswith("08") or cause.sqlstate in {"57P01", "57P02", "57P03"}
+
+
 def _fail_snapshot(run: IngestRun, snapshot: Snapshot, message: str) -> IngestRun:
     snapshot.parse_status, snapshot.error, snapshot.parsed_at = Snapshot.Status.FAILED, message[:5000], timezone.now()
     snapshot.save(update_fields=["parse_status", "error", "parsed_at"])
@@ -232,6 +250,18 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
             )
     except _Held as held:
         return _hold_snapshot(run, snapshot, result, f"{label}: held for review: {held}")
+    except (OperationalError, InterfaceError) as exc:
+        if not _connection_lost(exc):
+            return _fail_snapshot(run, snapshot, f"{label}: ingest failed and nothing was changed ("
+                                  + _unexpected(exc, f"ingest of snapshot {snapshot.pk}") + ")")
+        # The database went away mid-ingest (a restart, a terminated connection): not the file's fault, and
+        # marking the snapshot failed would lose it for good (the fault drills, tests/faults). The transaction
+        # rolled back, so the snapshot stays pending; the task retries on this error and the sweep re-queues
+        # what is still pending. The run says why it stopped if the database already lets us say so.
+        with contextlib.suppress(DatabaseError):
+            _finish(run, IngestRun.Status.FAILED, f"{label}: the database connection was lost mid-ingest; nothing "
+                    f"was changed and the snapshot will be ingested again ({one_line(str(exc))})")
+        raise
     except Exception as exc:
         return _fail_snapshot(run, snapshot, f"{label}: ingest failed and nothing was changed ("
                               + _unexpected(exc, f"ingest of snapshot {snapshot.pk}") + ")")
