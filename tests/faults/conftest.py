@@ -204,14 +204,19 @@ class Drill:
 
     def ingest_transaction_pid(self, worker: Process) -> int | None:
         """The worker child holding an open ingest transaction (a write under way), if any."""
+        found = self.ingest_transaction(worker)
+        return found[0] if found else None
+
+    def ingest_transaction(self, worker: Process) -> tuple[int, int] | None:
+        """(worker child pid, its PostgreSQL backend pid) for an open ingest transaction, if any."""
         rows = self.pg.execute(
-            "SELECT client_port FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+            "SELECT client_port, pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
             "AND xact_start IS NOT NULL AND backend_xid IS NOT NULL", (DRILL_DB,))
         kids = children(worker.pid)
-        for (port,) in rows:
+        for port, backend in rows:
             pid = pid_with_local_port(kids, port)
             if pid is not None:
-                return pid
+                return pid, backend
         return None
 
     def wait_mid_ingest(self, worker: Process, timeout: float = 60) -> int:

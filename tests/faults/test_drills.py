@@ -86,17 +86,27 @@ def test_it_finishes_every_snapshot_after_redis_restarts_without_persistence(dri
 
 
 @pytest.mark.parametrize("trial", TRIALS)
-def test_it_finishes_every_snapshot_after_a_postgresql_fast_restart_mid_ingest(drill: Drill, trial: int):
+def test_it_finishes_every_snapshot_after_database_blips_and_a_postgresql_fast_restart_mid_ingest(drill: Drill,
+                                                                                                  trial: int):
     worker = drill.start_worker_and_beat()
     drill.submit(reference=False)  # the clean reference would be cut off by the restart too: it runs after
+    # A blip first: the server stays up, the ingest's own connection is terminated mid-transaction.
     drill.wait_mid_ingest(worker)
-    restart_s = drill.pg.restart_fast()  # every session is terminated, the worker's persistent ones too
+    _, backend = drill.ingest_transaction(worker) or (None, None)
+    terminated = bool(backend) and drill.pg.execute("SELECT pg_terminate_backend(%s)", (backend,))[0][0]
+    time.sleep(2)  # the worker meets the blip on a server that is up (not the restart below)
+    # Then the whole server: every session is terminated, the worker's persistent ones too.
+    restart_s = None
+    if not all_snapshots_ok(drill):
+        drill.wait_mid_ingest(worker)
+        restart_s = drill.pg.restart_fast()
     fault = time.monotonic()
     recovery = drill.wait_recovered(fault)
     _, runs = drill.counts()
     drill.start_reference()
     drill.assert_history_is_clean()
-    report("postgresql fast restart", trial=trial, restart_s=restart_s, recovery_s=recovery, runs=runs)
+    report("postgresql: a backend terminated, then a fast restart", trial=trial, backend_terminated=terminated,
+           restart_s=restart_s, recovery_s=recovery, runs=runs)
 
 
 PATHS = ["/api/v1/sources/", "/api/v1/ingest-runs/", "/api/v1/prices/", "/"]
