@@ -36,8 +36,11 @@ class ModelAdmin(admin.ModelAdmin):
         # An attribute the curator sets here is theirs: ingest and rebuilds leave it alone from now on
         # (clear it from "curated fields" to hand it back to the sources).
         edited = [f for f in ATTRIBUTE_FIELDS if f in form.changed_data]
-        if edited and "curated_fields" not in form.changed_data:
-            obj.curated_fields = sorted(set(obj.curated_fields or ()) | set(edited))
+        # The stored list, not form.changed_data: the JSON widget reports "[]" as changed from [].
+        stored = Model.objects.filter(pk=obj.pk).values_list("curated_fields", flat=True).first() if change else []
+        submitted = obj.curated_fields or []
+        if edited and sorted(submitted) == sorted(stored or []):  # a list the curator typed wins
+            obj.curated_fields = sorted(set(submitted) | set(edited))
         super().save_model(request, obj, form, change)
 
 

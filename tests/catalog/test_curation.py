@@ -80,3 +80,25 @@ def test_the_exported_alias_table_loads_and_round_trips(ingest_file, admin_clien
     assert identity.resolve(manual.raw_id, source="litellm", curated=table).slug == target.slug
     # Exporting again on top of the exported file changes nothing.
     assert curated_aliases_export(base=exported).text == text
+
+
+def test_an_attribute_a_curator_edits_in_the_admin_is_kept(ingest_file, admin_client):
+    from apps.catalog.services import models_attributes_refresh
+
+    ingest_file("litellm", OLD, observed_at=datetime(2024, 4, 23, tzinfo=UTC))
+    model = Model.objects.get(slug="gpt-4")
+    assert model.open_weights is False and model.curated_fields == []
+    form = {f: getattr(model, f) or "" for f in ("slug", "name", "creator", "family", "version", "variant",
+                                                  "size_class", "modality")}
+    form |= {"parameter_count_b": "", "active_parameter_count_b": "", "released_on": "2024-05-13",
+             "open_weights": "unknown", "curated_fields": "[]"}
+    response = admin_client.post(reverse("admin:catalog_model_change", args=[model.pk]), form)
+    assert response.status_code == 302, response.content[:3000]
+    model.refresh_from_db()
+    assert (model.open_weights, str(model.released_on)) == (None, "2024-05-13")
+    assert model.curated_fields == ["open_weights", "released_on"]
+
+    models_attributes_refresh()
+    ingest_file("litellm", NEWER, observed_at=datetime(2024, 9, 23, tzinfo=UTC))
+    model.refresh_from_db()
+    assert (model.open_weights, str(model.released_on)) == (None, "2024-05-13")
