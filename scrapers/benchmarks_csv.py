@@ -3,7 +3,8 @@
 One row per benchmark run: a model served by a stack on some hardware, with
 its throughput, latency and (where the source gives one) cost per 1M tokens.
 Columns are in :data:`COLUMNS`; header names are matched case- and
-punctuation-insensitively, unknown columns are ignored. CSV quirks (BOM,
+punctuation-insensitively; an unknown column fails the file, naming it (it may be a
+known one misspelt). CSV quirks (BOM,
 ``;``, ``1,200``, ``$2.70``, ``65%``, blank lines) are handled by
 :mod:`scrapers.csvtools`.
 

@@ -16,7 +16,12 @@ What a spreadsheet export looks like in practice, and what we do about it:
   line number reported is the line a row *starts* on, as an editor shows it.
 
 A missing required column fails the whole file (``ParseError`` naming every
-missing column); a bad row becomes a ``Reject`` located by its line number.
+missing column), and so does a header that is not one of ours: an unknown,
+repeated or control-character-mangled column (named), over ``MAX_COLUMNS``
+columns, or no line break in the first 64 KB. A bad row becomes a ``Reject``
+located by its line number; a text cell holding a control character or
+starting like a spreadsheet formula is a bad row, and so is a number at or
+above 1e15 (no column of ours holds one).
 
 Memory stays flat whatever the file size: rows are decoded and parsed as a
 stream. :func:`parse_table` validates every row once (rejects, duplicates,
