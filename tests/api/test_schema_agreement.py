@@ -71,6 +71,14 @@ def test_it_checks_page_size_on_csv_too(client_user, prices):
     assert csv_rows(client_user.get(f"{PRICES}?format=csv&page_size=5"))
 
 
+@pytest.mark.parametrize("query", ["page_size=true", "page_size=0", "ordering=price"])
+def test_it_reads_paging_parameters_of_a_computed_market(client_user, prices, query):
+    # ?as_of= computes the market then (unpaged); a bad page_size was ignored there (200).
+    response = client_user.get(f"/api/v1/market-prices/?as_of=2025-03-01&{query}")
+    assert response.status_code == 400, response.content
+    assert query.split("=")[0] in response.json()
+
+
 @pytest.mark.parametrize("query", ["year_from=2100&year_to=2200", "year_from=1900&year_to=2200",
                                    "year_from=2030&year_to=2020"])
 def test_it_projects_any_years_the_schema_allows(client_user, economics, query):

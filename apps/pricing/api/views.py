@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api_common.filters import lean_filterset
+from apps.api_common.pagination import KeysetOrdering
 from apps.api_common.views import ComputedView, TableViewSet, wants_csv
 from apps.catalog.models import Model, Provider
 from apps.pricing.compare import Workload, compare_offerings
@@ -142,6 +143,9 @@ class MarketPriceViewSet(TableViewSet):
             raise translate_validation(filterset.errors)
         if filterset.form.cleaned_data.get("as_of") is None:  # ?as_of= with no value filters nothing
             return super().list(request, *args, **kwargs)
+        # Computed, not paged: the paging parameters are still read as the schema states them (400 if bad).
+        self.paginator.get_page_size(request)  # type: ignore[union-attr]
+        KeysetOrdering().sort_keys(request, self)
         rows = self._as_of_rows(filterset.form.cleaned_data)
         if len(rows) > self.AS_OF_LIMIT:
             raise ValidationError({"as_of": [f"{len(rows):,} offerings match; narrow the question with provider or "
