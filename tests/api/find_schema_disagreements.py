@@ -2,6 +2,11 @@
 
     env -u DATABASE_URL .venv/bin/pytest tests/api/find_schema_disagreements.py -q -s
     SCHEMA_CENSUS_EXAMPLES=200 .venv/bin/pytest tests/api/find_schema_disagreements.py -q -s
+    SCHEMA_CENSUS_STORED_KEYS=1 ...   # valid requests drawn as test_schemathesis.py draws them
+
+With SCHEMA_CENSUS_STORED_KEYS=1, valid requests name stored rows, carry no cursor and keep the rules
+between parameters, as in test_schemathesis.py (what a static schema cannot say); without it, every
+random key and cursor the API refuses counts.
 
 Every operation, valid and invalid requests (schemathesis, derandomised), judged by the two
 conformance checks: ``positive_data_acceptance`` (a request valid by the schema answered 400)
@@ -24,10 +29,16 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from tests.api.test_schemathesis import OPERATIONS, live_app  # noqa: F401  (its fixture)
+from tests.api.test_schemathesis import (  # noqa: F401  (live_app: its fixture)
+    OPERATIONS,
+    keep_what_the_schema_cannot_say,
+    live_app,
+    stored_keys,
+)
 
 pytestmark = pytest.mark.django_db
 EXAMPLES = int(os.environ.get("SCHEMA_CENSUS_EXAMPLES", "100"))
+STORED_KEYS = os.environ.get("SCHEMA_CENSUS_STORED_KEYS") == "1"
 
 
 def _blamed_parameters(case, response, mode: GenerationMode) -> list[str]:
@@ -52,7 +63,12 @@ def test_census(live_app, client_staff):  # noqa: F811
     def probe(operation, mode: GenerationMode, check) -> None:
         direction = "valid rejected" if mode is GenerationMode.POSITIVE else "invalid accepted"
 
-        @given(case=operation.as_strategy(generation_mode=mode))
+        strategy = operation.as_strategy(generation_mode=mode)
+        if STORED_KEYS and mode is GenerationMode.POSITIVE:
+            keys = stored_keys()
+            strategy = strategy.map(lambda case: keep_what_the_schema_cannot_say(case, keys))
+
+        @given(case=strategy)
         @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def run(case):
@@ -77,4 +93,4 @@ def test_census(live_app, client_staff):  # noqa: F811
     for _, direction, _ in places:
         by_direction[direction] += 1
     print(f"\n{len(places)} disagreements ({dict(by_direction)}); {len(OPERATIONS)} operations, "
-          f"{EXAMPLES} examples per operation per mode, {elapsed:.0f} s")
+          f"{EXAMPLES} examples per operation per mode, stored keys {STORED_KEYS}, {elapsed:.0f} s")
