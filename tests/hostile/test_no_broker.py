@@ -21,18 +21,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def unreachable_broker():
+def unreachable_broker(monkeypatch):
     from tokenwatch.celery import app
 
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens on it
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "broker_connection_timeout",
+    url = f"redis://127.0.0.1:{port}/0"
+    # Publishing reads broker_write_url first (broker_url defers to a CELERY_BROKER_URL in the environment).
+    monkeypatch.setenv("CELERY_BROKER_WRITE_URL", url)
+    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_connection_timeout",
                                              "task_publish_retry_policy")}
-    app.conf.update(broker_url=f"redis://127.0.0.1:{port}/0", task_always_eager=False,
-                    broker_connection_timeout=1,
+    app.conf.update(task_always_eager=False, broker_connection_timeout=1,
                     task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1})
-    # Fresh connection and producer pools for the new URL, put back afterwards.
+    # Fresh connection and producer pools for that URL; the app's own are put back untouched afterwards.
     saved_pools = app._pool, app.amqp._producer_pool
     app._pool = app.amqp._producer_pool = None
     yield
