@@ -1,4 +1,5 @@
-"""OpenAPI details drf-spectacular cannot guess: CSV bodies, error bodies, throttling headers."""
+"""OpenAPI details drf-spectacular cannot guess: CSV bodies, error bodies, throttling headers, and query parameters
+as the API reads them (empty values, NUL characters, exact decimal patterns, comma-separated lists)."""
 
 from __future__ import annotations
 
