@@ -62,8 +62,8 @@ FILE_SETS = {
 FILES = FILE_SETS[os.environ.get("TOKENWATCH_DRILL_FILES", "default")]
 
 
-def files_arg() -> str:
-    return json.dumps([[key, str(SHARED_DATA / path), when] for key, path, when in FILES])
+def files_arg(files: list[tuple[str, str, str]] | None = None) -> str:
+    return json.dumps([[key, str(SHARED_DATA / path), when] for key, path, when in (FILES if files is None else files)])
 
 
 def process_env(database_url: str, broker_url: str = "", **extra: str) -> dict[str, str]:
@@ -128,6 +128,7 @@ class Drill:
         self.env = process_env(self.database_url, self.redis.url())
         self.processes: list[Process] = []
         self.reference: subprocess.Popen | None = None
+        self.submitted = 0
         self.reference_out = log_dir / "clean.pickle"
 
     def start_reference(self) -> None:
@@ -183,12 +184,15 @@ class Drill:
         return "\n".join(f"--- {p.name} ---\n{p.log_text(3000)}" for p in self.processes)
 
     # --- the database ----------------------------------------------------------------------------------------
-    def submit(self, reference: bool = True) -> list[int]:
-        """Store the files and queue their ingest, as uploads do; the clean reference starts beside it
-        (unless the drill breaks the cluster they share: then start_reference() after recovery)."""
+    def submit(self, reference: bool = True, files: list[tuple[str, str, str]] | None = None) -> list[int]:
+        """Store the files (all, or some of FILES) and queue their ingest, as uploads do; the clean reference
+        of all FILES starts beside it (unless the drill breaks the cluster they share: then start_reference()
+        after recovery)."""
         if reference:
             self.start_reference()
-        return json.loads(drillctl(self.env, "submit", files_arg()))
+        ids = json.loads(drillctl(self.env, "submit", files_arg(files)))
+        self.submitted += len(ids)
+        return ids
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """(snapshots by parse status, runs by status), read straight from the drill database."""
@@ -202,7 +206,7 @@ class Drill:
             snapshots, runs = self.counts()
         except Exception:  # the database is restarting: not yet
             return False
-        return snapshots == {"ok": len(FILES)} and not runs.get("running")
+        return snapshots == {"ok": self.submitted} and not runs.get("running")
 
     def wait_recovered(self, since: float) -> float:
         """Seconds from `since` (time.monotonic() at the fault) until every snapshot is in and nothing runs."""

@@ -89,24 +89,29 @@ def test_it_finishes_every_snapshot_after_redis_restarts_without_persistence(dri
 def test_it_finishes_every_snapshot_after_database_blips_and_a_postgresql_fast_restart_mid_ingest(drill: Drill,
                                                                                                   trial: int):
     worker = drill.start_worker_and_beat()
-    drill.submit(reference=False)  # the clean reference would be cut off by the restart too: it runs after
+    # Two waves of files, one fault each; the clean reference runs after both (it would be cut off too).
     # A blip first: the server stays up, the ingest's own connection is terminated mid-transaction.
+    drill.submit(reference=False, files=FILES[:2])
     drill.wait_mid_ingest(worker)
     _, backend = drill.ingest_transaction(worker) or (None, None)
-    terminated = bool(backend) and drill.pg.execute("SELECT pg_terminate_backend(%s)", (backend,))[0][0]
-    time.sleep(2)  # the worker meets the blip on a server that is up (not the restart below)
+    assert backend, "the ingest finished before its connection could be terminated"
+    drill.pg.execute("SELECT pg_terminate_backend(%s)", (backend,))
+    blip = time.monotonic()
+    blip_recovery = drill.wait_recovered(blip)
     # Then the whole server: every session is terminated, the worker's persistent ones too.
-    restart_s = None
-    if not all_snapshots_ok(drill):
-        drill.wait_mid_ingest(worker)
-        restart_s = drill.pg.restart_fast()
+    drill.submit(reference=False, files=FILES[2:])
+    drill.wait_mid_ingest(worker)
+    restart_s = drill.pg.restart_fast()
     fault = time.monotonic()
     recovery = drill.wait_recovered(fault)
-    _, runs = drill.counts()
+    snapshots, runs = drill.counts()
+    assert snapshots == {"ok": len(FILES)}
+    lost = drill.pg.execute("SELECT count(*) FROM sources_ingestrun WHERE message LIKE %s",
+                            ("%connection was lost mid-ingest%",), dbname="tw_drill")[0][0]
     drill.start_reference()
     drill.assert_history_is_clean()
-    report("postgresql: a backend terminated, then a fast restart", trial=trial, backend_terminated=terminated,
-           restart_s=restart_s, recovery_s=recovery, runs=runs)
+    report("postgresql: a backend terminated, then a fast restart", trial=trial, blip_recovery_s=blip_recovery,
+           restart_s=restart_s, recovery_s=recovery, runs=runs, runs_saying_connection_lost=lost)
 
 
 PATHS = ["/api/v1/sources/", "/api/v1/ingest-runs/", "/api/v1/prices/", "/"]
