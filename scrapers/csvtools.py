@@ -18,8 +18,10 @@ What a spreadsheet export looks like in practice, and what we do about it:
 A missing required column fails the whole file (``ParseError`` naming every
 missing column), and so does a header that is not one of ours: an unknown,
 repeated or control-character-mangled column (named), over ``MAX_COLUMNS``
-columns, or no line break in the first 64 KB. A bad row becomes a ``Reject``
-located by its line number; a text cell holding a control character or
+columns, or no line break in the first 64 KB. (An unknown column is skipped
+instead where the caller passes ``extra_columns="ignore"``: documents fetched as
+an upstream publishes them.) A bad row becomes a ``Reject`` located by its line
+number; a text cell holding a control character or
 starting like a spreadsheet formula is a bad row, and so is a number at or
 above 1e15 (no column of ours holds one).
 
@@ -47,7 +49,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from operator import itemgetter
-from typing import Generic, NamedTuple, TypeVar
+from typing import Generic, Literal, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -184,7 +186,8 @@ class Row:
 class Table:
     """A CSV whose header has been checked; iterate :meth:`rows` for the data."""
 
-    def __init__(self, data: bytes, columns: Sequence[Column], aliases: dict[str, str] | None = None) -> None:
+    def __init__(self, data: bytes, columns: Sequence[Column], aliases: dict[str, str] | None = None, *,
+                 extra_columns: Literal["fail", "ignore"] = "fail") -> None:
         blank = b" \t\r\n\x00" + codecs.BOM_UTF8
         # Strip only the head: stripping the whole file would copy it.
         if not data or (not data[:65536].strip(blank) and not data.strip(blank)):
@@ -230,7 +233,8 @@ class Table:
                 f"missing required column(s): {', '.join(missing)} (the header line {header_line or 1} has: {have})"
             )
         unknown = [h.strip() for h, n in zip(header, names, strict=True) if n and n not in known]
-        if unknown:
+        self.unknown_columns: list[str] = unknown
+        if unknown and extra_columns == "fail":
             # A column we do not know may be one we do, misspelt or mangled: ignoring it would
             # silently blank what the curator meant to set.
             expected = ", ".join(c.name for c in columns)
@@ -238,7 +242,6 @@ class Table:
                              f"format are: {expected})")
         self.header = names
         self.header_line = header_line
-        self.unknown_columns: list[str] = []
 
     def _reader(self) -> Iterator[list[str]]:
         # BytesIO shares the bytes (no copy); the wrapper decodes a chunk at a time.
@@ -323,6 +326,7 @@ def parse_table(
     key: Callable[[T], Hashable] | None = None,
     key_label: str = "",
     date_of: Callable[[T], date | None] | None = None,
+    extra_columns: Literal["fail", "ignore"] = "fail",
 ) -> ParseResult:
     """Parse a curated CSV: ``make(row)`` builds a record or raises ValueError (the reject reason).
 
@@ -335,8 +339,13 @@ def parse_table(
     Memory: besides the bytes, the validating pass keeps 16 bytes per row (a
     64-bit key hash and the line number); duplicates found by hash are
     confirmed against the real keys before a row is quarantined.
+
+    ``extra_columns="ignore"`` is for documents fetched as an upstream publishes them (SkyPilot's
+    catalogues): a well-formed column the format does not read is skipped rather than failing every
+    scheduled fetch until a release. Curated imports keep the default, ``"fail"``: there an unknown
+    column is more likely one of ours misspelt. Mangled or repeated columns fail either way.
     """
-    table = Table(data, columns, aliases)
+    table = Table(data, columns, aliases, extra_columns=extra_columns)
     rejects: list[Reject] = []
     rejected: set[int] = set()
     hashes: array[int] = array("q")

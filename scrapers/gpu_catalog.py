@@ -57,7 +57,7 @@ MIB_PER_GIB = 1024
 def parse(data: bytes) -> ParseResult:
     """Parse one SkyPilot ``vms.csv`` into hardware price records (GPU instances only)."""
     return parse_table(data, COLUMNS, _row, aliases=_ALIASES, many=True, key=HardwarePriceRecord.natural_key,
-                       key_label="instance type, region and pricing model")
+                       key_label="instance type, region and pricing model", extra_columns="ignore")
 
 
 def _row(row: Row) -> tuple[HardwarePriceRecord, ...]:

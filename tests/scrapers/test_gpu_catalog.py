@@ -84,3 +84,19 @@ def test_it_quarantines_the_same_instance_and_region_twice() -> None:
 def test_it_fails_a_sheet_without_a_price_column() -> None:
     with pytest.raises(ParseError, match="missing required column"):
         gpu_catalog.parse(b"InstanceType,AcceleratorName,AcceleratorCount\nx,H100,8\n")
+
+
+def test_it_reads_a_sheet_after_upstream_adds_a_column() -> None:
+    # SkyPilot's catalogue is fetched as published, not curated by us: a column it adds upstream must not
+    # stop every scheduled fetch until a release. Only the columns we read matter.
+    data = (HEADER.rstrip("\n") + ",AvailabilityZone\n"
+            + f"gpu_8x_h100_sxm5,H100,8.0,208.0,1800.0,31.92,us-east-1,{H100_INFO},,us-east-1a\n")
+    result = gpu_catalog.parse(data.encode())
+    assert [(r.instance_type, r.usd_per_hour) for r in result.records] == [("gpu_8x_h100_sxm5", Decimal("31.92"))]
+
+
+def test_it_still_fails_a_sheet_with_a_mangled_or_repeated_column() -> None:
+    with pytest.raises(ParseError, match="control characters"):
+        gpu_catalog.parse((HEADER.replace("Price,", "Pri\x00ce,") + "x,H100,8,1,1,2,r,,\n").encode())
+    with pytest.raises(ParseError, match="repeats"):
+        gpu_catalog.parse((HEADER.rstrip("\n") + ",Price\n").encode())
