@@ -96,25 +96,35 @@ def model_attributes(*, slug: str, creator: str, family: str, version: str, para
             "released_on": merged.released_on}
 
 
-def models_ensure(identities: list[identity.ModelIdentity],
-                  statements: dict[str, list[Statement]] | None = None) -> dict[str, Model]:
+def models_ensure(identities: list[identity.ModelIdentity], statements: dict[str, list[Statement]] | None = None,
+                  *, differ: set[str] | None = None) -> dict[str, Model]:
     """Get or create the canonical model of each identity; new ones start with their attributes
-    (``statements``: slug -> what the sources say of the aliases that name it)."""
+    (``statements``: slug -> what the sources say of the aliases that name it).
+
+    ``differ`` collects the slugs whose stored attributes are not what these statements give: models that
+    existed, or that a concurrent ingest created first with its own source's word, which then need a refresh.
+    """
     unique = {i.slug: i for i in identities}
     statements = statements or {}
+    wanted = {i.slug: model_attributes(slug=i.slug, creator=i.creator, family=i.family, version=i.version,
+                                       parameter_count_b=i.parameter_count_b, statements=statements.get(i.slug, ()))
+              for i in unique.values()}
     Model.objects.bulk_create(
         [
             Model(
                 slug=i.slug, name=i.name, creator=i.creator, family=i.family, version=i.version,
                 parameter_count_b=i.parameter_count_b, variant=i.variant, size_class=identity.size_class(i),
-                **model_attributes(slug=i.slug, creator=i.creator, family=i.family, version=i.version,
-                                   parameter_count_b=i.parameter_count_b, statements=statements.get(i.slug, ())),
+                **wanted[i.slug],
             )
             for i in unique.values()
         ],
         ignore_conflicts=True,
     )
-    return {m.slug: m for m in Model.objects.filter(slug__in=unique)}
+    found = {m.slug: m for m in Model.objects.filter(slug__in=unique)}
+    if differ is not None:
+        differ.update(slug for slug, m in found.items()
+                      if any(getattr(m, f) != v for f, v in wanted[slug].items() if f not in (m.curated_fields or ())))
+    return found
 
 
 def models_attributes_refresh(*, model_ids: Iterable[int] | None = None) -> int:
@@ -127,10 +137,14 @@ def models_attributes_refresh(*, model_ids: Iterable[int] | None = None) -> int:
     models = Model.objects.all()
     aliases = ModelAlias.objects.filter(model__isnull=False)
     if model_ids is not None:
-        ids = list(set(model_ids))
+        ids = sorted(set(model_ids))
         if not ids:
             return 0
         models, aliases = models.filter(pk__in=ids), aliases.filter(model_id__in=ids)
+        if transaction.get_connection().in_atomic_block:
+            # Two ingests refreshing one model: the second waits for the first to commit, then reads its
+            # aliases too (read committed), so the last refresh hears every source. Locked in id order.
+            list(Model.objects.filter(pk__in=ids).order_by("pk").select_for_update().values_list("pk", flat=True))
     said: dict[int, list[Statement]] = defaultdict(list)
     for model_id, released_on, modality, open_weights in aliases.values_list(
             "model_id", *STATEMENT_FIELDS).iterator(chunk_size=5000):
@@ -199,11 +213,11 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
         for raw, ident in resolved.items():
             if raw in statements:
                 by_slug[ident.slug].append(statements[raw])
-        # Models created now start with what all their (new) aliases say; only those that existed before
-        # this snapshot may hear something new from new aliases and need a refresh.
-        existed = set(Model.objects.filter(slug__in=by_slug).values_list("slug", flat=True)) if by_slug else set()
-        models = models_ensure(list(resolved.values()), by_slug)
-        touched.update(models[slug].pk for slug in existed)
+        # Models created now start with what all their (new) aliases say; those that existed, or that a
+        # concurrent ingest created first with its own source's word, need a refresh that hears both.
+        differ: set[str] = set()
+        models = models_ensure(list(resolved.values()), by_slug, differ=differ)
+        touched.update(models[slug].pk for slug in differ if slug in by_slug)
         aliases = []
         for raw in new_ids:
             provider_key, name = items[raw]
