@@ -237,14 +237,14 @@ class Drill:
                 return pid, backend
         return None
 
-    def wait_mid_ingest(self, worker: Process, timeout: float = 60) -> int:
-        """Wait until a worker child is writing an ingest; returns its pid."""
-        found: list[int] = []
+    def wait_mid_ingest(self, worker: Process, timeout: float = 60) -> tuple[int, int]:
+        """Wait until a worker child is writing an ingest; returns (its pid, its PostgreSQL backend pid)."""
+        found: list[tuple[int, int]] = []
 
         def writing() -> bool:
-            pid = self.ingest_transaction_pid(worker)
-            if pid is not None:
-                found.append(pid)
+            hit = self.ingest_transaction(worker)
+            if hit is not None:
+                found.append(hit)
             return bool(found)
 
         try:
