@@ -178,21 +178,23 @@ def _unexpected(exc: BaseException, what: str) -> str:
     return why
 
 
-def _connection_lost(exc: OperationalError | InterfaceError) -> bool:
+def _connection_lost(exc: BaseException) -> bool:
     """Did the connection die (a retry can help), rather than the statement fail?
 
     PostgreSQL says so by SQLSTATE: class 08 (connection exception) and 57P01-57P03 (the server is
     shutting down, crashed, or is starting); psycopg gives none for a connection that broke on the client
     side. Django has already reconnected by the time we look, so the connection itself cannot tell us.
+    The error comes wrapped by Django, or raw from psycopg where a service uses psycopg's own cursor (COPY).
     """
     import psycopg
 
     if isinstance(exc, InterfaceError):
         return True
-    cause = exc.__cause__
-    if not isinstance(cause, psycopg.Error):
+    if isinstance(exc, OperationalError):
+        exc = exc.__cause__  # type: ignore[assignment]
+    if not isinstance(exc, psycopg.OperationalError):
         return False  # SQLite: "database is locked" and the like fail the snapshot, as before
-    return cause.sqlstate is None or cause.sqlstate.startswith("08") or cause.sqlstate in {"57P01", "57P02", "57P03"}
+    return exc.sqlstate is None or exc.sqlstate.startswith("08") or exc.sqlstate in {"57P01", "57P02", "57P03"}
 
 
 def _fail_snapshot(run: IngestRun, snapshot: Snapshot, message: str) -> IngestRun:
@@ -250,7 +252,7 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
             )
     except _Held as held:
         return _hold_snapshot(run, snapshot, result, f"{label}: held for review: {held}")
-    except (OperationalError, InterfaceError) as exc:
+    except Exception as exc:
         if not _connection_lost(exc):
             return _fail_snapshot(run, snapshot, f"{label}: ingest failed and nothing was changed ("
                                   + _unexpected(exc, f"ingest of snapshot {snapshot.pk}") + ")")
@@ -261,10 +263,9 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
         with contextlib.suppress(DatabaseError):
             _finish(run, IngestRun.Status.FAILED, f"{label}: the database connection was lost mid-ingest; nothing "
                     f"was changed and the snapshot will be ingested again ({one_line(str(exc))})")
-        raise
-    except Exception as exc:
-        return _fail_snapshot(run, snapshot, f"{label}: ingest failed and nothing was changed ("
-                              + _unexpected(exc, f"ingest of snapshot {snapshot.pk}") + ")")
+        if isinstance(exc, OperationalError | InterfaceError):
+            raise
+        raise OperationalError(str(exc)) from exc  # in Django's class, which the task retries on
     status = IngestRun.Status.OK
     message = (f"{label}: {counts.created} created, {counts.changed} changed, "
                f"{counts.unchanged} unchanged, {len(rejects)} rejected")

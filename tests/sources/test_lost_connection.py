@@ -20,7 +20,23 @@ from tests.conftest import get_source
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_connection_terminated_mid_ingest_leaves_the_snapshot_pending_and_the_task_retries(postgres, monkeypatch):
+def terminate_through_django() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+def terminate_through_psycopg() -> None:
+    """As the COPY paths meet it: psycopg's own cursor, whose errors Django does not wrap."""
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+@pytest.mark.parametrize("terminate", [terminate_through_django, terminate_through_psycopg])
+def test_a_connection_terminated_mid_ingest_leaves_the_snapshot_pending_and_the_task_retries(postgres, monkeypatch,
+                                                                                              terminate):
     from apps.pricing import services as pricing
 
     real_apply = pricing.prices_apply_snapshot
@@ -30,8 +46,7 @@ def test_a_connection_terminated_mid_ingest_leaves_the_snapshot_pending_and_the_
         calls.append(kwargs["snapshot"].pk)
         if len(calls) == 1:
             # The server ends this very session mid-transaction, as pg_terminate_backend or a fast restart does.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            terminate()
         return real_apply(**kwargs)
 
     monkeypatch.setattr(pricing, "prices_apply_snapshot", apply_on_a_terminated_connection)
