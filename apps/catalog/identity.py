@@ -154,6 +154,7 @@ _RENAMES = {"labs-devstral-": "devstral-", "gemini-gemma-": "gemma-"}
 # the release. Mistral Saba is 25.02 only; Codestral Mamba is 24.07 only (mamba-codestral-7B-v0.1).
 _ONE_RELEASE = {"mistral-saba": "mistral-saba-2502", "codestral-mamba": "codestral-mamba-2407",
                 "open-codestral-mamba": "codestral-mamba-2407", "mamba-codestral-7b-v0.1": "codestral-mamba-2407"}
+_RENAMED_PREFIXES = tuple(_RENAMES)
 _RENAMED = re.compile("^(?:" + "|".join(map(re.escape, _RENAMES)) + ")")
 # Databricks writes GPT-5.1 "gpt-5-1" (as it writes Gemini 2.5 "gemini-2-5"); one digit, then the end
 # or a tier, so that dated ids (gpt-4-0613) are left alone.
@@ -185,8 +186,10 @@ def normalise_id(raw_id: str) -> str:
         s = _BEDROCK_PLAIN_VERSION.sub("", s)
     if s.endswith("-maas"):  # Vertex AI model-as-a-service
         s = s[: -len("-maas")]
-    s = _RENAMED.sub(lambda m: _RENAMES[m[0]], s, count=1)
-    s = _DASHED_GPT.sub(r"gpt-\1.\2", s, count=1)
+    if s.startswith(_RENAMED_PREFIXES):
+        s = _RENAMED.sub(lambda m: _RENAMES[m[0]], s, count=1)
+    if s.startswith("gpt-"):
+        s = _DASHED_GPT.sub(r"gpt-\1.\2", s, count=1)
     s = _CONTEXT_SUFFIX.sub("", s)
     return _ONE_RELEASE.get(s, s)
 
