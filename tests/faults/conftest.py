@@ -34,20 +34,12 @@ SWEEP_INTERVAL_S, RUN_DEADLINE_S, PENDING_GRACE_S = 2, 6, 4
 # Every drill must be back to "all ingested, nothing running" within this many seconds of its fault.
 RECOVERY_BOUND_S = float(os.environ.get("TOKENWATCH_DRILL_RECOVERY_S", "90"))
 
-# Real files from two sources, so both worker processes are busy: four LiteLLM maps (0.1-0.45 MB, about a
-# second each to ingest, long enough to kill mid-way) and the SkyPilot Lambda GPU sheet.
+# Real files from two sources that name the same canonical models, so both worker processes are busy
+# with ingests that touch shared rows: four LiteLLM maps (0.1-0.45 MB, about a second each to ingest, long
+# enough to kill mid-way) and four llm-prices vendor files. This set first showed a race with no fault at
+# all (concurrent ingests refreshed shared models' modality from their own view; fixed in 71c4d11).
+# TOKENWATCH_DRILL_FILES=disjoint: LiteLLM maps and the SkyPilot GPU sheet, which share no rows.
 FILE_SETS = {
-    "default": [
-        ("litellm", "litellm/model_prices_2024-04-22_tokencost-569280a.json", "2024-04-23T06:50:00+00:00"),
-        ("litellm", "litellm/model_prices_2024-09-23_tokencost-50ea0a0.json", "2024-09-22T18:43:44+00:00"),
-        ("litellm", "litellm/model_prices_2025-02-06_rocry-b094ffe.json", "2025-02-06T02:56:03+00:00"),
-        ("litellm", "litellm/model_prices_2025-05-31_rocry-9716a8b.json", "2025-05-31T22:06:56+00:00"),
-        ("gpu-catalog", "gpu-cloud/skypilot_lambda_vms_v8.csv", "2025-06-01T00:00:00+00:00"),
-    ],
-    # Two sources that name the same canonical models, ingested concurrently by the two worker processes.
-    # TOKENWATCH_DRILL_FILES=mixed: fails today, with no fault at all, because concurrent ingests of two
-    # sources each refresh the shared models' attributes (modality) from what their own transaction sees
-    # (apps/catalog/services.py aliases_ensure / models_attributes_refresh; reported, not fixed here).
     "mixed": [
         ("litellm", "litellm/model_prices_2024-04-22_tokencost-569280a.json", "2024-04-23T06:50:00+00:00"),
         ("litellm", "litellm/model_prices_2024-09-23_tokencost-50ea0a0.json", "2024-09-22T18:43:44+00:00"),
@@ -58,8 +50,15 @@ FILE_SETS = {
         ("llm-prices", "llm-prices/openai.json", "2026-08-06T01:25:35+00:00"),
         ("llm-prices", "llm-prices/xai.json", "2026-08-06T01:25:35+00:00"),
     ],
+    "disjoint": [
+        ("litellm", "litellm/model_prices_2024-04-22_tokencost-569280a.json", "2024-04-23T06:50:00+00:00"),
+        ("litellm", "litellm/model_prices_2024-09-23_tokencost-50ea0a0.json", "2024-09-22T18:43:44+00:00"),
+        ("litellm", "litellm/model_prices_2025-02-06_rocry-b094ffe.json", "2025-02-06T02:56:03+00:00"),
+        ("litellm", "litellm/model_prices_2025-05-31_rocry-9716a8b.json", "2025-05-31T22:06:56+00:00"),
+        ("gpu-catalog", "gpu-cloud/skypilot_lambda_vms_v8.csv", "2025-06-01T00:00:00+00:00"),
+    ],
 }
-FILES = FILE_SETS[os.environ.get("TOKENWATCH_DRILL_FILES", "default")]
+FILES = FILE_SETS[os.environ.get("TOKENWATCH_DRILL_FILES", "mixed")]
 
 
 def files_arg(files: list[tuple[str, str, str]] | None = None) -> str:
