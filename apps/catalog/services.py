@@ -218,6 +218,13 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
         differ: set[str] = set()
         models = models_ensure(list(resolved.values()), by_slug, differ=differ)
         touched.update(models[slug].pk for slug in differ if slug in by_slug)
+        # A model that already had aliases must hear all of them: what the new ones say alone can equal what
+        # is stored while the whole vote differs (Gemma 2 9B: two text and two vision listings arriving in
+        # another order), so comparing with the new statements alone would leave it stale.
+        joined = {models[slug].pk for slug in by_slug}
+        if joined:
+            touched.update(ModelAlias.objects.filter(model_id__in=joined).values_list("model_id", flat=True)
+                           .distinct())
         aliases = []
         for raw in new_ids:
             provider_key, name = items[raw]
