@@ -112,14 +112,27 @@ def storable(text: str, limit: int) -> str:
     return shorten(escape(text), limit)
 
 
+@cache
+def _plan(record_class: type) -> tuple[tuple[str, Limit], ...]:
+    """(attribute, limit) for each field of a record class, worked out once per class: ``problem`` runs on
+    every record of every snapshot (3,383 for one LiteLLM file), so it must not ask ``dataclasses.fields``
+    and the limits each time."""
+    limits = limits_for(record_class.__name__)
+    return tuple((field.name, limits.get(field.name, Limit())) for field in dataclasses.fields(record_class))
+
+
 def problem(value: Any, where: str = "") -> str:
     """Why a record (a parser's dataclass) cannot be stored, or "" when it can."""
-    if not dataclasses.is_dataclass(value):
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
         return ""
-    limits = limits_for(type(value).__name__)
-    for field in dataclasses.fields(value):
-        name = f"{where}{field.name}"
-        reason = _value_problem(getattr(value, field.name), name, limits.get(field.name, Limit()))
+    for name, limit in _plan(type(value)):
+        item = getattr(value, name)
+        # The common cases first, inline: a short clean text, nothing, a price that fits.
+        if item is None or isinstance(item, bool):
+            continue
+        if type(item) is str and len(item) <= limit.max_chars and not _UNSTORABLE.search(item):
+            continue
+        reason = _value_problem(item, f"{where}{name}", limit)
         if reason:
             return reason
     return ""
@@ -145,9 +158,14 @@ def _value_problem(value: Any, name: str, limit: Limit) -> str:
             return f"{name} is not a number ({value})"
         if value and value.adjusted() + 1 > limit.int_digits:
             return f"{name} is out of range ({shorten(str(value), 30)}; under 10^{limit.int_digits})"
-        exponent = value.normalize().as_tuple().exponent
-        if limit.fraction_digits is not None and isinstance(exponent, int) and -exponent > limit.fraction_digits:
-            return f"{name} has more than {limit.fraction_digits} decimal places ({shorten(str(value), 30)})"
+        if limit.fraction_digits is not None:
+            exponent = value.as_tuple().exponent
+            # normalize() (trailing zeros dropped) only when the written digits exceed the column's.
+            if isinstance(exponent, int) and -exponent > limit.fraction_digits:
+                exponent = value.normalize().as_tuple().exponent
+                if isinstance(exponent, int) and -exponent > limit.fraction_digits:
+                    return (f"{name} has more than {limit.fraction_digits} decimal places "
+                            f"({shorten(str(value), 30)})")
         return ""
     if dataclasses.is_dataclass(value):
         return problem(value, f"{name}.")
