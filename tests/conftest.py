@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -104,3 +108,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+@contextmanager
+def served_source(handler: type[BaseHTTPRequestHandler], key: str = "litellm") -> Iterator:
+    """The source ``key`` pointed at a server on 127.0.0.1 that answers with ``handler`` (fetch tests never
+    leave loopback; the caller allows private addresses with settings.TOKENWATCH_FETCH_ALLOW_PRIVATE)."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    source = get_source(key)
+    source.url = f"http://127.0.0.1:{httpd.server_address[1]}/prices.json"
+    source.save()
+    try:
+        yield source
+    finally:
+        httpd.shutdown()

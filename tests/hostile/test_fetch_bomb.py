@@ -7,16 +7,15 @@ a failed run, no snapshot and no table changed.
 
 from __future__ import annotations
 
-import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.sources.models import IngestRun, Snapshot
-from tests.conftest import get_source
+from tests.conftest import served_source
 from tests.hostile.domain import domain_dump
 
 pytestmark = pytest.mark.django_db
@@ -47,14 +46,8 @@ class Bomb(BaseHTTPRequestHandler):
 @pytest.fixture
 def bomb_server(settings):
     settings.TOKENWATCH_FETCH_ALLOW_PRIVATE = True
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Bomb)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    source = get_source("litellm")
-    source.url = f"http://127.0.0.1:{httpd.server_address[1]}/prices.json"
-    source.save()
-    yield source
-    httpd.shutdown()
+    with served_source(Bomb) as source:
+        yield source
 
 
 def test_a_gzip_bomb_is_refused_at_the_fetch_cap_in_one_line(bomb_server, capsys) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +11,7 @@ from django.core.management.base import CommandError
 
 from apps.sources.models import IngestRun, Snapshot
 from apps.sources.services import TransientFetchError, source_fetch
-from tests.conftest import get_source
+from tests.conftest import served_source
 
 pytestmark = pytest.mark.django_db
 
@@ -51,14 +50,8 @@ class Handler(BaseHTTPRequestHandler):
 def server(settings):
     settings.TOKENWATCH_FETCH_ALLOW_PRIVATE = True
     Handler.status, Handler.seen = 200, []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    source = get_source("litellm")
-    source.url = f"http://127.0.0.1:{httpd.server_address[1]}/prices.json"
-    source.save()
-    yield source
-    httpd.shutdown()
+    with served_source(Handler) as source:
+        yield source
 
 
 def test_it_fetches_stores_and_then_asks_conditionally(server, capsys):
