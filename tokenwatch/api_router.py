@@ -5,7 +5,10 @@ and CSV (``?format=csv`` or ``Accept: text/csv``).
 """
 
 from django.urls import include, path, re_path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from apps.api_common.views import api_not_found
@@ -39,6 +42,34 @@ COMPUTED = {
     "economics/market-cagrs": "economics-market-cagrs",
     "uploads": "uploads",
 }
+
+
+# The docs pages may load only from this server (issue 13: they must work offline). The browser enforces it,
+# so an asset that reaches out anyway (ReDoc's sidebar always draws Redocly's logo from cdn.redoc.ly) is
+# refused on the spot instead of hanging on a machine with no internet. Inline script and style: both
+# templates configure the UI inline; ReDoc's search runs in a worker started from a blob: URL.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+
+
+class SameOriginDocs:
+    """Adds DOCS_CSP to a drf-spectacular docs view's page."""
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        response = super().get(request, *args, **kwargs)  # type: ignore[misc]
+        response["Content-Security-Policy"] = DOCS_CSP
+        return response
+
+
+class SwaggerView(SameOriginDocs, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(SameOriginDocs, SpectacularRedocView):
+    # Our template drops drf-spectacular's Google Fonts links (the fonts are the system's: REDOC_UI_SETTINGS).
+    template_name = "api/redoc.html"
 
 
 class Router(DefaultRouter):
@@ -91,7 +122,7 @@ urlpatterns = [
     # Log in / out links of the browsable API (session auth for the browser).
     path("api/auth/", include("rest_framework.urls", namespace="rest_framework")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("feeds/price-changes/", PriceChangeFeed(), name="feed-price-changes"),
 ]

@@ -13,6 +13,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+# Plain constants (no Django imports): the API's one timestamp format is defined where it is explained.
+from apps.common.timestamps import DATETIME_FORMAT as TIMESTAMP_FORMAT
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("TOKENWATCH_VAR_DIR", BASE_DIR / "var"))
 
@@ -257,7 +260,9 @@ REST_FRAMEWORK: dict = {
     "DEFAULT_SCHEMA_CLASS": "apps.api_common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.api_common.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
-    "DATETIME_FORMAT": "iso-8601",
+    # One timestamp format for every date-time the API writes (2025-02-06T02:56:03.000000Z): see
+    # apps/api_common/timestamps.py for why microseconds, always six digits.
+    "DATETIME_FORMAT": TIMESTAMP_FORMAT,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -273,6 +278,15 @@ SPECTACULAR_SETTINGS: dict = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No outside request from the docs: Swagger UI's default shows a badge fetched from validator.swagger.io,
+    # and ReDoc's theme names web fonts that only its Google Fonts link (dropped in templates/api/redoc.html)
+    # would load; the system's fonts instead.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {"theme": {"typography": {
+        "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
+        "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
+                                   "sans-serif"},
+    }}},
     "ENUM_NAME_OVERRIDES": {
         "ProviderKindEnum": "apps.catalog.models.Provider.Kind",
         "AliasStatusEnum": "apps.catalog.models.ModelAlias.Status",
