@@ -18,7 +18,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property
 from typing import Any
@@ -26,10 +26,11 @@ from typing import Any
 import orjson
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from apps.common.timestamps import TIMESTAMP_SQL, timestamp_text
 
 from .csv import escape_formula, iter_csv_blocks, text_cell
 
@@ -64,16 +65,13 @@ def decimal_text(value: Decimal) -> str:
     return text
 
 
-def _datetime_text(tz) -> Callable[[datetime], str]:
-    def convert(value: datetime) -> str:
-        text = value.astimezone(tz).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-    return convert
-
-
 def _identity(value: Any) -> Any:
     return value
+
+
+def _none_if_blank(value: str) -> str | None:
+    # The null convention: absent text is JSON null (and an empty CSV cell), never "" (see OptionalTextField).
+    return value or None
 
 
 def _json_from_text(text: str) -> Any:
@@ -90,7 +88,7 @@ def _json_text(value: Any) -> str:
 class Column:
     name: str
     path: str | None  # ORM path for values_list; None for nested lists
-    kind: str  # decimal, datetime, date, int, float, bool, text, json, url, nested, other
+    kind: str  # decimal, datetime, date, int, float, bool, text, optional_text, json, url, nested, other
     drf_field: serializers.Field
     nested: NestedPlan | None = None
 
@@ -134,7 +132,6 @@ class BoundPlan:
     def __init__(self, plan: ColumnPlan, request: Any) -> None:
         self.plan = plan
         self.request = request
-        self.tz = timezone.get_current_timezone()
         self.flat = [c for c in plan.columns if c.path is not None]
         self.nested = [c for c in plan.columns if c.nested is not None]
         self.nested_bound = {c.name: c.nested.plan.bind(request) for c in self.nested}  # type: ignore[union-attr]
@@ -142,11 +139,11 @@ class BoundPlan:
     # A request writes JSON or CSV, never both: each set of converters is built when first used.
     @cached_property
     def json_converters(self) -> list[Callable[[Any], Any]]:
-        return [self._json_converter(c, self.tz) for c in self.flat]
+        return [self._json_converter(c) for c in self.flat]
 
     @cached_property
     def csv_converters(self) -> list[Callable[[Any], str]]:
-        return [self._csv_converter(c, self.tz) for c in self.flat]
+        return [self._csv_converter(c) for c in self.flat]
 
     def _url_prefix_suffix(self, column: Column) -> tuple[str, str]:
         marker = "987654321987654321"
@@ -156,27 +153,29 @@ class BoundPlan:
         prefix, _, suffix = url.partition(marker)
         return prefix, suffix
 
-    def _json_converter(self, column: Column, tz) -> Callable[[Any], Any]:
+    def _json_converter(self, column: Column) -> Callable[[Any], Any]:
         kind = column.kind
         if kind == "decimal":
             return decimal_text
         if kind == "datetime":
-            return _datetime_text(tz)
+            return timestamp_text
         if kind == "date":
             return date.isoformat
         if kind in ("int", "text", "json", "bool", "float"):
             return _identity
+        if kind == "optional_text":
+            return _none_if_blank
         if kind == "url":
             prefix, suffix = self._url_prefix_suffix(column)
             return lambda pk: f"{prefix}{pk}{suffix}"
         return column.drf_field.to_representation
 
-    def _csv_converter(self, column: Column, tz) -> Callable[[Any], str]:
+    def _csv_converter(self, column: Column) -> Callable[[Any], str]:
         kind = column.kind
         if kind == "decimal":
             return decimal_text
         if kind == "datetime":
-            return _datetime_text(tz)
+            return timestamp_text
         if kind == "date":
             return date.isoformat
         if kind in ("int", "float"):
@@ -188,7 +187,7 @@ class BoundPlan:
         if kind == "url":
             prefix, suffix = self._url_prefix_suffix(column)
             return lambda pk: f"{prefix}{pk}{suffix}"
-        if kind == "text":
+        if kind in ("text", "optional_text"):
             return lambda v: escape_formula(str(v))
         convert = column.drf_field.to_representation
         return lambda v: text_cell(convert(v))
@@ -372,16 +371,14 @@ FORMULA_GUARD_SQL = ("NULLIF(CASE WHEN left({x}, 1) IN ('=', '+', '-', '@', chr(
                      "THEN '''' || {x} ELSE {x} END, '')")
 # The same guard, evaluating its argument once (for costly expressions).
 REGEXP_GUARD_SQL = r"NULLIF(regexp_replace({x}, '^([-=+@\t\r])', '''\1'), '')"
-DATETIME_SQL = ("(to_char({x} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-                "CASE WHEN mod(date_part('microseconds', {x})::bigint, 1000000) = 0 THEN '' "
-                "ELSE to_char({x} AT TIME ZONE 'UTC', '.US') END || 'Z')")
 POSTGRES_SQL = {
     "decimal": "trim_scale({x})::text",
-    "datetime": DATETIME_SQL,
+    "datetime": TIMESTAMP_SQL,
     "date": "to_char({x}, 'YYYY-MM-DD')",
     "int": "({x})::text",
     "bool": "CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END",
     "text": FORMULA_GUARD_SQL.replace("{x}", "({x})::text"),
+    "optional_text": FORMULA_GUARD_SQL.replace("{x}", "({x})::text"),  # "" is an empty cell, as null is
     "json": FORMULA_GUARD_SQL.replace("{x}", "({x})::text"),
 }
 

@@ -13,10 +13,13 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+
+from apps.common.timestamps import timestamp_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -36,6 +39,8 @@ def text_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime):
+        return timestamp_text(value)
     if isinstance(value, list | dict):
         value = json.dumps(value, ensure_ascii=False, default=str)
     return escape_formula(str(value))

@@ -292,6 +292,9 @@ class KeysetPagination(BasePagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         return {
             "type": "object",
+            "description": ("A page of rows. No total count: this table grows with every fetch (millions of rows), "
+                            "and counting the rows a filter matches would cost more than the page; follow next "
+                            "to the end, or take ?format=csv for every row at once."),
             "required": ["next", "previous", "results"],
             "properties": {
                 "next": {"type": "string", "format": "uri", "nullable": True,
@@ -312,3 +315,34 @@ class KeysetPagination(BasePagination):
              "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size,
                         "default": self.page_size}},
         ]
+
+
+class CountedKeysetPagination(KeysetPagination):
+    """Keyset pages that also say how many rows match: ``{"count", "next", "previous", "results"}``.
+
+    For tables whose size the catalogue bounds (providers, models, aliases, offerings, market rows,
+    benchmarks, hardware prices, market sizes, sources: thousands of rows, not millions), where a
+    COUNT of the filtered rows costs a few milliseconds. The time series (prices, price changes,
+    snapshots, ingest runs, rejections) keep :class:`KeysetPagination`, without a count.
+    """
+
+    def paginate_queryset(self, queryset: QuerySet, request, view=None, *,
+                          fetch: Callable[[list[Any]], list[Sequence[Any]]]) -> list[Any]:
+        page = super().paginate_queryset(queryset, request, view, fetch=fetch)
+        self.count = queryset.count()  # after the page: a bad cursor or page_size is a 400 without counting
+        return page
+
+    def get_paginated_response(self, data: list[Any]) -> Response:
+        return Response({"count": self.count, "next": self.next_url, "previous": self.previous_url,
+                         "results": data})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paged = super().get_paginated_response_schema(schema)
+        return {
+            **paged,
+            "description": "A page of rows, with the number of rows the filters match on all pages.",
+            "required": ["count", *paged["required"]],
+            "properties": {"count": {"type": "integer", "minimum": 0,
+                                     "description": "Rows matching the filters, on all pages together."},
+                           **paged["properties"]},
+        }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -12,15 +13,26 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
+from apps.common.timestamps import timestamp_text
+
 from .columns import plan_for
 from .csv import number_cell, text_cell
 
 NUMBER_KINDS = frozenset({"decimal", "int", "float"})
 
 
-_DRF_ENCODER = JSONEncoder()
-# Dates and times go through DRF's encoder (its "Z" for UTC and millisecond precision), as do Decimals
-# and lazy strings; orjson writes the rest (dicts, lists, str, int, float, bool, None) itself.
+class ApiJSONEncoder(JSONEncoder):
+    """DRF's encoder, writing a date-time that reached the renderer unformatted in the API's one format."""
+
+    def default(self, obj: Any) -> Any:
+        if isinstance(obj, datetime):
+            return timestamp_text(obj)
+        return super().default(obj)
+
+
+_DRF_ENCODER = ApiJSONEncoder()
+# Dates and times go through that encoder, as do Decimals and lazy strings; orjson writes the rest
+# (dicts, lists, str, int, float, bool, None) itself.
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
@@ -31,6 +43,8 @@ class FastJSONRenderer(JSONRenderer):
     Indented output (``Accept: application/json; indent=2``) and anything orjson refuses (integers
     beyond 64 bits) fall back to DRF's own encoder.
     """
+
+    encoder_class = ApiJSONEncoder
 
     def render(self, data: Any, accepted_media_type: str | None = None,
                renderer_context: dict[str, Any] | None = None) -> bytes:

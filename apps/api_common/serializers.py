@@ -76,14 +76,64 @@ class QueryDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class OptionalTextField(serializers.CharField):
+    """Text whose empty value means "none" (no region, no notes, not stated): written as null, never "".
+
+    The API's null convention: an absent value is ``null`` in JSON and an empty cell in CSV, so a column
+    read from either (``pandas.read_json`` / ``read_csv``) has the same missing values. The database keeps
+    "" (the text columns are NOT NULL and "" is part of natural keys such as an offering's region); on the
+    way in, null is taken as "".
+    """
+
+    column_kind = "optional_text"  # apps.api_common.columns: "" -> null in JSON pages, an empty CSV cell
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["allow_null"] = True
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        return super().to_representation(value) or None
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        return super().run_validation("" if data is None else data)
+
+
+class OptionalChoiceField(serializers.ChoiceField):
+    """A choice whose empty value means "none" (a model's modality not stated): null, and not in the enum."""
+
+    column_kind = "optional_text"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["choices"] = [choice for choice in kwargs["choices"]
+                             if (choice[0] if isinstance(choice, list | tuple) else choice) != ""]
+        kwargs["allow_null"] = True
+        kwargs["allow_blank"] = False
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return super().to_representation(value) if value != "" else None
+
+
 class ApiModelSerializer(serializers.ModelSerializer):
-    """Read-only rows; model decimals become normalised decimal strings, exact money keeps every digit."""
+    """Read-only rows; model decimals become normalised decimal strings, exact money keeps every digit,
+    and text that may be blank is null when it is (:class:`OptionalTextField`)."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: DecimalStringField,
         ExactDecimalField: ExactMoneyField,
     }
+
+    def build_standard_field(self, field_name: str, model_field: models.Field) -> tuple[type, dict[str, Any]]:
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if kwargs.get("allow_blank") and not model_field.null:
+            if "choices" in kwargs:
+                field_class = OptionalChoiceField
+                kwargs.pop("allow_blank")
+            elif field_class in (serializers.CharField, serializers.URLField):
+                field_class = OptionalTextField
+        return field_class, kwargs
 
 
 UNIT_PRICES_SCHEMA = {

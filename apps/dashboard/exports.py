@@ -26,6 +26,7 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 AS_OF = Column("as_of", "As of", unit="UTC date", kind="date")
+XLSX_DATETIME_FORMAT = 'yyyy-mm-dd"T"hh:mm:ss.000"Z"'
 
 
 def headers(table: Table) -> list[str]:
@@ -88,7 +89,10 @@ def xlsx_bytes(table: Table) -> bytes:
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text starts with
-            elif isinstance(value, (date, datetime)):
+            elif isinstance(value, datetime):
+                # A real date-time cell (UTC), shown in the CSV's ISO form to the millisecond, Excel's finest.
+                cell.number_format = XLSX_DATETIME_FORMAT
+            elif isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
             elif isinstance(value, Decimal) and column.kind == "money":
                 cell.number_format = "0.00####"

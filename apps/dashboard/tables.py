@@ -18,6 +18,8 @@ from typing import Any, Literal
 import pandas as pd
 from django.utils.text import slugify
 
+from apps.common.timestamps import timestamp_text
+
 Kind = Literal["text", "money", "number", "int", "year", "pct", "date", "datetime", "bool"]
 NUMERIC_KINDS = {"money", "number", "int", "year", "pct"}
 PAGE_ROWS = 100
@@ -177,7 +179,8 @@ def _as_datetime(value: Any) -> datetime | None:
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime):
-        return (value.astimezone(UTC) if value.tzinfo else value).replace(tzinfo=None, second=0, microsecond=0)
+        # Naive UTC (what a spreadsheet cell holds), to the microsecond: the page shows minutes, exports all of it.
+        return (value.astimezone(UTC) if value.tzinfo else value).replace(tzinfo=None)
     return None
 
 
@@ -213,11 +216,16 @@ def export_value(column: Column, value: Any) -> Any:
 
 
 def text_value(column: Column, value: Any) -> str:
-    """The CSV text of a value: plain digits, ISO dates, "" for nothing."""
-    return _plain(export_value(column, value))
+    """The CSV text of a value: plain digits, ISO dates, date-times as the API writes them
+    (``2025-02-06T02:56:03.000000Z``, apps.common.timestamps), "" for nothing."""
+    typed = export_value(column, value)
+    if isinstance(typed, datetime):
+        return timestamp_text(typed)
+    return _plain(typed)
 
 
 def _plain(typed: Any) -> str:
+    """The text a page shows for a typed value (date-times to the minute, for reading; exports: text_value)."""
     if typed is None:
         return ""
     if isinstance(typed, Decimal):
@@ -232,7 +240,7 @@ def _plain(typed: Any) -> str:
 def cell(column: Column, value: Any, *, href: str | None = None, shown: str | None = None,
          detail: str | None = None, title: str | None = None) -> Cell:
     typed = export_value(column, value)
-    plain = _plain(typed)  # the export's text, from the one conversion (a page formats thousands of cells)
+    plain = _plain(typed)  # from the one conversion (a page formats thousands of cells)
     if typed is not None and shown is not None and not _missing(shown) and shown:
         shown = str(shown)
     elif typed is None:
@@ -251,6 +259,7 @@ def cell(column: Column, value: Any, *, href: str | None = None, shown: str | No
         f"badge badge-{slugify(plain)}" if column.badge and plain else "",
         f"mark mark-{slugify(plain)}" if column.mark and plain else "",
     ]))
-    return Cell(text=shown, value=plain, numeric=column.numeric, href=href if typed is not None else None, css=css,
+    exported = timestamp_text(typed) if isinstance(typed, datetime) else plain
+    return Cell(text=shown, value=exported, numeric=column.numeric, href=href if typed is not None else None, css=css,
                 detail=detail if typed is not None and detail is not None and not _missing(detail) and detail else "",
                 title=str(title) if title is not None and not _missing(title) and title else "")

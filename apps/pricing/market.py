@@ -32,6 +32,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from apps.common.bulk import batched, bulk_insert, bulk_update_rows
+from apps.common.timestamps import timestamp_text
 from scrapers.records import LABEL_UNKNOWN
 
 from .models import COMPONENTS, MarketDisagreement, MarketPrice, Price
@@ -76,7 +77,7 @@ class Evidence:
 
     def as_json(self) -> dict[str, Any]:
         return {"source": self.source, "price": self.price_id, "source_model_id": self.raw_id,
-                "last_confirmed_at": self.last_confirmed_at.isoformat() if self.last_confirmed_at else None,
+                "last_confirmed_at": timestamp_text(self.last_confirmed_at) if self.last_confirmed_at else None,
                 **{name: (None if v is None else str(v)) for name, v in zip(COMPONENTS, self.values, strict=True)},
                 "price_label": self.price_label}
 
@@ -233,7 +234,7 @@ def disagreements(row: MarketRow) -> Iterator[dict[str, Any]]:
         yield {"component": component, "low_usd_per_mtok": low, "high_usd_per_mtok": high,
                "gap_pct": ((high - low) / low * 100).quantize(Decimal("0.01")) if low else None,
                "values": [{"source": e.source, "source_model_id": e.raw_id, "value": str(e.values[index]),
-                           "last_confirmed_at": e.last_confirmed_at.isoformat() if e.last_confirmed_at else None,
+                           "last_confirmed_at": timestamp_text(e.last_confirmed_at) if e.last_confirmed_at else None,
                            "chosen": e.price_id == chosen} for e in stated]}
 
 

@@ -18,7 +18,7 @@ def test_it_lists_runs_with_their_context_and_units(client_user, economics):
     vllm = rows[2]
     assert (vllm["model"], vllm["accelerator"], vllm["accelerator_count"], vllm["precision"]) == (
         "llama-3-70b-instruct", "H100", 8, "FP16")
-    assert vllm["source"] == "benchmarks-csv" and vllm["snapshot_observed_at"] == "2024-01-01T00:00:00Z"
+    assert vllm["source"] == "benchmarks-csv" and vllm["snapshot_observed_at"] == "2024-01-01T00:00:00.000000Z"
 
 
 def test_it_filters_by_model_accelerator_and_workload(client_user, economics):

@@ -23,8 +23,8 @@ def test_it_ranks_offerings_by_effective_cost_and_leaves_zero_and_labelled_price
             for r in body["results"]]
     assert rows == [
         # 1000 x 0.59 + 500 x 0.79 = 985 USD per 1M requests' worth of tokens -> 0.000985 per request.
-        (1, "groq", "0.000985", "0.985", ""),
-        (2, "together-ai", "0.00135", "1.35", ""),
+        (1, "groq", "0.000985", "0.985", None),
+        (2, "together-ai", "0.00135", "1.35", None),
         (None, "fireworks-ai", "0.00045", "0.45", "zero price (a missing price, not a free offer)"),
         (None, "ollama", "0", "0", "labelled price (free)"),
         (None, "replicate", None, None, "labelled price (unknown)"),

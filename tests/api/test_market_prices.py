@@ -44,7 +44,7 @@ def test_one_row_per_offering_with_the_chosen_source_and_the_evidence(client_use
         "openai", "litellm", "3", "10")
     assert (gpt4o["sources_agree"], gpt4o["source_count"], gpt4o["max_gap_pct"]) == (False, 2, "66.67")
     assert [(e["source"], e["input_usd_per_mtok"]) for e in gpt4o["evidence"]] == [("litellm", "3"), ("mirror", "5")]
-    assert gpt4o["last_confirmed_at"] == "2026-01-10T00:00:00Z"
+    assert gpt4o["last_confirmed_at"] == "2026-01-10T00:00:00.000000Z"
     assert rows["gpt-4o-mini"]["sources_agree"] is True
 
 

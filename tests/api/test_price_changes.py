@@ -14,8 +14,8 @@ def test_it_lists_changes_with_old_new_and_percent(client_user, prices):
     rows = sorted(all_pages(client_user, URL), key=lambda r: r["component"])
     assert [(r["provider"], r["model"], r["component"], r["old_usd_per_mtok"], r["new_usd_per_mtok"],
              r["percent_change"], r["changed_at"]) for r in rows] == [
-        ("openai", "gpt-4o", "input_usd_per_mtok", "5", "2.5", "-50", "2025-07-01T00:00:00Z"),
-        ("openai", "gpt-4o", "output_usd_per_mtok", "15", "10", "-33.33", "2025-07-01T00:00:00Z"),
+        ("openai", "gpt-4o", "input_usd_per_mtok", "5", "2.5", "-50", "2025-07-01T00:00:00.000000Z"),
+        ("openai", "gpt-4o", "output_usd_per_mtok", "15", "10", "-33.33", "2025-07-01T00:00:00.000000Z"),
     ]
     assert rows[0]["source"] == "litellm" and rows[0]["snapshot"] == prices[1].snapshot_id
 

@@ -20,16 +20,16 @@ def test_it_names_provider_model_raw_id_interval_source_and_snapshot(client_user
     assert first == {
         "id": first["id"], "offering": first["offering"], "provider": "openai", "provider_name": "OpenAI",
         "provider_kind": "first-party", "model": "gpt-4o", "family": first["family"],
-        "source_model_id": "gpt-4o", "region": "", "service_tier": "standard", "min_prompt_tokens": 0,
-        "mode": "chat", "effective_from": "2025-01-01T00:00:00Z", "effective_to": "2025-07-01T00:00:00Z",
+        "source_model_id": "gpt-4o", "region": None, "service_tier": "standard", "min_prompt_tokens": 0,
+        "mode": "chat", "effective_from": "2025-01-01T00:00:00.000000Z", "effective_to": "2025-07-01T00:00:00.000000Z",
         # Exact decimals as strings, no trailing zeros, no float artefacts.
         "input_usd_per_mtok": "5", "output_usd_per_mtok": "15", "cached_input_usd_per_mtok": "2.5",
         "cache_write_usd_per_mtok": None, "reasoning_usd_per_mtok": None, "unit_prices": [],
-        "price_label": "", "basis": "observed", "source": "litellm", "snapshot": prices[0].snapshot_id,
+        "price_label": None, "basis": "observed", "source": "litellm", "snapshot": prices[0].snapshot_id,
         # First stated by the 2025-01-01 document; the 2025-07-01 one no longer states it.
-        "first_seen_at": "2025-01-01T00:00:00Z", "last_confirmed_at": "2025-01-01T00:00:00Z",
+        "first_seen_at": "2025-01-01T00:00:00.000000Z", "last_confirmed_at": "2025-01-01T00:00:00.000000Z",
     }
-    assert (second["effective_from"], second["effective_to"]) == ("2025-07-01T00:00:00Z", None)
+    assert (second["effective_from"], second["effective_to"]) == ("2025-07-01T00:00:00.000000Z", None)
     assert (second["input_usd_per_mtok"], second["output_usd_per_mtok"]) == ("2.5", "10")
     assert second["snapshot"] == prices[1].snapshot_id
 
@@ -70,7 +70,7 @@ def test_it_filters_by_min_and_max_price_and_by_start_date(client_user, prices):
     assert {(r["source_model_id"], r["output_usd_per_mtok"]) for r in dear} == {
         ("gpt-4o", "15"), ("azure/gpt-4o", "16.5")}
     later = all_pages(client_user, f"{URL}?effective_from_after=2025-02-01")
-    assert [(r["source_model_id"], r["effective_from"]) for r in later] == [("gpt-4o", "2025-07-01T00:00:00Z")]
+    assert [(r["source_model_id"], r["effective_from"]) for r in later] == [("gpt-4o", "2025-07-01T00:00:00.000000Z")]
     earlier = all_pages(client_user, f"{URL}?effective_from_before=2025-02-01")
     assert len(earlier) == len(all_pages(client_user, URL)) - 1
 

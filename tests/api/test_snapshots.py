@@ -15,7 +15,7 @@ URL = "/api/v1/snapshots/"
 
 def test_it_lists_snapshots_with_counts_and_a_raw_link(client_user, prices):
     rows = all_pages(client_user, f"{URL}?source=litellm&ordering=observed_at")
-    assert [r["observed_at"] for r in rows] == ["2025-01-01T00:00:00Z", "2025-07-01T00:00:00Z"]
+    assert [r["observed_at"] for r in rows] == ["2025-01-01T00:00:00.000000Z", "2025-07-01T00:00:00.000000Z"]
     first = rows[0]
     assert first["parse_status"] == "ok" and first["reject_count"] == 1
     assert first["raw_url"] == f"http://testserver/api/v1/snapshots/{first['id']}/raw/"

@@ -1,4 +1,4 @@
-"""FastJSONRenderer writes exactly what DRF's JSONRenderer writes, only faster."""
+"""FastJSONRenderer writes exactly what DRF's JSONRenderer writes (with the API's date-time format), only faster."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from apps.api_common.renderers import FastJSONRenderer
+from apps.api_common.renderers import ApiJSONEncoder, FastJSONRenderer
+
+
+class JSONRenderer(JSONRenderer):
+    # DRF's renderer with the API's one encoder change: date-times as 2026-01-05T12:30:01.123456Z.
+    encoder_class = ApiJSONEncoder
 
 SAMPLES = [
     {"results": [{"id": 1, "input_usd_per_mtok": "0.15", "effective_to": None, "ok": True}], "next": None},

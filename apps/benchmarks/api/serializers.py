@@ -11,6 +11,7 @@ from apps.api_common.serializers import (
     ApiModelSerializer,
     DecimalStringField,
     MomentSerializerField,
+    OptionalTextField,
     QueryDecimalField,
 )
 from apps.benchmarks.models import BenchmarkRun, HardwarePrice, PricingModel
@@ -47,9 +48,9 @@ class BenchmarkRunSerializer(ApiModelSerializer):
         extra_kwargs = {
             "id": {"help_text": "Benchmark run id."},
             "source_model_id": {"help_text": "The model name exactly as the source gives it."},
-            "serving_stack": {"help_text": "vLLM, TensorRT-LLM…; empty = not stated."},
+            "serving_stack": {"help_text": "vLLM, TensorRT-LLM…; null = not stated."},
             "stack_version": {"help_text": "Version of the serving stack."},
-            "precision": {"help_text": "FP16, FP8, INT4…; empty = not stated."},
+            "precision": {"help_text": "FP16, FP8, INT4…; null = not stated."},
             "input_tokens": {"help_text": "Workload: prompt tokens per request; null = not stated."},
             "output_tokens": {"help_text": "Workload: output tokens per request; null = not stated."},
             "concurrency": {"help_text": "Workload: concurrent requests; null = not stated."},
@@ -70,7 +71,7 @@ class HardwarePriceSerializer(ApiModelSerializer):
     provider_name = serializers.CharField(source="offering.provider.name", help_text="Provider display name.")
     instance_type = serializers.CharField(source="offering.instance_type", help_text="Instance type, e.g. "
                                                                                      "gpu_8x_h100_sxm5.")
-    region = serializers.CharField(source="offering.region", help_text="Region; empty = same price everywhere.")
+    region = OptionalTextField(source="offering.region", help_text="Region; null = same price everywhere.")
     pricing_model = serializers.ChoiceField(source="offering.pricing_model", choices=PricingModel.choices,
                                             help_text="on-demand, spot or reserved.")
     hardware = serializers.CharField(source="offering.hardware.slug", help_text="Hardware slug.")
@@ -113,13 +114,13 @@ class SelfHostingQuerySerializer(serializers.Serializer):
 class SelfHostingCostSerializer(serializers.Serializer):
     run_id = serializers.IntegerField(help_text="Benchmark run id.")
     model = serializers.CharField(help_text="Model name of the run.")
-    serving_stack = serializers.CharField(help_text="Serving stack of the run.")
+    serving_stack = OptionalTextField(help_text="Serving stack of the run; null = not stated.")
     tokens_per_s = DecimalStringField(max_digits=14, decimal_places=3, help_text="Run throughput, tokens/s.")
     provider = serializers.CharField(help_text="Who rents the hardware.")
     instance_type = serializers.CharField(help_text="Instance type.")
     hardware = serializers.CharField(help_text="Hardware, e.g. 8x H100 80GB SXM5.")
     pricing_model = serializers.CharField(help_text="on-demand, spot or reserved.")
-    regions = serializers.CharField(help_text="Regions at this price, comma-separated; empty = any.")
+    regions = OptionalTextField(help_text="Regions at this price, comma-separated; null = any.")
     usd_per_hour = DecimalStringField(help_text="Hourly price of the instance, USD per hour.")
     utilisation = DecimalStringField(max_digits=5, decimal_places=4, help_text="Utilisation assumed, 0-1.")
     usd_per_mtok = DecimalStringField(**RESULT, help_text="usd_per_hour / (tokens_per_s x utilisation x 3600) x 1e6: "
@@ -285,7 +286,7 @@ class TrendPointSerializer(serializers.Serializer):
 
 class PriceTrendResponseSerializer(serializers.Serializer):
     model = serializers.CharField(source="model.slug", allow_null=True, help_text="Canonical model slug, or null.")
-    size_class = serializers.CharField(allow_null=True, help_text="Size class, or null.")
+    size_class = OptionalTextField(help_text="Size class, or null.")
     points = serializers.IntegerField(allow_null=True, help_text="Prices the fit used; null = too few to fit.")
     first = serializers.DateField(allow_null=True, help_text="First date of the fit.")
     last = serializers.DateField(allow_null=True, help_text="Last date of the fit.")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.api_common.pagination import CountedKeysetPagination
 from apps.api_common.views import ComputedView, TableViewSet, records
 from apps.benchmarks import selectors
 from apps.benchmarks.filtersets import BenchmarkRunFilterSet, HardwarePriceFilterSet
@@ -30,6 +31,7 @@ from .serializers import (
 class BenchmarkRunViewSet(TableViewSet):
     """Benchmark runs with their context: model, serving stack, precision, hardware, workload, metrics, source."""
 
+    pagination_class = CountedKeysetPagination  # a catalogue-sized table: counting is cheap
     queryset = BenchmarkRun.objects.select_related("alias__model", "provider", "hardware", "source",
                                                    "snapshot").defer("snapshot__content")
     serializer_class = BenchmarkRunSerializer
@@ -41,6 +43,7 @@ class BenchmarkRunViewSet(TableViewSet):
 class HardwarePriceViewSet(TableViewSet):
     """What an instance costs per hour over [effective_from, effective_to)."""
 
+    pagination_class = CountedKeysetPagination  # a catalogue-sized table: counting is cheap
     queryset = HardwarePrice.objects.select_related(
         "offering__provider", "offering__hardware", "offering__source", "snapshot").defer("snapshot__content")
     serializer_class = HardwarePriceSerializer

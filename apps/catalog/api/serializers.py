@@ -58,12 +58,12 @@ class ModelSerializer(ApiModelSerializer):
             "version": {"help_text": "Version within the family (3.1, 2024-08-06…)."},
             "parameter_count_b": {"help_text": "Parameters, in billions (exact decimal string); null = "
                                                "undisclosed."},
-            "variant": {"help_text": "instruct, chat, base; empty for closed models."},
+            "variant": {"help_text": "instruct, chat, base; null for closed models."},
             "size_class": {"help_text": "Size class for comparisons across models, e.g. 70b-class."},
             "active_parameter_count_b": {"help_text": "Mixture-of-experts models: parameters active per token, in "
                                                       "billions (exact decimal string); null for dense or unknown."},
             "modality": {"help_text": "text, vision (text + image input), multimodal (image and audio/video "
-                                      "input), audio, image, video, embedding, rerank, moderation, ocr; empty = "
+                                      "input), audio, image, video, embedding, rerank, moderation, ocr; null = "
                                       "unknown."},
             "open_weights": {"help_text": "true: weights published; false: closed; null: unknown."},
             "released_on": {"help_text": "Release date (the date in a dated id, or the earliest date a source "
@@ -118,7 +118,7 @@ class OfferingSerializer(ApiModelSerializer):
             "id": {"help_text": "Offering id."},
             "source_model_id": {"help_text": "The raw model id exactly as the source spells it."},
             "display_name": {"help_text": "The source's display name."},
-            "region": {"help_text": "Region; empty = not region-specific."},
+            "region": {"help_text": "Region; null = not region-specific."},
             "service_tier": {"help_text": "standard, batch, flex, priority…"},
             "min_prompt_tokens": {"help_text": "Long-context tier: applies above this many prompt tokens "
                                                "(0 = base)."},

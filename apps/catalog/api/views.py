@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api_common.pagination import CountedKeysetPagination
 from apps.api_common.permissions import StaffOnly
 from apps.api_common.views import TableViewSet
 from apps.catalog.filtersets import ModelAliasFilterSet, ModelFilterSet, OfferingFilterSet, ProviderFilterSet
@@ -26,6 +27,7 @@ from .serializers import (
 class ProviderViewSet(TableViewSet):
     """Who sells inference, and what kind of seller each is."""
 
+    pagination_class = CountedKeysetPagination  # a catalogue-sized table: counting is cheap
     queryset = Provider.objects.all()
     serializer_class = ProviderSerializer
     filterset_class = ProviderFilterSet
@@ -37,6 +39,7 @@ class ProviderViewSet(TableViewSet):
 class ModelViewSet(TableViewSet):
     """Canonical models, each with the raw ids (aliases) that name it in the sources."""
 
+    pagination_class = CountedKeysetPagination  # a catalogue-sized table: counting is cheap
     queryset = Model.objects.prefetch_related(
         Prefetch("aliases", queryset=ModelAlias.objects.select_related("source")))
     serializer_class = ModelSerializer
@@ -51,6 +54,7 @@ class ModelViewSet(TableViewSet):
 class ModelAliasViewSet(TableViewSet):
     """Raw model ids per source and the canonical model each names; ``status=unresolved`` is the curator's queue."""
 
+    pagination_class = CountedKeysetPagination  # a catalogue-sized table: counting is cheap
     queryset = ModelAlias.objects.select_related("source", "model")
     serializer_class = ModelAliasSerializer
     filterset_class = ModelAliasFilterSet
@@ -73,6 +77,7 @@ class ModelAliasViewSet(TableViewSet):
 class OfferingViewSet(TableViewSet):
     """What each source says each provider sells: a raw model id in a region, service tier and context tier."""
 
+    pagination_class = CountedKeysetPagination  # a catalogue-sized table: counting is cheap
     queryset = Offering.objects.select_related("provider", "alias__model", "source")
     serializer_class = OfferingSerializer
     filterset_class = OfferingFilterSet

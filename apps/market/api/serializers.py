@@ -6,7 +6,13 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from apps.api_common.serializers import ApiModelSerializer, DecimalStringField, ExactMoneyField, QueryDecimalField
+from apps.api_common.serializers import (
+    ApiModelSerializer,
+    DecimalStringField,
+    ExactMoneyField,
+    OptionalTextField,
+    QueryDecimalField,
+)
 from apps.market.models import Segment, SizeEstimate
 
 RESULT = {"max_digits": 30, "decimal_places": 10}
@@ -87,9 +93,9 @@ class CagrSerializer(serializers.Serializer):
                                           help_text="(end / start) ^ (1 / years) - 1, percent per year.")
     gap_pp = DecimalStringField(**RESULT, allow_null=True, help_text="Stated minus implied, percentage points.")
     disagrees = serializers.BooleanField(help_text="The gap is wider than tolerance_pp.")
-    driver = serializers.CharField(help_text="What the source says drives the segment.")
+    driver = OptionalTextField(help_text="What the source says drives the segment; null = not stated.")
     source = serializers.CharField(help_text="Source key.")
-    source_label = serializers.CharField(help_text="Who published it.")
+    source_label = OptionalTextField(help_text="Who published it; null = not stated.")
     observed_at = serializers.DateTimeField(help_text="When the stating snapshot describes the market (UTC).")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.api_common.pagination import CountedKeysetPagination
 from apps.api_common.views import ComputedView, TableViewSet, records
 from apps.market import selectors
 from apps.market.filtersets import SegmentFilterSet, SizeEstimateFilterSet
@@ -24,6 +25,7 @@ from .serializers import (
 class SegmentViewSet(TableViewSet):
     """Market segments (AI inference infrastructure, endpoint APIs…)."""
 
+    pagination_class = CountedKeysetPagination  # a catalogue-sized table: counting is cheap
     queryset = Segment.objects.all()
     serializer_class = SegmentSerializer
     filterset_class = SegmentFilterSet
@@ -33,6 +35,7 @@ class SegmentViewSet(TableViewSet):
 class SizeEstimateViewSet(TableViewSet):
     """A segment's size in a year as one source gives it (actual or projected by the source)."""
 
+    pagination_class = CountedKeysetPagination  # a catalogue-sized table: counting is cheap
     queryset = SizeEstimate.objects.select_related("segment", "source", "snapshot").defer("snapshot__content")
     serializer_class = SizeEstimateSerializer
     filterset_class = SizeEstimateFilterSet

@@ -9,6 +9,7 @@ from apps.api_common.serializers import (
     DecimalStringField,
     ExactMoneyField,
     MomentSerializerField,
+    OptionalTextField,
     QueryDecimalField,
     UnitPricesField,
 )
@@ -26,11 +27,11 @@ class OfferingContextMixin(serializers.Serializer):
                                             help_text="What kind of seller the provider is.")
     model = serializers.CharField(source="offering.alias.model.slug", allow_null=True,
                                   help_text="Canonical model slug; null while the raw id is not resolved.")
-    family = serializers.CharField(source="offering.alias.model.family", allow_null=True,
-                                   help_text="Model family of the canonical model (null when unresolved).")
+    family = OptionalTextField(source="offering.alias.model.family",
+                                   help_text="Model family of the canonical model (null when unresolved or not known).")
     source_model_id = serializers.CharField(source="offering.source_model_id",
                                             help_text="The raw model id exactly as the source spells it.")
-    region = serializers.CharField(source="offering.region", help_text="Region; empty = not region-specific.")
+    region = OptionalTextField(source="offering.region", help_text="Region; null = not region-specific.")
     service_tier = serializers.CharField(source="offering.service_tier",
                                          help_text="standard, batch, flex, priority…")
     min_prompt_tokens = serializers.IntegerField(
@@ -40,7 +41,8 @@ class OfferingContextMixin(serializers.Serializer):
 
 
 class PriceSerializer(OfferingContextMixin, ApiModelSerializer):
-    mode = serializers.CharField(source="offering.mode", help_text="chat, embedding, image_generation…")
+    mode = OptionalTextField(source="offering.mode", help_text="chat, embedding, image_generation…; null = "
+                                                                 "not stated.")
     effective_from = serializers.DateTimeField(
         allow_null=True, help_text="Start of validity (inclusive, ISO 8601 UTC); null = since the beginning.")
     effective_to = serializers.DateTimeField(
@@ -54,8 +56,8 @@ class PriceSerializer(OfferingContextMixin, ApiModelSerializer):
     reasoning_usd_per_mtok = ExactMoneyField(
         allow_null=True, help_text="USD per 1M reasoning tokens, where priced apart from output.")
     unit_prices = UnitPricesField(help_text="Non-token prices (per image, request, second…), each with its unit.")
-    price_label = serializers.CharField(
-        help_text="free, variable or unknown when the price is not a plain number; empty otherwise. "
+    price_label = OptionalTextField(
+        help_text="free, variable or unknown when the price is not a plain number; null otherwise. "
                   "A labelled price is never ranked cheapest.")
     basis = serializers.ChoiceField(choices=Basis.choices,
                                     help_text="stated: the source gives the dates; observed: snapshot times do.")
@@ -139,8 +141,8 @@ RESULT_MONEY = {"max_digits": 30, "decimal_places": 10}
 
 class CompareRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField(allow_null=True, help_text="1 = cheapest for the workload; null = not ranked.")
-    not_ranked_reason = serializers.CharField(help_text="Why the row is not ranked (labelled or zero price, no "
-                                                        "input/output price); empty when ranked.")
+    not_ranked_reason = OptionalTextField(help_text="Why the row is not ranked (labelled or zero price, no "
+                                                   "input/output price); null when ranked.")
     price = serializers.IntegerField(source="price.id", help_text="Price row id (/api/v1/prices/{id}/).")
     provider = serializers.CharField(source="price.offering.provider.slug", help_text="Provider slug.")
     provider_name = serializers.CharField(source="price.offering.provider.name", help_text="Provider display name.")
@@ -149,7 +151,7 @@ class CompareRowSerializer(serializers.Serializer):
     model = serializers.CharField(source="price.offering.alias.model.slug", help_text="Canonical model slug.")
     source_model_id = serializers.CharField(source="price.offering.source_model_id",
                                             help_text="The raw model id exactly as the source spells it.")
-    region = serializers.CharField(source="price.offering.region", help_text="Region; empty = not region-specific.")
+    region = OptionalTextField(source="price.offering.region", help_text="Region; null = not region-specific.")
     service_tier = serializers.CharField(source="price.offering.service_tier",
                                          help_text="The tier priced: batch for batch workloads where offered.")
     min_prompt_tokens = serializers.IntegerField(source="price.offering.min_prompt_tokens",
@@ -160,7 +162,7 @@ class CompareRowSerializer(serializers.Serializer):
                                           help_text="USD per 1M output tokens.")
     cached_input_usd_per_mtok = ExactMoneyField(source="price.cached_input_usd_per_mtok", allow_null=True,
                                                 help_text="USD per 1M cached input tokens (cache read).")
-    price_label = serializers.CharField(source="price.price_label", help_text="free, variable, unknown or empty.")
+    price_label = OptionalTextField(source="price.price_label", help_text="free, variable, unknown or null.")
     blended_usd_per_mtok = DecimalStringField(**RESULT_MONEY, allow_null=True,
                                               help_text="Blended USD per 1M tokens at the input:output ratio.")
     usd_per_request = DecimalStringField(**RESULT_MONEY, allow_null=True,
@@ -214,7 +216,7 @@ class MarketContextMixin(serializers.Serializer):
                                             help_text="What kind of seller the provider is.")
     model = serializers.CharField(source="model.slug", help_text="Canonical model slug.")
     model_name = serializers.CharField(source="model.name", help_text="Canonical model name.")
-    region = serializers.CharField(help_text="Region; empty = not region-specific.")
+    region = OptionalTextField(help_text="Region; null = not region-specific.")
     service_tier = serializers.CharField(help_text="standard, batch, flex, priority…")
     min_prompt_tokens = serializers.IntegerField(
         help_text="Long-context tier: the price applies above this many prompt tokens (0 = base price).")
@@ -233,7 +235,7 @@ class MarketPriceSerializer(MarketContextMixin, ApiModelSerializer):
     cache_write_usd_per_mtok = ExactMoneyField(allow_null=True,
                                                help_text="Chosen: USD per 1M tokens written to the prompt cache.")
     reasoning_usd_per_mtok = ExactMoneyField(allow_null=True, help_text="Chosen: USD per 1M reasoning tokens.")
-    price_label = serializers.CharField(help_text="free, variable or unknown; empty for a plain number.")
+    price_label = OptionalTextField(help_text="free, variable or unknown; null for a plain number.")
     source = serializers.CharField(source="source.key", help_text="Key of the source whose price was chosen.")
     price = serializers.IntegerField(source="price_id", help_text="The chosen source price (/api/v1/prices/{id}/).")
     effective_from = serializers.DateTimeField(allow_null=True, help_text="Start of the chosen price (UTC).")

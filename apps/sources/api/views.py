@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api_common.pagination import CountedKeysetPagination
 from apps.api_common.permissions import StaffOnly, StaffRead
 from apps.api_common.views import ApiViewMixin, TableViewSet
 from apps.sources.filtersets import IngestRunFilterSet, RejectionFilterSet, SnapshotFilterSet, SourceFilterSet
@@ -39,6 +40,7 @@ from .serializers import (
 class SourceViewSet(TableViewSet):
     """Where data comes from: URL, schedule, licence."""
 
+    pagination_class = CountedKeysetPagination  # a catalogue-sized table: counting is cheap
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
     filterset_class = SourceFilterSet
