@@ -26,7 +26,7 @@ from apps.pricing.market import FACT_FIELDS, Evidence, MarketRow, market_rows
 from apps.pricing.models import COMPONENTS, MarketPrice, Price, PriceChange
 from apps.pricing.selectors import prices_as_of
 from apps.sources.models import IngestRun, Rejection, Snapshot, Source
-from apps.sources.selectors import sources_freshness
+from apps.sources.selectors import sources_fetched_ids, sources_freshness
 
 GROUPS = ("offering", "provider", "model", "class")  # what one line of a price chart stands for
 
@@ -454,7 +454,7 @@ def upcoming_changes(*, limit: int = 15) -> pd.DataFrame:
 SOURCE_COLUMNS = ["key", "name", "format", "url", "schedule", "enabled", "scheduled", "licence", "freshness_hours",
                   "data_as_of", "last_fetched_at", "held", "last_run_at", "last_run_status", "last_run_message",
                   "last_run_failed", "snapshots", "failed_snapshots", "latest_snapshot_id", "offerings", "rejections",
-                  "freshness", "freshness_note"]
+                  "freshness", "freshness_note", "fetched"]
 # Runs that look at the source (a fetch, a file, an upload). A curator's reparse or review is not a
 # fetch: a review that rejects a held file must not read as "the last fetch was rejected".
 FETCH_TRIGGERS = (IngestRun.Trigger.COMMAND, IngestRun.Trigger.TASK, IngestRun.Trigger.UPLOAD, IngestRun.Trigger.API)
@@ -501,6 +501,7 @@ def source_health(*, now: datetime | None = None) -> pd.DataFrame:
     sources = list(Source.objects.values("id", "key", "name", "format", "url", "schedule", "enabled", "licence",
                                          "freshness_hours"))
     freshness = sources_freshness()
+    fetched = sources_fetched_ids()
     last_ids = (IngestRun.objects.filter(trigger__in=FETCH_TRIGGERS).values("source_id").annotate(last=Max("id"))
                 .values_list("last", flat=True))
     last_runs = {r["source_id"]: r for r in IngestRun.objects.filter(id__in=list(last_ids))
@@ -531,17 +532,20 @@ def source_health(*, now: datetime | None = None) -> pd.DataFrame:
             "offerings": offerings.get(sid, 0), "rejections": rejections.get(sid, 0),
         }
         row["freshness"], row["freshness_note"] = _freshness(row, now)
+        row["fetched"] = sid in fetched
         rows.append(row)
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
 
 
 def source_warnings(health: pd.DataFrame) -> pd.DataFrame:
-    """Sources to warn about: the last fetch failed, the newest data is older than the source's limit, or a
-    scheduled source has no data at all. A held snapshot is not a failure (the fetch worked; a curator
-    decides), nor is a files-only source nobody has loaded."""
+    """Sources to warn about: the last fetch (or file) failed, or a source that tokenwatch fetches has data
+    older than its limit. Not failures (issue 14): a scheduled source that has not fetched yet and whose
+    fetch never failed (the offline demo), data that came only from files, however old (the bundled
+    snapshots say their dates in the overview's demo note), a held snapshot (a curator decides)."""
     if health.empty:
         return health
-    return health[health["last_run_failed"] | health["freshness"].isin(["stale", "never"])].reset_index(drop=True)
+    stale_fetch = health["fetched"] & (health["freshness"] == "stale")
+    return health[health["last_run_failed"] | stale_fetch].reset_index(drop=True)
 
 
 HELD_MARK = "held for review: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Min, Q
 
 from .models import Sighting, Snapshot, Source
 
@@ -70,3 +70,48 @@ def sources_freshness() -> dict[int, Freshness]:
     ids = set(Source.objects.filter(Q(pk__in=newest) | Q(pk__in=looked) | Q(pk__in=held)).values_list("pk",
                                                                                                     flat=True))
     return {pk: Freshness(newest.get(pk), looked.get(pk), held.get(pk, 0)) for pk in ids}
+
+
+def sources_fetched_ids() -> set[int]:
+    """Sources tokenwatch has fetched over the network at least once (a file or an upload is not a fetch)."""
+    return set(Sighting.objects.filter(fetched_at__isnull=False).values_list("source_id", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class LoadedFiles:
+    """A source's accepted snapshots that came from files: how many, and the dates they describe."""
+
+    key: str
+    name: str
+    snapshots: int
+    first_at: datetime
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """What a database that was never fetched into shows: files only (``load_demo``'s bundled snapshots)."""
+
+    sources: list[LoadedFiles]
+    not_fetched: list[str]  # names of sources scheduled to fetch that have not fetched yet
+
+
+def demo_data() -> DemoData | None:
+    """The loaded files and their dates while nothing has been fetched over the network, else None.
+
+    On such a machine (the offline demo, a fresh ``make run``) old data and never-fetched sources are
+    the expected state, not a failure: the overview says what the data is instead of warning.
+    """
+    if Sighting.objects.filter(fetched_at__isnull=False).exists():
+        return None
+    rows = (Snapshot.objects.filter(parse_status=Snapshot.Status.OK)
+            .values("source__key", "source__name")
+            .annotate(n=Count("id"), first_at=Min("observed_at"), last_at=Max("observed_at"))
+            .order_by("source__name"))
+    loaded = [LoadedFiles(r["source__key"], r["source__name"], r["n"], r["first_at"], r["last_at"]) for r in rows]
+    if not loaded:
+        return None
+    keys = {f.key for f in loaded}
+    waiting = [s.name for s in Source.objects.filter(enabled=True).exclude(url="").exclude(schedule="")
+               .order_by("name") if s.key not in keys]
+    return DemoData(loaded, waiting)

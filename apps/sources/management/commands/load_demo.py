@@ -38,14 +38,15 @@ class Command(BaseCommand):
             from tqdm import tqdm
 
             progress = tqdm(rows, desc="demo data", unit="file", file=sys.stderr)
-        skipped = 0
+        skipped: list[str] = []
         for row in progress:
             path = manifest.parent / row["path"]
             if not path.is_file() and (row.get("note") or "").startswith("optional"):
                 # Data we may not bundle (unclear licence) is read from ../shared/data when it is there.
-                skipped += 1
-                if options["verbosity"] > 1:  # type: ignore[operator]
-                    self.stdout.write(f"{row['path']}: not present, skipped (optional)")
+                # Named at every verbosity: a demo without it lacks that source's figures.
+                why = row["note"].split(":", 1)[-1].strip()
+                skipped.append(f"{row['source']} ({row['path']})")
+                self.stdout.write(f"skipped {row['source']}: {path.resolve()} is not there (optional; {why})")
                 continue
             source = Source.objects.get(key=row["source"])
             observed_at = parse_observed_at(row["observed_at"]) if row.get("observed_at") else None
@@ -75,7 +76,8 @@ class Command(BaseCommand):
             # tables it still believes are empty (pages measured 4x slower without it).
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        self.stdout.write(f"demo data: {len(rows) - skipped} files in {time.monotonic() - started:.1f} s, "
-                          f"{failed} failed" + (f", {skipped} optional missing" if skipped else ""))
+        self.stdout.write(f"demo data: {len(rows) - len(skipped)} files in {time.monotonic() - started:.1f} s, "
+                          f"{failed} failed" + (f", {len(skipped)} optional skipped (not present): "
+                                                f"{', '.join(skipped)}" if skipped else ""))
         if failed:
             raise CommandError(f"{failed} demo file(s) failed to ingest")
