@@ -1,6 +1,6 @@
 """The data-quality page (/quality/): where the sources disagree, and what the data is still missing.
 
-Built like every dashboard page (apps.dashboard.views): selectors return DataFrames, each wrapped as a
+Built like every dashboard page (apps.dashboard.pages): selectors return DataFrames, each wrapped as a
 :class:`Table` that the page shows and ``?download=csv|xlsx&table=<name>`` exports row for row.
 """
 
@@ -14,18 +14,18 @@ from django.urls import reverse
 
 from apps.dashboard import selectors as dashboard
 from apps.dashboard.access import analyst_view
-from apps.dashboard.tables import Column, Table
-from apps.dashboard.views import (
-    HELD_COLUMNS,
+from apps.dashboard.pages.common import (
     LAST_CONFIRMED,
     MONEY_UNIT,
     Page,
-    _download,
-    _link_models,
-    _link_providers,
-    _paginate,
-    _render,
+    download_response,
+    link_models,
+    link_providers,
+    paginate,
+    render_page,
 )
+from apps.dashboard.pages.sources import HELD_COLUMNS
+from apps.dashboard.tables import Column, Table
 from apps.pricing.models import COMPONENTS, MarketPrice
 from apps.sources.models import Snapshot
 
@@ -148,9 +148,9 @@ def _link_rows_shown(table: Table) -> None:
     """Model and provider links (HTML only) on the rows of the page shown, not on every row there is."""
     for slug, out in PROVIDER_LINKS.items():
         if slug in table.frame:
-            table.frame = _link_providers(table.frame, slug=slug, out=out)
+            table.frame = link_providers(table.frame, slug=slug, out=out)
     if "model_slug" in table.frame:
-        table.frame = _link_models(table.frame)
+        table.frame = link_models(table.frame)
 
 
 @analyst_view
@@ -176,7 +176,7 @@ def quality(request: HttpRequest) -> HttpResponse:
                                    "(standard tier, no particular region, base context tier), on input and output "
                                    "prices, compared as exact decimals. Computed live.",
               empty_message="No market offering is priced by two sources yet."),
-        _paginate(request, Table(
+        paginate(request, Table(
             "disagreements", "Largest disagreements",
             _without_empty(DISAGREEMENT_COLUMNS, disagreements,
                            ("region", "min_prompt_tokens", "price_label", *COMPONENTS[2:])),
@@ -185,7 +185,7 @@ def quality(request: HttpRequest) -> HttpResponse:
                     f"offerings (of {offerings:,}) whose current sources differ most, by the largest relative gap on "
                     "any price; one row per source's word, the market price's first.",
             empty_message="Every source agrees on every market offering."), param="disagreements_page"),
-        _paginate(request, Table(
+        paginate(request, Table(
             "markups", "Aggregator markups over the creator's own price", MARKUP_COLUMNS, markups,
             stem="quality-markups", as_of=as_of, sortable=True,
             caption="Market prices of aggregators (providers that resell others' models) against the model "
@@ -194,7 +194,7 @@ def quality(request: HttpRequest) -> HttpResponse:
                     "markup (either way) first.",
             empty_message="No aggregator sells a model whose creator's own price is known.")
             .sorted_by(request.GET.get("sort")), param="markups_page"),
-        _paginate(request, Table(
+        paginate(request, Table(
             "outliers", f"Price outliers (more than {q.OUTLIER_FACTOR}x from the model's other offerings)",
             _without_empty(OUTLIER_COLUMNS, outliers, ("region",)), outliers, stem="quality-outliers", as_of=as_of,
             caption=f"A market offering priced more than {q.OUTLIER_FACTOR} times above or below the median of the "
@@ -212,7 +212,7 @@ def quality(request: HttpRequest) -> HttpResponse:
               caption="The raw ids of each source's newest snapshot that cover most unresolved chat offerings."
                       + (" A raw id opens it in the admin." if staff else ""),
               empty_message="Every chat offering of the newest snapshots is resolved."),
-        _paginate(request, Table(
+        paginate(request, Table(
             "unresolved", "Unresolved ids by family", UNRESOLVED_COLUMNS, unresolved, stem="quality-unresolved",
             as_of=as_of, caption="Raw ids no rule or curated alias maps to a canonical model yet, grouped by a "
                                  "family guessed from the id; the families covering most offerings first."
@@ -226,16 +226,17 @@ def quality(request: HttpRequest) -> HttpResponse:
               caption="Snapshots that would end too much of a source's current prices wait for a curator.",
               empty_message="No snapshot is held for review."),
     ]
-    if (response := _download(request, page.tables)) is not None:
+    if (response := download_response(request, page.tables)) is not None:
         return response
     for table in page.tables:
         _link_rows_shown(table)
     counts = {t.name: t.extra.get("total", len(t)) for t in page.tables}
-    return _render(request, "quality/page.html", page, staff=staff, offerings=offerings, disagreeing=disagreeing,
-                   counts=counts, unresolved_offerings=int(unresolved["offerings"].sum()) if len(unresolved) else 0,
-                   chat_coverage=_overall_share(coverage),
-                   chat_coverage_note=", ".join(f"{r.source} {r.chat_share_pct} %" for r in coverage.itertuples()
-                                                if r.chat_total))
+    return render_page(request, "quality/page.html", page, staff=staff, offerings=offerings,
+                       disagreeing=disagreeing, counts=counts,
+                       unresolved_offerings=int(unresolved["offerings"].sum()) if len(unresolved) else 0,
+                       chat_coverage=_overall_share(coverage),
+                       chat_coverage_note=", ".join(f"{r.source} {r.chat_share_pct} %" for r in coverage.itertuples()
+                                                    if r.chat_total))
 
 
 def _overall_share(coverage: pd.DataFrame) -> str:

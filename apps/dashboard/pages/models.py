@@ -13,7 +13,16 @@ from .. import selectors as sel
 from ..access import analyst_view
 from ..forms import error_messages
 from ..tables import Column, Table
-from ..views import MONEY_UNIT, Page, _download, _link_models, _link_providers, _paginate, _render, _selected
+from .common import (
+    MONEY_UNIT,
+    Page,
+    download_response,
+    link_models,
+    link_providers,
+    paginate,
+    render_page,
+    selected_filters,
+)
 
 CHEAPEST = ("The cheapest current market price of the model: standard tier, base context, any region, plain "
             "prices (free, variable and zero prices are labelled elsewhere, never the cheapest); the offering "
@@ -55,14 +64,14 @@ def model_list(request: HttpRequest) -> HttpResponse:
     page.tables.append(table)
     # Downloads hold every matching row; the page shows them a hundred at a time (formatting a thousand rows
     # of fourteen cells was most of the page's time).
-    if (response := _download(request, page.tables)) is not None:
+    if (response := download_response(request, page.tables)) is not None:
         return response
-    _paginate(request, table)
-    table.frame = _link_providers(_link_models(table.frame, slug="slug"), slug="cheapest_provider_slug")
+    paginate(request, table)
+    table.frame = link_providers(link_models(table.frame, slug="slug"), slug="cheapest_provider_slug")
     present = Model.objects.filter(aliases__offerings__isnull=False).distinct()
     creators = sorted(set(present.exclude(creator="").values_list("creator", flat=True)), key=creator_label)
     families = sorted(set(present.exclude(family="").values_list("family", flat=True)), key=str.lower)
-    return _render(request, "dashboard/model_list.html", page, size_classes=sel.size_classes(),
-                   creators=[(c, creator_label(c)) for c in creators],
-                   families=[(f, family_label(f)) for f in families], modalities=MODALITIES,
-                   provider_choices=sel.provider_choices(), selected=_selected(request.GET))
+    return render_page(request, "dashboard/model_list.html", page, size_classes=sel.size_classes(),
+                       creators=[(c, creator_label(c)) for c in creators],
+                       families=[(f, family_label(f)) for f in families], modalities=MODALITIES,
+                       provider_choices=sel.provider_choices(), selected=selected_filters(request.GET))
