@@ -131,6 +131,9 @@ def market_rows(facts: Iterable[tuple[Any, ...]]) -> Iterator[MarketRow]:
             price_id, source_id, source_key, priority, bool(own_slug) and own_slug == provider_slug, raw_id, values,
             label, effective_from, confirmed))
     for key, evidence in groups.items():
+        if len(evidence) == 1:  # most offerings have one source: nothing to rank or compare
+            yield MarketRow(key, evidence[0], (evidence[0],), True, None)
+            continue
         # One word per source: two raw ids of one source naming the same offering (a dated id and its
         # alias) are one statement, the policy's first.
         ordered = []
@@ -185,12 +188,14 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
         providers, models = {p for p, _ in pairs}, {m for _, m in pairs}
         current = current.filter(provider_id__in=providers, offering__alias__model_id__in=models)
         existing = existing.filter(provider_id__in=providers, model_id__in=models)
-    wanted = {row.key: row for row in market_rows(current.values_list(*FACT_FIELDS).iterator(chunk_size=5000))
+    # Plain fetches, not server-side cursors: the rows are what one market holds (thousands), and a cursor's
+    # DECLARE/FETCH round trips and fast-start plans cost more than the memory they save.
+    wanted = {row.key: row for row in market_rows(current.values_list(*FACT_FIELDS))
               if pairs is None or (row.key[0], row.key[1]) in pairs}
     # Stored rows as tuples (no model instances: thousands per snapshot): key -> (id, MARKET_FIELDS values).
     have = {tuple(key): (pk, values) for pk, *key, values in (
-        (row[0], *row[1:6], row[6:]) for row in existing.values_list("pk", *KEY_FIELDS, *MARKET_FIELDS)
-        .iterator(chunk_size=5000)) if pairs is None or (key[0], key[1]) in pairs}
+        (row[0], *row[1:6], row[6:]) for row in existing.values_list("pk", *KEY_FIELDS, *MARKET_FIELDS))
+        if pairs is None or (key[0], key[1]) in pairs}
     stale = [pk for key, (pk, _) in have.items() if key not in wanted]
     to_create: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []

@@ -163,7 +163,7 @@ def _offerings_ensure(source: Any, records: list[PriceRecord], provider_ids: dic
 
     def known() -> dict[OfferingKey, int]:
         return {tuple(key): pk for pk, *key in Offering.objects.filter(source=source).values_list(
-            "pk", *OFFERING_KEY[1:]).iterator(chunk_size=5000)}
+            "pk", *OFFERING_KEY[1:])}
 
     ids = known()
     new: dict[OfferingKey, dict[str, Any]] = {}
@@ -250,8 +250,7 @@ def price_history_rebuild(*, source_id: int) -> dict[int, str]:
     hints: dict[int, tuple[str, str]] = {}  # offering id -> (provider key, name) of its newest listing
     fields = ("offering_id", "snapshot_id", *COMPONENTS, "unit_prices", "price_label", "stated", "stated_from",
               "stated_to", *ATTRIBUTES, "provider_key")
-    for row in PriceObservation.objects.filter(snapshot_id__in=list(newest_look)).values_list(*fields).iterator(
-            chunk_size=5000):
+    for row in PriceObservation.objects.filter(snapshot_id__in=list(newest_look)).values_list(*fields):
         offering_id, snapshot_id, *rest, provider_key = row
         comps, (unit_prices, label, is_stated, stated_from, stated_to, *attrs) = rest[:5], rest[5:]
         values = (*comps, _canonical(unit_prices), label)
@@ -273,7 +272,7 @@ def price_history_rebuild(*, source_id: int) -> dict[int, str]:
 
     alias_hints = _offering_attributes_sync(source_id, {oid: attrs for oid, (_, attrs) in attributes.items()},
                                             {oid: (attributes[oid][0], hint) for oid, hint in hints.items()})
-    aliases_sync_hints(hints=alias_hints)
+    aliases_sync_hints(hints=alias_hints, source_id=source_id)
     status = _write_history(source_id=source_id, desired=desired, basis_of=basis_of)
     market_refresh_for_source(source_id)
     return status
@@ -374,7 +373,8 @@ def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
 
     changed = [oid for oid, s in status.items() if s != "unchanged"]
     if changed:
-        price_changes_rebuild(offering_ids=changed, desired=desired)
+        # An offering without prices before this rebuild has no change events to replace.
+        price_changes_rebuild(offering_ids=changed, desired=desired, had_events=set(current))
     return status
 
 
@@ -452,10 +452,13 @@ def percent_change(old: Decimal, new: Decimal) -> Decimal | None:
     return ((new - old) / old * 100).quantize(Decimal("0.01"))
 
 
-def price_changes_rebuild(*, offering_ids: list[int], desired: dict[int, list[Interval]]) -> None:
-    """Derive change events from consecutive, touching intervals of each offering."""
-    for i in range(0, len(offering_ids), BATCH):
-        PriceChange.objects.filter(offering_id__in=offering_ids[i:i + BATCH]).delete()
+def price_changes_rebuild(*, offering_ids: list[int], desired: dict[int, list[Interval]],
+                          had_events: set[int] | None = None) -> None:
+    """Derive change events from consecutive, touching intervals of each offering (``had_events``: the
+    offerings that may have events stored; None means any of them)."""
+    stored = offering_ids if had_events is None else [oid for oid in offering_ids if oid in had_events]
+    for i in range(0, len(stored), BATCH):
+        PriceChange.objects.filter(offering_id__in=stored[i:i + BATCH]).delete()
     events: list[PriceChange] = []
     for offering_id in offering_ids:
         intervals = desired.get(offering_id, [])
