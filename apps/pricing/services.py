@@ -31,7 +31,7 @@ from typing import Any
 from apps.catalog.attributes import Statement, merge, modality_of
 from apps.catalog.models import Offering
 from apps.catalog.services import aliases_ensure, aliases_sync_hints, providers_ensure
-from apps.common.bulk import bulk_insert, insert_ignoring_conflicts
+from apps.common.bulk import JsonText, bulk_insert, insert_ignoring_conflicts
 from apps.common.intervals import plan_interval_writes
 from apps.sources.models import Snapshot
 from apps.sources.registry import ApplyCounts
@@ -71,6 +71,8 @@ def _unit_prices_json(record: PriceRecord) -> list[dict[str, str]]:
 
 
 def _canonical(unit_prices: list[dict[str, Any]]) -> str:
+    if unit_prices == []:  # most prices have no extra units
+        return "[]"
     return json.dumps(unit_prices, sort_keys=True, separators=(",", ":"))
 
 
@@ -176,7 +178,7 @@ def _offerings_ensure(source: Any, records: list[PriceRecord], provider_ids: dic
                         "display_name": r.model_name[:300], "max_input_tokens": r.max_input_tokens,
                         "max_output_tokens": r.max_output_tokens}
     if new:
-        insert_ignoring_conflicts(Offering, list(new.values()), conflict=OFFERING_KEY)
+        insert_ignoring_conflicts(Offering, list(new.values()), conflict=OFFERING_KEY, expect_new=True)
         ids = known()
     return ids
 
@@ -441,7 +443,7 @@ def _new_price(offering_id: int, provider_id: int, interval: Interval, basis: st
     comps = interval.values[: len(COMPONENTS)]
     return {"offering_id": offering_id, "provider_id": provider_id, "effective_from": interval.effective_from,
             "basis": basis, "effective_to": interval.effective_to, **dict(zip(COMPONENTS, comps, strict=True)),
-            "unit_prices": json.loads(interval.values[len(COMPONENTS)]),
+            "unit_prices": JsonText(interval.values[len(COMPONENTS)]),
             "price_label": interval.values[len(COMPONENTS) + 1], "snapshot_id": interval.snapshot_id,
             "first_seen_at": interval.first_seen_at, "last_confirmed_at": interval.last_confirmed_at}
 
