@@ -46,6 +46,7 @@ class BenchmarkRecord:
     precision: str = ""
     accelerator: str = ""
     accelerator_count: int | None = None
+    accelerator_count_approximate: bool = False  # the source wrote "~40": an approximate count, not 40
     accelerator_memory_gib: int | None = None
     form_factor: str = ""
     input_tokens: int | None = None

@@ -101,8 +101,11 @@ def _row(row: Row) -> BenchmarkRecord:
         check_usd_per_mtok(cost, "cost_usd_per_mtok")
     published = day(published_on, "published_on")
     notes = text(notes_text, "notes", max_length=2000)
-    if accelerators.lstrip().startswith(("~", "≈")) and "approximate" not in notes.lower():
+    approximate = accelerators.lstrip().startswith(("~", "≈"))
+    if approximate and "approximate" not in notes.lower():
         notes = "; ".join(p for p in (notes, "accelerator count is approximate") if p)
+    # The seed table writes "40" and says "accelerator count is approximate (~40 chips)" in its notes.
+    approximate = approximate or (count is not None and "accelerator count is approximate" in notes.lower())
     return BenchmarkRecord(
         source_model_id=text(model, "model", required=True, max_length=500),
         provider_key=text(provider, "provider", max_length=100),
@@ -111,6 +114,7 @@ def _row(row: Row) -> BenchmarkRecord:
         precision=text(precision, "precision", max_length=20).upper(),
         accelerator=accelerator,
         accelerator_count=count,
+        accelerator_count_approximate=approximate,
         accelerator_memory_gib=memory_gib,
         form_factor=form_factor,
         input_tokens=whole(input_tokens, "input_tokens", positive=True),

@@ -151,6 +151,9 @@ class BenchmarkRun(models.Model):
     precision = models.CharField(max_length=20, blank=True, help_text="FP16, FP8, INT4…")
     hardware = models.ForeignKey(Hardware, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="benchmark_runs")
+    # A property of what the source stated, not of the shared Hardware row: "~40 chips" is not "40 chips".
+    accelerator_count_approximate = models.BooleanField(
+        default=False, help_text="The source gives the accelerator count as approximate (~40).")
     # Workload: runs that differ here are not comparable.
     input_tokens = models.PositiveIntegerField(null=True, blank=True, help_text="Prompt tokens per request.")
     output_tokens = models.PositiveIntegerField(null=True, blank=True, help_text="Output tokens per request.")
@@ -197,6 +200,13 @@ class BenchmarkRun(models.Model):
     def __str__(self) -> str:
         stack = self.serving_stack or (self.provider.slug if self.provider_id else "?")
         return f"{self.source_model_id} on {stack} ({self.tokens_per_s} tok/s)"
+
+    @property
+    def hardware_label(self) -> str:
+        """The hardware as the source stated it: "~40x Groq LPU" when the count is approximate."""
+        if self.hardware is None:
+            return ""
+        return ("~" if self.accelerator_count_approximate else "") + str(self.hardware)
 
     @property
     def workload(self) -> tuple[int | None, int | None, int | None]:

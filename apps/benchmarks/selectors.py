@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 from django.db.models import Q, QuerySet
 
-from apps.catalog.models import Model
+from apps.catalog.models import Model, Provider
 from apps.pricing.models import Price
 
 from . import economics
+from .comparability import Comparability, RunContext, comparability, workload_label
 from .models import BenchmarkRun, HardwarePrice
 
 ONE = Decimal(1)
@@ -41,6 +42,54 @@ def benchmark_runs(*, model: Model | None = None, source_key: str | None = None,
     return runs
 
 
+def provider_runs_q(provider: Provider) -> Q:
+    """Runs a provider served: those naming it, and runs naming no provider on its own accelerator.
+
+    The seed article's "Groq LPU System on ~40 Groq LPU" names no API provider, but a Groq LPU is Groq's chip
+    and system: the run is Groq's. Accelerator names are stored without vendor prefixes (H100, not NVIDIA H100),
+    so a cloud's name never matches another vendor's chip this way.
+    """
+    name = provider.name.strip()
+    own_silicon = Q(provider__isnull=True) & (Q(hardware__accelerator__iexact=name)
+                                              | Q(hardware__accelerator__istartswith=f"{name} "))
+    return Q(provider=provider) | own_silicon
+
+
+def provider_runs(provider: Provider) -> QuerySet[BenchmarkRun]:
+    return benchmark_runs().filter(provider_runs_q(provider))
+
+
+def own_silicon_provider(accelerator: str, providers: dict[str, str]) -> str | None:
+    """The slug of the provider whose own chip ``accelerator`` is ("Groq LPU" -> groq), by the rule of
+    :func:`provider_runs_q`; ``providers`` maps casefolded provider names to slugs."""
+    name = accelerator.strip().casefold()
+    matches = [provider for provider in providers if name == provider or name.startswith(f"{provider} ")]
+    return providers[max(matches, key=len)] if matches else None  # the longest name is the most specific
+
+
+def measured_speed_frame(runs: Sequence[BenchmarkRun]) -> pd.DataFrame:
+    """A model's benchmark runs with their full context (source, stack, hardware, precision, workload) and
+    metrics, and the provider that served each: the one it names, else the maker of its own accelerator."""
+    frame = runs_frame(runs)
+    if frame.empty:
+        return frame
+    by_slug = dict(Provider.objects.values_list("slug", "name"))
+    names = {name.casefold(): slug for slug, name in by_slug.items()}
+    slugs, labels = [], []
+    for run in runs:
+        if run.provider_id:
+            slug = run.provider.slug
+        else:
+            slug = (own_silicon_provider(run.hardware.accelerator, names) if run.hardware_id else None) or ""
+        slugs.append(slug)
+        labels.append(by_slug.get(slug, ""))
+    frame["provider_slug"], frame["provider"] = slugs, labels
+    frame["precision"] = frame["precision"].replace("", "not stated")
+    frame["workload"] = [workload_label(r.workload) for r in runs]
+    frame["request_tokens_per_s_mean"] = [r.request_tokens_per_s_mean for r in runs]
+    return frame
+
+
 def runs_frame(runs: Iterable[BenchmarkRun]) -> pd.DataFrame:
     """One row per run, units in the column names, with provenance."""
     rows = []
@@ -53,7 +102,8 @@ def runs_frame(runs: Iterable[BenchmarkRun]) -> pd.DataFrame:
             "provider": run.provider.name if run.provider_id else "",
             "serving_stack": run.serving_stack,
             "precision": run.precision,
-            "hardware": str(run.hardware) if run.hardware_id else "",
+            "hardware": run.hardware_label,
+            "accelerator_count_approximate": run.accelerator_count_approximate,
             "input_tokens": run.input_tokens,
             "output_tokens": run.output_tokens,
             "concurrency": run.concurrency,
@@ -81,40 +131,42 @@ class RunSpreads:
     p99_latency_spread: Decimal | None
     cost_spread: Decimal | None
     comparable: bool
-    reasons: tuple[str, ...] = field(default=())  # why not comparable
+    reasons: tuple[str, ...] = field(default=())  # why not comparable: "precision differs: FP16 vs INT4"
     workloads: tuple[tuple[int | None, int | None, int | None], ...] = field(default=())
+    statement: str = ""  # "no: precision differs: FP16 vs INT4; hardware differs: 8x H100 vs ~40x Groq LPU"
+
+
+def run_context(run: BenchmarkRun) -> RunContext:
+    model = run.alias.model
+    return RunContext(model=model.name if model else run.source_model_id, workload=run.workload,
+                      precision=run.precision, hardware=run.hardware_label)
+
+
+def run_comparability(runs: Sequence[BenchmarkRun]) -> Comparability:
+    """Same model, workload, precision and hardware? (:func:`apps.benchmarks.comparability.comparability`)."""
+    return comparability([run_context(r) for r in runs])
 
 
 def run_spreads(runs: Sequence[BenchmarkRun]) -> RunSpreads:
-    """Throughput, P99 latency and cost spreads; marked not comparable where workloads (or models) differ.
+    """Throughput, P99 latency and cost spreads, marked not comparable where the model, workload, precision or
+    hardware differ.
 
     The seed table: 18000/1200 = 15x throughput, 350/18 = 19.4x P99 latency,
-    8.50/0.75 = 11.3x cost, one model and one (unstated) workload: comparable.
+    8.50/0.75 = 11.3x cost, one model and one (unstated) workload, but FP16 and
+    INT4 (and an unstated precision) on 8x H100 and ~40x Groq LPU: not comparable.
     """
     workloads = tuple(sorted({r.workload for r in runs}, key=lambda w: tuple(-1 if v is None else v for v in w)))
-    reasons: list[str] = []
-    if len(workloads) > 1:
-        shown = "; ".join(_workload_label(w) for w in workloads)
-        reasons.append(f"workloads differ ({shown})")
-    models = {r.alias.model_id or f"raw:{r.source_model_id}" for r in runs}
-    if len(models) > 1:
-        reasons.append(f"models differ ({len(models)} models)")
+    verdict = run_comparability(runs)
     return RunSpreads(
         runs=len(runs),
         throughput_spread=economics.spread([r.tokens_per_s for r in runs]),
         p99_latency_spread=economics.spread([r.p99_latency_ms for r in runs]),
         cost_spread=economics.spread([r.reported_usd_per_mtok for r in runs]),
-        comparable=not reasons,
-        reasons=tuple(reasons),
+        comparable=verdict.comparable,
+        reasons=verdict.differences,
         workloads=workloads,
+        statement=verdict.statement,
     )
-
-
-def _workload_label(workload: tuple[int | None, int | None, int | None]) -> str:
-    if workload == (None, None, None):
-        return "not stated"
-    inp, out, conc = ("?" if v is None else v for v in workload)
-    return f"{inp} in / {out} out tokens, {conc} concurrent"
 
 
 def implied_hourly_prices(runs: Iterable[BenchmarkRun]) -> pd.DataFrame:
@@ -126,7 +178,7 @@ def implied_hourly_prices(runs: Iterable[BenchmarkRun]) -> pd.DataFrame:
         rows.append({
             "run_id": run.pk,
             "serving_stack": run.serving_stack,
-            "hardware": str(run.hardware) if run.hardware_id else "",
+            "hardware": run.hardware_label,
             "tokens_per_s": run.tokens_per_s,
             "reported_usd_per_mtok": run.reported_usd_per_mtok,
             "cost_is_estimate": run.cost_is_estimate,
@@ -155,6 +207,7 @@ def hardware_prices(*, as_of: date | datetime | None = None, accelerator: str | 
     at = _at(as_of)
     prices = (HardwarePrice.objects.select_related("offering__provider", "offering__hardware", "offering__source",
                                                    "snapshot")
+              .defer("snapshot__content")  # the raw sheet's bytes are not needed to name its date
               .filter(effective_from__lte=at).filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at)))
     if accelerator is not None:
         prices = prices.filter(offering__hardware__accelerator__iexact=accelerator)
@@ -216,6 +269,8 @@ def self_hosting_costs(*, runs: Iterable[BenchmarkRun], as_of: date | datetime |
                 "reported_usd_per_mtok": run.reported_usd_per_mtok,
                 "price_source": offering.source.key,
                 "price_observed_at": price.effective_from,
+                # The snapshot the price comes from: a self-hosting cost names the date of its hardware price.
+                "price_snapshot_at": price.snapshot.observed_at,
             }
     frame = pd.DataFrame(list(rows.values()))
     return frame.sort_values(["run_id", "usd_per_mtok"]).reset_index(drop=True) if len(frame) else frame

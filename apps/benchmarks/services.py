@@ -92,8 +92,9 @@ def hardware_ensure(*, specs: Iterable[HardwareSpec]) -> dict[HardwareSpec, Hard
 
 RUN_FIELDS = [
     "alias_id", "source_model_id", "provider_id", "serving_stack", "stack_version", "precision", "hardware_id",
-    "input_tokens", "output_tokens", "concurrency", "tokens_per_s", "request_tokens_per_s_p50",
-    "request_tokens_per_s_mean", "ttft_p50_ms", "ttft_p99_ms", "e2e_latency_p50_ms", "e2e_latency_p99_ms",
+    "accelerator_count_approximate", "input_tokens", "output_tokens", "concurrency", "tokens_per_s",
+    "request_tokens_per_s_p50", "request_tokens_per_s_mean", "ttft_p50_ms", "ttft_p99_ms", "e2e_latency_p50_ms",
+    "e2e_latency_p99_ms",
     "p99_latency_ms", "error_rate", "requests_completed", "requests_failed", "error_counts", "mostly_failed",
     "reported_usd_per_mtok", "cost_is_estimate", "measured_at", "source_label", "notes",
 ]
@@ -162,6 +163,7 @@ def benchmark_runs_apply(*, snapshot: Snapshot, result: ParseResult) -> ApplyCou
                     "stack_version": record.stack_version,
                     "precision": record.precision,
                     "hardware_id": dims.hardware[spec] if spec is not None else None,
+                    "accelerator_count_approximate": record.accelerator_count_approximate,
                     "input_tokens": record.input_tokens,
                     "output_tokens": record.output_tokens,
                     "concurrency": record.concurrency,

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pandas as pd
 import plotly.graph_objects as go
 
-from .colors import DASHES, series_color
+from .colors import DASHES, PALETTE, series_color
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif'
 INK = "#1b1f24"
@@ -396,8 +396,13 @@ def monthly_cost_summary(ranked: pd.DataFrame) -> str:
 
 
 def benchmark_bubbles_figure(runs: pd.DataFrame) -> go.Figure:
-    """Throughput vs P99 latency (both log), bubble area by cost per 1M tokens, one colour per serving stack."""
-    figure = _figure(height=440, showlegend=False)
+    """Throughput vs P99 latency (both log), bubble area by cost per 1M tokens, colour by precision (legend).
+
+    Colour says something the labels do not: runs at different precisions (FP16 vs INT4) are not comparable,
+    and that should show at a glance. The stack and hardware are written beside each bubble.
+    """
+    figure = _figure(height=460, showlegend=True, legend={"title": {"text": "Precision"}, "orientation": "h",
+                                                          "y": -0.22, "x": 0})
     xs, ys = [float(v) for v in runs["tokens_per_s"]], [float(v) for v in runs["p99_latency_ms"]]
     figure.update_xaxes(type="log", title_text="System throughput, output tokens/s (log)",
                         **log_ticks(xs, fmt=compact))
@@ -405,23 +410,33 @@ def benchmark_bubbles_figure(runs: pd.DataFrame) -> go.Figure:
     costs = [float(v) if v is not None and not pd.isna(v) else 0.0 for v in runs["reported_usd_per_mtok"]]
     biggest = max(costs) or 1.0
     middle = math.sqrt(min(xs) * max(xs)) if xs else 0.0
-    for row, cost in zip(_rows(runs), costs, strict=True):
+    stated = runs["precision"].fillna("") if "precision" in runs else pd.Series([""] * len(runs))
+    precisions = [str(p).strip() or "not stated" for p in stated]
+    # One hue per stated precision, in a fixed order; grey for "not stated" (unknown is not a precision).
+    grey = "#5f6b73"
+    hues = [c for c in PALETTE if c != grey]
+    stated_precisions = sorted(set(precisions) - {"not stated"}, key=str.casefold)
+    colors = {p: hues[i % len(hues)] for i, p in enumerate(stated_precisions)} | {"not stated": grey}
+    shown: set[str] = set()
+    for row, cost, precision in zip(_rows(runs), costs, precisions, strict=True):
         stack = row.serving_stack or row.provider or row.model
-        color = series_color(stack)
+        hardware = row.hardware or "hardware not stated"
         estimate = " (estimate)" if row.cost_is_estimate else ""
         figure.add_trace(go.Scatter(
             _validate=False,
             x=[float(row.tokens_per_s)], y=[float(row.p99_latency_ms)], mode="markers+text",
-            text=[f"{stack}<br>{money(cost)}/1M"], name=stack,
+            text=[f"{stack}<br>{escape(hardware)} · {money(cost)}/1M"], name=precision, legendgroup=precision,
+            showlegend=precision not in shown,
             textposition="middle left" if float(row.tokens_per_s) > middle else "middle right",
-            marker={"size": 14 + 46 * math.sqrt(cost / biggest), "color": color, "opacity": 0.85,
+            marker={"size": 14 + 46 * math.sqrt(cost / biggest), "color": colors[precision], "opacity": 0.85,
                     "line": {"color": "#ffffff", "width": 1}},
-            hovertemplate=(f"<b>{escape(stack)}</b> on {escape(row.hardware or 'hardware not stated')}<br>"
+            hovertemplate=(f"<b>{escape(stack)}</b> on {escape(hardware)}, precision {escape(precision)}<br>"
                            f"{float(row.tokens_per_s):,.0f} output tokens/s · P99 {float(row.p99_latency_ms):,.0f} ms"
                            f"<br>cost {money(cost)} per 1M tokens{estimate}<br>model: {escape(row.model)}"
                            f"<br>source: {escape(row.source)} ({escape(row.source_label or '')}), "
                            f"snapshot {day(row.observed_at)}<extra></extra>"),
         ))
+        shown.add(precision)
     return figure
 
 

@@ -39,8 +39,11 @@ def test_it_measures_the_seed_spreads_as_the_article_states(seed_runs: list[Benc
     assert spreads.throughput_spread == Decimal(15)  # 18000 / 1200
     assert spreads.p99_latency_spread.quantize(CENT) == Decimal("19.44")  # 350 / 18, "about 20x"
     assert spreads.cost_spread.quantize(CENT) == Decimal("11.33")  # 8.50 / 0.75, "over 10x"
-    assert spreads.comparable
     assert spreads.workloads == ((None, None, None),)
+    # One model and one (unstated) workload, but INT4 beside FP16 and Groq's chips beside H100s (issue 13).
+    assert not spreads.comparable
+    assert spreads.reasons == ("precision differs: FP16 vs INT4 vs not stated",
+                               "hardware differs: 8x H100 vs ~40x Groq LPU")
 
 
 def test_it_marks_runs_under_different_workloads_not_comparable(seed_runs, ingest_file) -> None:
@@ -48,7 +51,7 @@ def test_it_marks_runs_under_different_workloads_not_comparable(seed_runs, inges
     runs = list(selectors.benchmark_runs())
     spreads = selectors.run_spreads(runs)
     assert not spreads.comparable
-    assert spreads.reasons[0] == "workloads differ (not stated; 550 in / 150 out tokens, 5 concurrent)"
+    assert "workload differs: 550 in / 150 out tokens, 5 concurrent vs not stated" in spreads.reasons
     # 18000 (seed Groq) / 441.847 (LLMPerf Groq, API side): a spread that means nothing, hence the mark.
     assert spreads.throughput_spread.quantize(CENT) == Decimal("40.74")
 
@@ -57,7 +60,7 @@ def test_it_marks_llmperf_runs_of_different_models_not_comparable(ingest_file) -
     for name in ("anyscale_70b.json", "anyscale_7b.json"):
         ingest_file("llmperf", f"llmperf-leaderboard/summary/{name}")
     spreads = selectors.run_spreads(list(selectors.benchmark_runs()))
-    assert spreads.reasons == ("models differ (2 models)",)
+    assert spreads.reasons == ("model differs: Llama 2 70B Chat vs Llama 2 7B Chat",)
 
 
 def test_it_implies_about_37_usd_an_hour_behind_the_seed_h100_costs(seed_runs: list[BenchmarkRun]) -> None:

@@ -39,7 +39,8 @@ class BenchmarkRunSerializer(ApiModelSerializer):
     class Meta:
         model = BenchmarkRun
         fields = ["id", "model", "source_model_id", "provider", "serving_stack", "stack_version", "precision",
-                  "hardware", "accelerator", "accelerator_count", "input_tokens", "output_tokens", "concurrency",
+                  "hardware", "accelerator", "accelerator_count", "accelerator_count_approximate",
+                  "input_tokens", "output_tokens", "concurrency",
                   "tokens_per_s", "request_tokens_per_s_p50", "request_tokens_per_s_mean", "ttft_p50_ms",
                   "ttft_p99_ms", "e2e_latency_p50_ms", "e2e_latency_p99_ms", "p99_latency_ms", "error_rate",
                   "requests_completed", "requests_failed", "error_counts", "mostly_failed", "reported_usd_per_mtok",
@@ -51,6 +52,8 @@ class BenchmarkRunSerializer(ApiModelSerializer):
             "serving_stack": {"help_text": "vLLM, TensorRT-LLM…; null = not stated."},
             "stack_version": {"help_text": "Version of the serving stack."},
             "precision": {"help_text": "FP16, FP8, INT4…; null = not stated."},
+            "accelerator_count_approximate": {"help_text": "true: the source gives the count as approximate "
+                                                           "(\"~40 chips\"), accelerator_count is its round figure."},
             "input_tokens": {"help_text": "Workload: prompt tokens per request; null = not stated."},
             "output_tokens": {"help_text": "Workload: output tokens per request; null = not stated."},
             "concurrency": {"help_text": "Workload: concurrent requests; null = not stated."},

@@ -15,6 +15,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 
 from apps.benchmarks import selectors as bench
+from apps.benchmarks.comparability import NOT_STATED
 from apps.benchmarks.filtersets import BenchmarkRunFilterSet
 from apps.benchmarks.models import BenchmarkRun, HardwarePrice
 from apps.catalog.models import Model, Provider
@@ -39,7 +40,9 @@ from .common import (
 
 SEED_COLUMNS = [
     Column("serving_stack", "Serving stack"),
-    Column("hardware", "Hardware"),
+    Column("hardware", "Hardware", title="~ marks an accelerator count the source gives as approximate"),
+    Column("accelerator_count_approximate", "Approximate count", kind="bool"),
+    Column("precision", "Precision", title="Weights/activations precision the source states (FP16, INT4…)"),
     Column("model", "Model"),
     Column("tokens_per_s", "Throughput", unit="output tokens/s", kind="number", places=0),
     Column("p99_latency_ms", "P99 latency", unit="ms", kind="number", places=0),
@@ -77,6 +80,8 @@ HOSTING_COLUMNS = [
     Column("reported_usd_per_mtok", "Reported cost", unit=MONEY_UNIT, kind="money"),
     Column("price_source", "Price source"),
     Column("price_observed_at", "Price observed", kind="date"),
+    Column("price_snapshot_at", "Price of", unit="snapshot date", kind="date",
+           title="When the hardware price sheet this hourly price comes from was observed"),
 ]
 CURVE_COLUMNS = [
     Column("mtok_per_month", "Volume", unit="M tokens / month", kind="number", places=1),
@@ -93,6 +98,7 @@ def seed_frame(seed_runs: list[BenchmarkRun]) -> pd.DataFrame:
     """The seed runs, each with the hourly hardware price its reported cost implies."""
     seed = bench.runs_frame(seed_runs)
     if not seed.empty:
+        seed["precision"] = seed["precision"].replace("", NOT_STATED)
         implied = bench.implied_hourly_prices(seed_runs)
         seed = seed.merge(implied[["run_id", "implied_usd_per_hour"]], on="run_id", how="left") \
             if not implied.empty else seed.assign(implied_usd_per_hour=None)
@@ -152,8 +158,21 @@ def hardware_choices(prices: list[HardwarePrice]) -> list[tuple[int, str]]:
             continue
         seen[key] = price.pk
         choices.append((price.pk, f"{offering.provider.name} {offering.instance_type} ({offering.pricing_model}) "
-                                  f"{charts.money(price.usd_per_hour)}/h · {offering.source.key}"))
+                                  f"{charts.money(price.usd_per_hour)}/h · {offering.source.key}, "
+                                  f"price of {price_day(price)}"))
     return choices
+
+
+def price_day(price: HardwarePrice) -> str:
+    """The date of the snapshot an hourly price comes from (a self-hosting cost is only as fresh as its sheet)."""
+    return f"{price.snapshot.observed_at:%Y-%m-%d}"
+
+
+def hardware_price_label(price: HardwarePrice) -> str:
+    """"Lambda gpu_8x_h100_sxm5 (8x H100 80GB SXM5) at $31.92/h, price of 2025-06-01 (hardware-csv)"."""
+    offering = price.offering
+    return (f"{offering.provider.name} {offering.instance_type} ({offering.hardware}) at "
+            f"{charts.money(price.usd_per_hour)}/h, price of {price_day(price)} ({offering.source.key})")
 
 
 def api_offers(model: Model | None) -> list[dict[str, Any]]:
@@ -234,7 +253,8 @@ def seed_chart(seed: pd.DataFrame, spreads: bench.RunSpreads | None) -> Chart:
         bubbles.figure = charts.benchmark_bubbles_figure(plotted)
         bubbles.summary = charts.benchmark_bubbles_summary(plotted, spreads)
         if spreads is not None and not spreads.comparable:
-            bubbles.note = "Not comparable: " + "; ".join(spreads.reasons) + "."
+            bubbles.note = ("Not comparable: " + "; ".join(spreads.reasons) + ". Colour shows precision; "
+                            "~ marks an approximate accelerator count.")
     return bubbles
 
 
@@ -265,8 +285,7 @@ def break_even_chart(be: BreakEven) -> Chart:
         "price for the model."))
     result, run, chosen_price = be.result, be.run, be.chosen_price
     if result is not None and run is not None and chosen_price is not None:
-        hosting_label = (f"{run.serving_stack} on {chosen_price.offering.provider.name} "
-                         f"{chosen_price.offering.instance_type} at {charts.money(chosen_price.usd_per_hour)}/h, "
+        hosting_label = (f"{run.serving_stack} on {hardware_price_label(chosen_price)}, "
                          f"{be.values['utilisation_pct']} % utilised")
         api_label = (f"{result.api.provider} {result.api.source_model_id} at "
                      f"{charts.money(result.api.blended_usd_per_mtok)}/1M" if result.api else "no API price")
@@ -306,7 +325,8 @@ def benchmarks(request: HttpRequest) -> HttpResponse:
               empty_message="No LLMPerf runs match these filters."),
         Table("hosting", "Cost per 1M tokens from hardware prices", HOSTING_COLUMNS, hosting,
               stem="benchmarks-self-hosting", as_of=as_of,
-              caption=f"usd_per_mtok = usd_per_hour / (tokens_per_s × {be.values['utilisation_pct']} % × 3600) × 1e6.",
+              caption=(f"usd_per_mtok = usd_per_hour / (tokens_per_s × {be.values['utilisation_pct']} % × 3600) × 1e6. "
+                       "Hourly prices are as of the snapshot named in “Price of”; clouds re-price often."),
               empty_message="No benchmark run matches an instance in the hardware price sheets."),
         Table("break-even", "Self-host vs API by monthly volume", CURVE_COLUMNS,
               be.result.curve if be.result is not None else pd.DataFrame(), stem="benchmarks-break-even",
@@ -319,5 +339,7 @@ def benchmarks(request: HttpRequest) -> HttpResponse:
     page.charts += [seed_chart(seed, spreads), llmperf_chart(llm), hosting_chart(hosting), break_even_chart(be)]
     return render_page(request, "dashboard/benchmarks.html", page, spreads=spreads, filterset=filterset,
                        be_form=be.form, be=be.values, run=be.run, api_model=be.api_model, result=be.result,
-                       chosen_price=be.chosen_price, chosen_api=be.chosen_api, selected=selected_filters(request.GET),
+                       chosen_price=be.chosen_price,
+                       chosen_price_label=hardware_price_label(be.chosen_price) if be.chosen_price else "",
+                       chosen_api=be.chosen_api, selected=selected_filters(request.GET),
                        provider_choices=llmperf_providers(), size_classes=sel.size_classes())

@@ -40,6 +40,7 @@ from .common import (
     selected_filters,
     wants_per_source,
 )
+from .speed import measured_speed, measured_speed_table, with_provider_prices
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -156,7 +157,7 @@ def workload_tables(ranked: pd.DataFrame, excluded: pd.DataFrame, *, work: dict[
 
 
 def compare_charts(offerings: pd.DataFrame, ranked: pd.DataFrame, model: Model, *,
-                   ratio: tuple[int, int]) -> list[Chart]:
+                   ratio: tuple[int, int], measured_runs: int = 0) -> list[Chart]:
     """Blended price per offering, price against measured speed, and the workload's monthly cost."""
     unit = f"USD per 1M tokens, blended {blend_label(ratio)}"
     bars = Chart("bars", "Blended price by offering", empty=(
@@ -172,8 +173,10 @@ def compare_charts(offerings: pd.DataFrame, ranked: pd.DataFrame, model: Model, 
                          "long-context tiers (they are in the table).")
     speed = sel.price_vs_speed(offerings, sel.speed_for_model(model))
     speed_chart = Chart("speed", "Price against measured speed", empty=(
-        f"No benchmark measures {model.name} at a provider that lists a price for it, so there is no speed to "
-        "plot. LLMPerf covers Llama 2 models; see the Benchmarks page."))
+        f"No per-request speed of {model.name} is measured at a provider that lists a price for it, so there is "
+        "nothing to plot. " + (f"The table below lists its {measured_runs} measured runs (system throughput, with "
+                               "the serving provider's price where it lists one)." if measured_runs else
+                               "LLMPerf covers Llama 2 models; see the Benchmarks page.")))
     if not speed.empty:
         speed_chart.figure = charts.price_vs_speed_figure(speed, unit=unit)
         speed_chart.summary = charts.price_vs_speed_summary(speed)
@@ -223,9 +226,12 @@ def compare(request: HttpRequest) -> HttpResponse:
         *workload_tables(ranked, excluded, work=work, batch=workload.batch, stem=stem, as_of=as_of,
                          per_source=per_source),
     ]
+    measured, speed_columns = with_provider_prices(measured_speed(model), offerings,
+                                                   unit=f"USD per 1M tokens, blended {blend_label(ratio)}")
+    page.tables.append(measured_speed_table(measured, model, stem=stem, as_of=as_of, columns=speed_columns))
     if (response := download_response(request, page.tables)) is not None:
         return response
-    page.charts += compare_charts(offerings, ranked, model, ratio=ratio)
+    page.charts += compare_charts(offerings, ranked, model, ratio=ratio, measured_runs=len(measured))
     return render_page(request, "dashboard/compare.html", page, model=model, model_choices=sel.model_choices(),
                        top=ranked.head(5).to_dict("records"), ranked_count=len(ranked), per_source=per_source,
                        blend_form=blend_form, blend=blend, workload_form=workload_form, work=work, as_of=as_of,

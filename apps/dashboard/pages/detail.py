@@ -12,7 +12,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from apps.benchmarks.models import BenchmarkRun
+from apps.benchmarks.selectors import provider_runs
 from apps.catalog.models import Model, Provider
 from apps.pricing.models import MarketPrice, Price
 from apps.pricing.selectors import prices_current
@@ -41,6 +41,7 @@ from .common import (
     render_page,
     wants_per_source,
 )
+from .speed import measured_speed, measured_speed_table
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -137,6 +138,8 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     prices = Price.objects.filter(offering__alias__model=model)
     page, blend, ratio = detail_page(request, prices, stem=f"model-{model.slug}", drop="model",
                                      markets=MarketPrice.objects.filter(model=model))
+    page.tables.append(measured_speed_table(measured_speed(model), model, stem=f"model-{model.slug}",
+                                            as_of=sel.today()))
     if (response := download_response(request, page.tables)) is not None:
         return response
     frame = history_chart_frame(request, sel.base_chat_prices(prices), ratio)
@@ -185,7 +188,8 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
                                 ratio)
     unit = component_unit("blended", ratio)
     page.charts.append(busiest_models_chart(frame, provider=provider, unit=unit))
-    benchmarks_here = BenchmarkRun.objects.filter(provider=provider).count()
+    # Runs naming it and runs on its own chip (the seed article's Groq LPU System names no API provider).
+    benchmarks_here = provider_runs(provider).count()
     return render_page(request, "dashboard/provider_detail.html", page, provider=provider, blend=blend, unit=unit,
                        benchmarks_here=benchmarks_here, per_source=wants_per_source(request),
                        kind_label=dict(Provider.Kind.choices).get(provider.kind, provider.kind))
