@@ -427,6 +427,7 @@ def benchmark_bubbles_figure(runs: pd.DataFrame) -> go.Figure:
             x=[float(row.tokens_per_s)], y=[float(row.p99_latency_ms)], mode="markers+text",
             text=[f"{stack}<br>{escape(hardware)} · {money(cost)}/1M"], name=precision, legendgroup=precision,
             showlegend=precision not in shown,
+            legendrank=stated_precisions.index(precision) if precision in stated_precisions else 1000,
             textposition="middle left" if float(row.tokens_per_s) > middle else "middle right",
             marker={"size": 14 + 46 * math.sqrt(cost / biggest), "color": colors[precision], "opacity": 0.85,
                     "line": {"color": "#ffffff", "width": 1}},
