@@ -85,6 +85,9 @@ class Table:
     sortable: bool = False
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Export-only: what produced these rows (the calculator's model and workload), written as constant
+    # columns on every row after "As of", so downloads of different inputs stack and stay distinguishable.
+    context: Sequence[tuple[Column, Any]] = ()
 
     @property
     def filename(self) -> str:

@@ -40,6 +40,24 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
+# Where each source lives, for people: an export's About sheet names it as the source's URL where the
+# source has no fetch URL (llm-prices and LLMPerf come as files), so every number's origin can be looked up.
+HOMEPAGES = {
+    "litellm": "https://github.com/BerriAI/litellm",
+    "openrouter": "https://openrouter.ai/models",
+    "llm-prices": "https://github.com/simonw/llm-prices",
+    "genai-prices": "https://github.com/pydantic/genai-prices",
+    "llmperf": "https://github.com/ray-project/llmperf-leaderboard",
+    "gpu-catalog": "https://github.com/skypilot-org/skypilot-catalog",
+}
+
+
+def sources_fill_homepages(source_model: Any) -> None:
+    """Set the default homepage of each default source whose homepage is blank (a curator's value stays)."""
+    for key, homepage in HOMEPAGES.items():
+        source_model.objects.filter(key=key, homepage="").update(homepage=homepage)
+
+
 def sources_ensure_defaults(source_model: Any) -> None:
     """Create any missing default source; existing rows (and a curator's edits) are left alone.
 
@@ -55,3 +73,4 @@ def sources_ensure_defaults(source_model: Any) -> None:
                 "licence": licence, "attribution": attribution, "freshness_hours": freshness, **extra,
             },
         )
+    sources_fill_homepages(source_model)

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from .. import agreement, charts
 from .. import selectors as sel
-from ..exports import FORMATS, export_response
+from ..exports import FORMATS, export_info, export_response
 from ..tables import PAGE_ROWS, Column, Table
 
 MONEY_UNIT = "USD / 1M tokens"
@@ -67,7 +67,22 @@ def download_response(request: HttpRequest, tables: list[Table]) -> HttpResponse
     table = next((t for t in tables if t.name == name), None)
     if fmt not in FORMATS or table is None:
         raise Http404("No such download: use download=csv or download=xlsx and a table shown on this page.")
+    if fmt == "xlsx":  # the About sheet: where the table comes from (the CSV's rows carry their own context)
+        return export_response(table, fmt, export_info(request, table, page=page_title(request)))
     return export_response(table, fmt)
+
+
+# The page a URL name is, as the navigation names it (for the About sheet of a download).
+PAGE_TITLES = {"home": "Overview", "model-list": "Models", "model-detail": "Model", "provider-list": "Providers",
+               "provider-detail": "Provider"}
+
+
+def page_title(request: HttpRequest) -> str:
+    match = request.resolver_match
+    name = match.url_name if match is not None and match.url_name else ""
+    title = PAGE_TITLES.get(name, name.replace("-", " ").capitalize())
+    slug = match.kwargs.get("slug") if match is not None else None
+    return f"{title}: {slug}" if slug else title
 
 
 def render_page(request: HttpRequest, template: str, page: Page, **context: Any) -> HttpResponse:

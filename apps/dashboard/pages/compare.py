@@ -20,6 +20,7 @@ from apps.pricing.selectors import prices_current
 from .. import agreement, charts
 from .. import selectors as sel
 from ..access import analyst_view
+from ..exports import source_keys
 from ..forms import BlendForm, WorkloadForm, bind, error_messages
 from ..tables import Column, Table
 from .common import (
@@ -27,6 +28,7 @@ from .common import (
     FIRST_SEEN,
     LAST_CONFIRMED,
     MONEY_UNIT,
+    PER_SOURCE,
     Chart,
     Page,
     as_market,
@@ -70,6 +72,38 @@ EXCLUDED_COLUMNS = [
     Column("first_seen_at", "First seen", unit="UTC", kind="date", title=FIRST_SEEN),
     Column("last_confirmed_at", "Last confirmed", unit="UTC", kind="date", title=LAST_CONFIRMED),
 ]
+
+# What produced the calculator's rows, written on every row of its downloads (after "As of") so that two
+# downloads (another model, another workload) stacked in pandas or Excel can still be told apart (issue 13).
+CONTEXT_MODEL = Column("model", "Model")
+CONTEXT_MODEL_ID = Column("model_slug", "Model id", title="The canonical model's slug, as in /models/<id>/")
+CONTEXT_INPUT = Column("input_mtok", "Input tokens per month", unit="millions", kind="number", places=3)
+CONTEXT_OUTPUT = Column("output_mtok", "Output tokens per month", unit="millions", kind="number", places=3)
+CONTEXT_CACHED = Column("cached_pct", "Cached share of input", unit="%", kind="pct", places=1,
+                        title="The share of input tokens billed at the cached-input price where an offering has one")
+CONTEXT_BATCH = Column("batch", "Batch", kind="bool", title="yes: the batch tier is used where the provider offers one")
+CONTEXT_PRICES = Column("prices", "Prices", title="market price per offering (the policy's choice among sources) "
+                                                  "or every source's row (per_source=1)")
+CONTEXT_FILTERS = Column("filters", "Filters", title="The page's other filters (name=value; …), empty for none")
+CONTEXT_SOURCES = Column("sources", "Sources", title="Keys of every source whose data is in this download")
+CALCULATOR_PARAMS = {"model", "as_of", "input_mtok", "output_mtok", "cached_pct", "batch", "ratio_in", "ratio_out",
+                     "sort", PER_SOURCE, "download", "table", "page"}
+
+
+def filters_text(data: QueryDict) -> str:
+    """The filters besides the calculator's inputs, e.g. ``provider_kind=aggregator; source=litellm,openrouter``."""
+    parts = [f"{name}={','.join(v for v in data.getlist(name) if v)}" for name in sorted(data)
+             if name not in CALCULATOR_PARAMS and any(data.getlist(name))]
+    return "; ".join(parts)
+
+
+def calculator_context(table: Table, model: Model, work: dict[str, Any], *, batch: bool, per_source: bool,
+                       filters: str) -> list[tuple[Column, Any]]:
+    return [(CONTEXT_MODEL, model.name), (CONTEXT_MODEL_ID, model.slug), (CONTEXT_INPUT, work["input_mtok"]),
+            (CONTEXT_OUTPUT, work["output_mtok"]), (CONTEXT_CACHED, work["cached_pct"]), (CONTEXT_BATCH, batch),
+            (CONTEXT_PRICES, "every source's row" if per_source else "market price per offering"),
+            (CONTEXT_FILTERS, filters), (CONTEXT_SOURCES, " ".join(source_keys(table)))]
+
 
 # Filters that pick which source statements count (not which offerings): with one, the market is
 # computed from the statements left (the policy on fewer sources), not read from the stored rows.
@@ -137,14 +171,15 @@ def offerings_table(request: HttpRequest, offerings: pd.DataFrame, model: Model,
                                "filters.").sorted_by(request.GET.get("sort"))
 
 
-def workload_tables(ranked: pd.DataFrame, excluded: pd.DataFrame, *, work: dict[str, Any], batch: bool, stem: str,
-                    as_of: date, per_source: bool) -> list[Table]:
-    """The workload's monthly cost per offering, cheapest first, and the offerings it could not rank."""
+def workload_tables(ranked: pd.DataFrame, excluded: pd.DataFrame, model: Model, *, work: dict[str, Any], batch: bool,
+                    stem: str, as_of: date, per_source: bool, filters: str = "") -> list[Table]:
+    """The workload's monthly cost per offering, cheapest first, and the offerings it could not rank; their
+    downloads name the model and the workload on every row."""
     workload_columns, excluded_columns = WORKLOAD_COLUMNS, EXCLUDED_COLUMNS
     if not per_source:
         workload_columns = as_market(WORKLOAD_COLUMNS, after="output_usd_per_mtok")
         excluded_columns = as_market(EXCLUDED_COLUMNS, after="price_label")
-    return [
+    tables = [
         Table("workload", "Monthly cost of your workload", workload_columns, ranked,
               stem=f"{stem}-workload", as_of=as_of,
               caption=(f"{work['input_mtok']:,} M input tokens ({work['cached_pct']} % cached) and "
@@ -154,6 +189,9 @@ def workload_tables(ranked: pd.DataFrame, excluded: pd.DataFrame, *, work: dict[
         Table("not-ranked", "Not ranked", excluded_columns, excluded, stem=f"{stem}-not-ranked",
               as_of=as_of, empty_message="Every offering was ranked."),
     ]
+    for table in tables:
+        table.context = calculator_context(table, model, work, batch=batch, per_source=per_source, filters=filters)
+    return tables
 
 
 def compare_charts(offerings: pd.DataFrame, ranked: pd.DataFrame, model: Model, *,
@@ -223,8 +261,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     ranked, excluded = link_providers(ranked), link_providers(excluded)
     page.tables += [
         table,
-        *workload_tables(ranked, excluded, work=work, batch=workload.batch, stem=stem, as_of=as_of,
-                         per_source=per_source),
+        *workload_tables(ranked, excluded, model, work=work, batch=workload.batch, stem=stem, as_of=as_of,
+                         per_source=per_source, filters=filters_text(request.GET)),
     ]
     measured, speed_columns = with_provider_prices(measured_speed(model), offerings,
                                                    unit=f"USD per 1M tokens, blended {blend_label(ratio)}")
