@@ -11,6 +11,7 @@ screen readers and for anyone who cannot see the chart.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from types import SimpleNamespace
 import pandas as pd
 import plotly.graph_objects as go
 
-from .colors import DASHES, PALETTE, series_color
+from .colors import DASHES, PALETTE, distinct_colors, series_color
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif'
 INK = "#1b1f24"
@@ -88,17 +89,45 @@ def log_ticks(values: Sequence[float], *, fmt: object = None) -> dict[str, list[
     """Tick values 1, 2, 5 x 10^k across the data with full labels ($0.05, $0.1, $0.2…).
 
     Plotly's own log ticks label the in-between steps with a bare digit ("2",
-    "5"), which reads as a different number; full labels read right.
+    "5"), which reads as a different number; full labels read right. Data
+    within less than a decade (GPT-4o's offers, $4.38 to $7.50) would get one
+    tick or none from 1, 2, 5: denser steps are used until at least three
+    ticks fall inside the data.
     """
     positive = [float(v) for v in values if v is not None and not pd.isna(v) and float(v) > 0]
     if not positive:
         return {}
-    low, high = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
-    steps = (1, 2, 5) if high - low <= 4 else (1,)  # many decades: powers of ten only, or labels collide
-    ticks = [m * 10.0 ** k for k in range(low, high + 1) for m in steps]
-    ticks = [t for t in ticks if min(positive) / 2.5 <= t <= max(positive) * 2.5]
+    lowest, highest = min(positive), max(positive)
+    low, high = math.floor(math.log10(lowest)), math.ceil(math.log10(highest))
+    many_decades = high - low > 4  # powers of ten only, or labels collide
+    candidates: list[tuple[float, ...]] = [(1,)] if many_decades else [(1, 2, 5), (1, 2, 3, 5, 7),
+                                                                        (1, 2, 3, 4, 5, 6, 7, 8, 9)]
+    ticks: list[float] = []
+    for steps in candidates:
+        ticks = [m * 10.0 ** k for k in range(low, high + 1) for m in steps]
+        if sum(lowest <= t <= highest for t in ticks) >= 3:
+            break
+    else:
+        if highest > lowest and not many_decades:
+            ticks = _linear_ticks(lowest, highest)
+    ticks = [t for t in ticks if lowest / 2.5 <= t <= highest * 2.5]
     label = fmt or (lambda v: money(v))  # type: ignore[operator]
     return {"tickvals": ticks, "ticktext": [label(t) for t in ticks]}  # type: ignore[operator]
+
+
+def _linear_ticks(lowest: float, highest: float, *, count: int = 6) -> list[float]:
+    """Evenly spaced round ticks (step 1, 2, 2.5 or 5 x 10^k) from just below ``lowest`` to just above ``highest``."""
+    raw = (highest - lowest) / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = min((m * power for m in (1, 2, 2.5, 5, 10)), key=lambda s: abs(math.log10(s / raw)))
+    first = math.floor(lowest / step) * step
+    ticks = []
+    tick = first
+    while tick <= highest + step:
+        if tick > 0:
+            ticks.append(round(tick, 12))
+        tick += step
+    return ticks
 
 
 def compact(value: float, *, prefix: str = "", suffix: str = "") -> str:
@@ -114,6 +143,34 @@ def _legend_height(series: int, base: int = 420) -> int:
     return base + 22 * max(0, math.ceil(series / 3) - 1)
 
 
+NARROW_PX = 600  # below this chart width, charts.js applies the figure's layout.meta.narrow
+
+
+def narrow_layout(figure: go.Figure, **changes: object) -> go.Figure:
+    """Layout changes for a phone-sized chart, as Plotly attribute paths ("legend.orientation": "h").
+
+    Chart builders do not know the screen; charts.js applies these before
+    drawing when the chart is narrower than NARROW_PX, so the phone layout is
+    decided here, next to the wide one, and tested with it.
+    """
+    meta = dict(figure.layout.meta or {}) if isinstance(figure.layout.meta, dict) else {}
+    meta["narrow"] = {**meta.get("narrow", {}), **changes}
+    figure.update_layout(meta=meta)
+    return figure
+
+
+def short_unit(unit: str) -> str:
+    """An axis title a phone has room for: "USD per 1M tokens, blended 3:1" → "$/1M tokens, blend 3:1"."""
+    return unit.replace("USD per 1M ", "$/1M ").replace("USD per ", "$/").replace("blended ", "blend ")
+
+
+def _phone_legend(series: int, *, base: int = 330, per_line: int = 2) -> dict[str, object]:
+    """A compact bottom legend for phones, and the height that leaves the plot its room above it."""
+    return {"legend.orientation": "h", "legend.x": 0, "legend.xanchor": "left", "legend.y": -0.12,
+            "legend.yanchor": "top", "legend.font.size": 11, "legend.itemwidth": 30,
+            "height": base + 21 * math.ceil(series / per_line)}
+
+
 # --- price history: step lines with change markers --------------------------------------------
 
 
@@ -127,12 +184,21 @@ def price_steps_figure(steps: pd.DataFrame, *, unit: str, scale: str = "log", he
     ``unit`` names the y values, e.g. "USD per 1M input tokens".
     """
     series_count = steps["series"].nunique() if not steps.empty else 0
-    figure = _figure(height=height or _legend_height(series_count))
+    # The legend sits right of the plot on a wide screen, where the eye goes from line end to name; a
+    # phone has no room beside the plot, so there it is a compact block below (narrow_layout).
+    figure = _figure(height=height or max(420, 90 + 21 * series_count),
+                     legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1, "yanchor": "top",
+                             "font": {"size": 12}, "tracegroupgap": 2})
     figure.update_xaxes(type="date", title_text=None)
+    if scale == "auto":
+        values = [float(v) for v in steps["usd_per_mtok"] if v and v > 0]
+        scale = "log" if values and max(values) / min(values) >= 10 else "linear"
     if scale == "log":
         figure.update_yaxes(type="log", title_text=unit, **log_ticks(list(steps["usd_per_mtok"])))
     else:
-        figure.update_yaxes(type="linear", title_text=unit, tickprefix="$", rangemode="tozero")
+        figure.update_yaxes(type="linear", title_text=unit, tickprefix="$", rangemode="tozero", nticks=8)
+    narrow_layout(figure, **_phone_legend(series_count), **{"yaxis.title.text": short_unit(unit),
+                                                             "yaxis.title.font.size": 12})
     styles = line_styles(list(dict.fromkeys(zip(steps["series"], steps["color_key"], strict=True))))
     # Dates as text once for the whole frame: per-row Timestamp work is what makes a 40-line chart slow.
     ordered = steps.sort_values(["start"], kind="stable").assign(
@@ -184,11 +250,13 @@ def price_steps_figure(steps: pd.DataFrame, *, unit: str, scale: str = "log", he
 
 
 def line_styles(series: Sequence[tuple[object, object]]) -> dict[object, tuple[str, str]]:
-    """(colour, dash) per series: the colour is the key's own; series sharing one on this chart get dashes."""
+    """(colour, dash) per series: each colour key its own colour on this chart (distinct while there are no
+    more keys than hues); series of one key (a provider's several offerings) are told apart by dash."""
+    palette = distinct_colors([str(color_key) for _, color_key in series])
     seen: dict[str, int] = {}
     styles = {}
     for key, color_key in sorted(series, key=lambda s: str(s[0])):
-        color = series_color(str(color_key))
+        color = palette[str(color_key)]
         count = seen.get(color, 0)
         seen[color] = count + 1
         styles[key] = (color, DASHES[count % len(DASHES)])
@@ -585,52 +653,80 @@ def break_even_summary(*, break_even: Decimal | None, api_label: str, hosting_la
 # --- market --------------------------------------------------------------------------------------
 
 
+def size_basis(kind: object, *, rate: str | None = None) -> str:
+    """Where a segment size comes from, in the words every market chart and table uses.
+
+    ``kind`` is the stored estimate's kind ("actual" or "projection", as the
+    source labels it); a size tokenwatch filled in from a growth rate has none.
+    Anything but "actual" is projected, and hatched in the charts.
+    """
+    if kind == "actual":
+        return "actual"
+    if kind == "projection":
+        return "projected by the source"
+    return f"projected at the {rate} CAGR" if rate else "projected"
+
+
+def _hatch(bases: Sequence[str]) -> dict[str, object]:
+    return {"shape": ["" if b == "actual" else "/" for b in bases], "fgcolor": "#ffffff", "fillmode": "overlay",
+            "solidity": 0.35}
+
+
 def market_sizes_figure(sizes: pd.DataFrame) -> go.Figure:
     """Segment sizes by year: solid bars for actuals, hatched for projections."""
-    figure = _figure(height=_legend_height(sizes["segment"].nunique() + 1), barmode="group")
+    segments = list(dict.fromkeys(sorted(sizes["segment"])))
+    colors = distinct_colors(segments)
+    figure = _figure(height=_legend_height(len(segments) + 1), barmode="group")
     figure.update_xaxes(type="category", title_text=None)
-    figure.update_yaxes(title_text="Market size, USD billions", tickprefix="$", ticksuffix=" bn")
+    figure.update_yaxes(title_text="Market size, USD bn", tickprefix="$", ticksuffix=" bn")
     for segment, rows in sizes.groupby("segment", sort=True):
-        color = series_color(segment)
+        bases = [size_basis(k) for k in rows["kind"]]
         figure.add_trace(go.Bar(
             _validate=False,
             x=[str(y) for y in rows["year"]], y=[float(v) for v in rows["value_usd_bn"]], name=segment,
-            marker={"color": color, "pattern": {"shape": ["/" if k == "projection" else "" for k in rows["kind"]],
-                                                "fgcolor": "#ffffff", "fillmode": "overlay", "solidity": 0.35}},
+            marker={"color": colors[segment], "pattern": _hatch(bases)},
             text=[f"${float(v):,.0f} bn" for v in rows["value_usd_bn"]], textposition="outside",
-            hovertext=[(f"<b>{escape(segment)}</b> {r.year}: ${float(r.value_usd_bn):,.1f} bn ({r.kind})"
+            hovertext=[(f"<b>{escape(segment)}</b> {r.year}: ${float(r.value_usd_bn):,.1f} bn ({basis})"
                         f"<br>source: {escape(r.source)} ({escape(r.source_label or '')}), snapshot "
-                        f"{day(r.observed_at)}") for r in _rows(rows)],
+                        f"{day(r.observed_at)}") for r, basis in zip(_rows(rows), bases, strict=True)],
             hovertemplate="%{hovertext}<extra></extra>",
         ))
+    narrow_layout(figure, **_phone_legend(len(segments), base=360, per_line=1))
     return figure
 
 
 def market_sizes_summary(sizes: pd.DataFrame) -> str:
+    # No total: the segments overlap (endpoint APIs run on inference infrastructure, which runs on cloud
+    # compute), so their sum is not the size of any market.
     if sizes.empty:
         return "No market sizes."
     years = sorted(sizes["year"].unique())
-    totals = sizes.groupby("year")["value_usd_bn"].apply(lambda s: sum(float(v) for v in s))
-    return (f"{sizes['segment'].nunique()} segments, {years[0]}–{years[-1]}; total "
-            + ", ".join(f"${totals[y]:,.0f} bn in {y}" for y in years) + " (projections hatched).")
+    projected = sorted({int(y) for y, k in zip(sizes["year"], sizes["kind"], strict=True)
+                        if size_basis(k) != "actual"})
+    marked = f"; {', '.join(map(str, projected))} projected (hatched)" if projected else ""
+    return f"{sizes['segment'].nunique()} segments, {years[0]}–{years[-1]}{marked}."
 
 
 def cagr_figure(cagr: pd.DataFrame) -> go.Figure:
     """Stated vs implied CAGR per segment; the line between them is red where they disagree."""
-    figure = _figure(height=max(240, 110 + 44 * len(cagr)))
+    # The legend goes above the plot: below it, it met the x-axis title wherever the tick labels wrapped.
+    figure = _figure(height=max(260, 130 + 44 * len(cagr)),
+                     legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+                     margin={"l": 10, "r": 20, "t": 40, "b": 10})
     figure.update_yaxes(type="category", autorange="reversed", title_text=None)
-    figure.update_xaxes(title_text="Compound annual growth, % per year", ticksuffix=" %")
+    figure.update_xaxes(title_text="CAGR, % per year", ticksuffix=" %")
+    cagr = cagr.assign(segment_label=[_wrap(s) for s in cagr["segment"]])
     for row in _rows(cagr):
         if row.implied_cagr_pct is None or pd.isna(row.implied_cagr_pct):
             continue
         figure.add_trace(go.Scatter(
             _validate=False,
-            x=[float(row.implied_cagr_pct), float(row.stated_cagr_pct)], y=[row.segment, row.segment], mode="lines",
+            x=[float(row.implied_cagr_pct), float(row.stated_cagr_pct)], y=[row.segment_label] * 2, mode="lines",
             line={"color": "#d62728" if row.disagrees else LINE, "width": 4}, showlegend=False, hoverinfo="skip"))
     implied = cagr[cagr["implied_cagr_pct"].notna()]
     figure.add_trace(go.Scatter(
         _validate=False,
-        x=[float(v) for v in implied["implied_cagr_pct"]], y=list(implied["segment"]), mode="markers",
+        x=[float(v) for v in implied["implied_cagr_pct"]], y=list(implied["segment_label"]), mode="markers",
         name="Implied by the stated sizes", marker={"symbol": "circle", "size": 13, "color": "#1f77b4"},
         text=[(f"<b>{escape(r.segment)}</b><br>implied {float(r.implied_cagr_pct):.1f} % a year: "
                f"${float(r.start_usd_bn):,.0f} bn in {r.start_year} → ${float(r.end_usd_bn):,.0f} bn in {r.end_year}"
@@ -639,15 +735,21 @@ def cagr_figure(cagr: pd.DataFrame) -> go.Figure:
         hovertemplate="%{text}<extra></extra>"))
     figure.add_trace(go.Scatter(
         _validate=False,
-        x=[float(v) for v in cagr["stated_cagr_pct"]], y=list(cagr["segment"]), mode="markers",
+        x=[float(v) for v in cagr["stated_cagr_pct"]], y=list(cagr["segment_label"]), mode="markers",
         name="Stated by the source", marker={"symbol": "diamond", "size": 13, "color": "#c25400"},
         text=[(f"<b>{escape(r.segment)}</b><br>stated {float(r.stated_cagr_pct):.1f} % a year for "
                f"{r.start_year}–{r.end_year}" + (" — disagrees with its own sizes" if r.disagrees else "")
                + f"<br>source: {escape(r.source)} ({escape(r.source_label or '')}), snapshot {day(r.observed_at)}")
               for r in _rows(cagr)],
         hovertemplate="%{text}<extra></extra>"))
-    figure.update_layout(legend={"y": -0.3})
+    narrow_layout(figure, **{"legend.font.size": 11, "yaxis.tickfont.size": 11})
     return figure
+
+
+def _wrap(label: str, width: int = 18) -> str:
+    """A long category label on two lines ("General Purpose<br>Cloud Compute"), so a phone keeps room to plot."""
+    lines = textwrap.wrap(label, width)
+    return label if len(lines) <= 1 else lines[0] + "<br>" + " ".join(lines[1:])
 
 
 def cagr_summary(cagr: pd.DataFrame) -> str:
@@ -664,13 +766,15 @@ def cagr_summary(cagr: pd.DataFrame) -> str:
 
 def projection_figure(projected: pd.DataFrame, sizes: pd.DataFrame, *, rate: str) -> go.Figure:
     """Each segment grown from its base year at its CAGR (lines), with the stated sizes (markers)."""
-    figure = _figure(height=_legend_height(projected["segment"].nunique()))
+    segments = sorted(set(projected["segment"]))
+    colors = distinct_colors(segments)
+    figure = _figure(height=_legend_height(len(segments)))
     figure.update_xaxes(title_text=None, dtick=1)
-    figure.update_yaxes(type="log", title_text="Market size, USD billions (log)",
+    figure.update_yaxes(type="log", title_text="Market size, USD bn (log)",
                         **log_ticks([*projected["value_usd_bn"], *sizes["value_usd_bn"]],
                                     fmt=lambda v: compact(v, prefix="$", suffix=" bn")))
     for segment, rows in projected.groupby("segment", sort=True):
-        color = series_color(segment)
+        color = colors[segment]
         cagr = float(rows["cagr_pct"].iloc[0])
         figure.add_trace(go.Scatter(
             _validate=False,
@@ -687,11 +791,13 @@ def projection_figure(projected: pd.DataFrame, sizes: pd.DataFrame, *, rate: str
                 legendgroup=segment, showlegend=False, name=f"{segment} (stated)",
                 marker={"color": color, "size": 10, "symbol": ["circle" if k == "actual" else "circle-open"
                                                                 for k in stated["kind"]], "line": {"width": 2}},
-                hovertext=[f"<b>{escape(segment)}</b> {r.year}: ${float(r.value_usd_bn):,.1f} bn stated ({r.kind})"
+                hovertext=[f"<b>{escape(segment)}</b> {r.year}: ${float(r.value_usd_bn):,.1f} bn stated "
+                           f"({size_basis(r.kind)})"
                            f"<br>source: {escape(r.source)}, snapshot {day(r.observed_at)}"
                            for r in _rows(stated)],
                 hovertemplate="%{hovertext}<extra></extra>",
             ))
+    narrow_layout(figure, **_phone_legend(len(segments), base=360, per_line=1))
     return figure
 
 
@@ -704,24 +810,33 @@ def projection_summary(projected: pd.DataFrame, *, year: int, rate: str) -> str:
 
 
 def share_figure(shares: pd.DataFrame) -> go.Figure:
-    """Each segment's share of the total per year, stacked to 100 %."""
-    figure = _figure(height=_legend_height(shares["segment"].nunique()), barmode="stack")
+    """Each segment's share of the sum of the segments per year, stacked to 100 %; projected sizes hatched.
+
+    The sum is not a market total: the segments may overlap (endpoint APIs run
+    on inference infrastructure, which runs on cloud compute), and the axis
+    and hover say so.
+    """
+    segments = sorted(set(shares["segment"]))
+    colors = distinct_colors(segments)
+    figure = _figure(height=_legend_height(len(segments)), barmode="stack")
     figure.update_xaxes(type="category", title_text=None)
-    figure.update_yaxes(title_text="Share of the total, %", ticksuffix=" %", range=[0, 100])
+    figure.update_yaxes(title_text="% of the sum of segments", ticksuffix=" %", range=[0, 100])
     for segment, rows in shares.groupby("segment", sort=True):
+        bases = list(rows["basis"]) if "basis" in rows else [
+            "projected" if p else "actual" for p in rows["projected"]]
         figure.add_trace(go.Bar(
             _validate=False,
             x=[str(y) for y in rows["year"]], y=[float(v) for v in rows["share_pct"]], name=segment,
-            marker={"color": series_color(segment),
-                    "pattern": {"shape": ["/" if p else "" for p in rows["projected"]], "fgcolor": "#ffffff",
-                                "fillmode": "overlay", "solidity": 0.35}},
+            marker={"color": colors[segment], "pattern": _hatch(bases)},
             text=[f"{float(v):.0f} %" for v in rows["share_pct"]], textposition="inside",
             hovertext=[(f"<b>{escape(segment)}</b> {r.year}: {float(r.share_pct):.1f} % of "
-                        f"${float(r.total_usd_bn):,.0f} bn" + (" (projected)" if r.projected else " (stated size)")
-                        + "<br>each size's source and snapshot: the sizes table")
-                       for r in _rows(rows)],
+                        f"${float(r.total_usd_bn):,.0f} bn, the sum of the segments (they may overlap)"
+                        f"<br>size ${float(r.value_usd_bn):,.1f} bn, {basis}"
+                        "<br>each size's source and snapshot: the sizes table")
+                       for r, basis in zip(_rows(rows), bases, strict=True)],
             hovertemplate="%{hovertext}<extra></extra>",
         ))
+    narrow_layout(figure, **_phone_legend(len(segments), base=360, per_line=1))
     return figure
 
 

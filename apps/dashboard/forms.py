@@ -15,6 +15,8 @@ from django import forms
 from django.conf import settings
 from django.http import QueryDict
 
+from apps.catalog.size_classes import size_class_choices
+
 COMPONENT_CHOICES = [("blended", "Blended (input:output mix)"), ("input", "Input"), ("output", "Output")]
 SCALE_CHOICES = [("log", "Log"), ("linear", "Linear")]
 LINES_CHOICES = [("auto", "Automatic"), ("offering", "One per offering"), ("provider", "Cheapest per provider"),
@@ -89,7 +91,7 @@ class TrendOptionsForm(BlendForm):
 
     def __init__(self, *args: Any, size_classes: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["classes"].choices = [(c, c) for c in size_classes or []]
+        self.fields["classes"].choices = size_class_choices(size_classes or [])
 
 
 class ClassTrendForm(BlendForm):
@@ -99,7 +101,7 @@ class ClassTrendForm(BlendForm):
     def __init__(self, *args: Any, size_classes: list[str] | None = None, default_classes: list[str] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["classes"].choices = [(c, c) for c in size_classes or []]
+        self.fields["classes"].choices = size_class_choices(size_classes or [])
         self.fields["classes"].initial = [c for c in (default_classes or []) if c in (size_classes or [])]
 
 

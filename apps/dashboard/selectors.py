@@ -409,6 +409,7 @@ CHANGE_VALUES = {
     "source_model_id": "offering__source_model_id",
     "region": "offering__region",
     "service_tier": "offering__service_tier",
+    "min_prompt_tokens": "offering__min_prompt_tokens",  # long-context tiers are offerings of their own
     "component": "component",
     "old_usd_per_mtok": "old_usd_per_mtok",
     "new_usd_per_mtok": "new_usd_per_mtok",

@@ -10,10 +10,28 @@
     toImageButtonOptions: { format: "png", scale: 2 }
   };
 
+  // A phone-sized chart takes the layout its builder gave for narrow screens (charts.narrow_layout): a
+  // compact legend below the plot, shorter axis titles. Keys are Plotly attribute paths ("legend.y").
+  var NARROW_PX = 600;
+  function narrow(el, layout) {
+    var changes = layout && layout.meta && layout.meta.narrow;
+    if (!changes || el.clientWidth >= NARROW_PX) { return; }
+    Object.keys(changes).forEach(function (path) {
+      var parts = path.split("."), target = layout;
+      for (var i = 0; i < parts.length - 1; i++) {
+        if (typeof target[parts[i]] !== "object" || target[parts[i]] === null) { target[parts[i]] = {}; }
+        target = target[parts[i]];
+      }
+      target[parts[parts.length - 1]] = changes[path];
+    });
+    el.setAttribute("data-narrow", "true");
+  }
+
   function draw(el) {
     var source = document.getElementById(el.getAttribute("data-figure"));
     if (!source || !window.Plotly) { return Promise.resolve(); }
     var figure = JSON.parse(source.textContent);
+    narrow(el, figure.layout);
     var options = Object.assign({}, config, {
       toImageButtonOptions: Object.assign({}, config.toImageButtonOptions, { filename: "tokenwatch-" + el.id })
     });

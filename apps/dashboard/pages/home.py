@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 from django.http import HttpRequest, HttpResponse
 
+from apps.catalog.size_classes import size_class_label
+
 from .. import charts
 from .. import selectors as sel
 from ..access import analyst_view
@@ -31,30 +33,98 @@ from .common import (
 
 DEFAULT_CLASSES = ["7-8b-class", "70b-class", "300b-plus-class", "frontier-closed"]
 
+# Per offering and change: the two components every cost depends on as columns, the rest as one text cell.
 CHANGE_COLUMNS = [
     Column("changed_at", "Date", kind="date"),
     Column("provider", "Provider", link="provider_url"),
     Column("model", "Model", link="model_url"),
-    Column("source_model_id", "Offering id"),
-    Column("component", "Component"),
-    Column("old_usd_per_mtok", "Old", unit=MONEY_UNIT, kind="money"),
-    Column("new_usd_per_mtok", "New", unit=MONEY_UNIT, kind="money"),
-    Column("percent_change", "Change", unit="%", kind="pct"),
+    Column("source_model_id", "Offering id", wrap=True),
+    Column("min_prompt_tokens", "Context tier", unit="above N prompt tokens", kind="int"),
+    Column("input_old_usd_per_mtok", "Input before", unit=MONEY_UNIT, kind="money"),
+    Column("input_new_usd_per_mtok", "Input after", unit=MONEY_UNIT, kind="money"),
+    Column("input_change_pct", "Input change", unit="%", kind="pct"),
+    Column("output_old_usd_per_mtok", "Output before", unit=MONEY_UNIT, kind="money"),
+    Column("output_new_usd_per_mtok", "Output after", unit=MONEY_UNIT, kind="money"),
+    Column("output_change_pct", "Output change", unit="%", kind="pct"),
+    Column("other_components", "Other components", wrap=True,
+           title="Cached input, cache write, reasoning…: before → after, USD per 1M tokens"),
     Column("source", "Source"),
     Column("first_seen_at", "First seen", unit="UTC", kind="date", title="When a document first stated the new price"),
     Column("last_confirmed_at", "Last confirmed", unit="UTC", kind="date", title=LAST_CONFIRMED),
 ]
+CHANGED_OFFERINGS = 12  # rows of each change table
+CHANGES_PER_MODEL = 2  # one model re-priced by every reseller on one day would fill the table otherwise
+COMPONENT_ROWS = 600  # component changes read to find that many offerings
+OFFERING_KEYS = ["changed_at", "provider_slug", "source_model_id", "region", "service_tier", "min_prompt_tokens",
+                 "source"]
+
+
+def changes_by_offering(changes: pd.DataFrame, *, limit: int = CHANGED_OFFERINGS,
+                        per_model: int | None = CHANGES_PER_MODEL) -> pd.DataFrame:
+    """One row per offering and change time with all its components, in the order given, ``limit`` rows.
+
+    A price change is stored per component (input, output, cached input…), so
+    the newest fifteen component rows were four components of four offerings of
+    one model. Here each offering's change is one row, and at most ``per_model``
+    offerings of any one model are listed (the model's page has them all), so
+    the table shows what moved across the market.
+    """
+    columns = [c.key for c in CHANGE_COLUMNS] + ["provider_slug", "model_slug"]
+    rows: list[dict[str, Any]] = []
+    shown_per_model: dict[str, int] = {}
+    if changes.empty:
+        return pd.DataFrame(columns=columns)
+    for _key, group in changes.groupby(OFFERING_KEYS, sort=False, dropna=False):
+        first = group.iloc[0]
+        model = first["model_slug"] or f"unresolved:{first['source_model_id']}"
+        if per_model is not None and shown_per_model.get(model, 0) >= per_model:
+            continue
+        shown_per_model[model] = shown_per_model.get(model, 0) + 1
+        row: dict[str, Any] = {name: first[name] for name in ("changed_at", "provider", "provider_slug", "model",
+                                                               "model_slug", "source_model_id", "min_prompt_tokens",
+                                                               "source")}
+        others = []
+        for change in group.itertuples(index=False):
+            if change.component in ("input", "output"):
+                row[f"{change.component}_old_usd_per_mtok"] = change.old_usd_per_mtok
+                row[f"{change.component}_new_usd_per_mtok"] = change.new_usd_per_mtok
+                row[f"{change.component}_change_pct"] = change.percent_change
+            else:
+                pct = f" ({float(change.percent_change):+.0f} %)" if pd.notna(change.percent_change) else ""
+                others.append(f"{change.component} {charts.money(change.old_usd_per_mtok)} → "
+                              f"{charts.money(change.new_usd_per_mtok)}{pct}")
+        row["other_components"] = "; ".join(others)
+        row["first_seen_at"] = group["first_seen_at"].dropna().min() if group["first_seen_at"].notna().any() \
+            else None
+        row["last_confirmed_at"] = group["last_confirmed_at"].dropna().max() \
+            if group["last_confirmed_at"].notna().any() else None
+        rows.append(row)
+        if len(rows) >= limit:
+            break
+    return pd.DataFrame(rows, columns=columns).astype(object).where(lambda f: f.notna(), None)
+
+
+def change_columns(*frames: pd.DataFrame) -> list[Column]:
+    """Without the context-tier column when no row is a long-context tier: a column of zeros says nothing."""
+    if any(not f.empty and f["min_prompt_tokens"].fillna(0).astype(bool).any() for f in frames):
+        return CHANGE_COLUMNS
+    return [c for c in CHANGE_COLUMNS if c.key != "min_prompt_tokens"]
 
 
 def change_tables(as_of: date) -> list[Table]:
-    changes = link_providers(link_models(sel.latest_changes(limit=15)))
-    upcoming = link_providers(link_models(sel.upcoming_changes(limit=10)))
+    changes = link_providers(link_models(changes_by_offering(sel.latest_changes(limit=COMPONENT_ROWS))))
+    upcoming = link_providers(link_models(changes_by_offering(sel.upcoming_changes(limit=COMPONENT_ROWS))))
+    columns = change_columns(changes, upcoming)
+    caption = (f"One row per offering and change, all its components together; at most {CHANGES_PER_MODEL} "
+               "offerings of one model (its page lists every change).")
     return [
-        Table("changes", "Latest price changes", CHANGE_COLUMNS, changes, stem="overview-changes", as_of=as_of,
+        Table("changes", "Latest price changes", columns, changes, stem="overview-changes", as_of=as_of,
+              caption=caption + " Newest first.",
               empty_message="No price has changed yet: changes appear once a source has shown two different "
                             "prices for an offering."),
-        Table("upcoming", "Announced changes (future dates)", CHANGE_COLUMNS, upcoming, stem="overview-upcoming",
-              as_of=as_of, empty_message="No source announces a future price change."),
+        Table("upcoming", "Announced changes (future dates)", columns, upcoming, stem="overview-upcoming",
+              as_of=as_of, caption=caption + " Soonest first.",
+              empty_message="No source announces a future price change."),
     ]
 
 
@@ -64,11 +134,12 @@ def class_trend_chart(steps: pd.DataFrame, *, classes: list[str], unit: str, sca
                   "Cheapest market price per size class", empty=(
         "No plain per-token prices for these size classes yet: pick other classes or load price data."))
     if not steps.empty:
+        steps = steps.assign(label=steps["series"].map(size_class_label))
         trend.figure = charts.price_steps_figure(steps, unit=unit, scale=scale)
         trend.summary = charts.price_steps_summary(steps, unit=unit)
         missing = sorted(set(classes) - set(steps["series"]))
         if missing:
-            trend.note = f"No plain prices for: {', '.join(missing)}."
+            trend.note = f"No plain prices for: {', '.join(size_class_label(c) for c in missing)}."
     return trend
 
 

@@ -23,7 +23,7 @@ from .common import Chart, Page, download_response, render_page, selected_filter
 SIZE_COLUMNS = [
     Column("segment", "Segment"),
     Column("year", "Year", kind="year"),
-    Column("kind", "Kind"),
+    Column("basis", "Basis", title="actual, or projected by the source (as the source labels the size)"),
     Column("value_usd_bn", "Size", unit="USD bn", kind="number", places=3),
     Column("driver", "Driver", wrap=True),
     Column("source", "Source"),
@@ -54,9 +54,10 @@ SHARE_COLUMNS = [
     Column("year", "Year", kind="year"),
     Column("segment", "Segment"),
     Column("value_usd_bn", "Size", unit="USD bn", kind="number", places=1),
-    Column("total_usd_bn", "Total", unit="USD bn", kind="number", places=1),
-    Column("share_pct", "Share", unit="%", kind="pct", places=1),
-    Column("projected", "Projected", kind="bool"),
+    Column("total_usd_bn", "Sum of segments", unit="USD bn", kind="number", places=1,
+           title="The segments may overlap (endpoint APIs run on inference infrastructure): not a market total"),
+    Column("share_pct", "Share of sum", unit="%", kind="pct", places=1),
+    Column("basis", "Basis", title="actual; projected by the source; or projected by tokenwatch at a CAGR"),
 ]
 
 
@@ -74,7 +75,8 @@ def market_frames(filterset: SizeEstimateFilterSet, *, year: int, rate: str) -> 
     rows = [{"segment": s.segment.name, "year": s.year, "value_usd_bn": s.value_usd_bn, "kind": s.kind,
              "driver": s.driver, "source": s.source.key, "source_label": s.source_label,
              "observed_at": s.snapshot.observed_at} for s in filterset.qs]
-    sizes = pd.DataFrame(rows, columns=[c.key for c in SIZE_COLUMNS])
+    sizes = pd.DataFrame(rows, columns=[*(c.key for c in SIZE_COLUMNS if c.key != "basis"), "kind"])
+    sizes["basis"] = [charts.size_basis(k) for k in sizes["kind"]]
     segments = set(sizes["segment"])
     cagr = market_selectors.cagr_table()
     cagr = cagr[cagr["segment"].isin(segments)].reset_index(drop=True)
@@ -85,8 +87,21 @@ def market_frames(filterset: SizeEstimateFilterSet, *, year: int, rate: str) -> 
     share_years = sorted({*(int(y) for y in sizes["year"]), year}) if not sizes.empty else []
     shares = market_selectors.segment_shares(years=share_years, rate=rate) if share_years else pd.DataFrame()
     if not shares.empty:
-        shares = shares[shares["segment"].isin(segments)].reset_index(drop=True)
+        shares = with_basis(shares[shares["segment"].isin(segments)].reset_index(drop=True), sizes, rate=rate)
     return MarketFrames(sizes=sizes, cagr=cagr, projected=projected, shares=shares)
+
+
+def with_basis(shares: pd.DataFrame, sizes: pd.DataFrame, *, rate: str) -> pd.DataFrame:
+    """Each share's basis in the sizes chart's words, from the same field (the stated size's kind).
+
+    ``segment_shares`` marks only the sizes tokenwatch filled in as projected,
+    so a 2027 size the source itself labels a projection read "projection" in
+    one chart and "Projected: no" in the other.
+    """
+    kinds = {(s, int(y)): k for s, y, k in zip(sizes["segment"], sizes["year"], sizes["kind"], strict=True)}
+    bases = [charts.size_basis(kinds.get((s, int(y))) if not filled else None, rate=rate)
+             for s, y, filled in zip(shares["segment"], shares["year"], shares["projected"], strict=True)]
+    return shares.assign(basis=bases, projected=[b != "actual" for b in bases])
 
 
 def market_tables(frames: MarketFrames, *, year: int) -> list[Table]:
@@ -101,7 +116,8 @@ def market_tables(frames: MarketFrames, *, year: int) -> list[Table]:
               projected[projected["year"] == year].reset_index(drop=True) if not projected.empty else projected,
               stem=f"market-projection-{year}", as_of=as_of,
               empty_message="No segment has a base size and a growth rate to project from."),
-        Table("shares", "Share of the total", SHARE_COLUMNS, frames.shares, stem="market-shares", as_of=as_of,
+        Table("shares", "Share of the sum of segments", SHARE_COLUMNS, frames.shares, stem="market-shares",
+              as_of=as_of, caption="The segments may overlap, so their sum is not the size of a market.",
               empty_message="No sizes to share out."),
     ]
 
@@ -122,12 +138,13 @@ def market_charts(frames: MarketFrames, *, year: int, rate: str) -> list[Chart]:
     if not projected.empty:
         projection_chart.figure = charts.projection_figure(projected, sizes, rate=rate)
         projection_chart.summary = charts.projection_summary(projected, year=year, rate=rate)
-    share_chart = Chart("shares", "Share of the total", empty="No sizes to share out.")
+    share_chart = Chart("shares", "Share of the sum of segments (segments may overlap)",
+                        empty="No sizes to share out.")
     if not shares.empty:
         share_chart.figure = charts.share_figure(shares)
         share_chart.summary = charts.share_summary(shares)
         if rate == "stated" and shares["projected"].any():
-            share_chart.note = "Years without stated sizes are filled by projection (hatched)."
+            share_chart.note = "Years without stated sizes are filled by projection at the stated CAGR (hatched)."
     return [size_chart, cagr_chart, projection_chart, share_chart]
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from apps.catalog.attributes import MODALITIES, creator_label, family_label
 from apps.catalog.filtersets import ModelFilterSet
 from apps.catalog.models import Model
+from apps.catalog.size_classes import size_class_choices
 
 from .. import selectors as sel
 from ..access import analyst_view
@@ -71,7 +72,8 @@ def model_list(request: HttpRequest) -> HttpResponse:
     present = Model.objects.filter(aliases__offerings__isnull=False).distinct()
     creators = sorted(set(present.exclude(creator="").values_list("creator", flat=True)), key=creator_label)
     families = sorted(set(present.exclude(family="").values_list("family", flat=True)), key=str.lower)
-    return render_page(request, "dashboard/model_list.html", page, size_classes=sel.size_classes(),
+    return render_page(request, "dashboard/model_list.html", page,
+                       size_class_choices=size_class_choices(sel.size_classes()),
                        creators=[(c, creator_label(c)) for c in creators],
                        families=[(f, family_label(f)) for f in families], modalities=MODALITIES,
                        provider_choices=sel.provider_choices(), selected=selected_filters(request.GET))

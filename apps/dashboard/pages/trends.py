@@ -11,6 +11,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse, QueryDict
 
 from apps.catalog.models import Model
+from apps.catalog.size_classes import size_class_label
 from apps.pricing.filtersets import PriceFilterSet
 from apps.pricing.models import Price
 
@@ -34,14 +35,14 @@ from .common import (
 )
 
 DEFAULT_TREND_MODELS = ["llama-3-70b-instruct"]  # the seed article's model, sold by many providers
-MAX_SERIES = 40
+MAX_SERIES = 10  # past ten lines no palette keeps them apart and the legend is a wall
 # Query-string filters that choose what to draw; with none of them the page starts from DEFAULT_TREND_MODELS.
 CHOOSERS = ("model", "provider", "classes", "family", "size_class", "source_model_id", "offering")
 
 STEP_TABLE_COLUMNS = [
     Column("label", "Series"),
     Column("provider", "Provider"),
-    Column("source_model_id", "Offering id"),
+    Column("source_model_id", "Offering id", wrap=True),
     Column("region", "Region"),
     Column("start", "From", unit="UTC", kind="date"),
     Column("end_shown", "To", unit="UTC, empty = current", kind="date"),
@@ -101,18 +102,19 @@ def line_grouping(lines: str, data: QueryDict, classes: list[str]) -> str:
     return "model"
 
 
-def cap_series(steps: pd.DataFrame, page: Page) -> pd.DataFrame:
-    """At most MAX_SERIES lines, the cheapest by their latest price, with a note when some are left out."""
+def cap_series(steps: pd.DataFrame, *, limit: int = MAX_SERIES) -> tuple[pd.DataFrame, str]:
+    """At most ``limit`` lines, the cheapest by their latest price, and the note saying so when some are left
+    out (empty otherwise)."""
     if steps.empty:
-        return steps
+        return steps, ""
     series = list(dict.fromkeys(steps["series"]))
-    if len(series) > MAX_SERIES:
-        latest = steps.sort_values("end").groupby("series").last()["usd_per_mtok"].sort_values()
-        keep = set(latest.index[:MAX_SERIES])
-        steps = steps[steps["series"].isin(keep)]
-        page.notes.append(f"Showing the {MAX_SERIES} cheapest of {len(series)} lines: narrow the filters to "
-                          "see the rest.")
-    return steps
+    if len(series) <= limit:
+        return steps, ""
+    latest = steps.sort_values("end", kind="stable").groupby("series").last()["usd_per_mtok"]
+    keep = set(latest.sort_values(kind="stable").index[:limit])
+    return (steps[steps["series"].isin(keep)],
+            f"Showing {limit} of {len(series)} lines (the cheapest by their latest price): narrow the filter to "
+            "see the others.")
 
 
 def trend_empty(all_rows: int, plain_rows: int, component: str) -> str:
@@ -123,15 +125,17 @@ def trend_empty(all_rows: int, plain_rows: int, component: str) -> str:
 
 
 def trend_chart(steps: pd.DataFrame, *, all_rows: int, plain_rows: int, component: str, unit: str,
-                scale: str) -> Chart:
+                scale: str, capped: str = "") -> Chart:
     chart = Chart("trend", "Price history", empty=trend_empty(all_rows, plain_rows, component))
     if not steps.empty:
         chart.figure = charts.price_steps_figure(steps, unit=unit, scale=scale)
         chart.summary = charts.price_steps_summary(steps, unit=unit)
         labelled = all_rows - plain_rows
+        notes = [capped] if capped else []
         if labelled:
-            chart.note = (f"{labelled} price intervals without a plain {component} price (labelled free, variable "
-                          "or unknown, or zero) are not drawn.")
+            notes.append(f"{labelled} price intervals without a plain {component} price (labelled free, variable "
+                         "or unknown, or zero) are not drawn.")
+        chart.note = " ".join(notes)
     return chart
 
 
@@ -163,10 +167,12 @@ def trends(request: HttpRequest) -> HttpResponse:
     lines = line_grouping(options["lines"], data, options["classes"])
     all_rows = prices.count()
     plain = sel.chart_frame(prices, component, ratio)
-    steps = cap_series(sel.price_steps(plain, group=lines, until=now, since=sel.history_start()), page)
+    steps, capped = cap_series(sel.price_steps(plain, group=lines, until=now, since=sel.history_start()))
+    if lines == "class" and not steps.empty:
+        steps = steps.assign(label=steps["series"].map(size_class_label))
     unit = component_unit(component, ratio)
     page.charts.append(trend_chart(steps, all_rows=all_rows, plain_rows=len(plain), component=component, unit=unit,
-                                   scale=options["scale"]))
+                                   scale=options["scale"], capped=capped))
     chosen = data.getlist("model") or data.getlist("provider") or options["classes"] or ["all"]
     page.tables.append(paginate(request, Table(
         "steps", "Price intervals drawn", STEP_TABLE_COLUMNS, steps_frame(steps).reset_index(drop=True),
