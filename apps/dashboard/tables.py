@@ -258,6 +258,7 @@ def cell(column: Column, value: Any, *, href: str | None = None, shown: str | No
         shown = plain
     css = " ".join(filter(None, [
         "num" if column.numeric else "",
+        "date" if column.kind == "date" else "",  # kept on one line where text cells wrap (app.css)
         "wrap" if column.wrap else "",
         f"badge badge-{slugify(plain)}" if column.badge and plain else "",
         f"mark mark-{slugify(plain)}" if column.mark and plain else "",

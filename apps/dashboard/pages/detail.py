@@ -150,7 +150,7 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
         f"No plain input and output prices for {model.name} in the standard tier: see the tables for labelled "
         "or other-tier prices."))
     if not steps.empty:
-        chart.figure = charts.price_steps_figure(steps, unit=unit)
+        chart.figure = charts.price_steps_figure(steps, unit=unit, scale="auto")
         chart.summary = charts.price_steps_summary(steps, unit=unit)
     page.charts.append(chart)
     return render_page(request, "dashboard/model_detail.html", page, model=model, blend=blend, unit=unit,
@@ -169,7 +169,7 @@ def busiest_models_chart(frame: pd.DataFrame, *, provider: Provider, unit: str) 
         steps = sel.price_steps(frame[frame["model_slug"].isin(keep)], group="model", until=current_time(),
                                 since=sel.history_start())
         if not steps.empty:
-            chart.figure = charts.price_steps_figure(steps, unit=unit)
+            chart.figure = charts.price_steps_figure(steps, unit=unit, scale="auto")
             chart.summary = charts.price_steps_summary(steps, unit=unit)
             if len(busiest) > 10:
                 chart.note = f"The 10 models with the most price intervals of {len(busiest)}; the tables list all."
