@@ -240,6 +240,12 @@ def _plain(typed: Any) -> str:
     return str(typed)
 
 
+def link_target(href: Any) -> str | None:
+    """The URL a cell links to, or None: only a non-empty string is a URL. A missing one from a frame is None,
+    NaN or pd.NA, and str() of those is "nan" or "<NA>", an href that is a 404 (issue 13)."""
+    return href if isinstance(href, str) and href.strip() else None
+
+
 def cell(column: Column, value: Any, *, href: str | None = None, shown: str | None = None,
          detail: str | None = None, title: str | None = None) -> Cell:
     typed = export_value(column, value)
@@ -264,6 +270,7 @@ def cell(column: Column, value: Any, *, href: str | None = None, shown: str | No
         f"mark mark-{slugify(plain)}" if column.mark and plain else "",
     ]))
     exported = timestamp_text(typed) if isinstance(typed, datetime) else plain
-    return Cell(text=shown, value=exported, numeric=column.numeric, href=href if typed is not None else None, css=css,
+    return Cell(text=shown, value=exported, numeric=column.numeric,
+                href=link_target(href) if typed is not None else None, css=css,
                 detail=detail if typed is not None and detail is not None and not _missing(detail) and detail else "",
                 title=str(title) if title is not None and not _missing(title) and title else "")

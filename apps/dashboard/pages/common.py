@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -135,8 +136,13 @@ def _links(frame: pd.DataFrame, view: str, slug: str, out: str) -> pd.DataFrame:
     thousands of rows and a few dozen models: reverse() per row was a third of its page)."""
     if frame.empty:
         return frame.assign(**{out: []})
-    urls = {s: _reverse_slug(view, s) for s in frame[slug].dropna().unique() if s}
-    return frame.assign(**{out: frame[slug].map(urls).astype(object).where(frame[slug].map(bool), None)})
+    slugs = frame[slug]
+    urls = {s: _reverse_slug(view, s) for s in slugs.unique() if isinstance(s, str) and s}
+    # Only a non-empty string is a slug: "", None and NaN (a concat or merge fills a missing slug with NaN,
+    # which is truthy and printed as href="nan") have no page to link to (issue 13). An object column keeps
+    # None: pandas 3 makes a list of strings and Nones a string column, None turned into NaN.
+    return frame.assign(**{out: pd.Series([urls.get(s) if isinstance(s, str) else None for s in slugs],
+                                          index=frame.index, dtype=object)})
 
 
 def link_models(frame: pd.DataFrame, slug: str = "model_slug", out: str = "model_url") -> pd.DataFrame:
@@ -145,6 +151,26 @@ def link_models(frame: pd.DataFrame, slug: str = "model_slug", out: str = "model
 
 def link_providers(frame: pd.DataFrame, slug: str = "provider_slug", out: str = "provider_url") -> pd.DataFrame:
     return _links(frame, "provider-detail", slug, out)
+
+
+def name_unresolved(request: HttpRequest, frame: pd.DataFrame, *, model: str = "model", url: str = "model_url",
+                    raw: str = "source_model_id") -> pd.DataFrame:
+    """Rows whose offering has no canonical model (an unresolved alias) named by the source's own id for it,
+    as text; for staff, a link to that id in the curation queue (the admin's unresolved aliases, searched for
+    it), where a curator resolves it. A placeholder name linked to nowhere was a 404 (issue 13)."""
+    if frame.empty:
+        return frame
+    missing = frame[model].map(lambda name: not isinstance(name, str) or not name)
+    if not missing.any():
+        return frame
+    frame = frame.copy()
+    frame.loc[missing, model] = frame.loc[missing, raw]
+    queue = ""
+    if getattr(request.user, "is_staff", False):
+        queue = reverse("admin:catalog_modelalias_changelist")
+    frame.loc[missing, url] = [f"{queue}?{urlencode({'queue': 'unresolved', 'q': raw_id})}" if queue else None
+                               for raw_id in frame.loc[missing, raw]]
+    return frame
 
 
 def offering_columns(ratio: tuple[int, int]) -> list[Column]:

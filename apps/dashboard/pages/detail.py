@@ -36,6 +36,7 @@ from .common import (
     link_models,
     link_providers,
     market_frame,
+    name_unresolved,
     offering_columns,
     paginate,
     render_page,
@@ -83,11 +84,8 @@ def detail_tables(request: HttpRequest, prices: QuerySet[Price], *, stem: str, r
         # as their source states them.
         current = market_frame(sel.offers_from_stored(markets), ratio=ratio, source_rows=current,
                                extra=sel.unresolved_offering_prices(current))
-    current = link_models(link_providers(current))
-    history = link_models(link_providers(sel.history_frame(prices, ratio=ratio)))
-    for frame in (current, history):
-        if not frame.empty:
-            frame["model"] = frame["model"].replace("", "(unresolved id)")
+    current = name_unresolved(request, link_models(link_providers(current)))
+    history = name_unresolved(request, link_models(link_providers(sel.history_frame(prices, ratio=ratio))))
     columns = [c for c in offering_columns(ratio) if c.key != drop]
     if drop == "provider":
         # A provider's page lists its models: name the model and the provider's own id for it first.
