@@ -1,4 +1,5 @@
-"""Server render time of every dashboard page on PostgreSQL with the full demo data (issue 5 goal: < 300 ms).
+"""Server render time of every dashboard page on PostgreSQL with the full demo data (issue 13/14 goal: p95 < 150 ms;
+issue 5 had 300 ms).
 
 Each page is requested through the whole Django stack (middleware, view,
 selectors, chart builders, templates) with the test Client in this process,
@@ -30,9 +31,12 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenwatch.settings.base")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tokenwatch_dash")
 os.environ["TOKENWATCH_PUBLIC_API"] = "1"
+# The bench is one anonymous client asking for ~600 pages in a few minutes: the public demo's per-address
+# page throttle (120/min) would answer 429 after the second page. The figure is the page's own work.
+os.environ["TOKENWATCH_PAGE_THROTTLE_ANON"] = "off"
 os.environ.setdefault("DEBUG", "0")
 
-GOAL_MS = 300.0
+GOAL_MS = 150.0
 PAGES = [
     ("overview", "/"),
     ("trends (default)", "/trends/"),
