@@ -142,13 +142,15 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
     return ApplyCounts.from_history(status, in_snapshot=in_snapshot, rejects=rejects)
 
 
-def market_refresh_for_source(source_id: int) -> int:
+def market_refresh_for_source(source_id: int, *, pairs: set[tuple[int, int]] | None = None) -> int:
     """Refresh the market prices of every (provider, model) this source prices (its word or its
-    confirmation may have changed the choice, the agreement or the evidence)."""
+    confirmation may have changed the choice, the agreement or the evidence); ``pairs``: those pairs, when
+    the caller has just read them."""
     from .market import market_prices_refresh
 
-    pairs = set(Offering.objects.filter(source_id=source_id, alias__model__isnull=False)
-                .values_list("provider_id", "alias__model_id"))
+    if pairs is None:
+        pairs = set(Offering.objects.filter(source_id=source_id, alias__model__isnull=False)
+                    .values_list("provider_id", "alias__model_id"))
     return market_prices_refresh(pairs=pairs)
 
 
@@ -272,11 +274,13 @@ def price_history_rebuild(*, source_id: int) -> dict[int, str]:
         desired[offering_id] = _stated_intervals(by_snapshot, looks, first_seen_of, newest_look)
     basis_of = dict.fromkeys(observed, Basis.OBSERVED) | dict.fromkeys(stated, Basis.STATED)
 
-    alias_hints = _offering_attributes_sync(source_id, {oid: attrs for oid, (_, attrs) in attributes.items()},
-                                            {oid: (attributes[oid][0], hint) for oid, hint in hints.items()})
-    aliases_sync_hints(hints=alias_hints, source_id=source_id)
-    status = _write_history(source_id=source_id, desired=desired, basis_of=basis_of)
-    market_refresh_for_source(source_id)
+    offerings = _offering_attributes_sync(source_id, {oid: attrs for oid, (_, attrs) in attributes.items()},
+                                          {oid: (attributes[oid][0], hint) for oid, hint in hints.items()})
+    moved = aliases_sync_hints(hints=offerings.alias_hints, source_id=source_id)
+    status = _write_history(source_id=source_id, desired=desired, basis_of=basis_of,
+                            provider_of=offerings.provider_of)
+    # The (provider, model) pairs read with the offerings hold unless an alias was just resolved again.
+    market_refresh_for_source(source_id, pairs=None if moved else offerings.pairs)
     return status
 
 
@@ -299,17 +303,30 @@ def _stated_intervals(by_snapshot: StatedRows, looks: list[Look], first_seen_of:
             for start, end, values in rows]
 
 
+@dataclass(frozen=True)
+class SourceOfferings:
+    alias_hints: dict[int, tuple[str, str]]  # alias id -> (provider key, name) of its newest listing
+    provider_of: dict[int, int]  # offering id -> provider id
+    pairs: set[tuple[int, int]]  # (provider id, model id) of the resolved offerings
+
+
 def _offering_attributes_sync(source_id: int, attributes: dict[int, Attributes],
-                              hints: dict[int, tuple[int, tuple[str, str]]]) -> dict[int, tuple[str, str]]:
+                              hints: dict[int, tuple[int, tuple[str, str]]]) -> SourceOfferings:
     """Offerings show what the newest snapshot listing them says, whatever order snapshots arrived in.
 
-    Returns alias id -> (provider key, name) of the newest listing of any of its offerings: an alias
-    (one raw id) can span offerings of several providers.
+    Returns, besides, alias id -> (provider key, name) of the newest listing of any of its offerings (an
+    alias, one raw id, can span offerings of several providers), and what the rest of the rebuild needs to
+    know of the source's offerings, from the same read (each read of them was a tenth of a LiteLLM ingest).
     """
     stale = []
     newest_hint: dict[int, tuple[int, tuple[str, str]]] = {}
-    for pk, alias_id, *have in Offering.objects.filter(source_id=source_id).values_list("id", "alias_id",
-                                                                                       *ATTRIBUTES):
+    provider_of: dict[int, int] = {}
+    pairs: set[tuple[int, int]] = set()
+    for pk, alias_id, provider_id, model_id, *have in Offering.objects.filter(source_id=source_id).values_list(
+            "id", "alias_id", "provider_id", "alias__model_id", *ATTRIBUTES):
+        provider_of[pk] = provider_id
+        if model_id is not None:
+            pairs.add((provider_id, model_id))
         want = attributes.get(pk)
         if want is not None and tuple(have) != want:
             stale.append(Offering(pk=pk, **dict(zip(ATTRIBUTES, want, strict=True))))
@@ -318,7 +335,7 @@ def _offering_attributes_sync(source_id: int, attributes: dict[int, Attributes],
         if hint is not None and (alias_id not in newest_hint or hint > newest_hint[alias_id]):
             newest_hint[alias_id] = hint
     Offering.objects.bulk_update(stale, list(ATTRIBUTES), batch_size=BATCH)
-    return {alias_id: hint for alias_id, (_, hint) in newest_hint.items()}
+    return SourceOfferings({alias_id: hint for alias_id, (_, hint) in newest_hint.items()}, provider_of, pairs)
 
 
 def _first_undated_statement(by_snapshot: StatedRows, first_seen_of: dict[int, datetime]) -> datetime | None:
@@ -336,8 +353,8 @@ def _undated_start(start: datetime | None, end: datetime | None, first_seen: dat
     return first_seen
 
 
-def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
-                   basis_of: dict[int, str]) -> dict[int, str]:
+def _write_history(*, source_id: int, desired: dict[int, list[Interval]], basis_of: dict[int, str],
+                   provider_of: dict[int, int]) -> dict[int, str]:
     current: dict[int, dict[datetime | None, Price]] = defaultdict(dict)
     for price in Price.objects.filter(offering__source_id=source_id).only(
             "id", "offering_id", "effective_from", "effective_to", *COMPONENTS, "unit_prices", "price_label",
@@ -361,7 +378,6 @@ def _write_history(*, source_id: int, desired: dict[int, list[Interval]],
             if price is not None and price.pk not in updating and _confirmation(price) != (
                     interval.first_seen_at, interval.last_confirmed_at):
                 to_update.append((price, interval))
-    provider_of = dict(Offering.objects.filter(source_id=source_id).values_list("pk", "provider_id"))
     to_create = [_new_price(offering_id, provider_of[offering_id], interval,
                             basis_of.get(offering_id, Basis.OBSERVED))
                  for offering_id, interval in plan.create]

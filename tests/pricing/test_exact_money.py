@@ -169,7 +169,8 @@ def _expected(source_key: str, content: bytes) -> tuple[dict[tuple, set[tuple]],
     seen: set[tuple] = set()
     values = 0
     for r in records:
-        offering = (slugs[r.provider_key], r.source_model_id, r.region, r.service_tier, r.min_prompt_tokens)
+        # The API writes an absent region as null (JSON) or an empty cell (CSV), never "".
+        offering = (slugs[r.provider_key], r.source_model_id, r.region or None, r.service_tier, r.min_prompt_tokens)
         first_key = (*offering, r.effective_from if r.stated_dates else None)
         if first_key in seen:
             continue
@@ -183,7 +184,8 @@ def _expected(source_key: str, content: bytes) -> tuple[dict[tuple, set[tuple]],
 def _by_offering(rows: list[dict[str, Any]], *, csv: bool) -> dict[tuple, set[tuple]]:
     out: dict[tuple, set[tuple]] = defaultdict(set)
     for row in rows:
-        key = tuple(int(row[k]) if k == "min_prompt_tokens" else row[k] for k in OFFERING)
+        key = tuple(int(row[k]) if k == "min_prompt_tokens" else (row[k] or None) if k == "region" else row[k]
+                    for k in OFFERING)
         if csv:
             # The CSV guards cells that start with =, +, - or @ against spreadsheet formulas.
             key = (key[0], key[1].removeprefix("'"), *key[2:])
