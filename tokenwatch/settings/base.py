@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "apps.common",
     "apps.api_common",
     "django_celery_beat",
     "apps.sources",
