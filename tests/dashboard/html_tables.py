@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 
@@ -97,3 +98,14 @@ def as_exported(text: str) -> str:
     except ValueError:
         return text
     return bare
+
+
+_EXPORTED_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}):\d{2}\.\d{6}Z$")
+
+
+def as_shown(cell: str) -> str:
+    """An exported cell as the page shows it: a point in time is exported whole, in the one UTC format
+    (apps.common.timestamps), and shown to the minute; every other cell is compared as it is."""
+    m = _EXPORTED_TIME.match(cell)
+    return f"{m[1]} {m[2]}" if m else cell
+
