@@ -7,6 +7,12 @@ Measures, on an empty database each time:
      and a day later, when the market prices are refreshed too (reported)
   3. all seven LiteLLM versions in date order                (goal < 5 s)
 
+and, for 1 and 3, the reference of issue 14: COPY of exactly the rows the ingest left in every table it
+wrote, into scratch tables of the same shape (``LIKE ... INCLUDING ALL``: columns, defaults, checks and
+indexes; no foreign keys, which COPY into a copy cannot have), in one committed transaction. The two are
+timed alternately in the same minutes, each with the load average beside it, and the ratio of the medians
+is printed (issue 14's goals: at most 4x for the newest file, 8x for all seven).
+
 Usage:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tokenwatch_ingestbench .venv/bin/python bench/ingest.py [--repeat 3]
 The database is created if missing and flushed between measurements.
@@ -78,14 +84,66 @@ def main() -> None:
         assert run.status in {IngestRun.Status.OK, IngestRun.Status.UNCHANGED}, run.message
         return run
 
+    def counts() -> dict[str, int]:
+        """Rows of every table the apps write (Django's own bookkeeping tables left out)."""
+        with connection.cursor() as cursor:
+            tables = [t for t in connection.introspection.table_names(cursor)
+                      if not t.startswith(("django_", "auth_", "authtoken_", "tokenwatch_cache"))]
+            found = {}
+            for table in tables:
+                cursor.execute(f'SELECT count(*) FROM "{table}"')  # names from the catalogue
+                found[table] = cursor.fetchone()[0]
+        return found
+
+    def written(before: dict[str, int]) -> dict[str, bytes]:
+        """The COPY text of every table that holds more rows than before (what the ingest left there)."""
+        out = {}
+        with connection.cursor() as cursor:
+            for table, n in counts().items():
+                if n > before.get(table, 0):
+                    chunks = []
+                    with cursor.cursor.copy(f'COPY "{table}" TO STDOUT') as copy:
+                        for block in copy:
+                            chunks.append(bytes(block))
+                    out[table] = b"".join(chunks)
+        return out
+
+    def copy_reference(data: dict[str, bytes]) -> float:
+        """Seconds to COPY these rows into scratch tables of the same shape, committed."""
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA IF EXISTS bench_scratch CASCADE; CREATE SCHEMA bench_scratch")
+            for table in data:
+                cursor.execute(f'CREATE TABLE bench_scratch."{table}" (LIKE public."{table}" INCLUDING ALL)')
+        t0 = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            for table, text in data.items():
+                with cursor.cursor.copy(f'COPY bench_scratch."{table}" FROM STDIN') as copy:
+                    copy.write(text)
+        elapsed = time.perf_counter() - t0
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA bench_scratch CASCADE")
+        return elapsed
+
+    def load() -> str:
+        return f"load {os.getloadavg()[0]:.1f}"
+
+    reference: dict[str, list[float]] = {"newest into empty": [], "all seven in order": []}
+    rows_written: dict[str, int] = {}
     results: dict[str, list[float]] = {"newest into empty": [], "same file again": [], "all seven in order": []}
     market: list[float] = []
     next_day: list[float] = []
     for _ in range(args.repeat):
         source = reset()
+        before = counts()
         t0 = time.perf_counter()
         ingest(source, newest)
         results["newest into empty"].append(time.perf_counter() - t0)
+        print(f"  newest into empty   {results['newest into empty'][-1]:6.3f} s  ({load()})", flush=True)
+        data = written(before)
+        rows_written["newest into empty"] = sum(text.count(b"\n") for text in data.values())
+        reference["newest into empty"].append(copy_reference(data))
+        print(f"  COPY of its rows    {reference['newest into empty'][-1]:6.3f} s  ({load()}, "
+              f"{rows_written['newest into empty']:,} rows, {len(data)} tables)", flush=True)
         t0 = time.perf_counter()
         # The scheduled re-fetch: LiteLLM's default schedule is every 6 hours.
         run = ingest(source, newest, later=timedelta(hours=6))
@@ -103,10 +161,17 @@ def main() -> None:
             market_refresh_for_source(source.pk)
         market.append(time.perf_counter() - t0)
         source = reset()
+        before = counts()
         t0 = time.perf_counter()
         for path in files:
             ingest(source, path)
         results["all seven in order"].append(time.perf_counter() - t0)
+        print(f"  all seven in order  {results['all seven in order'][-1]:6.3f} s  ({load()})", flush=True)
+        data = written(before)
+        rows_written["all seven in order"] = sum(text.count(b"\n") for text in data.values())
+        reference["all seven in order"].append(copy_reference(data))
+        print(f"  COPY of their rows  {reference['all seven in order'][-1]:6.3f} s  ({load()}, "
+              f"{rows_written['all seven in order']:,} rows, {len(data)} tables)", flush=True)
 
     goals = {"newest into empty": 1.0, "same file again": 0.1, "all seven in order": 5.0}
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}), {args.repeat} runs each")
@@ -114,6 +179,12 @@ def main() -> None:
         verdict = "ok" if max(times) < goals[name] else "OVER GOAL"
         print(f"{name:22s} median {statistics.median(times):6.3f} s  max {max(times):6.3f} s  "
               f"goal < {goals[name]} s  {verdict}")
+    ratio_goals = {"newest into empty": 4.0, "all seven in order": 8.0}
+    for name, copies in reference.items():
+        ratio = statistics.median(results[name]) / statistics.median(copies)
+        verdict = "ok" if ratio <= ratio_goals[name] else "OVER GOAL"
+        print(f"{name:22s} vs COPY of its {rows_written[name]:,} rows: median {statistics.median(copies):6.3f} s, "
+              f"ratio {ratio:4.1f}x  goal <= {ratio_goals[name]:.0f}x  {verdict}")
     print(f"same file the next day median {statistics.median(next_day):6.3f} s  (a sighting that also refreshes the "
           f"market: {statistics.median(market):.3f} s of it when timed alone, {MarketPrice.objects.count():,} "
           f"market prices)")
