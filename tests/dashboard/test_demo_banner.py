@@ -126,3 +126,16 @@ def test_load_demo_names_each_optional_file_it_skipped_and_why(tmp_path):
     summary = text.strip().splitlines()[-1]
     assert summary.startswith("demo data: 1 files in ")
     assert "1 optional skipped (not present): gpu-catalog (missing/skypilot_lambda_vms_v8.csv)" in summary
+
+
+
+def test_load_demo_inside_a_transaction_runs_no_analyze(tmp_path, postgres):
+    """ANALYZE in a transaction that is rolled back still rewrites pg_class's row counts (in place): a
+    caller's (a test's) load_demo must not leave later transactions planned for tables of the wrong size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    manifest = _manifest(tmp_path, [])
+    with CaptureQueriesContext(connection) as queries:
+        call_command("load_demo", manifest=str(manifest), stdout=io.StringIO())
+    assert not [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("ANALYZE")]
