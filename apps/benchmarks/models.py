@@ -167,6 +167,12 @@ class BenchmarkRun(models.Model):
                                                     help_text="Per-request output throughput, mean, tokens/s.")
     ttft_p50_ms = models.DecimalField(**RATE, null=True, blank=True, help_text="Time to first token, median, ms.")
     ttft_p99_ms = models.DecimalField(**RATE, null=True, blank=True, help_text="Time to first token, P99, ms.")
+    # Measured by tokenwatch's own probes (apps.probes); published sources do not state these.
+    ttft_p90_ms = models.DecimalField(**RATE, null=True, blank=True, help_text="Time to first token, P90, ms.")
+    inter_token_latency_p50_ms = models.DecimalField(
+        **RATE, null=True, blank=True, help_text="Gap between streamed content chunks, median over all, ms.")
+    inter_token_latency_p99_ms = models.DecimalField(
+        **RATE, null=True, blank=True, help_text="Gap between streamed content chunks, P99 over all, ms.")
     e2e_latency_p50_ms = models.DecimalField(**RATE, null=True, blank=True,
                                              help_text="End-to-end request latency, median, ms.")
     e2e_latency_p99_ms = models.DecimalField(**RATE, null=True, blank=True,
