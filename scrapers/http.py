@@ -36,6 +36,7 @@ __all__ = [
     "FetchError",
     "FetchResult",
     "fetch",
+    "guard_url",
 ]
 
 DEFAULT_USER_AGENT = "tokenwatch/0.1 (+https://github.com/tokenwatch; price-sheet fetcher)"
@@ -204,6 +205,16 @@ def fetch(
 
 
 # --- URL and address checks -------------------------------------------------
+
+
+def guard_url(url: str, *, allow_private: bool = False) -> httpx.URL:
+    """The same checks ``fetch`` runs on its first hop, for callers that make their own requests
+    (probe streams): http(s) only, and a host that resolves to public addresses only unless
+    ``allow_private``. Returns the parsed URL; raises ``FetchError`` (permanent for a refusal)."""
+    parsed = _parse_url(url)
+    _check_host(parsed, allow_private=allow_private)
+    return parsed
+
 
 
 def _parse_url(url: str) -> httpx.URL:
