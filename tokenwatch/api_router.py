@@ -30,6 +30,7 @@ from apps.pricing.api.views import (
     PriceViewSet,
 )
 from apps.pricing.feeds import PriceChangeFeed
+from apps.probes.api.urls import urlpatterns as probe_urls
 from apps.sources.api.views import IngestRunViewSet, RejectionViewSet, SnapshotViewSet, SourceViewSet, UploadView
 
 # Computed endpoints listed on the API root beside the tables (name in the root -> URL name).
@@ -113,6 +114,7 @@ api_v1 = [
     path("economics/price-trend/", PriceTrendView.as_view(), name="economics-price-trend"),
     path("economics/market-cagrs/", MarketCagrView.as_view(), name="economics-market-cagrs"),
     *router.urls,
+    *probe_urls,  # apps/probes/api/urls.py: staff-only probe targets, probe samples
     # Last: anything else under /api/v1/ is a JSON 404 (or a redirect to the slash-ended URL).
     re_path(r"^(?P<path>[\s\S]*)$", api_not_found),
 ]

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.pricing",
     "apps.benchmarks",
+    "apps.probes",
     "apps.market",
     "apps.quality",
     "apps.dashboard",
@@ -186,6 +187,16 @@ TOKENWATCH_FETCH_MAX_BYTES = int(os.environ.get("TOKENWATCH_FETCH_MAX_BYTES", st
 TOKENWATCH_PUBLIC_API = env_bool("TOKENWATCH_PUBLIC_API", False)
 TOKENWATCH_BLEND_INPUT_RATIO = 3  # blended price = (3*input + 1*output) / 4 by default
 TOKENWATCH_BLEND_OUTPUT_RATIO = 1
+# Speed probes (apps/probes): hosts a probe target may reach although the SSRF guard would refuse them
+# (loopback, LAN); any other host must resolve to public addresses. Hard limits per run (README "Probes").
+TOKENWATCH_PROBE_ALLOWED_HOSTS = env_list("TOKENWATCH_PROBE_ALLOWED_HOSTS")
+TOKENWATCH_PROBE_MAX_REQUESTS = int(os.environ.get("TOKENWATCH_PROBE_MAX_REQUESTS", "1000"))
+TOKENWATCH_PROBE_MAX_CONCURRENCY = int(os.environ.get("TOKENWATCH_PROBE_MAX_CONCURRENCY", "64"))
+TOKENWATCH_PROBE_MAX_INPUT_TOKENS = int(os.environ.get("TOKENWATCH_PROBE_MAX_INPUT_TOKENS", "32000"))
+TOKENWATCH_PROBE_MAX_OUTPUT_TOKENS = int(os.environ.get("TOKENWATCH_PROBE_MAX_OUTPUT_TOKENS", "4096"))
+TOKENWATCH_PROBE_MAX_TOTAL_TOKENS = int(os.environ.get("TOKENWATCH_PROBE_MAX_TOTAL_TOKENS", "2000000"))
+TOKENWATCH_PROBE_MAX_WALL_S = float(os.environ.get("TOKENWATCH_PROBE_MAX_WALL_S", "480"))
+TOKENWATCH_PROBE_READ_TIMEOUT_S = float(os.environ.get("TOKENWATCH_PROBE_READ_TIMEOUT_S", "30"))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,106 @@
+"""The load generator against a real streaming server on loopback: accuracy, exact error counts, no hangs,
+hard limits. Truth: first token 200 ms after the request, then one every 20 ms, 64 tokens."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from apps.probes.load import LimitError, Limits, Workload, count_tokens, prompt_text, run
+from scrapers.probe import CUT_AT_WALL_LIMIT, compute_metrics
+
+TTFT_MS, ITL_MS, TOKENS = 200.0, 20.0, 64
+
+
+def probe(server, requests: int, concurrency: int, *, output_tokens: int = TOKENS, **limits):
+    return run(base_url=server.url, api_key="", model_id="m",
+               workload=Workload(requests=requests, concurrency=concurrency, input_tokens=100,
+                                 output_tokens=output_tokens),
+               limits=Limits(**limits))
+
+
+def within(measured, truth: float, share: float = 0.10) -> bool:
+    return abs(float(measured) - truth) <= truth * share
+
+
+@pytest.mark.parametrize(("requests", "concurrency"), [(6, 1), (32, 8)])
+def test_it_measures_ttft_and_inter_token_latency_within_ten_percent(loopback, requests, concurrency):
+    result = probe(loopback, requests, concurrency)
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert metrics.requests_completed == requests and metrics.requests_failed == 0
+    assert loopback.stats()["max_in_flight"] == concurrency
+    assert within(metrics.ttft_p50_ms, TTFT_MS), metrics
+    assert within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+    # Every request's own stream, not just the medians (a cold connection's first TTFT may be a little
+    # longer: the reported figure is the median).
+    for sample in result.samples:
+        assert len(sample.inter_token_ms) == TOKENS - 1
+        assert within(sum(sample.inter_token_ms) / len(sample.inter_token_ms), ITL_MS)
+        assert sample.output_tokens == TOKENS and sample.tokens_from_usage
+    assert within(metrics.e2e_latency_p50_ms, TTFT_MS + (TOKENS - 1) * ITL_MS)
+
+
+def test_it_counts_429s_and_cut_streams_exactly(loopback):
+    loopback.control(fail_429_every=5, cut_every=7, cut_after=10)
+    result = probe(loopback, 35, 8)
+    metrics = compute_metrics(result.samples, result.wall_s)
+    # Request numbers 5, 10, …, 35 get 429 (7); of the rest, 7, 14, 21, 28 are cut (35 is already a 429).
+    assert dict(metrics.error_counts) == {"http_429": 7, "broken_stream": 4}
+    assert metrics.requests_failed == 11 and metrics.requests_completed == 24
+    assert str(metrics.error_rate) == "0.314286"
+    cut = [s for s in result.samples if s.error == "broken_stream"]
+    assert all(s.http_status == 200 and s.ttft_ms is not None and s.e2e_ms is None for s in cut)
+    assert {s.http_status for s in result.samples if s.error == "http_429"} == {429}
+
+
+def test_it_counts_tokens_from_the_text_without_usage(loopback):
+    loopback.control(usage=False)
+    result = probe(loopback, 2, 2)
+    # Chunks are "tokN " (5-6 characters): 64 of them, 4 characters a token.
+    text_chars = sum(len(f"tok{k} ") for k in range(TOKENS))
+    assert [s.output_tokens for s in result.samples] == [round(text_chars / 4)] * 2
+    assert not any(s.tokens_from_usage for s in result.samples)
+
+
+def test_a_stalled_stream_fails_within_the_read_timeout_and_does_not_hang(loopback):
+    loopback.control(stall_every=2, stall_after=5, stall_s=60)
+    started = time.monotonic()
+    result = probe(loopback, 4, 4, read_timeout_s=1.0)
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, elapsed  # 0.2 s to the stall + 1 s of silence, not the server's 60 s
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert dict(metrics.error_counts) == {"stalled": 2}
+    loopback.control()  # wake the stalled handlers
+
+
+def test_it_stops_at_the_wall_limit_and_says_so(loopback):
+    started = time.monotonic()
+    result = probe(loopback, 40, 2, max_wall_s=2.0)
+    assert time.monotonic() - started < 4
+    assert result.stopped_at_wall_limit
+    assert result.requests_not_sent > 0
+    assert any(s.error == CUT_AT_WALL_LIMIT for s in result.samples)
+    assert "stopped at the wall-time limit of 2 s" in result.notes[0]
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert CUT_AT_WALL_LIMIT not in dict(metrics.error_counts)  # ours, not the provider's failures
+
+
+@pytest.mark.parametrize(("workload", "message"), [
+    (Workload(2000, 1, 10, 10), "requests 2,000 is over the limit of 1,000 (TOKENWATCH_PROBE_MAX_REQUESTS)"),
+    (Workload(10, 65, 10, 10), "concurrency 65 is over the limit of 64"),
+    (Workload(10, 1, 10, 5000), "output tokens 5,000 is over the limit of 4,096"),
+    (Workload(1000, 1, 32000, 4000), "tokens per run ((input + output) x requests) 36,000,000 is over"),
+    (Workload(0, 1, 10, 10), "requests must be at least 1, got 0"),
+])
+def test_it_refuses_a_workload_over_the_limits_before_sending_anything(loopback, workload, message):
+    with pytest.raises(LimitError) as refused:
+        run(base_url=loopback.url, api_key="", model_id="m", workload=workload, limits=Limits())
+    assert message in str(refused.value)
+    assert loopback.stats()["requests"] == 0
+
+
+def test_the_prompt_is_deterministic_and_about_the_asked_length():
+    assert prompt_text(550) == prompt_text(550)
+    assert count_tokens(prompt_text(550)) == 550
+    assert count_tokens(prompt_text(3)) >= 3
