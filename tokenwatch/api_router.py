@@ -31,11 +31,13 @@ from apps.pricing.api.views import (
 )
 from apps.pricing.feeds import PriceChangeFeed
 from apps.probes.api.urls import urlpatterns as probe_urls
+from apps.routing.api.views import AdviceView
 from apps.sources.api.views import IngestRunViewSet, RejectionViewSet, SnapshotViewSet, SourceViewSet, UploadView
 
 # Computed endpoints listed on the API root beside the tables (name in the root -> URL name).
 COMPUTED = {
     "compare": "compare",
+    "advice": "advice",
     "market-projections": "market-projections",
     "economics/self-hosting-costs": "economics-self-hosting-costs",
     "economics/break-even": "economics-break-even",
@@ -106,6 +108,7 @@ for prefix, viewset in [
 
 api_v1 = [
     path("compare/", CompareView.as_view(), name="compare"),
+    path("advice/", AdviceView.as_view(), name="advice"),
     path("uploads/", UploadView.as_view(), name="uploads"),
     path("market-projections/", MarketProjectionView.as_view(), name="market-projections"),
     # Token economics (read-only, computed on request).

@@ -271,3 +271,32 @@ def _with_comparability(measurement: Measurement, reference: WorkloadKey | None)
 
 def _ranked(row: AdviceRow, rank: int) -> AdviceRow:
     return replace(row, rank=rank)
+
+
+def advice_records(advice: Advice) -> list[dict[str, object]]:
+    """One flat dict per offering (ranked first): what the API, its CSV and the page show, same names."""
+    from .exports import openrouter_slug
+
+    out: list[dict[str, object]] = []
+    for row in advice.rows:
+        m = row.measurement
+        out.append({
+            "rank": row.rank, "provider": row.provider.slug, "provider_name": row.provider.name,
+            "provider_kind": row.provider.kind, "region": row.region, "service_tier": row.service_tier,
+            "source": row.source, "source_model_id": row.source_model_id, "price": row.price.pk,
+            "input_usd_per_mtok": row.price.input_usd_per_mtok, "output_usd_per_mtok": row.price.output_usd_per_mtok,
+            "price_label": row.price.price_label, "monthly_usd": row.monthly_usd,
+            "not_ranked_reason": "; ".join(row.reasons),
+            "benchmark": m.run_id if m else None, "speed_source": m.source if m else "",
+            "speed_is_probe": m.is_probe if m else None, "measured_at": m.measured_at if m else None,
+            "ttft_p50_ms": m.ttft_p50_ms if m else None,
+            "output_tokens_per_s": m.output_tokens_per_s if m else None,
+            "output_tokens_per_s_basis": m.output_tokens_per_s_basis if m and m.output_tokens_per_s is not None
+            else "",
+            "error_rate": m.error_rate if m else None,
+            "input_tokens": m.workload[0] if m else None, "output_tokens": m.workload[1] if m else None,
+            "concurrency": m.workload[2] if m else None,
+            "stale": m.stale if m else None, "comparable": m.comparable if m else None,
+            "litellm_model": row.litellm_model, "openrouter_provider": openrouter_slug(row.provider),
+        })
+    return out
