@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 import anyio._backends._asyncio  # noqa: F401 - loaded lazily on the first request otherwise, inside its TTFT
 import httpx
+import orjson
 
 from scrapers.probe import CUT_AT_WALL_LIMIT, Sample
 
@@ -161,8 +162,8 @@ class _Stream:
                 self.done = True
                 continue
             try:
-                event = json.loads(payload)
-            except ValueError:
+                event = orjson.loads(payload)  # a few times faster than json: this runs once per token
+            except orjson.JSONDecodeError:
                 continue  # a line we cannot read is no token; a broken stream shows as no [DONE]
             if not isinstance(event, dict):
                 continue
