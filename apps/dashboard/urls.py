@@ -1,11 +1,12 @@
 from django.urls import path
 
-from .pages import benchmarks, compare, detail, home, market, models, providers, sources, trends
+from .pages import advice, benchmarks, compare, detail, home, market, models, providers, sources, trends
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("trends/", trends.trends, name="trends"),
     path("compare/", compare.compare, name="compare"),
+    path("advice/", advice.advice, name="advice"),
     path("benchmarks/", benchmarks.benchmarks, name="benchmarks"),
     path("market/", market.market, name="market"),
     path("sources/", sources.sources, name="sources"),
