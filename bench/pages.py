@@ -66,10 +66,41 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def save_pages(client, directory: Path, *, frozen_at: str, only: str | None) -> None:
+    """Each page's body as the server sends it, with ``timezone.now`` fixed so two runs can be compared byte
+    for byte. An XLSX is saved as the text of its cells (its zip differs by build time and writer mode)."""
+    from datetime import datetime
+    from io import BytesIO
+    from unittest import mock
+
+    import openpyxl
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with mock.patch("django.utils.timezone.now", return_value=datetime.fromisoformat(frozen_at)):
+        for name, path in PAGES:
+            if only and only not in name:
+                continue
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            stem = "".join(c if c.isalnum() else "-" for c in name)
+            body = response.content
+            if path.endswith("xlsx") or "download=xlsx" in path:
+                book = openpyxl.load_workbook(BytesIO(body))
+                body = "\n".join(f"{sheet.title}!{cell.coordinate}\t{cell.number_format}\t{cell.value!r}"
+                                  for sheet in book.worksheets for row in sheet.iter_rows() for cell in row
+                                  if cell.value is not None).encode()
+            (directory / stem).write_bytes(body)
+            print(f"{name:<40} {len(body):>9} bytes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--only", help="time only the pages whose name contains this text")
+    parser.add_argument("--save", metavar="DIR",
+                        help="instead of timing, write each page's body to DIR with the clock frozen at "
+                             "--frozen-at (diff two such directories to prove a speed-up changed no number)")
+    parser.add_argument("--frozen-at", default="2026-11-29T12:00:00+00:00")
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
     if url.startswith("postgres"):
@@ -84,14 +115,22 @@ def main() -> None:
 
     from apps.pricing.models import Price
 
-    call_command("migrate", verbosity=0)
-    call_command("load_demo", verbosity=0)
+    if not args.save:  # a saved copy must not record a new ingest run (the sources page shows the last one)
+        call_command("migrate", verbosity=0)
+        call_command("load_demo", verbosity=0)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh planner statistics after a bulk load, as autovacuum would give
+    # As the server runs (tokenwatch/wsgi.py): startup objects frozen out of the cyclic GC's walks.
+    from tokenwatch.wsgi import freeze_startup_objects
+
+    freeze_startup_objects()
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}, {Price.objects.count():,} prices; "
           f"{args.repeat} timed requests per page after 2 warm-ups\n")
     client = Client()
+    if args.save:
+        save_pages(client, Path(args.save), frozen_at=args.frozen_at, only=args.only)
+        return
     print(f"{'page':<40} {'median ms':>10} {'p95 ms':>8} {'max ms':>8} {'queries':>8} {'KB':>7}")
     failed = []
     for name, path in PAGES:

@@ -126,7 +126,12 @@ class Table:
         return column.key, "none"
 
     def records(self) -> Iterator[dict[str, Any]]:
-        yield from self.frame.to_dict("records")
+        """Rows as dicts of what the page and the exports read: each column's value and its link, shown text,
+        detail and tooltip columns. Frames carry more (slugs, ids, the other blends); converting those too
+        was most of the time to_dict took."""
+        wanted = dict.fromkeys(key for column in self.columns
+                               for key in (column.key, column.link, column.shown, column.detail, column.hint) if key)
+        yield from self.frame[[key for key in wanted if key in self.frame.columns]].to_dict("records")
 
     def rows(self) -> Iterator[list[Cell]]:
         for record in self.records():
@@ -143,6 +148,10 @@ class Table:
 def _missing(value: Any) -> bool:
     if value is None or value is pd.NaT:
         return True
+    # Most cells are text, whole numbers or dates, none of which can be missing: answered before pd.isna
+    # (a page formats thousands of cells).
+    if type(value) in _NEVER_MISSING:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
     if isinstance(value, Decimal) and value.is_nan():
@@ -151,6 +160,9 @@ def _missing(value: Any) -> bool:
         return bool(pd.isna(value)) if not isinstance(value, (str, bytes, list, dict, tuple)) else False
     except (TypeError, ValueError):
         return False
+
+
+_NEVER_MISSING = frozenset({str, int, bool, date, datetime, pd.Timestamp})  # NaT is a type of its own
 
 
 def _as_float(value: Any) -> float:

@@ -9,6 +9,7 @@ any page returns that table with the same filters and sort.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -21,6 +22,8 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from .. import agreement, charts
 from .. import selectors as sel
@@ -104,6 +107,17 @@ def paginate(request: HttpRequest, table: Table, *, param: str = "page") -> Tabl
         table.frame = table.frame.iloc[(number - 1) * PAGE_ROWS: number * PAGE_ROWS].reset_index(drop=True)
         table.stem = f"{table.stem}-page-{number}"
     return table
+
+
+def options_html(choices: Iterable[tuple[Any, Any]], chosen: Any) -> SafeString:
+    """The ``<option>`` elements of a select, marked ``selected`` where the value is among ``chosen`` (one value
+    or a list), as the template loop ``{% for v, l in choices %}<option value="{{ v }}"{{ chosen|selected:v }}>``
+    wrote them. Built in Python: that loop over the ~1,100 models took ~27 ms of a Trends or Compare page."""
+    values = chosen if isinstance(chosen, (list, tuple, set)) else [chosen]
+    wanted = {str(v) for v in values}
+    return mark_safe("".join(  # noqa: S308 - every value and label is escaped here
+        f'<option value="{conditional_escape(value)}"{" selected" if str(value) in wanted else ""}>'
+        f"{conditional_escape(label)}</option>" for value, label in choices))
 
 
 def selected_filters(data: QueryDict) -> dict[str, list[str]]:

@@ -38,6 +38,7 @@ from .common import (
     link_providers,
     market_frame,
     offering_columns,
+    options_html,
     render_page,
     selected_filters,
     wants_per_source,
@@ -270,7 +271,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     if (response := download_response(request, page.tables)) is not None:
         return response
     page.charts += compare_charts(offerings, ranked, model, ratio=ratio, measured_runs=len(measured))
-    return render_page(request, "dashboard/compare.html", page, model=model, model_choices=sel.model_choices(),
+    return render_page(request, "dashboard/compare.html", page, model=model,
+                       model_options=options_html(sel.model_choices(), model.slug),
                        top=ranked.head(5).to_dict("records"), ranked_count=len(ranked), per_source=per_source,
                        blend_form=blend_form, blend=blend, workload_form=workload_form, work=work, as_of=as_of,
                        as_of_given=bool(as_of_value), filterset=filterset, selected=selected_filters(request.GET),

@@ -20,6 +20,7 @@ from .common import (
     download_response,
     link_models,
     link_providers,
+    options_html,
     paginate,
     render_page,
     selected_filters,
@@ -76,4 +77,5 @@ def model_list(request: HttpRequest) -> HttpResponse:
                        size_class_choices=size_class_choices(sel.size_classes()),
                        creators=[(c, creator_label(c)) for c in creators],
                        families=[(f, family_label(f)) for f in families], modalities=MODALITIES,
-                       provider_choices=sel.provider_choices(), selected=selected_filters(request.GET))
+                       provider_options=options_html(sel.provider_choices(), request.GET.getlist("provider")),
+                       selected=selected_filters(request.GET))

@@ -29,6 +29,7 @@ from .common import (
     component_unit,
     current_time,
     download_response,
+    options_html,
     paginate,
     render_page,
     selected_filters,
@@ -181,6 +182,8 @@ def trends(request: HttpRequest) -> HttpResponse:
     if (response := download_response(request, page.tables)) is not None:
         return response
     return render_page(request, "dashboard/trends.html", page, form=form, options=options, lines=lines, unit=unit,
-                       classes_all=classes_all, model_choices=sel.model_choices(),
-                       provider_choices=sel.provider_choices(), source_choices=sel.source_choices(priced=True),
-                       selected=selected_filters(data), filterset=filterset)
+                       classes_all=classes_all,
+                       model_options=options_html(sel.model_choices(), data.getlist("model")),
+                       provider_options=options_html(sel.provider_choices(), data.getlist("provider")),
+                       source_choices=sel.source_choices(priced=True), selected=selected_filters(data),
+                       filterset=filterset)
