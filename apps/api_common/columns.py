@@ -383,14 +383,21 @@ POSTGRES_SQL = {
 }
 
 
-# Kinds the server can write as their exact JSON text (decimal strings, ISO 8601 times).
-POSTGRES_TEXT_KINDS = frozenset({"decimal", "datetime", "date"})
+# Kinds the server can write as their exact JSON value (decimal strings, ISO 8601 times, and optional
+# text as null when blank: a page used to call a Python "" -> None converter on 400 cells).
+POSTGRES_JSON_SQL = {
+    "decimal": POSTGRES_SQL["decimal"],
+    "datetime": POSTGRES_SQL["datetime"],
+    "date": POSTGRES_SQL["date"],
+    "optional_text": "NULLIF(({x})::text, '')",
+}
+POSTGRES_TEXT_KINDS = frozenset(POSTGRES_JSON_SQL)
 
 
 def _postgres_json_sql(column: Column) -> str | None:
     """SQL giving the column's JSON value as text, when the server can write it."""
-    if column.kind in POSTGRES_TEXT_KINDS:
-        return POSTGRES_SQL[column.kind]
+    if column.kind in POSTGRES_JSON_SQL:
+        return POSTGRES_JSON_SQL[column.kind]
     if getattr(column.drf_field, "postgres_json", False):
         return column.drf_field.postgres_sql  # type: ignore[attr-defined]
     return None

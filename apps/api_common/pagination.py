@@ -16,13 +16,14 @@ import binascii
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
@@ -34,6 +35,7 @@ from .filters import WHOLE_NUMBER
 from .rows import planned_for_its_values
 
 ORDERING_PARAM = "ordering"
+INVALID_CURSOR = "Invalid cursor: use the next/previous link of a response as it is."
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,17 @@ class SortKey:
     path: str  # ORM path
     descending: bool
     nullable: bool
+    field: Any = field(default=None, compare=False)  # the model field at the end of the path, if known
+
+    def checked(self, value: Any) -> Any:
+        """A cursor's value for this key as the field reads it; a cursor naming, say, "abc" as an id is refused
+        here (the ORM would raise a ValueError, a 500, while building the SQL)."""
+        if value is None or self.field is None:
+            return value
+        try:
+            return self.field.to_python(value)
+        except (DjangoValidationError, TypeError, ValueError, ArithmeticError):
+            raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
 
     def order_expression(self, *, reverse: bool = False):
         descending = self.descending != reverse
@@ -64,6 +77,20 @@ class SortKey:
         if value is None:
             return Q(**{f"{self.path}__isnull": True})
         return Q(**{self.path: value})
+
+
+def _final_field(model, path: str) -> Any:
+    """The model field a path ends at (``pk``: the primary key), or None when the path is not plain fields."""
+    if path == "pk":
+        return model._meta.pk
+    current, found = model, None
+    for part in path.split("__"):
+        try:
+            found = current._meta.get_field(part)
+        except (FieldDoesNotExist, AttributeError):
+            return None
+        current = found.related_model if found.is_relation else None
+    return None if found is None or found.is_relation else found
 
 
 def _nullable(model, path: str) -> bool:
@@ -99,7 +126,8 @@ class KeysetOrdering(BaseFilterBackend):
         raw = request.query_params.get(ORDERING_PARAM, "")
         # Exactly the schema's array: comma-separated names from the enum (an empty value is the default order).
         terms = raw.split(",") if raw else list(getattr(view, "ordering", ("id",)))
-        model = view.get_queryset().model
+        # The model only: no per-request copy of the queryset (and its select_related tree) for it.
+        model = (view.base_queryset() if hasattr(view, "base_queryset") else view.get_queryset()).model
         keys: list[SortKey] = []
         seen: set[str] = set()
         for term in terms:
@@ -112,9 +140,10 @@ class KeysetOrdering(BaseFilterBackend):
                 # Rows are already in order of the first mention; a later one (either way) cannot change it.
                 continue
             seen.add(name)
-            keys.append(SortKey(name, fields[name], term.startswith("-"), _nullable(model, fields[name])))
+            keys.append(SortKey(name, fields[name], term.startswith("-"), _nullable(model, fields[name]),
+                                _final_field(model, fields[name])))
         if not any(k.path == "pk" for k in keys):
-            keys.append(SortKey("id", "pk", False, False))
+            keys.append(SortKey("id", "pk", False, False, model._meta.pk))
         request._keyset_sort_keys = keys
         return keys
 
@@ -194,7 +223,7 @@ def encode_cursor(*, keys: list[SortKey], values: list[Any], reverse: bool) -> s
 
 
 def decode_cursor(token: str, *, keys: list[SortKey]) -> tuple[list[Any], bool]:
-    invalid = ValidationError({"cursor": ["Invalid cursor: use the next/previous link of a response as it is."]})
+    invalid = ValidationError({"cursor": [INVALID_CURSOR]})
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         payload = json.loads(raw)
@@ -246,22 +275,36 @@ class KeysetPagination(BasePagination):
         ``fetch(ids)``: those rows, in that order, with every column (see
         ``apps.api_common.rows``).
         """
+        def find(keys: list[SortKey], size: int, values: list[Any] | None, reverse: bool) -> list[Sequence[Any]]:
+            ids_qs = queryset.annotate(**{f"_sort_key_{i}": F(k.path) for i, k in enumerate(keys)})
+            ids_qs = ids_qs.order_by(*(k.order_expression(reverse=reverse) for k in keys))
+            if values is not None:
+                condition = Q(pk__in=[])
+                prefix = Q()
+                for key, value in zip(keys, values, strict=True):
+                    condition |= prefix & key.after(value, reverse=reverse)
+                    prefix &= key.equal(value)
+                ids_qs = ids_qs.filter(condition)
+            with planned_for_its_values(ids_qs.db):
+                return list(ids_qs.values_list("pk", *(f"_sort_key_{i}" for i in range(len(keys))))[: size + 1])
+
+        return self.paginate(request, view, find=find, fetch=fetch)
+
+    def paginate(self, request, view, *,
+                 find: Callable[[list[SortKey], int, list[Any] | None, bool], list[Sequence[Any]]],
+                 fetch: Callable[[list[Any]], list[Sequence[Any]]]) -> list[Any]:
+        """A page whose ids and sort keys ``find(keys, size, cursor values, reverse)`` reads: at most
+        ``size + 1`` rows of (id, *sort key values) after the cursor's position, in the page's order
+        (reversed for a previous page). The ORM's way is :meth:`paginate_queryset`; a lean list can
+        read them with its own SQL and share the cursors, links and checks here.
+        """
         keys = KeysetOrdering().sort_keys(request, view)
         size = self.get_page_size(request)
         token = request.query_params.get(self.cursor_query_param)
         values, reverse = decode_cursor(token, keys=keys) if token else (None, False)
-
-        ids_qs = queryset.annotate(**{f"_sort_key_{i}": F(k.path) for i, k in enumerate(keys)})
-        ids_qs = ids_qs.order_by(*(k.order_expression(reverse=reverse) for k in keys))
         if values is not None:
-            condition = Q(pk__in=[])
-            prefix = Q()
-            for key, value in zip(keys, values, strict=True):
-                condition |= prefix & key.after(value, reverse=reverse)
-                prefix &= key.equal(value)
-            ids_qs = ids_qs.filter(condition)
-        with planned_for_its_values(ids_qs.db):
-            found = list(ids_qs.values_list("pk", *(f"_sort_key_{i}" for i in range(len(keys))))[: size + 1])
+            values = [key.checked(value) for key, value in zip(keys, values, strict=True)]
+        found = find(keys, size, values, reverse)
         more = len(found) > size
         found = found[:size]
         if reverse:

@@ -61,7 +61,9 @@ def rows_by_id(base: QuerySet, select: Callable[[QuerySet], QuerySet], ids: Sequ
         rows: list[Sequence[Any]] = list(select(base.filter(pk__in=list(ids)).order_by()))
     else:
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, [list(ids)])
+            # The ids as one array literal: psycopg's list dumper works per element, a tenth of a page's
+            # Python for 100 integers; the SQL casts the text (``%s::bigint[]``).
+            cursor.execute(compiled.sql, ["{" + ",".join(str(int(i)) for i in ids) + "}"])
             rows = cursor.fetchall()
         if compiled.converters:
             rows = list(_convert(rows, compiled.converters, connection))

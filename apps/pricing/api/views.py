@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api_common.filters import lean_filterset
+from apps.api_common.lean import LeanFilter, LeanList, moment_from, slug_to_id
 from apps.api_common.pagination import KeysetOrdering
 from apps.api_common.views import ComputedView, TableViewSet, wants_csv
 from apps.catalog.models import Model, Provider
@@ -61,6 +62,13 @@ class PriceViewSet(TableViewSet):
     serializer_class = PriceSerializer
     filterset_class = PriceFilterSet
     ordering_fields = PRICE_ORDERING
+    # What BI tools page through all day: one provider's prices since a date, in id order (the
+    # price_provider_id index), without a FilterSet per request; PriceFilterSet's provider and
+    # effective_from_after read the same way.
+    lean = LeanList(Price, {
+        "provider": LeanFilter("provider", "exact", slug_to_id(Provider.objects.all, "slug")),
+        "effective_from_after": LeanFilter("effective_from", "gte", moment_from),
+    })
 
 
 class CurrentPriceViewSet(TableViewSet):
