@@ -7,7 +7,7 @@ price: the per-request prompt size is not asked, so no long-context tier applies
   computed by :func:`apps.pricing.compare.usd_per_request` (the Compare page's formula) with the
   month's tokens as one "request";
 - its provider's most recent measured speed: tokenwatch's own probe runs first (``BenchmarkRun`` of
-  the source ``settings.TOKENWATCH_PROBE_SOURCE_KEY``), then published benchmarks (LLMPerf, the seed
+  the source ``apps.probes.services.PROBE_SOURCE_KEY``, "probe"), then published benchmarks (LLMPerf, the seed
   table), each with its date and source. A measurement older than
   ``settings.TOKENWATCH_ADVICE_MAX_AGE_DAYS`` is stale;
 - whether it meets the SLA: TTFT p50 <= ``max_ttft_ms``, per-request output tokens/s (p50, else the
@@ -35,17 +35,14 @@ from apps.benchmarks.models import BenchmarkRun
 from apps.catalog.models import Model, Offering, Provider
 from apps.pricing.compare import MTOK, Workload, usd_per_request
 from apps.pricing.models import MarketPrice, Price
+from apps.probes.services import PROBE_SOURCE_KEY
 
 ZERO = Decimal(0)
 WorkloadKey = tuple[int | None, int | None, int | None]  # input tokens, output tokens, concurrency
 
 
-def probe_source_key() -> str:
-    return getattr(settings, "TOKENWATCH_PROBE_SOURCE_KEY", "probe")
-
-
 def max_age_days() -> int:
-    return int(getattr(settings, "TOKENWATCH_ADVICE_MAX_AGE_DAYS", 30))
+    return settings.TOKENWATCH_ADVICE_MAX_AGE_DAYS
 
 
 @dataclass(frozen=True)
@@ -172,7 +169,7 @@ def sla_problems(measurement: Measurement | None, sla: SLA, *, age_days: int) ->
 def latest_measurements(model: Model, provider_ids: set[int], *, now: datetime,
                         age_days: int) -> dict[int, Measurement]:
     """Per provider, its most recent probe run, else its most recent published run (one query)."""
-    probe = probe_source_key()
+    probe = PROBE_SOURCE_KEY
     runs = (BenchmarkRun.objects.filter(alias__model=model, provider_id__in=provider_ids)
             .select_related("source", "snapshot")
             .only("id", "provider_id", "measured_at", "ttft_p50_ms", "request_tokens_per_s_p50",

@@ -187,6 +187,8 @@ TOKENWATCH_FETCH_MAX_BYTES = int(os.environ.get("TOKENWATCH_FETCH_MAX_BYTES", st
 TOKENWATCH_PUBLIC_API = env_bool("TOKENWATCH_PUBLIC_API", False)
 TOKENWATCH_BLEND_INPUT_RATIO = 3  # blended price = (3*input + 1*output) / 4 by default
 TOKENWATCH_BLEND_OUTPUT_RATIO = 1
+# Routing advice (apps/routing): a speed measured longer ago than this is stale, not trusted for an SLA.
+TOKENWATCH_ADVICE_MAX_AGE_DAYS = int(os.environ.get("TOKENWATCH_ADVICE_MAX_AGE_DAYS", "30"))
 # Speed probes (apps/probes): hosts a probe target may reach although the SSRF guard would refuse them
 # (loopback, LAN); any other host must resolve to public addresses. Hard limits per run (README "Probes").
 TOKENWATCH_PROBE_ALLOWED_HOSTS = env_list("TOKENWATCH_PROBE_ALLOWED_HOSTS")
