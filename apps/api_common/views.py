@@ -24,11 +24,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .columns import plan_for, postgres_copy_query, postgres_csv_blocks
+from .columns import plan_for
 from .csv import streaming_csv_response
 from .filters import lean_filterset
 from .lean import Decline, LeanList
 from .pagination import KeysetOrdering, KeysetPagination
+from .pgcopy import export_query
 from .rows import rows_by_id
 
 CSV_CHUNK_ROWS = 2000
@@ -85,10 +86,10 @@ class TableViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             # A CSV is every row, unpaged; a bad page_size is still the 400 the schema promises.
             self.paginator.get_page_size(request)  # type: ignore[union-attr]
             queryset = self.filter_queryset(self.get_queryset())
-            copy_query = postgres_copy_query(plan, queryset) if connection.vendor == "postgresql" else None
-            if copy_query is not None:
+            export = export_query(plan, queryset) if connection.vendor == "postgresql" else None
+            if export is not None:
                 # PostgreSQL formats the cells itself (COPY); memory stays flat however many rows match.
-                return streaming_csv_response(postgres_csv_blocks(plan, copy_query), what=self.basename)
+                return streaming_csv_response(export.blocks(), what=self.basename)
             # Elsewhere, a cursor read in chunks through the column converters.
             rows = queryset.values_list(*plan.plan.paths).iterator(chunk_size=CSV_CHUNK_ROWS)
             return streaming_csv_response(plan.csv_blocks(rows), what=self.basename)

@@ -1,0 +1,311 @@
+"""Relaying ``COPY ... TO STDOUT`` output to an HTTP response, at close to the speed of ``psql \\copy``.
+
+Two things make a million-row export cost several times a plain ``\\copy`` (issue 14), and this module
+removes both:
+
+- Reading. psycopg's ``Copy.read()`` returns one row per call through a Python generator and its wait
+  loop (about 0.6 us a row); :func:`copy_csv_blocks` drains what libpq has buffered with
+  ``PGconn.get_copy_data`` in a tight loop and waits on the socket only when the buffer is empty.
+- Joining. Columns of a related row (a price's offering: provider, model, source...) were joined and
+  formatted by PostgreSQL once per *price*, a third of the server's time for the same few thousand
+  offerings. :class:`Splice` takes them as CSV fragments computed once per related row and inserts them
+  into each line the server writes for the main table, next to fields that can be found by counting
+  commas (numbers, times: never quoted). The bytes are those PostgreSQL would have written
+  (``tests/api/test_csv_copy.py`` compares both ways on hostile text).
+"""
+
+from __future__ import annotations
+
+import select
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import errors, generators, pq
+
+# Bytes handed to the WSGI server at a time: few enough writes, small enough to keep memory flat.
+BLOCK_BYTES = 256 * 1024
+_NEEDS_QUOTES = (",", '"', "\n", "\r")
+
+
+def pg_csv_field(value: str | None) -> bytes:
+    """One CSV field as PostgreSQL's COPY (FORMAT csv) writes it: null is nothing, an empty string ``""``,
+    text with a comma, quote, CR or LF quoted with quotes doubled, anything else as is."""
+    if value is None:
+        return b""
+    if value == "" or any(ch in value for ch in _NEEDS_QUOTES):
+        return ('"' + value.replace('"', '""') + '"').encode()
+    return value.encode()
+
+
+@dataclass(frozen=True)
+class Splice:
+    """Where a related row's cells go in each line COPY writes.
+
+    The server's line is the related row's id, then the main table's fields. ``points`` are the
+    insertion places in line order, each ``("L", n)`` (after the main table's n-th field, counted from
+    the left over fields that are never quoted) or ``("R", m)`` (before its last m fields, likewise);
+    ``fragments[id]`` holds, per point, the bytes to insert: ``,cell,cell``.
+    """
+
+    points: tuple[tuple[str, int], ...]
+    fragments: dict[bytes, tuple[bytes, ...]]
+
+
+def splice_line(data: bytes, splice: Splice) -> bytes:
+    """One server line without its leading id, with the related row's cells inserted (see :class:`Splice`)."""
+    cut = data.index(44)
+    frags = splice.fragments[data[:cut]]
+    pieces = []
+    last = cut + 1
+    for (side, count), frag in zip(splice.points, frags, strict=True):
+        if side == "L":
+            pos = cut
+            for _ in range(count):
+                pos = data.index(44, pos + 1)
+            if count == 0:  # before the first field: the cells, then their separator
+                pieces.append(frag[1:] + b",")
+                continue
+        else:
+            pos = len(data) - 1  # the newline
+            for _ in range(count):
+                pos = data.rindex(44, cut, pos)
+        pieces.append(data[last:pos])
+        pieces.append(frag)
+        last = pos
+    pieces.append(data[last:])
+    return b"".join(pieces)
+
+
+def copy_csv_blocks(cursor, sql: str, params: Sequence, splice: Splice | None = None,
+                    block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """``COPY (...) TO STDOUT`` on a Django cursor as blocks of about ``block_bytes``, lines spliced if asked.
+
+    One loop does it all (read, splice, batch): this runs once per exported row, and each generator or call
+    layer between libpq and the socket cost more than the splice itself. Lines are read straight from
+    libpq's buffer; the socket is waited on only when that is empty.
+    """
+    raw = cursor.cursor  # psycopg's cursor under Django's wrapper
+    connection = raw.connection
+    batch: list[bytes] = []
+    add = batch.append
+    extend = batch.extend
+    join = b"".join
+    size = 0
+    # The shape of the offering-context lists (prices, price changes): cells after the first two fields
+    # (id, offering) and cells before the last one (snapshot), unrolled.
+    two_and_one = splice is not None and splice.points == (("L", 2), ("R", 1))
+    fragments = splice.fragments if splice is not None else {}
+    with raw.copy(sql, params) as copy:
+        pgconn = connection.pgconn
+        fileno = pgconn.socket
+        get = pgconn.get_copy_data
+        while True:
+            nbytes, view = get(1)
+            if nbytes > 0:
+                data = bytes(view)
+                if two_and_one:
+                    cut = data.index(44)
+                    first, second = fragments[data[:cut]]
+                    pos = data.index(44, data.index(44, cut + 1) + 1)
+                    end = data.rindex(44, pos, nbytes - 1)
+                    extend((data[cut + 1:pos], first, data[pos:end], second, data[end:]))
+                elif splice is not None:
+                    add(splice_line(data, splice))
+                else:
+                    add(data)
+                size += nbytes
+                if size >= block_bytes:
+                    yield join(batch)
+                    batch.clear()
+                    size = 0
+            elif nbytes == 0:  # nothing buffered: wait for the server
+                select.select([fileno], [], [])
+                pgconn.consume_input()
+            else:  # -1: the copy is over; take its result as psycopg's own reader would
+                results = connection.wait(generators.fetch_many(pgconn))
+                copy._finished = True  # what Copy.read() sets at this point (psycopg 3.3)
+                for result in results:
+                    if result.status != pq.ExecStatus.COMMAND_OK:
+                        raise errors.error_from_result(result, encoding=pgconn._encoding)
+                break
+    if batch:
+        yield join(batch)
+
+
+# --- the export's statements -----------------------------------------------------------------
+#
+# The cells are those of columns.postgres_copy_query (the all-SQL form, kept as the reference the tests and
+# bench/csv_export.py compare with), written more cheaply where the text stays the same: the formula guard
+# tests ascii() of the first character (an integer) instead of comparing left(x, 1) with six strings, and a
+# field's own SQL is guarded the same way instead of through regexp_replace.
+
+FORMULA_CODES = "61, 43, 45, 64, 9, 13"  # = + - @ TAB CR, as csv.FORMULA_TRIGGERS
+GUARD_SQL = f"NULLIF(CASE WHEN ascii({{x}}) IN ({FORMULA_CODES}) THEN '''' || {{x}} ELSE {{x}} END, '')"
+# Kinds whose cells are never quoted and hold no comma, so fields can be counted by commas across them.
+UNQUOTED_KINDS = frozenset({"int", "decimal", "datetime", "date", "bool"})
+# Related rows are fetched whole (and held as fragments) only for tables up to this size (estimate).
+SPLICE_MAX_RELATED_ROWS = 50_000
+
+
+def cell_expression(bound: Any, column: Any, path: str) -> Any | None:
+    """The column's CSV cell as an SQL expression on ``path``; None when it has no SQL form."""
+    from django.db.models import TextField, Value
+    from django.db.models.functions import Cast, Concat
+
+    from .columns import POSTGRES_SQL, _sql_expression
+
+    custom = getattr(column.drf_field, "postgres_sql", None)
+    if column.kind == "url":
+        prefix, suffix = bound._url_prefix_suffix(column)
+        return Concat(Value(prefix), Cast(path, TextField()), Value(suffix), output_field=TextField())
+    if custom:
+        return _sql_expression(GUARD_SQL.replace("{x}", f"({custom})"), path)
+    if column.kind in ("text", "optional_text", "json"):
+        return _sql_expression(GUARD_SQL.replace("{x}", "({x})::text"), path)
+    if column.kind in POSTGRES_SQL:
+        return _sql_expression(POSTGRES_SQL[column.kind], path)
+    return None
+
+
+@dataclass
+class CopyExport:
+    """One list's CSV from PostgreSQL: the header, the COPY statement and, if any, the related rows to splice."""
+
+    header: list[str]
+    sql: str  # "" when no row can match
+    params: tuple
+    related: Any = None  # values_list queryset: (id, cell, cell, ...) of the related rows
+    runs: tuple[tuple[int, ...], ...] = ()  # per insertion point, the positions of its cells in ``related``
+    points: tuple[tuple[str, int], ...] = ()
+
+    def blocks(self) -> Iterator[bytes | str]:
+        import csv as csv_module
+        import io
+
+        from django.db import connection, transaction
+
+        header = io.StringIO()
+        csv_module.writer(header, lineterminator="\n").writerow(self.header)
+        yield header.getvalue()
+        if not self.sql:
+            return
+        fresh = not connection.in_atomic_block
+        with transaction.atomic(), connection.cursor() as cursor:
+            if self.related is not None:
+                if fresh:
+                    # The related rows and the COPY see one snapshot: no price without its offering.
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                fragments = {}
+                for pk, *cells in self.related.iterator(chunk_size=5000):
+                    fields = [pg_csv_field(cell) for cell in cells]
+                    fragments[str(pk).encode()] = tuple(b"".join(b"," + fields[i] for i in run)
+                                                        for run in self.runs)
+                splice = Splice(points=self.points, fragments=fragments)
+            else:
+                splice = None
+            yield from copy_csv_blocks(cursor, self.sql, self.params, splice)
+
+
+def _related_group(bound: Any, model: Any) -> tuple[Any, str] | None:
+    """The required forward foreign key most columns reach through (``offering`` for a price), if any."""
+    counts: dict[str, int] = {}
+    for column in bound.flat:
+        if "__" in column.path:
+            first = column.path.split("__", 1)[0]
+            counts[first] = counts.get(first, 0) + 1
+    for name, count in sorted(counts.items(), key=lambda item: -item[1]):
+        if count < 2:
+            return None
+        from django.core.exceptions import FieldDoesNotExist
+
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # an annotation: not a column of this table
+            continue
+        if getattr(field, "many_to_one", False) and not field.null:
+            return field, name
+    return None
+
+
+def _table_rows_estimate(model: Any) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        row = cursor.fetchone()
+    return float(row[0]) if row else float("inf")
+
+
+def export_query(bound: Any, queryset: Any) -> CopyExport | None:
+    """The CSV export of a filtered, ordered queryset as COPY; None when a column has no SQL form."""
+    from django.core.exceptions import EmptyResultSet
+
+    if bound.nested:
+        return None
+    header = bound.plan.names
+    group = _related_group(bound, queryset.model)
+    if group is not None and _table_rows_estimate(group[0].related_model) > SPLICE_MAX_RELATED_ROWS:
+        group = None
+    placement = _placement(bound, group[1]) if group else None
+    if placement is None:
+        group = None
+    annotations = {}
+    if group is not None:
+        from django.db.models import F
+
+        annotations["_csv_key"] = F(group[0].attname)
+    related_cells = {}
+    for i, column in enumerate(bound.flat):
+        if group is not None and column.path.startswith(group[1] + "__"):
+            expression = cell_expression(bound, column, column.path[len(group[1]) + 2:])
+            related_cells[f"_cell_{i}"] = expression
+        else:
+            expression = cell_expression(bound, column, column.path)
+            annotations[f"_csv_{i}"] = expression
+        if expression is None:
+            return None
+    rows = queryset.annotate(**annotations).values_list(*annotations)
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match (e.g. a year beyond the column's range)
+        return CopyExport(header, "", ())
+    copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+    if group is None:
+        return CopyExport(header, copy_sql, tuple(params))
+    runs, points = placement
+    related = (group[0].related_model._base_manager.annotate(**related_cells)
+               .values_list("pk", *related_cells))
+    return CopyExport(header, copy_sql, tuple(params), related=related, runs=runs, points=points)
+
+
+def _placement(bound: Any, prefix: str) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[str, int], ...]] | None:
+    """Runs of related columns and where each goes among the main table's fields; None if a run cannot be
+    placed by counting unquoted fields from either end."""
+    related = [column.path.startswith(prefix + "__") for column in bound.flat]
+    own_kinds = [column.kind for column, is_related in zip(bound.flat, related, strict=True) if not is_related]
+    if not own_kinds:
+        return None
+    runs: list[tuple[int, ...]] = []
+    points: list[tuple[str, int]] = []
+    own_before = 0
+    cell = 0
+    i = 0
+    while i < len(related):
+        if not related[i]:
+            own_before += 1
+            i += 1
+            continue
+        run = []
+        while i < len(related) and related[i]:
+            run.append(cell)
+            cell += 1
+            i += 1
+        if all(kind in UNQUOTED_KINDS for kind in own_kinds[:own_before]):
+            points.append(("L", own_before))
+        elif all(kind in UNQUOTED_KINDS for kind in own_kinds[own_before:]):
+            points.append(("R", len(own_kinds) - own_before))
+        else:
+            return None
+        runs.append(tuple(run))
+    return tuple(runs), tuple(points)
