@@ -21,6 +21,7 @@ class Source(models.Model):
         MARKET_CSV = "market-csv", "Market segments (curated CSV)"
         HARDWARE_CSV = "hardware-csv", "Hardware prices (curated CSV)"
         PROVIDERS_CSV = "providers-csv", "Providers (curated CSV)"
+        PROBE = "probe", "tokenwatch probe run (JSON samples)"
 
     key = models.SlugField(max_length=64, unique=True, help_text="Short stable key, e.g. 'litellm'.")
     name = models.CharField(max_length=200)
