@@ -15,7 +15,7 @@ from html import escape
 import pandas as pd
 import plotly.graph_objects as go
 
-from .charts import MUTED, TEMPLATE_JSON, day, money, narrow_layout
+from .charts import MUTED, TEMPLATE_JSON, day, money
 
 MEETS = "#2a7d2e"
 MISSES = "#c25400"
@@ -27,6 +27,8 @@ METRICS = {
     "ttft": ("ttft_p50_ms", "Time to first token, median (ms)", "TTFT p50 (ms)", "ms", True),
     "speed": ("output_tokens_per_s", "Per-request output speed (tokens/s)", "Output tokens/s", "tokens/s", False),
 }
+POINT_COLUMNS = ["provider_name", "region", "rank", "not_ranked_reason", "stale", "comparable", "speed_source",
+                 "measured_at", "monthly_usd"]
 MEASURED = {"ttft": "time to first token", "speed": "output speed"}
 
 
@@ -35,6 +37,8 @@ def plotted(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
     column = METRICS[metric][0]
     if frame.empty:
         return frame.assign(x=[], y=[])
+    # The few columns a point needs: pandas' row selection and sorting cost grows with the frame's width.
+    frame = frame[[*POINT_COLUMNS, column]]
     keep = frame[frame["monthly_usd"].notna() & frame[column].notna()].copy()
     keep["x"] = keep[column].map(float)
     keep["y"] = keep["monthly_usd"].map(float)
@@ -57,9 +61,9 @@ def pareto_frontier(points: pd.DataFrame, *, lower_is_better: bool) -> pd.DataFr
     return points.loc[kept].sort_values("x")
 
 
-def _hover(row: pd.Series, unit: str, column: str) -> str:
+def _hover(row: dict, unit: str, column: str) -> str:
     where = escape(row["provider_name"]) + (f" ({escape(row['region'])})" if row["region"] else "")
-    status = "meets the SLA, rank " + str(int(row["rank"])) if pd.notna(row["rank"]) else (
+    status = "meets the SLA, rank " + str(int(row["rank"])) if not pd.isna(row["rank"]) else (
         "not ranked: " + escape(row["not_ranked_reason"]))
     flags = (" · stale" if row["stale"] else "") + ("" if row["comparable"] else " · other workload")
     return (f"<b>{where}</b><br>{money(row['monthly_usd'], places=2)} a month<br>"
@@ -71,39 +75,46 @@ def advice_speed_figure(frame: pd.DataFrame, *, metric: str, limit: Decimal | No
     """Monthly cost against one speed metric; the SLA's limit as a vertical line, the frontier as a line."""
     column, title, short, unit, lower_is_better = METRICS[metric]
     points = plotted(frame, metric)
-    figure = go.Figure(layout={"template": TEMPLATE_JSON, "height": 400, "hovermode": "closest",
-                               "legend": {"orientation": "h", "y": -0.22, "x": 0}}, _validate=False)
-    figure.update_xaxes(title_text=title, rangemode="tozero")
-    figure.update_yaxes(title_text="USD per month", tickprefix="$", rangemode="tozero")
     frontier = pareto_frontier(points, lower_is_better=lower_is_better)
     on_frontier = set(frontier.index)
+    # Plain dicts, checked once by tests (as charts._figure): Plotly validating each property as it is set
+    # (update_xaxes, add_vline…) was most of the page's chart time.
+    data: list[dict[str, object]] = []
     if len(frontier) > 1:
-        figure.add_trace(go.Scatter(x=list(frontier["x"]), y=list(frontier["y"]), mode="lines",
-                                    name="Pareto frontier", line={"color": FRONTIER, "width": 2, "dash": "dot"},
-                                    hoverinfo="skip", _validate=False))
+        data.append({"type": "scatter", "x": list(frontier["x"]), "y": list(frontier["y"]), "mode": "lines",
+                     "name": "Pareto frontier", "line": {"color": FRONTIER, "width": 2, "dash": "dot"},
+                     "hoverinfo": "skip"})
     for meets, name, color in ((True, "Meets the SLA (ranked)", MEETS), (False, "Not ranked", MISSES)):
         group = points[points["rank"].notna() == meets]
         if group.empty:
             continue
-        figure.add_trace(go.Scatter(
-            x=list(group["x"]), y=list(group["y"]), mode="markers+text", name=name,
+        data.append({
+            "type": "scatter", "x": list(group["x"]), "y": list(group["y"]), "mode": "markers+text", "name": name,
             # Only the frontier is named on the plot (the choices worth making); a dozen regions of one
             # provider at one speed would print their names over each other. Hover names every point.
-            text=[name if i in on_frontier else "" for i, name in zip(group.index, group["provider_name"],
-                                                                       strict=True)],
-            textposition="top center", textfont={"size": 11, "color": MUTED},
-            hovertext=[_hover(row, unit, column) for _, row in group.iterrows()],
-            hovertemplate="%{hovertext}<extra></extra>",
-            marker={"size": 12, "color": color, "symbol": ["circle-open" if s else "circle" for s in group["stale"]],
-                    "line": {"width": 2, "color": color}},
-            _validate=False))
+            "text": [label if i in on_frontier else "" for i, label in zip(group.index, group["provider_name"],
+                                                                            strict=True)],
+            "textposition": "top center", "textfont": {"size": 11, "color": MUTED},
+            "hovertext": [_hover(row, unit, column) for row in group.to_dict("records")],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+            "marker": {"size": 12, "color": color, "symbol": ["circle-open" if s else "circle" for s in group["stale"]],
+                       "line": {"width": 2, "color": color}},
+        })
+    layout: dict[str, object] = {
+        "template": TEMPLATE_JSON, "height": 400, "hovermode": "closest",
+        "legend": {"orientation": "h", "y": -0.22, "x": 0}, "margin": {"l": 10, "r": 20, "t": 30, "b": 10},
+        "xaxis": {"title": {"text": title}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": "USD per month"}, "tickprefix": "$", "rangemode": "tozero"},
+        # A phone's layout (charts.js applies it below NARROW_PX; see charts.narrow_layout).
+        "meta": {"narrow": {"xaxis.title.text": short, "height": 360, "legend.y": -0.3}},
+    }
     if limit is not None:
-        figure.add_vline(x=float(limit), line={"color": SLA_LINE, "width": 2, "dash": "dash"})
-        figure.add_annotation(x=float(limit), y=1, yref="paper", yanchor="bottom", showarrow=False,
-                              text=f"SLA {'≤' if lower_is_better else '≥'} {float(limit):,g} {unit}",
-                              font={"color": SLA_LINE, "size": 12})
-    figure.update_layout(margin={"l": 10, "r": 20, "t": 30, "b": 10})
-    return narrow_layout(figure, **{"xaxis.title.text": short, "height": 360, "legend.y": -0.3})
+        layout["shapes"] = [{"type": "line", "xref": "x", "yref": "paper", "x0": float(limit), "x1": float(limit),
+                             "y0": 0, "y1": 1, "line": {"color": SLA_LINE, "width": 2, "dash": "dash"}}]
+        layout["annotations"] = [{"x": float(limit), "xref": "x", "y": 1, "yref": "paper", "yanchor": "bottom",
+                                  "showarrow": False, "font": {"color": SLA_LINE, "size": 12},
+                                  "text": f"SLA {'≤' if lower_is_better else '≥'} {float(limit):,g} {unit}"}]
+    return go.Figure(data=data, layout=layout, _validate=False)
 
 
 def advice_speed_summary(frame: pd.DataFrame, *, metric: str, limit: Decimal | None) -> str:

@@ -98,6 +98,7 @@ class AdviceRow:
     measurement: Measurement | None
     reasons: tuple[str, ...]  # why it is not ranked; empty when ranked
     litellm_model: str  # "<LiteLLM provider prefix>/<model id>"
+    litellm_model_from_cost_map: bool  # False: guessed from the provider's slug and the price's raw id
     rank: int | None = None
 
 
@@ -118,7 +119,7 @@ class Advice:
         return [*self.ranked, *self.rejected]
 
 
-def _number(value: Decimal) -> str:
+def number_text(value: Decimal) -> str:
     """420 for 420.000, 0.05 for 0.050: figures in reasons read as a person writes them."""
     return f"{value.normalize():f}"
 
@@ -150,19 +151,19 @@ def sla_problems(measurement: Measurement | None, sla: SLA, *, age_days: int) ->
         if m.ttft_p50_ms is None:
             problems.append("no TTFT measured")
         elif m.ttft_p50_ms > sla.max_ttft_ms:
-            problems.append(f"TTFT p50 {_number(m.ttft_p50_ms.quantize(Decimal(1)))} ms > "
-                            f"{_number(sla.max_ttft_ms)} ms")
+            problems.append(f"TTFT p50 {number_text(m.ttft_p50_ms.quantize(Decimal(1)))} ms > "
+                            f"{number_text(sla.max_ttft_ms)} ms")
     if sla.min_output_tokens_per_s is not None:
         if m.output_tokens_per_s is None:
             problems.append("no per-request output speed measured")
         elif m.output_tokens_per_s < sla.min_output_tokens_per_s:
-            problems.append(f"output {_number(m.output_tokens_per_s.quantize(Decimal('0.1')))} tokens/s "
-                            f"({m.output_tokens_per_s_basis}) < {_number(sla.min_output_tokens_per_s)} tokens/s")
+            problems.append(f"output {number_text(m.output_tokens_per_s.quantize(Decimal('0.1')))} tokens/s "
+                            f"({m.output_tokens_per_s_basis}) < {number_text(sla.min_output_tokens_per_s)} tokens/s")
     if sla.max_error_rate is not None:
         if m.error_rate is None:
             problems.append("no error rate measured")
         elif m.error_rate > sla.max_error_rate:
-            problems.append(f"error rate {_number(m.error_rate)} > {_number(sla.max_error_rate)}")
+            problems.append(f"error rate {number_text(m.error_rate)} > {number_text(sla.max_error_rate)}")
     return problems
 
 
@@ -252,7 +253,8 @@ def routing_advice(*, model: Model, input_mtok_per_month: Decimal, output_mtok_p
             provider=row.provider, region=row.region, service_tier=row.service_tier, price=price,
             source=row.source.key, source_model_id=raw_id, monthly_usd=None if problem else cost,
             measurement=measurement, reasons=tuple(reasons),
-            litellm_model=litellm.get(row.provider_id) or f"{row.provider.slug.replace('-', '_')}/{raw_id}"))
+            litellm_model=litellm.get(row.provider_id) or f"{row.provider.slug.replace('-', '_')}/{raw_id}",
+            litellm_model_from_cost_map=row.provider_id in litellm))
     ranked = sorted((r for r in candidates if not r.reasons),
                     key=lambda r: (r.monthly_usd, r.provider.slug, r.region))
     rejected = sorted((r for r in candidates if r.reasons), key=lambda r: (r.provider.slug, r.region))

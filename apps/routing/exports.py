@@ -18,7 +18,7 @@ import yaml
 
 from apps.catalog.models import Provider
 
-from .advice import Advice
+from .advice import SLA, Advice, number_text
 
 # tokenwatch's provider slugs where OpenRouter spells the provider otherwise (its routing slugs).
 OPENROUTER_SLUGS = {
@@ -51,16 +51,22 @@ def litellm_model_list(advice: Advice) -> dict[str, Any]:
                                "order": len(deployments) + 1},
             "model_info": {"tokenwatch_rank": row.rank, "provider": row.provider.slug,
                            "region": row.region or None,
-                           "monthly_usd": None if row.monthly_usd is None else str(row.monthly_usd)},
+                           "monthly_usd": None if row.monthly_usd is None else number_text(row.monthly_usd),
+                           # false: no LiteLLM cost-map id for this offering; the prefix is the provider's slug.
+                           "litellm_model_from_cost_map": row.litellm_model_from_cost_map},
         })
     return {"model_list": deployments}
 
 
+def sla_text(sla: SLA) -> str:
+    limits = [f"{name}={number_text(value)}" for name, value in sla.__dict__.items() if value is not None]
+    return ", ".join(limits) if limits else "none (ranked by cost alone)"
+
+
 def litellm_yaml(advice: Advice) -> str:
-    sla = advice.sla
-    header = (f"# tokenwatch routing advice for {advice.model.slug}: {advice.input_mtok_per_month} M input and "
-              f"{advice.output_mtok_per_month} M output tokens a month; SLA max_ttft_ms={sla.max_ttft_ms}, "
-              f"min_output_tokens_per_s={sla.min_output_tokens_per_s}, max_error_rate={sla.max_error_rate}.\n"
+    header = (f"# tokenwatch routing advice for {advice.model.slug}: {number_text(advice.input_mtok_per_month)} M "
+              f"input and {number_text(advice.output_mtok_per_month)} M output tokens a month; "
+              f"SLA: {sla_text(advice.sla)}; computed {advice.as_of:%Y-%m-%d %H:%M} UTC.\n"
               "# Deployments in rank order (cheapest that meets the SLA first): LiteLLM tries order 1 first.\n")
     return header + yaml.safe_dump(litellm_model_list(advice), sort_keys=False, allow_unicode=True)
 

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 import yaml
 from django.utils import timezone
@@ -69,6 +70,8 @@ def test_an_unknown_model_is_a_404(client, measured):
 def test_the_charts_draw_the_sla_and_the_frontier(client, measured):
     charts = get(client, max_ttft_ms="300", min_output_tokens_per_s="80").context["charts"]
     ttft = json.loads(charts["ttft"].json)
+    for chart in ("ttft", "speed"):  # built without Plotly's checks for speed: every property must be valid
+        go.Figure(json.loads(charts[chart].json))
     assert [s["x0"] for s in ttft["layout"]["shapes"]] == [300.0]
     names = [t.get("name") for t in ttft["data"]]
     assert names == ["Pareto frontier", "Meets the SLA (ranked)", "Not ranked"]

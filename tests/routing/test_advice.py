@@ -114,6 +114,10 @@ def test_the_router_exports_name_the_ranked_order(market):
             for d in config["model_list"]] == [
         (MODEL, "groq/llama3-70b-8192", 1), (MODEL, "together_ai/meta-llama/Llama-3-70b-chat-hf", 2)]
     assert config["model_list"][0]["litellm_params"]["api_key"] == "os.environ/GROQ_API_KEY"
+    assert config["model_list"][0]["model_info"] == {"tokenwatch_rank": 1, "provider": "groq", "region": None,
+                                                     "monthly_usd": "7.48", "litellm_model_from_cost_map": True}
+    assert "SLA: none (ranked by cost alone)" in litellm_yaml(advise())
+    assert "SLA: max_ttft_ms=300;" in litellm_yaml(advise(max_ttft_ms="300"))
     assert json.loads(json.dumps(openrouter_preferences(advise()))) == {"order": ["groq", "together"],
                                                                          "allow_fallbacks": True}
     assert openrouter_preferences(advise(max_ttft_ms="300")) == {"order": ["together"], "allow_fallbacks": False}

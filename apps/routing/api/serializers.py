@@ -135,6 +135,9 @@ class LiteLLMModelInfoSerializer(serializers.Serializer):
     provider = serializers.CharField(help_text="tokenwatch provider slug.")
     region = serializers.CharField(allow_null=True, help_text="Region; null = not region-specific.")
     monthly_usd = serializers.CharField(allow_null=True, help_text="USD a month for the workload (decimal text).")
+    litellm_model_from_cost_map = serializers.BooleanField(
+        help_text="false: LiteLLM's cost map does not list this offering; the model's prefix is the provider's "
+                  "slug (check it).")
 
 
 class LiteLLMDeploymentSerializer(serializers.Serializer):
