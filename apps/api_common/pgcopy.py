@@ -50,6 +50,8 @@ class Splice:
 
     points: tuple[tuple[str, int], ...]
     fragments: dict[bytes, tuple[bytes, ...]]
+    # Prices and price changes: no leading id, the line's second field (offering) is the key.
+    key_is_second_field: bool = False
 
 
 def splice_line(data: bytes, splice: Splice) -> bytes:
@@ -95,6 +97,7 @@ def copy_csv_blocks(cursor, sql: str, params: Sequence, splice: Splice | None = 
     # The shape of the offering-context lists (prices, price changes): cells after the first two fields
     # (id, offering) and cells before the last one (snapshot), unrolled.
     two_and_one = splice is not None and splice.points == (("L", 2), ("R", 1))
+    key_second = two_and_one and splice.key_is_second_field  # type: ignore[union-attr]
     fragments = splice.fragments if splice is not None else {}
     with raw.copy(sql, params) as copy:
         pgconn = connection.pgconn
@@ -104,7 +107,13 @@ def copy_csv_blocks(cursor, sql: str, params: Sequence, splice: Splice | None = 
             nbytes, view = get(1)
             if nbytes > 0:
                 data = bytes(view)
-                if two_and_one:
+                if key_second:
+                    cut = data.index(44)
+                    pos = data.index(44, cut + 1)
+                    first, second = fragments[data[cut + 1:pos]]
+                    end = data.rindex(44, pos, nbytes - 1)
+                    extend((data[:pos], first, data[pos:end], second, data[end:]))
+                elif two_and_one:
                     cut = data.index(44)
                     first, second = fragments[data[:cut]]
                     pos = data.index(44, data.index(44, cut + 1) + 1)
@@ -178,6 +187,7 @@ class CopyExport:
     related: Any = None  # values_list queryset: (id, cell, cell, ...) of the related rows
     runs: tuple[tuple[int, ...], ...] = ()  # per insertion point, the positions of its cells in ``related``
     points: tuple[tuple[str, int], ...] = ()
+    key_is_second_field: bool = False
 
     def blocks(self) -> Iterator[bytes | str]:
         import csv as csv_module
@@ -201,7 +211,7 @@ class CopyExport:
                     fields = [pg_csv_field(cell) for cell in cells]
                     fragments[str(pk).encode()] = tuple(b"".join(b"," + fields[i] for i in run)
                                                         for run in self.runs)
-                splice = Splice(points=self.points, fragments=fragments)
+                splice = Splice(points=self.points, fragments=fragments, key_is_second_field=self.key_is_second_field)
             else:
                 splice = None
             yield from copy_csv_blocks(cursor, self.sql, self.params, splice)
@@ -251,7 +261,11 @@ def export_query(bound: Any, queryset: Any) -> CopyExport | None:
     if placement is None:
         group = None
     annotations = {}
-    if group is not None:
+    own = [c for c in bound.flat if group is None or not c.path.startswith(group[1] + "__")]
+    # The fast shape (see copy_csv_blocks) reads the related id from the line when it is its second field.
+    key_is_second_field = (placement is not None and placement[1] == (("L", 2), ("R", 1))
+                           and own[1].path == group[0].attname)  # type: ignore[index]
+    if group is not None and not key_is_second_field:
         from django.db.models import F
 
         annotations["_csv_key"] = F(group[0].attname)
@@ -276,7 +290,8 @@ def export_query(bound: Any, queryset: Any) -> CopyExport | None:
     runs, points = placement
     related = (group[0].related_model._base_manager.annotate(**related_cells)
                .values_list("pk", *related_cells))
-    return CopyExport(header, copy_sql, tuple(params), related=related, runs=runs, points=points)
+    return CopyExport(header, copy_sql, tuple(params), related=related, runs=runs, points=points,
+                      key_is_second_field=key_is_second_field)
 
 
 def _placement(bound: Any, prefix: str) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[str, int], ...]] | None:

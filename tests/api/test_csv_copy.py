@@ -100,6 +100,7 @@ def test_it_splices_the_offering_columns_of_prices_and_price_changes(postgres, e
         assert export.related is not None, f"{prefix}: the offering columns should come from Python"
         assert export.points == (("L", 2), ("R", 1))  # after id and offering; before snapshot
         assert "catalog_provider" not in export.sql  # the joins left the per-row statement
+        assert export.key_is_second_field and "_csv_key" not in export.sql  # the offering id is in the line
 
 
 @pytest.mark.postgres
