@@ -63,7 +63,8 @@ def main() -> None:
           f"p99 {metrics.inter_token_latency_p99_ms} ms")
     print(f"system {metrics.tokens_per_s} tokens/s; per request p50 {metrics.request_tokens_per_s_p50} tokens/s")
     print(f"tokenwatch CPU {result.cpu_s:.3f} s = {cpu_ms:.2f} ms per request (goal < 2 ms; "
-          f"{cpu_ms / TOKENS * 1000:.0f} us per streamed chunk); load average before {load_before[0]:.2f}, "
+          f"{cpu_ms / TOKENS * 1000:.0f} us per streamed chunk; user {result.cpu_user_s / args.requests * 1000:.2f} + "
+          f"kernel {result.cpu_system_s / args.requests * 1000:.2f} ms); load average before {load_before[0]:.2f}, "
           f"after {load_after[0]:.2f} on {os.cpu_count()} CPUs")
 
 

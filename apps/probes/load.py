@@ -1,12 +1,20 @@
 """The load generator: N streamed chat completions at concurrency C, timed per request (LLMPerf-style).
 
-asyncio + one httpx.AsyncClient: C coroutines take request numbers from a shared counter until N
+asyncio + one aiohttp.ClientSession: C coroutines take request numbers from a shared counter until N
 are sent or the run's wall-time limit passes. Each request is timed with ``time.perf_counter``:
 TTFT (send -> first chunk with content), the gaps between content chunks, end-to-end latency.
 
-Nothing here can hang: httpx's read timeout bounds every single network read (a stalled stream
-fails after ``read_timeout_s`` of silence, even mid-stream), and the whole run is bounded by
+Why aiohttp and not httpx (the fetch layer's client): its HTTP parser is C (llhttp) and a streamed chunk
+costs a few Python calls, where httpx -> httpcore -> h11 -> anyio cost ~190 us of CPU per chunk; at 64
+tokens a request that was ~12 ms of our CPU per request, now ~5 (bench/README.md, "Probes (issue 15)").
+
+Nothing here can hang: aiohttp's ``sock_read`` timeout bounds every single network read (a stalled
+stream fails after ``read_timeout_s`` of silence, even mid-stream), and the whole run is bounded by
 ``max_wall_s`` (requests still in flight then are cut and recorded as ``wall_limit``).
+
+The SSRF guard: the caller checks the URL first (apps.probes.services.probe_url_check); here the
+resolver resolves the host once per run, runs the fetch layer's guard on those addresses and pins
+them, so the connection goes to the checked address. No proxies from the environment, no redirects.
 
 The API key goes into the Authorization header and nowhere else: error details are built from
 our own words and the exception's type, and any text that might echo a header is redacted.
@@ -18,14 +26,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-import anyio._backends._asyncio  # noqa: F401 - loaded lazily on the first request otherwise, inside its TTFT
-import httpx
+import aiohttp
 import orjson
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
 
+from scrapers.http import FetchError, guard_url
 from scrapers.probe import CUT_AT_WALL_LIMIT, Sample
 
 # Token counts without a tokenizer: ~4 characters of English per token (OpenAI's rule of thumb for
@@ -95,6 +108,8 @@ class LoadResult:
     stopped_at_wall_limit: bool
     requests_not_sent: int
     cpu_s: float = 0.0  # this process's CPU time during the run (bench: tokenwatch's own overhead)
+    cpu_user_s: float = 0.0  # of which in Python and libraries (user mode) ...
+    cpu_system_s: float = 0.0  # ... and in the kernel (sockets, epoll) on our behalf
     max_in_flight: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -147,14 +162,12 @@ class _Stream:
 
     def feed(self, data: bytes) -> int:
         """Consume bytes; return how many events with content they completed."""
-        self.buffer += data
+        # One split per read (not a find-and-slice per line): this runs once per streamed token.
+        lines = (self.buffer + data if self.buffer else data).split(b"\n")
+        self.buffer = lines.pop()  # the unfinished last line, b"" when the read ended on a newline
         content_events = 0
-        while True:
-            end = self.buffer.find(b"\n")
-            if end < 0:
-                return content_events
-            line = self.buffer[:end].strip()
-            self.buffer = self.buffer[end + 1:]
+        for raw in lines:
+            line = raw.strip()
             if not line.startswith(b"data:"):
                 continue  # blank separators, comments (": keep-alive"), event:/id: fields
             payload = line[5:].strip()
@@ -178,10 +191,47 @@ class _Stream:
                     self.text_chars += len(content)
                     content_events += 1
                     break
+        return content_events
 
 
-async def _one_request(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], index: int,
-                       run_start: float, api_key: str, samples: list[Sample]) -> None:
+class _GuardedResolver(ThreadedResolver):
+    """Resolves the run's one host once and pins it: every connection of the run goes to these addresses.
+
+    The fetch layer's guard (scrapers/http.py) checks each address the connector will use, right here,
+    so the address checked is the address connected to (no second lookup a hostile DNS could answer
+    differently). ``allow_private`` is the caller's allow-list answer for this host (probe targets)."""
+
+    def __init__(self, host: str, *, allow_private: bool) -> None:
+        super().__init__()
+        self.host = host.strip("[]").lower()
+        self.allow_private = allow_private
+        self.refusal = ""  # our own words, shown as the requests' error detail
+        self._lock = asyncio.Lock()
+        self._pinned: list[ResolveResult] | None = None
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        if host.strip("[]").lower() != self.host:  # no redirects are followed: only the target's host
+            self.refusal = "refused: not the probe target's host"
+            raise OSError(self.refusal)
+        async with self._lock:
+            if self._pinned is None:
+                results = await super().resolve(host, port, family)
+                if not self.allow_private:
+                    for result in results:
+                        literal = f"[{result['host']}]" if ":" in result["host"] else result["host"]
+                        try:
+                            guard_url(f"http://{literal}/")
+                        except FetchError as exc:
+                            self.refusal = f"refused: {host} resolves to a non-public address ({exc.message})"
+                            raise OSError(self.refusal) from None
+                self._pinned = results
+        return self._pinned
+
+
+async def _one_request(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
+                       index: int, run_start: float, api_key: str, samples: list[Sample],
+                       resolver: _GuardedResolver) -> None:
     sent = time.perf_counter()
     first: float | None = None
     last = 0.0
@@ -204,12 +254,13 @@ async def _one_request(client: httpx.AsyncClient, url: str, body: bytes, headers
         ))
 
     try:
-        async with client.stream("POST", url, content=body, headers=headers) as response:
-            status = response.status_code
+        async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            status = response.status
             if status != 200:
-                record(f"http_{status}", f"HTTP {status} {response.reason_phrase}".strip())
+                record(f"http_{status}", f"HTTP {status} {response.reason or ''}".strip())
                 return
-            async for data in response.aiter_raw():
+            # readany() hands over everything buffered at once: one call per socket read, like aiter_raw.
+            async for data in response.content.iter_any():
                 events = stream.feed(data)
                 if events:
                     now = time.perf_counter()
@@ -232,26 +283,34 @@ async def _one_request(client: httpx.AsyncClient, url: str, body: bytes, headers
     except asyncio.CancelledError:
         record(CUT_AT_WALL_LIMIT, "cut: the run reached its wall-time limit")
         raise
-    except httpx.ConnectTimeout:
+    # Order matters: aiohttp's exceptions subclass each other (a DNS error is a connector error is an
+    # OSError; a socket timeout is a server timeout is a TimeoutError).
+    except aiohttp.ConnectionTimeoutError:
         record("connect", "timed out connecting")
-    except httpx.ReadTimeout:
+    except aiohttp.SocketTimeoutError:
         if status is None:
             record("timeout", "no response headers within the read timeout")
         else:
             record("stalled", "the stream stalled: no data within the read timeout")
-    except httpx.TimeoutException as exc:
+    except TimeoutError as exc:
         record("timeout", f"timed out ({type(exc).__name__})")
-    except httpx.ConnectError as exc:
+    except aiohttp.ClientConnectorDNSError as exc:
+        record("connect", resolver.refusal or f"connection failed ({type(exc).__name__})")
+    except aiohttp.ClientConnectorError as exc:
         record("connect", f"connection failed ({type(exc).__name__})")
-    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError,
+            aiohttp.ClientResponseError) as exc:
+        # A malformed response (ClientResponseError from the parser) is a broken stream, as with httpx.
         record("broken_stream", f"the connection broke mid-stream ({type(exc).__name__})")
-    except httpx.HTTPError as exc:
+    except aiohttp.ClientError as exc:
         record("request_failed", f"request failed ({type(exc).__name__})")
 
 
 async def run_load(*, base_url: str, api_key: str, model_id: str, workload: Workload, limits: Limits,
-                   transport: httpx.AsyncBaseTransport | None = None) -> LoadResult:
-    """Send ``workload`` to ``base_url`` and time every request. The URL must already have passed the guard."""
+                   allow_private: bool = True) -> LoadResult:
+    """Send ``workload`` to ``base_url`` and time every request. The URL must already have passed the guard
+    (``apps.probes.services.probe_url_check``); ``allow_private`` is that check's allow-list answer, and the
+    resolver checks again, on the very addresses it connects to."""
     limits.check(workload)
     url = chat_completions_url(base_url)
     body = json.dumps({
@@ -261,23 +320,30 @@ async def run_load(*, base_url: str, api_key: str, model_id: str, workload: Work
         "stream": True,
         "stream_options": {"include_usage": True},
     }).encode()
-    headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+    # identity: a compressed event stream would be held back by the decompressor, shifting the timings.
+    headers = {"Content-Type": "application/json", "Accept": "text/event-stream", "Accept-Encoding": "identity"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
-    timeout = httpx.Timeout(connect=limits.connect_timeout_s, read=limits.read_timeout_s,
-                            write=limits.read_timeout_s, pool=limits.max_wall_s)
-    pool = httpx.Limits(max_connections=workload.concurrency, max_keepalive_connections=workload.concurrency)
+    # sock_read bounds every single read (headers and each chunk): a stalled stream fails after
+    # read_timeout_s of silence. No total: the run's wall limit bounds it. Waiting for a pooled connection
+    # cannot happen (one connection per worker).
+    timeout = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=limits.connect_timeout_s,
+                                    sock_read=limits.read_timeout_s)
     samples: list[Sample] = []
     counter = iter(range(workload.requests))
     in_flight = 0
     max_in_flight = 0
-    # The client (its SSL context: tens of ms of CPU) is made before the clock starts: that is our set-up,
-    # not the provider's latency.
-    async with httpx.AsyncClient(timeout=timeout, limits=pool, trust_env=False, follow_redirects=False,
-                                 transport=transport) as client:
+    resolver = _GuardedResolver(urlsplit(url).hostname or "", allow_private=allow_private)
+    # The session (its connector, SSL context) is made before the clock starts: that is our set-up, not
+    # the provider's latency. No proxies from the environment, no redirects, raw bytes (no decompression).
+    connector = aiohttp.TCPConnector(limit=workload.concurrency, limit_per_host=workload.concurrency,
+                                     resolver=resolver, use_dns_cache=False)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False,
+                                     auto_decompress=False, raise_for_status=False) as session:
         run_start = time.perf_counter()
         deadline = run_start + limits.max_wall_s
         cpu_start = time.process_time()
+        times_start = os.times()
         started_at = datetime.now(UTC)
 
         async def worker() -> None:
@@ -288,7 +354,7 @@ async def run_load(*, base_url: str, api_key: str, model_id: str, workload: Work
                 in_flight += 1
                 max_in_flight = max(max_in_flight, in_flight)
                 try:
-                    await _one_request(client, url, body, headers, index, run_start, api_key, samples)
+                    await _one_request(session, url, body, headers, index, run_start, api_key, samples, resolver)
                 finally:
                     in_flight -= 1
 
@@ -299,6 +365,8 @@ async def run_load(*, base_url: str, api_key: str, model_id: str, workload: Work
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+    cpu_s = time.process_time() - cpu_start
+    times_end = os.times()
     wall_s = time.perf_counter() - run_start
     stopped = stopped or len(samples) < workload.requests
     samples.sort(key=lambda s: s.index)
@@ -309,7 +377,8 @@ async def run_load(*, base_url: str, api_key: str, model_id: str, workload: Work
                      f"{workload.requests - len(samples)} not sent")
     return LoadResult(samples=samples, started_at=started_at, finished_at=datetime.now(UTC), wall_s=wall_s,
                       stopped_at_wall_limit=stopped, requests_not_sent=workload.requests - len(samples),
-                      cpu_s=time.process_time() - cpu_start, max_in_flight=max_in_flight, notes=notes)
+                      cpu_s=cpu_s, cpu_user_s=times_end.user - times_start.user,
+                      cpu_system_s=times_end.system - times_start.system, max_in_flight=max_in_flight, notes=notes)
 
 
 def run(**kwargs: object) -> LoadResult:

@@ -136,8 +136,9 @@ def probe_target_run(*, target: ProbeTarget, trigger: str = IngestRun.Trigger.CO
         if not api_key:
             raise ProbeError(f"{target.name}: the environment variable {target.api_key_env} that should hold "
                              "its API key is not set")
+    allowed = {host.strip("[]").lower() for host in settings.TOKENWATCH_PROBE_ALLOWED_HOSTS}
     result = load.run(base_url=target.base_url, api_key=api_key, model_id=target.api_model_id, workload=workload,
-                      limits=limits)
+                      limits=limits, allow_private=(urlsplit(target.base_url).hostname or "").lower() in allowed)
     content = probe_document(target=target, workload=workload, result=result)
     meta = FetchMeta(url=load.chat_completions_url(target.base_url), fetched_at=result.finished_at,
                      content_type="application/json",

@@ -104,3 +104,59 @@ def test_the_prompt_is_deterministic_and_about_the_asked_length():
     assert prompt_text(550) == prompt_text(550)
     assert count_tokens(prompt_text(550)) == 550
     assert count_tokens(prompt_text(3)) >= 3
+
+
+def test_a_name_resolving_to_a_non_public_address_is_refused_at_connect_time(loopback):
+    # The resolver runs the fetch layer's guard on the very addresses it hands the connector: "localhost"
+    # resolves to loopback, so without the allow-list's permission nothing is sent.
+    result = run(base_url=f"http://localhost:{loopback.port}/v1", api_key="", model_id="m",
+                 workload=Workload(requests=3, concurrency=2, input_tokens=10, output_tokens=4), limits=Limits(),
+                 allow_private=False)
+    assert [s.error for s in result.samples] == ["connect"] * 3
+    assert all("non-public address" in s.detail for s in result.samples), result.samples[0].detail
+    assert loopback.stats()["requests"] == 0
+
+
+def test_the_host_is_resolved_once_per_run_and_every_connection_uses_that_answer(loopback, monkeypatch):
+    import socket
+
+    lookups: list[str] = []
+    real = socket.getaddrinfo
+
+    def counting(host, *args, **kwargs):
+        lookups.append(host)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+    result = run(base_url=f"http://localhost:{loopback.port}/v1", api_key="", model_id="m",
+                 workload=Workload(requests=6, concurrency=3, input_tokens=10, output_tokens=4), limits=Limits(),
+                 allow_private=True)
+    assert [s.error for s in result.samples] == [""] * 6
+    assert lookups.count("localhost") == 1  # no second lookup a rebinding DNS could answer differently
+
+
+def test_the_api_key_goes_in_the_authorization_header_and_never_into_an_error(loopback):
+    loopback.control(api_key="right-key")
+    secret = "sk-wrong-SECRET-key"
+    result = run(base_url=loopback.url, api_key=secret, model_id="m",
+                 workload=Workload(requests=2, concurrency=2, input_tokens=10, output_tokens=4), limits=Limits())
+    assert [s.error for s in result.samples] == ["http_401"] * 2
+    assert not any(secret in repr(s) for s in result.samples)
+    loopback.control(api_key="right-key")
+    ok = run(base_url=loopback.url, api_key="right-key", model_id="m",
+             workload=Workload(requests=1, concurrency=1, input_tokens=10, output_tokens=4), limits=Limits())
+    assert ok.samples[0].error == "" and loopback.stats()["auth_ok"] == 1
+
+
+@pytest.mark.parametrize("read_size", [1, 3, 7, 50, 10_000])
+def test_events_split_across_reads_anywhere_are_parsed_the_same(read_size):
+    from apps.probes.load import _Stream
+
+    def event(k: int) -> bytes:
+        return b'data: {"choices":[{"delta":{"content":"t%d"}}]}\r\n\r\n' % k
+
+    body = b"".join(event(k) for k in range(10)) + b": keep-alive\n\ndata: [DONE]\n\n"
+    stream = _Stream()
+    events = sum(stream.feed(body[i:i + read_size]) for i in range(0, len(body), read_size))
+    assert events == 10 and stream.done
+    assert "".join(stream.text_parts) == "".join(f"t{k}" for k in range(10))
