@@ -47,7 +47,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*, workers: int, database_url: str):
+def gunicorn(*, workers: int | None, database_url: str, threads: int | None = None, sync: bool = False,
+             code: Path = REPO):
+    """gunicorn as tokenwatch/gunicorn_conf.py sets it up (gthread workers), with these overrides;
+    ``sync``: gunicorn's default sync workers instead (one connection per request, no keep-alive);
+    ``code``: the checkout to serve (e.g. a git worktree of an older commit), with this one's virtualenv."""
+    conf = code / "tokenwatch" / "gunicorn_conf.py"
     port = free_port()
     env = {
         **os.environ,
@@ -64,8 +69,11 @@ def gunicorn(*, workers: int, database_url: str):
     }
     proc = subprocess.Popen(
         [str(REPO / ".venv" / "bin" / "gunicorn"), "tokenwatch.wsgi:application", "-b", f"127.0.0.1:{port}",
-         "-w", str(workers), "--timeout", "300", "--log-level", "warning"],
-        cwd=REPO, env=env)
+         *(["-c", "python:tokenwatch.gunicorn_conf"] if conf.exists() else []), "--timeout", "300",
+         "--log-level", "warning",
+         *(["-w", str(workers)] if workers else []), *(["--threads", str(threads)] if threads else []),
+         *(["-k", "sync"] if sync else [])],
+        cwd=code, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
