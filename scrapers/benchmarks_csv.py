@@ -24,11 +24,17 @@ Choices made here:
 
 from __future__ import annotations
 
+import dataclasses
+import marshal
+from array import array
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 
 from scrapers.bench_records import MOSTLY_FAILED_ERROR_RATE, BenchmarkRecord, normalize_accelerator
-from scrapers.csvtools import Column, Row, day, flag, number, parse_table, text, whole
+from scrapers.csvtools import Column, RecordStream, Row, day, flag, number, parse_table, text, whole
 from scrapers.records import ParseResult, check_usd_per_mtok
 
 COLUMNS = (
@@ -69,10 +75,84 @@ ALIASES = {
 
 
 def parse(data: bytes) -> ParseResult:
-    """Parse a benchmarks CSV into benchmark records; bad rows become rejects with their line."""
-    return parse_table(data, COLUMNS, _row, aliases=ALIASES, key=BenchmarkRecord.natural_key,
-                       key_label="model, stack, precision, hardware, workload, date and source",
-                       date_of=_date_of)
+    """Parse a benchmarks CSV into benchmark records; bad rows become rejects with their line.
+
+    The validating pass keeps each good record in a compact form (:class:`_Stash`), so iterating the
+    records decodes those instead of reading and converting the CSV again; past ``STASH_BYTES`` the stash
+    gives up and the records are produced from the bytes as before, so memory stays bounded.
+    """
+    stash = _Stash()
+
+    def make(row: Row) -> BenchmarkRecord:
+        record = _row(row)
+        stash.add(row.line, record)
+        return record
+
+    result = parse_table(data, COLUMNS, make, aliases=ALIASES, key=BenchmarkRecord.natural_key,
+                         key_label="model, stack, precision, hardware, workload, date and source",
+                         date_of=_date_of)
+    stash.closed = True  # later calls of make (the fallback's produce) must not add to it
+    if not stash.overflowed and isinstance(result.records, RecordStream):
+        rejected = frozenset(int(r.locator.split()[1]) for r in result.rejects)
+        result.records = RecordStream(lambda: stash.records(rejected), len(result.records))
+    return result
+
+
+# Memory the stash may take: ~200 bytes a record, so up to ~160,000 records; beyond, the bytes are re-read.
+STASH_BYTES = 32 * 1024 * 1024
+_FIELDS = tuple(f.name for f in dataclasses.fields(BenchmarkRecord))
+_DECIMALS = frozenset(i for i, name in enumerate(_FIELDS) if name in {
+    "tokens_per_s", "request_tokens_per_s_p50", "request_tokens_per_s_mean", "ttft_p50_ms", "ttft_p99_ms",
+    "e2e_latency_p50_ms", "e2e_latency_p99_ms", "p99_latency_ms", "error_rate", "reported_usd_per_mtok"})
+_MEASURED_AT = _FIELDS.index("measured_at")
+_values = attrgetter(*_FIELDS)
+
+
+class _Stash:
+    """Good records of the validating pass, marshalled into one buffer (Decimals and times as exact text).
+
+    A record object takes ~1 KB; its marshalled values ~200 bytes, and decoding them costs a quarter of
+    converting the row's cells again. Lines arrive in increasing order; a line seen again (the duplicate
+    check re-reads a few rows) is ignored.
+    """
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.ends: array[int] = array("Q")
+        self.lines: array[int] = array("Q")
+        self.overflowed = False
+        self.closed = False
+
+    def add(self, line: int, record: BenchmarkRecord) -> None:
+        if self.closed or self.overflowed or (self.lines and line <= self.lines[-1]):
+            return
+        values = list(_values(record))
+        for i in _DECIMALS:
+            if values[i] is not None:
+                values[i] = str(values[i])
+        if values[_MEASURED_AT] is not None:
+            values[_MEASURED_AT] = values[_MEASURED_AT].isoformat()
+        self.buffer += marshal.dumps(tuple(values))
+        self.ends.append(len(self.buffer))
+        self.lines.append(line)
+        if len(self.buffer) > STASH_BYTES:
+            self.overflowed = True
+            self.buffer, self.ends, self.lines = bytearray(), array("Q"), array("Q")
+
+    def records(self, rejected: frozenset[int]) -> Iterator[BenchmarkRecord]:
+        view = memoryview(self.buffer)
+        start = 0
+        for end, line in zip(self.ends, self.lines, strict=True):
+            if line not in rejected:
+                # Bytes this object wrote itself a moment ago: nothing from outside is unmarshalled.
+                values = list(marshal.loads(view[start:end]))  # noqa: S302
+                for i in _DECIMALS:
+                    if values[i] is not None:
+                        values[i] = Decimal(values[i])
+                if values[_MEASURED_AT] is not None:
+                    values[_MEASURED_AT] = _from_iso(values[_MEASURED_AT])
+                yield BenchmarkRecord(*values)
+            start = end
 
 
 def _date_of(record: BenchmarkRecord) -> date | None:
@@ -140,3 +220,8 @@ def _row(row: Row) -> BenchmarkRecord:
 @lru_cache(maxsize=4096)
 def _midnight(value: date) -> datetime:
     return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+@lru_cache(maxsize=4096)
+def _from_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value)

@@ -207,3 +207,33 @@ def bulk_update_rows(model: type[models.Model], rows: list[dict[str, Any]], fiel
             sets=sql.SQL(", ").join(sql.SQL("{c} = s.{c}").format(c=sql.Identifier(c)) for c in columns),
         ).as_string(cursor.connection))
         cursor.execute(sql.SQL("DROP TABLE {t}").format(t=sql.Identifier(temp)).as_string(cursor.connection))
+
+
+# --- COPY from tuples -----------------------------------------------------------------------------------
+
+
+def copy_tuples(model: type[models.Model], names: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
+    """PostgreSQL: COPY rows given as tuples (values in ``names`` order, attnames; JSON columns as JSON text)
+    straight into the model's table; returns the number of rows.
+
+    For callers that build each row once: no dict per row, no lookup by name (``bulk_insert`` takes dicts).
+    No ids come back and nothing is checked here: the caller knows every key is new (a conflict raises
+    IntegrityError, to be caught in a savepoint).
+    """
+    from psycopg import sql
+
+    fields = [model._meta.get_field(name) for name in names]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(model._meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields))
+    count = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        write = copy.write_row  # psycopg formats each row in C
+        for row in rows:
+            write(row)
+            count += 1
+    return count
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as the text COPY writes (``{}`` without calling the encoder)."""
+    return _json_text(value)
