@@ -14,7 +14,6 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 # Plain constants (no Django imports): the API's one timestamp format is defined where it is explained.
-from apps.common.timestamps import DATETIME_FORMAT as TIMESTAMP_FORMAT
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("TOKENWATCH_VAR_DIR", BASE_DIR / "var"))
@@ -280,8 +279,10 @@ REST_FRAMEWORK: dict = {
     "EXCEPTION_HANDLER": "apps.api_common.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     # One timestamp format for every date-time the API writes (2025-02-06T02:56:03.000000Z): see
-    # apps/api_common/timestamps.py for why microseconds, always six digits.
-    "DATETIME_FORMAT": TIMESTAMP_FORMAT,
+    # apps/common/timestamps.py for why microseconds, always six digits. Serializers hand the datetime itself
+    # to the renderers (None), which write it with timestamp_text: DRF's strftime would write the year 962 as
+    # "962", not the four digits RFC 3339 (and the schema's date-time) require.
+    "DATETIME_FORMAT": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
