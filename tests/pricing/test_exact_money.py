@@ -341,3 +341,21 @@ def test_the_sqlite_migration_rewrites_plain_numbers_as_sortable_text(ladder):
     values = list(Price.objects.filter(input_usd_per_mtok__isnull=False).order_by("input_usd_per_mtok")
                   .values_list("input_usd_per_mtok", flat=True))
     assert [text(v) for v in values] == ASCENDING[:-1]
+
+
+@pytest.mark.django_db
+def test_postgresql_reads_money_without_a_python_converter_and_exactly(postgres):
+    """numeric arrives as Decimal from psycopg: the field adds no per-value converter there, and values, sums
+    and products come back exact (2.50 keeps its digits; no float anywhere)."""
+    from django.db import connection
+    from django.db.models import F, Sum
+
+    from apps.pricing.models import Price
+
+    field = Price._meta.get_field("input_usd_per_mtok")
+    assert field.get_db_converters(connection) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 2.50::numeric, 0.000000015::numeric * 3, NULL::numeric")
+        assert cursor.fetchone() == (Decimal("2.50"), Decimal("0.000000045"), None)
+    assert Price.objects.aggregate(total=Sum("input_usd_per_mtok"))["total"] is None
+    assert not Price.objects.annotate(doubled=F("input_usd_per_mtok") * 2).exists()
