@@ -101,7 +101,8 @@ def usd_per_request(price: Price, workload: Workload) -> tuple[Decimal | None, s
     return total / MTOK, ""
 
 
-def _not_ranked_reason(price: Price, workload: Workload, cost: Decimal | None, why: str) -> str:
+def not_ranked_reason(price: Price, workload: Workload, cost: Decimal | None, why: str) -> str:
+    """Why a price cannot be ranked for a workload: a label, a missing component, or a zero ("" if it can)."""
     if price.price_label:
         return f"labelled price ({price.price_label})"
     if cost is None:
@@ -167,7 +168,7 @@ def compare_offerings(*, model: Model, workload: Workload, as_of: date | datetim
     for group in sellers.values():
         for price in _applicable(group, workload):
             cost, why = usd_per_request(price, workload)
-            reason = _not_ranked_reason(price, workload, cost, why)
+            reason = not_ranked_reason(price, workload, cost, why)
             row = CompareRow(
                 price=price, rank=None, not_ranked_reason=reason,
                 blended_usd_per_mtok=blended_usd_per_mtok(price.input_usd_per_mtok, price.output_usd_per_mtok,

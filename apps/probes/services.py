@@ -238,22 +238,10 @@ def probe_run_apply(*, snapshot: Snapshot, result: ParseResult) -> ApplyCounts:
 
 def probe_target_schedule_sync(*, target: ProbeTarget) -> None:
     """Mirror a target's cron schedule into django-celery-beat, like sources' schedules."""
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+    from apps.common.schedules import periodic_task_sync
 
-    name = f"probe-target:{target.pk}"
-    parts = target.schedule.split()
-    if not (target.enabled and len(parts) == 5):
-        PeriodicTask.objects.filter(name=name).update(enabled=False)
-        return
-    minute, hour, day_of_month, month_of_year, day_of_week = parts
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week,
-        timezone="UTC",
-    )
-    PeriodicTask.objects.update_or_create(
-        name=name, defaults={"task": "apps.probes.tasks.probe_target", "crontab": crontab, "args": f"[{target.pk}]",
-                             "enabled": True},
-    )
+    periodic_task_sync(name=f"probe-target:{target.pk}", schedule=target.schedule, enabled=target.enabled,
+                       task="apps.probes.tasks.probe_target", args=f"[{target.pk}]")
 
 
 __all__ = ["ProbeError", "ProbeOutcome", "limits_from_settings", "probe_document", "probe_run_apply",

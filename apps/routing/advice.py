@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from apps.benchmarks.models import BenchmarkRun
 from apps.catalog.models import Model, Offering, Provider
-from apps.pricing.compare import MTOK, Workload, usd_per_request
+from apps.pricing.compare import MTOK, Workload, not_ranked_reason, usd_per_request
 from apps.pricing.models import MarketPrice, Price
 from apps.probes.services import PROBE_SOURCE_KEY
 
@@ -122,18 +122,6 @@ class Advice:
 def number_text(value: Decimal) -> str:
     """420 for 420.000, 0.05 for 0.050: figures in reasons read as a person writes them."""
     return f"{value.normalize():f}"
-
-
-def price_problem(price: Price, cost: Decimal | None, why: str, workload: Workload) -> str:
-    """Why a price cannot be ranked: a label, a missing component, or a zero (the Compare page's rule)."""
-    if price.price_label:
-        return f"labelled price ({price.price_label})"
-    if cost is None:
-        return why
-    if (workload.input_tokens and price.input_usd_per_mtok == 0) or (
-            workload.output_tokens and price.output_usd_per_mtok == 0) or cost == 0:
-        return "zero price (a missing price, not a free offer)"
-    return ""
 
 
 def sla_problems(measurement: Measurement | None, sla: SLA, *, age_days: int) -> list[str]:
@@ -245,7 +233,7 @@ def routing_advice(*, model: Model, input_mtok_per_month: Decimal, output_mtok_p
     for row in market:
         price = row.price
         cost, why = usd_per_request(price, workload)
-        problem = price_problem(price, cost, why, workload)
+        problem = not_ranked_reason(price, workload, cost, why)  # the Compare page's rule
         measurement = measured.get(row.provider_id)
         reasons = ([problem] if problem else []) + sla_problems(measurement, sla, age_days=age_days)
         raw_id = price.offering.source_model_id

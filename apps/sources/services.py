@@ -514,23 +514,11 @@ def ingest_enqueue(*, snapshot_id: int) -> None:
 
 def source_schedule_sync(*, source: Source) -> None:
     """Mirror a source's cron schedule into django-celery-beat (schedules live in the database)."""
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+    from apps.common.schedules import periodic_task_sync
 
-    name = f"fetch-source:{source.key}"
-    parts = source.schedule.split()
-    if not (source.enabled and source.url and len(parts) == 5):
-        PeriodicTask.objects.filter(name=name).update(enabled=False)
-        return
-    minute, hour, day_of_month, month_of_year, day_of_week = parts
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week,
-        timezone="UTC",
-    )
-    PeriodicTask.objects.update_or_create(
-        name=name,
-        defaults={"task": "apps.sources.tasks.fetch_source", "crontab": crontab, "args": f"[{source.pk}]",
-                  "enabled": True},
-    )
+    periodic_task_sync(name=f"fetch-source:{source.key}", schedule=source.schedule,
+                       enabled=source.enabled and bool(source.url), task="apps.sources.tasks.fetch_source",
+                       args=f"[{source.pk}]")
 
 
 # A run still "running" after this long died with its worker: the tasks' hard time limit is 6 minutes.
