@@ -5,6 +5,9 @@ The limits across processes are tests/api_common/test_throttling_processes.py.
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import pytest
 from django.core.cache import caches
 from django.test import Client
@@ -14,7 +17,11 @@ from apps.api_common.cache import AtomicDatabaseCache
 
 
 @pytest.fixture
-def public(settings):
+def public(settings, monkeypatch):
+    # One instant for every request of a test: django-ratelimit's windows are fixed, so a window that ended
+    # between a test's requests (a slow first page on a loaded CI machine) reset the count mid-test.
+    frozen = int(time.time())
+    monkeypatch.setattr("django_ratelimit.core.time", SimpleNamespace(time=lambda: frozen))
     settings.TOKENWATCH_PUBLIC_API = True
     settings.TOKENWATCH_API_THROTTLE_RATES = {"anon": "100000/min", "user": "100000/min"}
     settings.TOKENWATCH_PAGE_THROTTLE_ANON = "100000/min"

@@ -40,7 +40,9 @@ def probe_worker(redis_broker, tmp_path, two_providers):
             proc.kill()
             pytest.fail(f"worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.2)
-    yield Celery(broker=redis_broker), queue, log
+    # Not the current app: a new Celery() becomes it by default, and every later test's shared_task .delay()
+    # would go to this broker instead of running eagerly.
+    yield Celery(broker=redis_broker, set_as_current=False), queue, log
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=20)

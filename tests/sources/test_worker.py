@@ -53,7 +53,7 @@ def worker(redis_broker, tmp_path):
          "--pool", "prefork", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
-    client = Celery(broker=redis_broker)
+    client = Celery(broker=redis_broker, set_as_current=False)  # later tests keep the eager app
     deadline = time.monotonic() + 60
     while "ready" not in log.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
