@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from benchdb import wait_until_up
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/tokenwatch_apibench"
@@ -76,15 +77,7 @@ def gunicorn(*, workers: int | None, database_url: str, threads: int | None = No
         cwd=code, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/api/v1/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise SystemExit("gunicorn did not come up")
+        wait_until_up(f"{base}/api/v1/", proc)
         yield base, proc
     finally:
         proc.send_signal(signal.SIGTERM)

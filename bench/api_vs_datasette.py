@@ -41,6 +41,7 @@ from pathlib import Path
 import httpx
 import psycopg
 from api_load import DEFAULT_URL, free_port, gunicorn, page_paths, run_wrk
+from benchdb import wait_until_up
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETTE = REPO / "var" / "bench-datasette" / "bin" / "datasette"
@@ -166,15 +167,7 @@ def datasette():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/-/versions.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise SystemExit("datasette did not come up")
+        wait_until_up(f"{base}/-/versions.json", proc)
         yield base, proc
     finally:
         proc.send_signal(signal.SIGTERM)

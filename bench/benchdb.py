@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 
 
 def ensure_database(url: str) -> None:
@@ -12,3 +13,19 @@ def ensure_database(url: str) -> None:
                             capture_output=True, text=True, check=True).stdout.strip()
     if exists != "1":
         subprocess.run(["psql", f"{base}/postgres", "-qc", f'CREATE DATABASE "{name}"'], check=True)
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, *, tries: int = 150) -> None:
+    """Poll ``url`` (a server the bench just started as ``proc``) until it answers 200, or stop the bench."""
+    import httpx
+
+    for _ in range(tries):
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"{url}: the server exited with {proc.returncode} (port taken?)")
+        time.sleep(0.2)
+    raise SystemExit(f"{url}: the server did not come up")

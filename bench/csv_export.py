@@ -35,7 +35,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from benchdb import wait_until_up
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/tokenwatch_apibench"
@@ -52,17 +52,7 @@ def gunicorn(*, database_url: str, port: int, worker_class: str):
          "-w", "1", "-k", worker_class, "--timeout", "600", "--log-level", "warning"], cwd=REPO, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/api/v1/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {proc.returncode} (port {port} taken?)")
-            time.sleep(0.2)
-        else:
-            raise SystemExit("gunicorn did not come up")
+        wait_until_up(f"{base}/api/v1/", proc)
         yield base, proc
     finally:
         proc.send_signal(signal.SIGTERM)

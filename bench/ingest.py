@@ -127,6 +127,16 @@ def main() -> None:
     def load() -> str:
         return f"load {os.getloadavg()[0]:.1f}"
 
+    def timed(name: str, started: float, before: dict[str, int]) -> None:
+        """Record an ingest's time, then its reference: COPY of the rows it left, timed right after it."""
+        results[name].append(time.perf_counter() - started)
+        print(f"  {name:20s}{results[name][-1]:6.3f} s  ({load()})", flush=True)
+        data = written(before)
+        rows_written[name] = sum(text.count(b"\n") for text in data.values())
+        reference[name].append(copy_reference(data))
+        print(f"  {'COPY of its rows':20s}{reference[name][-1]:6.3f} s  ({load()}, {rows_written[name]:,} rows, "
+              f"{len(data)} tables)", flush=True)
+
     reference: dict[str, list[float]] = {"newest into empty": [], "all seven in order": []}
     rows_written: dict[str, int] = {}
     results: dict[str, list[float]] = {"newest into empty": [], "same file again": [], "all seven in order": []}
@@ -137,13 +147,7 @@ def main() -> None:
         before = counts()
         t0 = time.perf_counter()
         ingest(source, newest)
-        results["newest into empty"].append(time.perf_counter() - t0)
-        print(f"  newest into empty   {results['newest into empty'][-1]:6.3f} s  ({load()})", flush=True)
-        data = written(before)
-        rows_written["newest into empty"] = sum(text.count(b"\n") for text in data.values())
-        reference["newest into empty"].append(copy_reference(data))
-        print(f"  COPY of its rows    {reference['newest into empty'][-1]:6.3f} s  ({load()}, "
-              f"{rows_written['newest into empty']:,} rows, {len(data)} tables)", flush=True)
+        timed("newest into empty", t0, before)
         t0 = time.perf_counter()
         # The scheduled re-fetch: LiteLLM's default schedule is every 6 hours.
         run = ingest(source, newest, later=timedelta(hours=6))
@@ -165,13 +169,7 @@ def main() -> None:
         t0 = time.perf_counter()
         for path in files:
             ingest(source, path)
-        results["all seven in order"].append(time.perf_counter() - t0)
-        print(f"  all seven in order  {results['all seven in order'][-1]:6.3f} s  ({load()})", flush=True)
-        data = written(before)
-        rows_written["all seven in order"] = sum(text.count(b"\n") for text in data.values())
-        reference["all seven in order"].append(copy_reference(data))
-        print(f"  COPY of their rows  {reference['all seven in order'][-1]:6.3f} s  ({load()}, "
-              f"{rows_written['all seven in order']:,} rows, {len(data)} tables)", flush=True)
+        timed("all seven in order", t0, before)
 
     goals = {"newest into empty": 1.0, "same file again": 0.1, "all seven in order": 5.0}
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}), {args.repeat} runs each")
