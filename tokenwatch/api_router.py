@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from apps.alerts.api.urls import urlpatterns as alert_urls
 from apps.api_common.views import api_not_found
 from apps.benchmarks.api.views import (
     BenchmarkRunViewSet,
@@ -118,6 +119,7 @@ api_v1 = [
     path("economics/market-cagrs/", MarketCagrView.as_view(), name="economics-market-cagrs"),
     *router.urls,
     *probe_urls,  # apps/probes/api/urls.py: staff-only probe targets, probe samples
+    *alert_urls,  # apps/alerts/api/urls.py: one's own watches and their deliveries
     # Last: anything else under /api/v1/ is a JSON 404 (or a redirect to the slash-ended URL).
     re_path(r"^(?P<path>[\s\S]*)$", api_not_found),
 ]

@@ -7,5 +7,6 @@ urlpatterns = [
     # REST API, OpenAPI schema and docs, Atom feeds (tokenwatch/api_router.py).
     path("", include("tokenwatch.api_router")),
     path("", include("apps.quality.urls")),
+    path("", include("apps.alerts.urls")),
     path("", include("apps.dashboard.urls")),
 ]

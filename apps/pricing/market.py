@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 
 from apps.common.bulk import batched, bulk_insert, bulk_update_rows
@@ -220,6 +221,11 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
     _disagreements_refresh(wanted, rewrite, [
         (row["provider_id"], row["model_id"], row["region"], row["service_tier"], row["min_prompt_tokens"])
         for row in to_create if not row["sources_agree"]])
+    if stale or to_create or to_update:
+        # Watches hear of market changes once they are committed (a hint; the alerts sweep is the backstop).
+        from apps.alerts.tasks import market_changed
+
+        transaction.on_commit(market_changed, robust=True)
     return len(stale) + len(to_create) + len(to_update)
 
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.probes",
     "apps.market",
     "apps.quality",
+    "apps.alerts",
     "apps.dashboard",
 ]
 
@@ -198,6 +199,16 @@ TOKENWATCH_PROBE_MAX_OUTPUT_TOKENS = int(os.environ.get("TOKENWATCH_PROBE_MAX_OU
 TOKENWATCH_PROBE_MAX_TOTAL_TOKENS = int(os.environ.get("TOKENWATCH_PROBE_MAX_TOTAL_TOKENS", "2000000"))
 TOKENWATCH_PROBE_MAX_WALL_S = float(os.environ.get("TOKENWATCH_PROBE_MAX_WALL_S", "480"))
 TOKENWATCH_PROBE_READ_TIMEOUT_S = float(os.environ.get("TOKENWATCH_PROBE_READ_TIMEOUT_S", "30"))
+# Watches and alerts (apps/alerts, README "Watches and alerts"). Webhooks go to HTTPS URLs on public addresses;
+# a host listed here may also be reached over plain http and on private or loopback addresses.
+TOKENWATCH_WEBHOOK_ALLOWED_HOSTS = env_list("TOKENWATCH_WEBHOOK_ALLOWED_HOSTS")
+TOKENWATCH_WEBHOOK_TIMEOUT_S = float(os.environ.get("TOKENWATCH_WEBHOOK_TIMEOUT_S", "10"))
+TOKENWATCH_ALERT_MAX_TRIES = int(os.environ.get("TOKENWATCH_ALERT_MAX_TRIES", "6"))
+# Retry n waits backoff x 2^(n-1) seconds: 30 s, 1 min, 2 min, 4 min, 8 min with the defaults.
+TOKENWATCH_ALERT_RETRY_BACKOFF_S = float(os.environ.get("TOKENWATCH_ALERT_RETRY_BACKOFF_S", "30"))
+TOKENWATCH_SITE_URL = os.environ.get("TOKENWATCH_SITE_URL", "http://localhost:8000")  # links in alerts
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tokenwatch <alerts@localhost>")
 
 LOGGING = {
     "version": 1,

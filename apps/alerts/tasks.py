@@ -1,0 +1,68 @@
+"""Celery tasks: thin. The database is the source of truth; a message only says "look now" (invariant 8)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from . import services
+
+CHUNK = 100  # deliveries per message: 10,000 alerts are 100 messages, not 10,000
+
+
+def deliveries_enqueue(delivery_ids: list[int]) -> None:
+    for start in range(0, len(delivery_ids), CHUNK):
+        deliveries_send.delay(delivery_ids[start:start + CHUNK])
+
+
+@shared_task(acks_late=True)
+def market_events_process() -> int:
+    """After a snapshot's commit (apps.pricing.market registers it): derive events, evaluate, send."""
+    due = services.alerts_process()
+    deliveries_enqueue(due)
+    return len(due)
+
+
+@shared_task(acks_late=True)
+def deliveries_send(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        wait = services.delivery_attempt(delivery_id=delivery_id)
+        if wait is not None:
+            deliver.apply_async((delivery_id,), countdown=wait)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def deliver(self, delivery_id: int) -> None:
+    """One delivery's next try; retries with backoff until it is sent or TOKENWATCH_ALERT_MAX_TRIES is spent
+    (the delivery row counts the tries, so a redelivered message cannot add any)."""
+    wait = services.delivery_attempt(delivery_id=delivery_id)
+    if wait is not None:
+        raise self.retry(countdown=wait)
+
+
+@shared_task(acks_late=True)
+def alerts_sweep() -> dict[str, int]:
+    """Beat, every 5 minutes: events a lost hint left, and deliveries due (pending, retry time passed, or
+    claimed by a worker that died)."""
+    due = set(services.alerts_process())
+    due.update(services.deliveries_due())
+    deliveries_enqueue(sorted(due))
+    return {"deliveries": len(due)}
+
+
+@shared_task(acks_late=True)
+def digests_send(day: str | None = None) -> int:
+    """Beat, daily: one email per digest watch with the previous UTC day's alerts (or ``day``, ISO)."""
+    when = date.fromisoformat(day) if day else timezone.now().date() - timedelta(days=1)
+    with transaction.atomic():
+        due = services.digests_create(day=when)
+    deliveries_enqueue(due)
+    return len(due)
+
+
+def market_changed() -> None:
+    """The hook apps.pricing registers with transaction.on_commit when market prices were written."""
+    market_events_process.delay()
