@@ -25,6 +25,11 @@ SOURCES = [
     ("market-csv", "Curated market sizes (CSV uploads)", "market-csv", "", "", "", "", 24 * 365 * 5),
     ("hardware-csv", "Curated hardware prices (CSV uploads)", "hardware-csv", "", "", "", "", 24 * 365 * 5),
     ("providers-csv", "Curated provider landscape (CSV uploads)", "providers-csv", "", "", "", "", 24 * 365 * 5),
+    # Published on TARGET days around 16:00 CET; a weekend plus a holiday is 4 days without a new file.
+    ("ecb-fx", "ECB euro foreign exchange reference rates", "ecb-fx",
+     "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml", "30 16 * * 1-5",
+     "ECB: free reuse with the source named", "European Central Bank, euro foreign exchange reference rates",
+     24 * 5),
 ]
 
 
@@ -49,6 +54,7 @@ HOMEPAGES = {
     "genai-prices": "https://github.com/pydantic/genai-prices",
     "llmperf": "https://github.com/ray-project/llmperf-leaderboard",
     "gpu-catalog": "https://github.com/skypilot-org/skypilot-catalog",
+    "ecb-fx": "https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/html/index.en.html",
 }
 
 

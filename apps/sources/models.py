@@ -22,6 +22,7 @@ class Source(models.Model):
         HARDWARE_CSV = "hardware-csv", "Hardware prices (curated CSV)"
         PROVIDERS_CSV = "providers-csv", "Providers (curated CSV)"
         PROBE = "probe", "tokenwatch probe run (JSON samples)"
+        ECB_FX = "ecb-fx", "ECB euro reference rates (XML or CSV)"
 
     key = models.SlugField(max_length=64, unique=True, help_text="Short stable key, e.g. 'litellm'.")
     name = models.CharField(max_length=200)

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.probes",
     "apps.market",
     "apps.quality",
+    "apps.fx",
     "apps.alerts",
     "apps.dashboard",
 ]
@@ -189,6 +190,8 @@ TOKENWATCH_BLEND_INPUT_RATIO = 3  # blended price = (3*input + 1*output) / 4 by 
 TOKENWATCH_BLEND_OUTPUT_RATIO = 1
 # Routing advice (apps/routing): a speed measured longer ago than this is stale, not trusted for an SLA.
 TOKENWATCH_ADVICE_MAX_AGE_DAYS = int(os.environ.get("TOKENWATCH_ADVICE_MAX_AGE_DAYS", "30"))
+# A converted figure of day D uses the last ECB rate on or before D, refused when older than this (apps.fx).
+TOKENWATCH_FX_MAX_AGE_DAYS = int(os.environ.get("TOKENWATCH_FX_MAX_AGE_DAYS", "7"))
 # Speed probes (apps/probes): hosts a probe target may reach although the SSRF guard would refuse them
 # (loopback, LAN); any other host must resolve to public addresses. Hard limits per run (README "Probes").
 TOKENWATCH_PROBE_ALLOWED_HOSTS = env_list("TOKENWATCH_PROBE_ALLOWED_HOSTS")

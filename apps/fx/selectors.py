@@ -1,0 +1,117 @@
+"""Reads for exchange rates: which currencies exist, the rate in force on a day, a page's rates at once.
+
+The rule (issue 16): a USD figure of day D converts at the reference rate of D, that is the last rate the ECB
+published on or before D (weekends and TARGET holidays carry the previous day's). A rate older than
+``TOKENWATCH_FX_MAX_AGE_DAYS`` (default 7: a weekend plus Easter's four closed days fit) is refused with a
+message saying when the currency was last published: a currency the ECB stopped quoting (RUB after
+2022-03-01, HRK after Croatia took the euro) never converts at a years-old rate.
+
+Converted figure = USD figure x per_usd, an exact Decimal product (per_usd: apps.fx.models.FxRate).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+
+from .models import FxCurrency, FxRate
+
+BASE = "USD"
+
+
+class FxError(ValueError):
+    """A conversion that cannot be made; the message is one plain sentence for the user."""
+
+
+@dataclass(frozen=True)
+class RateOn:
+    """The rate that converts figures of ``day``: ``per_usd`` units per 1 USD, published on ``rate_day``."""
+
+    currency: str
+    day: date
+    rate_day: date
+    per_usd: Decimal
+
+    def convert(self, usd: Decimal | None) -> Decimal | None:
+        return None if usd is None else usd * self.per_usd
+
+
+def max_age() -> timedelta:
+    return timedelta(days=settings.TOKENWATCH_FX_MAX_AGE_DAYS)
+
+
+def fx_currency_codes() -> list[str]:
+    """Every code ``?currency=`` takes: USD and those the ECB quotes (EUR included), sorted."""
+    return sorted({BASE, *FxCurrency.objects.values_list("code", flat=True)})
+
+
+def fx_currency_check(code: str) -> str:
+    """The currency code, upper-cased, or FxError listing the valid ones."""
+    wanted = (code or "").strip().upper()
+    if wanted == BASE or (len(wanted) == 3 and FxCurrency.objects.filter(code=wanted).exists()):
+        return wanted
+    codes = fx_currency_codes()
+    if codes == [BASE]:
+        raise FxError(f"Unknown currency {code[:20]!r}: no exchange rates are loaded yet (the ecb-fx source); "
+                      f"only {BASE} is available.")
+    raise FxError(f"Unknown currency {code[:20]!r}; valid codes: {', '.join(codes)}.")
+
+
+def _why_missing(currency: str, day: date) -> str:
+    span = FxCurrency.objects.filter(code=currency).values_list("first_day", "last_day").first()
+    if span is None:
+        return f"no {currency} reference rate is loaded"
+    first, last = span
+    if day < first:
+        return f"the ECB's {currency} reference rates start on {first.isoformat()}, after {day.isoformat()}"
+    return (f"the last {currency} reference rate on or before {day.isoformat()} is more than "
+            f"{max_age().days} days older (the ECB last published {currency} on {last.isoformat()})")
+
+
+def fx_rate_on(*, currency: str, day: date) -> RateOn:
+    """The rate converting figures of ``day``; FxError saying why when there is none (see module doc)."""
+    if currency == BASE:
+        return RateOn(BASE, day, day, Decimal(1))
+    row = (FxRate.objects.filter(currency=currency, day__lte=day, day__gt=day - max_age())
+           .order_by("-day").values_list("day", "per_usd").first())
+    if row is None:
+        raise FxError(f"Cannot convert to {currency} on {day.isoformat()}: {_why_missing(currency, day)}.")
+    return RateOn(currency, day, row[0], row[1])
+
+
+def fx_rates_on_days(*, currency: str, days: Iterable[date]) -> dict[date, RateOn | None]:
+    """The rate of each day (None where there is none within the age limit), from one query for all of them."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return {}
+    if currency == BASE:
+        return {day: RateOn(BASE, day, day, Decimal(1)) for day in wanted}
+    rows = list(FxRate.objects.filter(currency=currency, day__lte=wanted[-1], day__gt=wanted[0] - max_age())
+                .order_by("day").values_list("day", "per_usd"))
+    rate_days = [row[0] for row in rows]
+    out: dict[date, RateOn | None] = {}
+    limit = max_age()
+    for day in wanted:
+        i = bisect.bisect_right(rate_days, day) - 1
+        if i < 0 or day - rate_days[i] >= limit:
+            out[day] = None
+        else:
+            out[day] = RateOn(currency, day, rate_days[i], rows[i][1])
+    return out
+
+
+def fx_daily_rates(*, currency: str, start: date, end: date) -> list[tuple[date, Decimal]]:
+    """(rate day, per_usd) of every publication from the one in force on ``start`` to ``end``: the steps a
+    converted history chart takes."""
+    if currency == BASE:
+        return [(start, Decimal(1))]
+    before = (FxRate.objects.filter(currency=currency, day__lte=start, day__gt=start - max_age())
+              .order_by("-day").values_list("day", "per_usd").first())
+    rows = list(FxRate.objects.filter(currency=currency, day__gt=start, day__lte=end)
+                .order_by("day").values_list("day", "per_usd"))
+    return ([before] if before else []) + rows
