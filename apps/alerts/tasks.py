@@ -26,21 +26,24 @@ def market_events_process() -> int:
     return len(due)
 
 
+def _attempt(delivery_id: int) -> None:
+    wait = services.delivery_attempt(delivery_id=delivery_id)
+    if wait is not None:
+        # The retry is a new message due after the backoff (Celery's countdown); the delivery row counts the
+        # tries, so a redelivered or duplicated message cannot add any, and the sweep re-sends a lost one.
+        deliver.apply_async((delivery_id,), countdown=wait)
+
+
 @shared_task(acks_late=True)
 def deliveries_send(delivery_ids: list[int]) -> None:
     for delivery_id in delivery_ids:
-        wait = services.delivery_attempt(delivery_id=delivery_id)
-        if wait is not None:
-            deliver.apply_async((delivery_id,), countdown=wait)
+        _attempt(delivery_id)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
-def deliver(self, delivery_id: int) -> None:
-    """One delivery's next try; retries with backoff until it is sent or TOKENWATCH_ALERT_MAX_TRIES is spent
-    (the delivery row counts the tries, so a redelivered message cannot add any)."""
-    wait = services.delivery_attempt(delivery_id=delivery_id)
-    if wait is not None:
-        raise self.retry(countdown=wait)
+@shared_task(acks_late=True)
+def deliver(delivery_id: int) -> None:
+    """One delivery's next try, until it is sent or TOKENWATCH_ALERT_MAX_TRIES is spent."""
+    _attempt(delivery_id)
 
 
 @shared_task(acks_late=True)

@@ -19,9 +19,11 @@ from tests.conftest import get_source
 SECRET = "whsec-test-secret"
 
 
-def doc(models: dict[str, tuple[float, float]], provider: str = "openai") -> bytes:
-    return json.dumps({name: {"litellm_provider": provider, "mode": "chat", "input_cost_per_token": i,
-                              "output_cost_per_token": o} for name, (i, o) in models.items()}).encode()
+def doc(models: dict[str, tuple], provider: str = "openai") -> bytes:
+    """A LiteLLM cost map: {raw id: (USD per input token, per output token[, provider])}."""
+    return json.dumps({name: {"litellm_provider": (rest[2] if len(rest) > 2 else provider), "mode": "chat",
+                              "input_cost_per_token": rest[0], "output_cost_per_token": rest[1]}
+                       for name, rest in models.items()}).encode()
 
 
 def ingest(content: bytes, day: int, key: str = "litellm"):
@@ -54,7 +56,7 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver(url="", answers=[500, 500, 200])
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             state.received.append({
                 "headers": dict(self.headers), "body": body,
