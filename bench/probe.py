@@ -22,7 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from apps.probes.load import Limits, Workload, run  # noqa: E402 - after the path is set
+from apps.probes import load  # noqa: E402 - after the path is set
+from apps.probes.load import Limits, Workload, run  # noqa: E402
 from scrapers.probe import compute_metrics  # noqa: E402
 
 TTFT_MS, ITL_MS, TOKENS = 200.0, 20.0, 64
@@ -65,7 +66,7 @@ def main() -> None:
     print(f"tokenwatch CPU {result.cpu_s:.3f} s = {cpu_ms:.2f} ms per request (goal < 2 ms; "
           f"{cpu_ms / TOKENS * 1000:.0f} us per streamed chunk; user {result.cpu_user_s / args.requests * 1000:.2f} + "
           f"kernel {result.cpu_system_s / args.requests * 1000:.2f} ms); load average before {load_before[0]:.2f}, "
-          f"after {load_after[0]:.2f} on {os.cpu_count()} CPUs")
+          f"after {load_after[0]:.2f} on {os.cpu_count()} CPUs; loop {'uvloop' if load.uvloop else 'asyncio'}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 200 requests at concurrency 32 against the loopback server (64 chunks each), no HTTP parsing, no timing,
 no timeouts: only connect, write the request, count reads. What any asyncio client pays here (event loop
 and kernel), so bench/probe.py's figure minus this one is the HTTP client's and tokenwatch's own share.
+On uvloop by default, the loop the probe runs on (``--loop asyncio`` for asyncio's own).
 
-    .venv/bin/python bench/probe_floor.py [--port 8894]
+    .venv/bin/python bench/probe_floor.py [--port 8894 --loop uvloop|asyncio]
 """
 
 from __future__ import annotations
@@ -59,12 +60,14 @@ async def _load(port: int) -> None:
     user, kernel = (after.user - before.user) / REQUESTS * 1000, (after.system - before.system) / REQUESTS * 1000
     print(f"bare asyncio Protocol: {cpu / REQUESTS * 1000:.2f} ms CPU per request (user {user:.2f} + kernel "
           f"{kernel:.2f}),"
-          f" {sum(reads) / REQUESTS:.1f} reads per request; load average {os.getloadavg()[0]:.2f}")
+          f" {sum(reads) / REQUESTS:.1f} reads per request on {type(loop).__module__.split('.')[0]}; "
+          f"load average {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--port", type=int, default=8894)
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     args = parser.parse_args()
     server = subprocess.Popen([sys.executable, "-m", "tests.probes.server", "--port", str(args.port)], cwd=REPO,
                               stdout=subprocess.PIPE, text=True)
@@ -72,7 +75,12 @@ def main() -> None:
         line = server.stdout.readline() if server.stdout else ""
         if not line.startswith("ready"):
             sys.exit(f"the loopback server did not start on port {args.port}: {line!r}")
-        asyncio.run(_load(args.port))
+        if args.loop == "uvloop":
+            import uvloop
+
+            uvloop.run(_load(args.port))
+        else:
+            asyncio.run(_load(args.port))
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -9,7 +9,8 @@ Failures are chosen by arrival order (request numbers 1, 2, …), so their count
 ``fail_429_every`` = k answers every k-th request 429; ``cut_every`` closes every k-th stream
 after ``cut_after`` tokens without ending it; ``stall_every`` stops sending after ``stall_after``
 tokens for ``stall_s`` seconds. ``usage: false`` leaves the usage chunk out; ``api_key`` set
-means requests without ``Authorization: Bearer <api_key>`` get 401.
+means requests without ``Authorization: Bearer <api_key>`` get 401. ``framing: "close"`` sends the
+body with neither a length nor chunks: it ends when the server closes the connection (HTTP/1.1 allows it).
 
 ``POST /_control`` with a JSON object changes the settings and resets the counters;
 ``GET /_stats`` returns the counters. Run as a process (its own CPU, its own GIL):
@@ -32,7 +33,7 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "ttft_ms": 200.0, "itl_ms": 20.0, "tokens": 64, "fail_429_every": 0, "cut_every": 0, "cut_after": 10,
-    "stall_every": 0, "stall_after": 5, "stall_s": 30.0, "usage": True, "api_key": "",
+    "stall_every": 0, "stall_after": 5, "stall_s": 30.0, "usage": True, "api_key": "", "framing": "chunked",
 }
 
 
@@ -120,14 +121,21 @@ class Handler(BaseHTTPRequestHandler):
                 state.stats["in_flight"] -= 1
 
     def _chunk(self, payload: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(payload), payload))
+        if self.close_delimited:
+            self.wfile.write(payload)
+        else:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(payload), payload))
         self.wfile.flush()
 
     def _stream(self, config: dict[str, Any], body: dict[str, Any], arrived: float, *, cut: bool, stall: bool,
                 wake: threading.Event) -> None:
+        self.close_delimited = config["framing"] == "close"
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Transfer-Encoding", "chunked")
+        if self.close_delimited:
+            self.close_connection = True
+        else:
+            self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
         self.wfile.flush()
@@ -158,7 +166,8 @@ class Handler(BaseHTTPRequestHandler):
                      "usage": {"prompt_tokens": 10, "completion_tokens": tokens, "total_tokens": tokens + 10}}
             self._chunk(b"data: " + json.dumps(usage).encode() + b"\n\n")
         self._chunk(b"data: [DONE]\n\n")
-        self.wfile.write(b"0\r\n\r\n")
+        if not self.close_delimited:
+            self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
 

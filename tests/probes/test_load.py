@@ -157,6 +157,86 @@ def test_events_split_across_reads_anywhere_are_parsed_the_same(read_size):
 
     body = b"".join(event(k) for k in range(10)) + b": keep-alive\n\ndata: [DONE]\n\n"
     stream = _Stream()
-    events = sum(stream.feed(body[i:i + read_size]) for i in range(0, len(body), read_size))
+    events = sum(stream.feed(body[i:i + read_size], stamp=i) for i in range(0, len(body), read_size))
     assert events == 10 and stream.done
-    assert "".join(stream.text_parts) == "".join(f"t{k}" for k in range(10))
+    assert stream.text_chars == len("".join(f"t{k}" for k in range(10)))
+    # Each event carries the stamp of the read that completed it (never an earlier one).
+    ends = [body.index(b"\n", body.index(b'"t%d"' % k)) for k in range(10)]
+    assert stream.stamps == [end - end % read_size for end in ends]
+
+
+def test_a_body_without_length_or_chunks_ends_with_the_connection(loopback):
+    # HTTP/1.1 lets a server send the event stream with neither Content-Length nor chunked framing and mark
+    # its end by closing: the close is the end of the body, and [DONE] before it makes it a success.
+    loopback.control(framing="close")
+    result = probe(loopback, 8, 4)
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert metrics.requests_completed == 8 and metrics.requests_failed == 0, metrics.error_counts
+    assert all(s.output_tokens == TOKENS and len(s.inter_token_ms) == TOKENS - 1 for s in result.samples)
+    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS)
+    loopback.control(framing="close", cut_every=2, cut_after=10)
+    cut = compute_metrics(probe(loopback, 4, 2).samples, 1.0)
+    assert dict(cut.error_counts) == {"broken_stream": 2}  # closed before [DONE]: not a success
+
+
+def test_it_measures_the_same_on_asyncios_own_loop(loopback, monkeypatch):
+    # uvloop is optional (Linux and macOS): without it the probe runs on asyncio's loop, just as accurately.
+    from apps.probes import load
+
+    monkeypatch.setattr(load, "uvloop", None)
+    result = probe(loopback, 16, 8)
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert metrics.requests_completed == 16
+    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+
+
+def test_an_api_key_with_a_line_break_is_refused_before_anything_is_sent(loopback):
+    # A key is pasted into an environment variable; a stray newline must not become a second header line.
+    with pytest.raises(ValueError, match="line break") as refused:
+        run(base_url=loopback.url, api_key="sk-abc\r\nX-Injected: 1", model_id="m",
+            workload=Workload(requests=1, concurrency=1, input_tokens=10, output_tokens=4), limits=Limits())
+    assert "sk-abc" not in str(refused.value)
+    assert loopback.stats()["requests"] == 0
+
+
+@pytest.fixture
+def raw_server():
+    """A loopback TCP server that answers every connection with fixed bytes, then closes (b"" = close at once)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    answer = {"bytes": b""}
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                if answer["bytes"]:
+                    conn.sendall(answer["bytes"])
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield answer, f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    listener.close()
+
+
+@pytest.mark.parametrize(("answer", "detail"), [
+    (b"", "the connection closed before the response"),
+    (b"NOT HTTP AT ALL\r\n\r\n", "the response is malformed"),
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n",
+     "the connection broke mid-stream"),
+])
+def test_a_broken_or_malformed_response_is_a_broken_stream(raw_server, answer, detail):
+    server, url = raw_server
+    server["bytes"] = answer
+    result = run(base_url=url, api_key="", model_id="m",
+                 workload=Workload(requests=3, concurrency=2, input_tokens=10, output_tokens=4), limits=Limits())
+    assert [s.error for s in result.samples] == ["broken_stream"] * 3
+    assert all(detail in s.detail for s in result.samples), result.samples[0].detail
