@@ -95,6 +95,10 @@ class CSVRenderer(BaseRenderer):
             plan = plan_for(serializer_class)
             header = plan.names
             numbers = {c.name for c in plan.columns if c.kind in NUMBER_KINDS}
+        # Columns a view adds to its serializer's for this request: (name, is a number), e.g. ?currency= (apps.fx).
+        extra = getattr(view, "csv_extra_columns", ())
+        header = [*header, *(name for name, _ in extra)]
+        numbers |= {name for name, is_number in extra if is_number}
         if not header and rows and isinstance(rows[0], dict):
             header = list(rows[0])
         buffer = io.StringIO()

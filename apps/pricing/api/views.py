@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django_filters.utils import translate_validation
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from apps.api_common.lean import LeanFilter, LeanList, moment_from, slug_to_id
 from apps.api_common.pagination import KeysetOrdering
 from apps.api_common.views import ComputedView, TableViewSet, wants_csv
 from apps.catalog.models import Model, Provider
+from apps.fx.api import CURRENCY_PARAMETER, CurrencyComputedMixin, CurrencyTableMixin, as_of_day, last_day_in_force
 from apps.pricing.compare import Workload, compare_offerings
 from apps.pricing.filtersets import (
     MarketDisagreementFilterSet,
@@ -43,6 +45,24 @@ from .serializers import (
     PriceSerializer,
 )
 
+# The money columns ?currency= converts (apps.fx.api).
+PRICE_MONEY = ("input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok", "cache_write_usd_per_mtok",
+               "reasoning_usd_per_mtok")
+
+
+class PriceCurrencyMixin(CurrencyTableMixin):
+    """A price row converts at the as_of date when given, else at the last day it was in force."""
+
+    fx_columns = PRICE_MONEY
+
+    def fx_one_day(self, request):
+        return as_of_day(request, PriceFilterSet)
+
+    def fx_day_of(self, request):
+        now = timezone.now()
+        return lambda row: last_day_in_force(row["effective_to"], now)
+
+
 PRICE_ORDERING = {
     "id": "pk",
     "effective_from": "effective_from",
@@ -55,7 +75,7 @@ PRICE_ORDERING = {
 }
 
 
-class PriceViewSet(TableViewSet):
+class PriceViewSet(PriceCurrencyMixin, TableViewSet):
     """Price history: one row per offering and validity interval [effective_from, effective_to)."""
 
     queryset = prices_with_context()
@@ -71,7 +91,7 @@ class PriceViewSet(TableViewSet):
     })
 
 
-class CurrentPriceViewSet(TableViewSet):
+class CurrentPriceViewSet(PriceCurrencyMixin, TableViewSet):
     """Prices in force now (the same rows as /prices/?current=true)."""
 
     queryset = prices_with_context()
@@ -93,7 +113,7 @@ class PriceChangeViewSet(TableViewSet):
                        "provider": "offering__provider__slug", "model": "offering__alias__model__slug"}
 
 
-class CompareView(ComputedView):
+class CompareView(CurrencyComputedMixin, ComputedView):
     """Every offering of one canonical model ranked by the effective cost of a workload.
 
     Cost of a request = input_tokens x (1 - cached_share) x input price + input_tokens x cached_share x cached
@@ -106,6 +126,8 @@ class CompareView(ComputedView):
     query_serializer_class = CompareQuerySerializer
     response_serializer_class = CompareResponseSerializer
     csv_serializer_class = CompareRowSerializer
+    fx_columns = ("input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok", "blended_usd_per_mtok",
+                  "usd_per_request", "usd_per_month")
 
     def csv_filename_part(self, params: dict) -> str:
         return f"compare-{params['model'].slug}"
@@ -125,7 +147,7 @@ class CompareView(ComputedView):
                 "results": rows}
 
 
-class MarketPriceViewSet(TableViewSet):
+class MarketPriceViewSet(CurrencyTableMixin, TableViewSet):
     """The market price of each offering (provider x canonical model x region x tier x context tier): one row,
     chosen from every source's current price by the documented policy (newest confirmation wins; a source's own
     provider, then source priority, break ties), with every source's word in ``evidence`` and ``sources_agree``.
@@ -142,7 +164,16 @@ class MarketPriceViewSet(TableViewSet):
                        "model": "model__slug", "last_confirmed_at": "last_confirmed_at"}
 
     AS_OF_LIMIT = 10_000
+    fx_columns = PRICE_MONEY
 
+    def fx_one_day(self, request):
+        # A market price is current, or the market at as_of: one day for every row.
+        return as_of_day(request, MarketPriceFilterSet) or timezone.now().date()
+
+    def fx_streams_csv(self, request):
+        return not request.query_params.get("as_of")  # as_of rows are computed and rendered, not streamed
+
+    @extend_schema(parameters=[CURRENCY_PARAMETER])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         if "as_of" not in request.query_params:
             return super().list(request, *args, **kwargs)
@@ -159,6 +190,7 @@ class MarketPriceViewSet(TableViewSet):
             raise ValidationError({"as_of": [f"{len(rows):,} offerings match; narrow the question with provider or "
                                              f"model (at most {self.AS_OF_LIMIT:,} are computed at once)."]})
         data = MarketPriceSerializer(rows, many=True, context={"request": request}).data
+        self.fx_convert(request, data)  # ?currency= (apps.fx.api)
         if wants_csv(request):
             return Response(data)
         return Response({"next": None, "previous": None, "results": data})

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from apps.api_common.renderers import CSVRenderer, FastJSONRenderer
 from apps.api_common.schema import AutoSchema
 from apps.api_common.views import ComputedView
+from apps.fx.api import CURRENCY_PARAMETER, CurrencyComputedMixin
 
 from ..advice import SLA, Advice, advice_records, routing_advice, workload_text
 from ..exports import litellm_yaml, openrouter_preferences
@@ -62,7 +64,7 @@ class AdviceSchema(AutoSchema):
         return response
 
 
-class AdviceView(ComputedView):
+class AdviceView(CurrencyComputedMixin, ComputedView):
     """Which offerings of one model meet a latency SLA, ranked by what a month of the workload costs.
 
     Each market offering (standard tier, base context price) with its monthly cost and its provider's most
@@ -83,6 +85,7 @@ class AdviceView(ComputedView):
     renderer_classes = [FastJSONRenderer, CSVRenderer, LiteLLMYAMLRenderer, OpenRouterJSONRenderer,
                         BrowsableAPIRenderer]
     schema = AdviceSchema()
+    fx_columns = ("input_usd_per_mtok", "output_usd_per_mtok", "monthly_usd")  # ?currency= (apps.fx.api)
 
     def csv_filename_part(self, params: dict) -> str:
         return f"advice-{params['model'].slug}"
@@ -94,6 +97,7 @@ class AdviceView(ComputedView):
                               output_mtok_per_month=params["output_mtok_per_month"], sla=sla,
                               max_age=params.get("max_age_days"))
 
+    @extend_schema(parameters=[CURRENCY_PARAMETER])
     def get(self, request: Request) -> Response:
         fmt = getattr(request.accepted_renderer, "format", None)
         if fmt not in (LiteLLMYAMLRenderer.format, OpenRouterJSONRenderer.format):

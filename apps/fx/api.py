@@ -1,0 +1,282 @@
+"""``?currency=XXX`` on the price, market-price, compare and advice endpoints (JSON and CSV).
+
+USD is the stored unit and every USD column stays as it is. A currency adds, after a row's own columns:
+``currency`` (the code), ``fx_rate_date`` (the ECB publication day of the rate used), ``fx_<xxx>_per_usd``
+(the cross rate) and, for each USD money column, the same name with ``usd`` replaced by the code:
+``input_usd_per_mtok`` -> ``input_eur_per_mtok``, ``usd_per_month`` -> ``eur_per_month``. Converted value =
+USD value x fx rate, an exact decimal product written like every money column (no trailing zeros). A row whose
+day has no rate within the age limit has these columns null; a request that names one day for all rows
+(``as_of``, a current market price, compare, advice) is a 400 saying why instead. Without the parameter (or
+with ``currency=USD``) the output is byte for byte what it was.
+
+Rates are read once per page (or per block of CSV rows), never per row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.api_common.columns import decimal_text, plan_for
+from apps.api_common.csv import iter_csv_blocks, streaming_csv_response
+
+from .selectors import BASE, FxError, RateOn, fx_currency_check, fx_rate_on, fx_rates_on_days
+
+PARAM = "currency"
+CURRENCY_PARAMETER = OpenApiParameter(
+    PARAM, OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, pattern=r"^[A-Za-z]{3}$",
+    description=(
+        "Also give every USD money figure in this currency (any currency of the ECB's reference rates, e.g. EUR, "
+        "JPY; an unknown code is a 400 listing the valid ones). Adds `currency`, `fx_rate_date` (the ECB "
+        "publication day of the rate used: the last on or before the figure's day, so weekends carry Friday's), "
+        "`fx_<code>_per_usd` and, for each `*usd*` money column, the same name with `usd` replaced by the "
+        "lower-case code (`input_eur_per_mtok`, `eur_per_month`) = the USD value x the rate, exact. A price row's "
+        "day is the as_of date when given, else the last day it was in force (today while current). A rate "
+        "older than TOKENWATCH_FX_MAX_AGE_DAYS (7) is not used: the row's converted columns are null, or the "
+        "request is a 400 when one day applies to all rows. USD columns are unchanged; USD (or no value) adds "
+        "nothing."))
+_USD = re.compile(r"(^|_)usd(_|$)")
+
+
+def requested_currency(request: Request) -> str | None:
+    """The currency asked for, upper-case; None for none or USD (nothing to add); 400 for an unknown one."""
+    raw = request.query_params.get(PARAM)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        code = fx_currency_check(raw)
+    except FxError as exc:
+        raise ValidationError({PARAM: [str(exc)]}) from None
+    return None if code == BASE else code
+
+
+def converted_name(name: str, currency: str) -> str:
+    return _USD.sub(lambda m: f"{m.group(1)}{currency.lower()}{m.group(2)}", name, count=1)
+
+
+def extra_columns(columns: Sequence[str], currency: str) -> list[str]:
+    """The names a currency adds, in order."""
+    return [PARAM, "fx_rate_date", f"fx_{currency.lower()}_per_usd",
+            *(converted_name(name, currency) for name in columns)]
+
+
+def _money(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def converted_cells(values: Sequence[Any], rate: RateOn | None, currency: str) -> list[str | None]:
+    """The added cells (JSON values: decimal strings) for one row's USD ``values``."""
+    if rate is None:
+        return [currency, None, None, *([None] * len(values))]
+    out: list[str | None] = [currency, rate.rate_day.isoformat(), decimal_text(rate.per_usd)]
+    for value in values:
+        usd = _money(value)
+        out.append(None if usd is None else decimal_text(usd * rate.per_usd))
+    return out
+
+
+def convert_rows(rows: list[dict[str, Any]], *, currency: str, columns: Sequence[str],
+                 day_of: Callable[[dict[str, Any]], date] | None = None, rate: RateOn | None = None) -> list[str]:
+    """Add the currency's columns to each row dict in place: one rate for all (``rate``), or each row's day's
+    (``day_of``) read in one query. Returns the added names."""
+    names = extra_columns(columns, currency)
+    if rate is None and day_of is not None:
+        days = [day_of(row) for row in rows]
+        rates = fx_rates_on_days(currency=currency, days=days)
+        per_row: Iterable[RateOn | None] = (rates[day] for day in days)
+    else:
+        per_row = (rate for _ in rows)
+    for row, row_rate in zip(rows, per_row, strict=False):
+        row.update(zip(names, converted_cells([row.get(c) for c in columns], row_rate, currency), strict=True))
+    return names
+
+
+def rate_for_all(currency: str, day: date, *, param: str = PARAM) -> RateOn:
+    """The one rate of a request whose rows share a day; 400 naming why there is none."""
+    try:
+        return fx_rate_on(currency=currency, day=day)
+    except FxError as exc:
+        raise ValidationError({param: [str(exc)]}) from None
+
+
+def last_day_in_force(effective_to: datetime | str | None, now: datetime) -> date:
+    """The day a price row converts at without as_of: its last day in force, today while it is current."""
+    if effective_to is None:
+        return now.date()
+    if isinstance(effective_to, str):
+        effective_to = datetime.fromisoformat(effective_to)
+    if effective_to > now:
+        return now.date()
+    return (effective_to - timedelta(microseconds=1)).date()
+
+
+def as_of_day(request: Request, filterset_class: Any) -> date | None:
+    """The day of a list's ``as_of`` parameter (a date-time's UTC day, a date itself); None when absent or bad
+    (the list answers a bad one with its own 400)."""
+    from django.core.exceptions import ValidationError as FormError
+
+    from apps.pricing.selectors import as_of_moment
+
+    raw = request.query_params.get("as_of")
+    if not raw:
+        return None
+    try:
+        value = filterset_class.base_filters["as_of"].field.clean(raw)
+    except FormError:
+        return None
+    return None if value is None else as_of_moment(value).date()
+
+
+def with_param(url: str | None, currency: str) -> str | None:
+    """A paging link that keeps ``currency`` (the page itself was read without it)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != PARAM]
+    query.append((PARAM, currency))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class CurrencyTableMixin:
+    """For TableViewSet lists: the page (or CSV) as without a currency, plus the converted columns.
+
+    The page is read with ``currency`` taken out of the query string, so it takes exactly the USD request's
+    path (the lean id query included) and costs one rate query more; the paging links get it back.
+    """
+
+    fx_columns: tuple[str, ...] = ()
+
+    def fx_day_of(self, request: Request) -> Callable[[dict[str, Any]], date] | None:
+        """Per-row day function, or None when ``fx_one_day`` gives one day for every row."""
+        return None
+
+    def fx_one_day(self, request: Request) -> date | None:
+        return None
+
+    def fx_streams_csv(self, request: Request) -> bool:
+        """Whether this request's CSV is the list's streamed export (not a computed table's Response)."""
+        return True
+
+    @extend_schema(parameters=[CURRENCY_PARAMETER])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        currency = requested_currency(request)
+        if currency is None:
+            return super().list(request, *args, **kwargs)  # type: ignore[misc]
+        one_day = self.fx_one_day(request)
+        rate = rate_for_all(currency, one_day) if one_day is not None else None
+        from apps.api_common.views import wants_csv
+
+        if wants_csv(request) and self.fx_streams_csv(request):
+            return self._fx_csv(request, currency, rate)
+        original = request._request.GET
+        stripped = original.copy()
+        stripped.pop(PARAM, None)
+        request._request.GET = stripped
+        try:
+            response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            request._request.GET = original
+        self.fx_convert(request, response.data, currency=currency, rate=rate)
+        return response
+
+    def fx_convert(self, request: Request, data: Any, *, currency: str | None = None,
+                   rate: RateOn | None = None) -> Any:
+        """Add the converted columns to a page (``{"results": [...]}``) or a list of rows, in place; for a view
+        whose own ``list`` renders rows (market prices as_of). Without a currency, ``data`` as it is."""
+        if currency is None:
+            currency = requested_currency(request)
+            if currency is None:
+                return data
+            one_day = self.fx_one_day(request)
+            rate = rate_for_all(currency, one_day) if one_day is not None else None
+        rows = data["results"] if isinstance(data, dict) else data
+        names = convert_rows(rows, currency=currency, columns=self.fx_columns, rate=rate,
+                             day_of=None if rate is not None else self.fx_day_of(request))
+        if isinstance(data, dict):
+            for link in ("next", "previous"):
+                if link in data:
+                    data[link] = with_param(data[link], currency)
+        self.csv_extra_columns = [(name, i >= 2) for i, name in enumerate(names)]  # type: ignore[attr-defined]
+        return data
+
+    def _fx_csv(self, request: Request, currency: str, rate: RateOn | None) -> Any:
+        """Every row, in blocks: each block's rates in one query; cells as the USD export writes them."""
+        from apps.api_common.views import CSV_CHUNK_ROWS
+
+        bound = plan_for(self.get_serializer_class()).bind(request)  # type: ignore[attr-defined]
+        self.paginator.get_page_size(request)  # type: ignore[attr-defined]  # a bad page_size is still a 400
+        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+        names = [c.name for c in bound.flat]
+        money_at = [names.index(c) for c in self.fx_columns]
+        day_of = None if rate is not None else self.fx_day_of(request)
+        header = [*bound.plan.names, *extra_columns(self.fx_columns, currency)]
+
+        def cells() -> Iterator[list[Any]]:
+            rows = queryset.values_list(*bound.plan.paths).iterator(chunk_size=CSV_CHUNK_ROWS)
+            block: list[Any] = []
+            for row in rows:
+                block.append(row)
+                if len(block) >= CSV_CHUNK_ROWS:
+                    yield from self._fx_block(bound, block, names, money_at, day_of, rate, currency)
+                    block = []
+            if block:
+                yield from self._fx_block(bound, block, names, money_at, day_of, rate, currency)
+
+        return streaming_csv_response(iter_csv_blocks(header, cells(), [None] * len(header)), what=self.basename)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _fx_block(bound: Any, block: list[Any], names: list[str], money_at: list[int], day_of: Any,
+                  rate: RateOn | None, currency: str) -> Iterator[list[Any]]:
+        if rate is None:
+            days = [day_of(dict(zip(names, row, strict=False))) for row in block]
+            rates = fx_rates_on_days(currency=currency, days=days)
+            per_row: Iterable[RateOn | None] = (rates[d] for d in days)
+        else:
+            per_row = (rate for _ in block)
+        for (values, row_rate), cells in zip(zip(block, per_row, strict=True), bound.csv_cells(block), strict=True):
+            yield [*cells, *converted_cells([values[i] for i in money_at], row_rate, currency)]
+
+
+class CurrencyComputedMixin:
+    """For ComputedView endpoints (compare, advice): one day for all rows (as_of, else today)."""
+
+    fx_columns: tuple[str, ...] = ()
+
+    def fx_day(self, params: dict[str, Any]) -> date:
+        moment = params.get("as_of")
+        if moment is None:
+            return timezone.now().date()
+        from apps.pricing.selectors import as_of_moment
+
+        return as_of_moment(moment).date()
+
+    @extend_schema(parameters=[CURRENCY_PARAMETER])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        currency = requested_currency(request)
+        if currency is None:
+            return super().get(request, *args, **kwargs)  # type: ignore[misc]
+        query = self.query_serializer_class(data=request.query_params)  # type: ignore[attr-defined]
+        query.is_valid(raise_exception=True)
+        rate = rate_for_all(currency, self.fx_day(query.validated_data))
+        response = super().get(request, *args, **kwargs)  # type: ignore[misc]
+        data = response.data
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            return response  # an export format that is not the advice table (router configs stay USD)
+        names = convert_rows(data["results"], currency=currency, columns=self.fx_columns, rate=rate)
+        data["currency"], data["fx_rate_date"] = currency, rate.rate_day.isoformat()
+        data[names[2]] = decimal_text(rate.per_usd)
+        self.csv_extra_columns = [(name, i >= 2) for i, name in enumerate(names)]  # type: ignore[attr-defined]
+        return response
