@@ -40,29 +40,33 @@ class Watch(models.Model):
         DISAGREEMENT = "disagreement", "Sources start disagreeing on it"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
-    name = models.CharField(max_length=200, blank=True)
-    target = models.CharField(max_length=16, choices=Target.choices)
+    name = models.CharField(max_length=200, blank=True, help_text="Your name for the watch (optional).")
+    target = models.CharField(max_length=16, choices=Target.choices, help_text="What the watch is on.")
     model = models.ForeignKey("catalog.Model", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     provider = models.ForeignKey("catalog.Provider", on_delete=models.CASCADE, null=True, blank=True,
                                  related_name="+")
-    size_class = models.CharField(max_length=50, blank=True, db_index=True)
-    condition = models.CharField(max_length=16, choices=Condition.choices)
+    size_class = models.CharField(max_length=50, blank=True, db_index=True,
+                                  help_text="A model size class (e.g. 70b-class), for the size-class target.")
+    condition = models.CharField(max_length=16, choices=Condition.choices, help_text="When to alert.")
     component = models.CharField(max_length=40, choices=COMPONENT_CHOICES, default=COMPONENTS[0],
                                  help_text="The price the threshold or change applies to.")
-    blend_input_ratio = models.PositiveSmallIntegerField(default=3)
-    blend_output_ratio = models.PositiveSmallIntegerField(default=1)
+    blend_input_ratio = models.PositiveSmallIntegerField(default=3, help_text="Blended price: input share (3 of 3:1).")
+    blend_output_ratio = models.PositiveSmallIntegerField(default=1,
+                                                          help_text="Blended price: output share (1 of 3:1).")
     threshold_usd_per_mtok = ExactDecimalField(null=True, blank=True, help_text="USD per 1M tokens.")
     change_pct = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True,
                                      help_text="Alert when the price moves by more than this many percent.")
-    paused = models.BooleanField(default=False)
+    paused = models.BooleanField(default=False, help_text="A paused watch makes no alerts.")
     email = models.BooleanField(default=True, help_text="Send alerts to the owner's email address.")
     digest = models.BooleanField(default=False, help_text="One email a day with the day's alerts instead of "
                                  "one email per alert (webhooks are sent at once either way).")
-    webhook_url = models.URLField(max_length=500, blank=True)
+    webhook_url = models.URLField(max_length=500, blank=True, help_text="HTTPS URL that receives each alert as a "
+                                  "signed JSON POST (blank: no webhook).")
     webhook_secret = models.CharField(max_length=200, blank=True,
                                       help_text="Signs each webhook (HMAC-SHA256); the receiver keeps a copy.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the watch was made; it alerts on what "
+                                      "happens after.")
+    updated_at = models.DateTimeField(auto_now=True, help_text="Last change to the watch.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -223,20 +227,24 @@ class Delivery(models.Model):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed (gave up)"
 
-    watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="deliveries")
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
-    channel = models.CharField(max_length=16, choices=Channel.choices)
+    watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="deliveries",
+                              help_text="The watch whose alert this delivers.")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries",
+                              help_text="The alert delivered; empty for a daily digest.")
+    channel = models.CharField(max_length=16, choices=Channel.choices, help_text="How it is delivered.")
     digest_day = models.DateField(null=True, blank=True, help_text="The UTC day a digest covers.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    next_retry_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING,
+                              help_text="pending, sending, retrying, delivered or failed (gave up).")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Tries so far.")
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                     help_text="The receiver's HTTP status on the last try (webhooks).")
+    last_error = models.CharField(max_length=500, blank=True, help_text="Why the last try failed.")
+    next_retry_at = models.DateTimeField(null=True, blank=True, help_text="When the next try is due.")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last took it.")
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="When the receiver accepted it.")
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
                                        help_text="Sent as Idempotency-Key: the same on every attempt.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the delivery was queued.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

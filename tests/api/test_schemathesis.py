@@ -50,6 +50,12 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 CONFORMANCE = {GenerationMode.POSITIVE: positive_data_acceptance, GenerationMode.NEGATIVE: negative_data_rejection}
 # A 400 naming only these fields of these operations is about what the schema cannot describe (see above).
 BEYOND_THE_SCHEMA = {"POST /api/v1/uploads/": {"file"}}
+# A watch's rules between fields (a target names its model or provider, a condition its threshold, a webhook its
+# secret and an address the SSRF guard passes) and stored slugs: a 400 naming only those fields.
+_WATCH_RULES = {"model", "provider", "size_class", "threshold_usd_per_mtok", "change_pct", "blend_input_ratio",
+                "webhook_url", "webhook_secret", "email"}
+BEYOND_THE_SCHEMA |= {f"{method} /api/v1/watches/{suffix}": _WATCH_RULES
+                      for method, suffix in [("POST", ""), ("PUT", "{id}/"), ("PATCH", "{id}/")]}
 
 
 def served(environ, start_response):

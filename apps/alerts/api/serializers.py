@@ -21,7 +21,7 @@ class WatchSerializer(serializers.ModelSerializer):
                                            help_text="Signs each webhook (HMAC-SHA256); never returned.")
     threshold_usd_per_mtok = serializers.DecimalField(max_digits=30, decimal_places=10, required=False,
                                                       allow_null=True, help_text="USD per 1M tokens.")
-    alert_count = serializers.SerializerMethodField()
+    alert_count = serializers.SerializerMethodField(help_text="Alerts the watch has made.")
 
     class Meta:
         model = Watch
@@ -29,6 +29,7 @@ class WatchSerializer(serializers.ModelSerializer):
                   "blend_input_ratio", "blend_output_ratio", "threshold_usd_per_mtok", "change_pct", "paused",
                   "email", "digest", "webhook_url", "webhook_secret", "alert_count", "created_at", "updated_at"]
         read_only_fields = ["id", "alert_count", "created_at", "updated_at"]
+        extra_kwargs = {"id": {"help_text": "The watch's id."}}
 
     def get_alert_count(self, watch: Watch) -> int:
         return watch.alerts.count()
@@ -49,10 +50,12 @@ class WatchSerializer(serializers.ModelSerializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    alert = serializers.PrimaryKeyRelatedField(read_only=True)
+    alert = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The alert delivered (id); null for a "
+                                               "digest.")
 
     class Meta:
         model = Delivery
         fields = ["id", "watch", "alert", "channel", "digest_day", "status", "attempts", "response_code",
                   "last_error", "next_retry_at", "delivered_at", "idempotency_key", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {"id": {"help_text": "The delivery's id."}}
