@@ -24,6 +24,12 @@ from .comparability import Comparability, RunContext, comparability, workload_la
 from .models import BenchmarkRun, HardwarePrice
 
 ONE = Decimal(1)
+# tokenwatch's own measurements: apps.probes stores each probe run as a run of this source (its
+# services.PROBE_SOURCE_KEY; named here too because apps.probes imports this app, not the reverse).
+PROBE_SOURCE_KEY = "probe"
+# Sources whose runs measure an API provider per request (TTFT, per-request speed): LLMPerf's published
+# leaderboard and tokenwatch's probes. Shown side by side, marked by source.
+PROVIDER_RUN_SOURCES = ("llmperf", PROBE_SOURCE_KEY)
 
 
 # --- benchmark runs ---------------------------------------------------------------
@@ -40,6 +46,16 @@ def benchmark_runs(*, model: Model | None = None, source_key: str | None = None,
     if not include_mostly_failed:
         runs = runs.filter(mostly_failed=False)
     return runs
+
+
+def provider_speed_runs() -> QuerySet[BenchmarkRun]:
+    """Runs that measure an API provider per request: published (LLMPerf) and tokenwatch's own probes."""
+    return benchmark_runs().filter(source__key__in=PROVIDER_RUN_SOURCES)
+
+
+def source_kind(source_key: str) -> str:
+    """How a run came to be: measured by tokenwatch itself, or published by someone else."""
+    return "tokenwatch probe" if source_key == PROBE_SOURCE_KEY else "published"
 
 
 def provider_runs_q(provider: Provider) -> Q:
@@ -87,6 +103,8 @@ def measured_speed_frame(runs: Sequence[BenchmarkRun]) -> pd.DataFrame:
     frame["precision"] = frame["precision"].replace("", "not stated")
     frame["workload"] = [workload_label(r.workload) for r in runs]
     frame["request_tokens_per_s_mean"] = [r.request_tokens_per_s_mean for r in runs]
+    frame["source_kind"] = [source_kind(r.source.key) for r in runs]
+    frame["comparable_group"] = comparable_groups(runs)
     return frame
 
 
@@ -140,6 +158,22 @@ def run_context(run: BenchmarkRun) -> RunContext:
     model = run.alias.model
     return RunContext(model=model.name if model else run.source_model_id, workload=run.workload,
                       precision=run.precision, hardware=run.hardware_label)
+
+
+def comparable_groups(runs: Sequence[BenchmarkRun]) -> list[str]:
+    """A letter per run, A, B, … in order of first appearance: runs with the same letter share model, workload,
+    precision and hardware (comparable); runs with different letters are not to be ranked together."""
+    letters: dict[tuple[object, ...], str] = {}
+    groups = []
+    for run in runs:
+        context = run_context(run)
+        key = (context.model, context.workload, (context.precision or "").strip().casefold(),
+               (context.hardware or "").strip().casefold())
+        if key not in letters:
+            count = len(letters)
+            letters[key] = chr(ord("A") + count) if count < 26 else f"Z{count - 25}"
+        groups.append(letters[key])
+    return groups
 
 
 def run_comparability(runs: Sequence[BenchmarkRun]) -> Comparability:

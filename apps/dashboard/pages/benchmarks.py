@@ -63,8 +63,14 @@ LLMPERF_COLUMNS = [
     Column("error_rate", "Errors", unit="%", kind="pct"),
     Column("mostly_failed", "Mostly failed", kind="bool"),
     Column("workload", "Workload"),
+    Column("comparable_group", "Comparable group", title="Runs with the same letter share model, workload, "
+                                                         "precision and hardware; different letters are not "
+                                                         "comparable"),
     Column("measured_at", "Measured", kind="date"),
     Column("source", "Source"),
+    Column("source_kind", "Measured by", title="tokenwatch probe: measured by tokenwatch itself; published: "
+                                                "copied from the source"),
+    Column("source_label", "Published by"),
 ]
 HOSTING_COLUMNS = [
     Column("serving_stack", "Serving stack"),
@@ -113,7 +119,8 @@ def size_b(model: str, parameter_count: object) -> int | None:
 
 
 def llmperf_frame(runs: list[BenchmarkRun]) -> pd.DataFrame:
-    """LLMPerf runs by provider and model size, with the workload they ran and a link to the provider."""
+    """Provider runs (LLMPerf's and tokenwatch's probes) by provider and model size, with the workload they ran,
+    who measured them, their comparable group and a link to the provider."""
     llm = bench.runs_frame(runs)
     if not llm.empty:
         params = {r.pk: (r.alias.model.parameter_count_b if r.alias.model_id else None) for r in runs}
@@ -123,13 +130,15 @@ def llmperf_frame(runs: list[BenchmarkRun]) -> pd.DataFrame:
         llm["request_tokens_per_s_mean"] = [r.request_tokens_per_s_mean for r in runs]
         llm["workload"] = [f"{r.input_tokens} in / {r.output_tokens} out, {r.concurrency} concurrent" for r in runs]
         llm["error_rate"] = [r.error_rate * 100 if r.error_rate is not None else None for r in runs]
+        llm["source_kind"] = [bench.source_kind(r.source.key) for r in runs]
+        llm["comparable_group"] = bench.comparable_groups(runs)
         llm = link_providers(llm.sort_values(["provider", "size_b"], kind="stable").reset_index(drop=True))
     return llm
 
 
 def llmperf_providers() -> list[tuple[str, str]]:
-    return list(Provider.objects.filter(benchmark_runs__source__key="llmperf").distinct().order_by("name")
-                .values_list("slug", "name"))
+    return list(Provider.objects.filter(benchmark_runs__source__key__in=bench.PROVIDER_RUN_SOURCES).distinct()
+                .order_by("name").values_list("slug", "name"))
 
 
 # --- self-hosting and break-even ------------------------------------------------------------------------
@@ -259,14 +268,22 @@ def seed_chart(seed: pd.DataFrame, spreads: bench.RunSpreads | None) -> Chart:
 
 
 def llmperf_chart(llm: pd.DataFrame) -> Chart:
-    perf = Chart("llmperf", "LLMPerf: per-request speed vs time to first token",
-                 empty="No LLMPerf runs match these filters.")
+    perf = Chart("llmperf", "Provider runs: per-request speed vs time to first token",
+                 empty="No LLMPerf or probe runs match these filters.")
     if not llm.empty and llm["ttft_p50_ms"].notna().any():
         drawn = llm[llm["ttft_p50_ms"].notna() & llm["request_tokens_per_s_mean"].notna()]
+        # A probe run is its own series beside the provider's published runs (same colour, its own legend entry).
+        drawn = drawn.assign(provider=[f"{name} (tokenwatch probe)" if source == bench.PROBE_SOURCE_KEY else name
+                                       for name, source in zip(drawn["provider"], drawn["source"], strict=True)])
         perf.figure = charts.llmperf_figure(drawn)
         perf.summary = charts.llmperf_summary(drawn)
-        perf.note = "Marker size grows with model size (7B, 13B, 70B). All runs share one workload: " + \
-            "; ".join(sorted(set(llm["workload"]))) + "."
+        if (drawn["source"] == bench.PROBE_SOURCE_KEY).any():
+            perf.summary = perf.summary.replace(" LLMPerf runs", " runs (LLMPerf and tokenwatch probes)", 1)
+        workloads = sorted(set(llm["workload"]))
+        perf.note = "Marker size grows with model size (7B, 13B, 70B). " + (
+            f"All runs share one workload: {workloads[0]}." if len(workloads) == 1 else
+            "Not comparable across workloads: " + "; ".join(workloads) + ". Compare runs of one comparable group "
+            "(the table's letters).")
     return perf
 
 
@@ -307,7 +324,7 @@ def benchmarks(request: HttpRequest) -> HttpResponse:
     seed = seed_frame(seed_runs)
     spreads = bench.run_spreads(seed_runs) if seed_runs else None
 
-    filterset = BenchmarkRunFilterSet(request.GET, queryset=bench.benchmark_runs(source_key="llmperf"))
+    filterset = BenchmarkRunFilterSet(request.GET, queryset=bench.provider_speed_runs())
     runs = list(filterset.qs.select_related("alias__model", "provider", "hardware", "source", "snapshot")
                 .defer("snapshot__content"))
     llm = llmperf_frame(runs)
@@ -321,8 +338,13 @@ def benchmarks(request: HttpRequest) -> HttpResponse:
     page.tables += [
         Table("seed", "The seed article's serving stacks", SEED_COLUMNS, seed, stem="benchmarks-seed", as_of=as_of,
               empty_message="No seed benchmark table loaded (source benchmarks-csv)."),
-        Table("llmperf", "LLMPerf runs", LLMPERF_COLUMNS, llm, stem="benchmarks-llmperf", as_of=as_of,
-              empty_message="No LLMPerf runs match these filters."),
+        # Id and file stem stay "llmperf": shared links and scheduled downloads name them.
+        Table("llmperf", "Provider runs: LLMPerf and tokenwatch probes", LLMPERF_COLUMNS, llm,
+              stem="benchmarks-llmperf", as_of=as_of,
+              caption=("Published LLMPerf runs beside tokenwatch's own probe runs. Runs with different comparable "
+                       "groups (model, workload, precision or hardware differ) are not comparable. "
+                       + (f"Comparable: {bench.run_comparability(runs).statement}." if runs else "")).strip(),
+              empty_message="No LLMPerf or probe runs match these filters."),
         Table("hosting", "Cost per 1M tokens from hardware prices", HOSTING_COLUMNS, hosting,
               stem="benchmarks-self-hosting", as_of=as_of,
               caption=(f"usd_per_mtok = usd_per_hour / (tokens_per_s × {be.values['utilisation_pct']} % × 3600) × 1e6. "

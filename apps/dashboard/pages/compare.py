@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 
+from apps.benchmarks.comparability import workload_label
+from apps.benchmarks.selectors import PROBE_SOURCE_KEY
 from apps.catalog.models import Model, Provider
 from apps.pricing.filtersets import PriceFilterSet
 from apps.pricing.market import market_rows_as_of
@@ -195,6 +197,30 @@ def workload_tables(ranked: pd.DataFrame, excluded: pd.DataFrame, model: Model, 
     return tables
 
 
+def newest_per_series(measured: pd.DataFrame) -> pd.DataFrame:
+    """Each provider's newest run per source and workload: a scheduled probe's history is one point, not one per
+    run, and a probe never hides a published run (or the reverse)."""
+    if measured.empty:
+        return measured
+    series = ["provider_slug", "benchmark_source", "input_tokens", "output_tokens", "concurrency"]
+    return (measured.sort_values("measured_at", ascending=False, kind="stable", na_position="last")
+            .drop_duplicates(series).reset_index(drop=True))
+
+
+def speed_workload_note(plotted: pd.DataFrame) -> str:
+    """Whether the drawn points were measured under one workload; if not, they are not comparable."""
+    workloads = sorted({workload_label((_int(r.input_tokens), _int(r.output_tokens), _int(r.concurrency)))
+                        for r in plotted.itertuples()})
+    if len(workloads) <= 1:
+        return f"Every point was measured under one workload: {workloads[0]}." if workloads else ""
+    return ("Not comparable: workload differs: " + " vs ".join(workloads) + ". Each point is a provider's newest "
+            "run per source and workload; hover for its source and date.")
+
+
+def _int(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
+
+
 def compare_charts(offerings: pd.DataFrame, ranked: pd.DataFrame, model: Model, *,
                    ratio: tuple[int, int], measured_runs: int = 0) -> list[Chart]:
     """Blended price per offering, price against measured speed, and the workload's monthly cost."""
@@ -210,15 +236,21 @@ def compare_charts(offerings: pd.DataFrame, ranked: pd.DataFrame, model: Model, 
         if left:
             bars.note = (f"{left} offerings are not drawn: labelled or zero prices, missing components, or "
                          "long-context tiers (they are in the table).")
-    speed = sel.price_vs_speed(offerings, sel.speed_for_model(model))
+    measured = newest_per_series(sel.speed_for_model(model))
+    speed = sel.price_vs_speed(offerings, measured)
     speed_chart = Chart("speed", "Price against measured speed", empty=(
         f"No per-request speed of {model.name} is measured at a provider that lists a price for it, so there is "
         "nothing to plot. " + (f"The table below lists its {measured_runs} measured runs (system throughput, with "
                                "the serving provider's price where it lists one)." if measured_runs else
                                "LLMPerf covers Llama 2 models; see the Benchmarks page.")))
     if not speed.empty:
+        # tokenwatch's own probe runs are marked by name beside the published ones (the hover names the source).
+        speed = speed.assign(provider=[f"{name} (tokenwatch probe)" if source == PROBE_SOURCE_KEY else name
+                                       for name, source in zip(speed["provider"], speed["benchmark_source"],
+                                                               strict=True)])
         speed_chart.figure = charts.price_vs_speed_figure(speed, unit=unit)
         speed_chart.summary = charts.price_vs_speed_summary(speed)
+        speed_chart.note = speed_workload_note(measured[measured["provider_slug"].isin(set(speed["provider_slug"]))])
     cost_chart = Chart("monthly", "Monthly cost, cheapest first", empty="No offering can be ranked for this workload.")
     if not ranked.empty:
         cost_chart.figure = charts.monthly_cost_figure(ranked)

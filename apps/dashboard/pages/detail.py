@@ -12,7 +12,6 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from apps.benchmarks.selectors import provider_runs
 from apps.catalog.models import Model, Provider
 from apps.pricing.models import MarketPrice, Price
 from apps.pricing.selectors import prices_current
@@ -42,7 +41,7 @@ from .common import (
     render_page,
     wants_per_source,
 )
-from .speed import measured_speed, measured_speed_table
+from .speed import measured_speed, measured_speed_table, provider_speed
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -180,6 +179,10 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     prices = Price.objects.filter(offering__provider=provider)
     page, blend, ratio = detail_page(request, prices, stem=f"provider-{provider.slug}", drop="provider",
                                      markets=MarketPrice.objects.filter(provider=provider))
+    speed, speed_columns = provider_speed(provider)
+    page.tables.append(measured_speed_table(speed, None, stem=f"provider-{provider.slug}", as_of=sel.today(),
+                                            columns=speed_columns, title=f"Measured speed at {provider.name}",
+                                            empty_message=f"No benchmark run measures {provider.name}."))
     if (response := download_response(request, page.tables)) is not None:
         return response
     frame = history_chart_frame(request, sel.base_chat_prices(prices).filter(offering__alias__model__isnull=False),
@@ -187,7 +190,7 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     unit = component_unit("blended", ratio)
     page.charts.append(busiest_models_chart(frame, provider=provider, unit=unit))
     # Runs naming it and runs on its own chip (the seed article's Groq LPU System names no API provider).
-    benchmarks_here = provider_runs(provider).count()
+    benchmarks_here = len(speed)
     return render_page(request, "dashboard/provider_detail.html", page, provider=provider, blend=blend, unit=unit,
                        benchmarks_here=benchmarks_here, per_source=wants_per_source(request),
                        kind_label=dict(Provider.Kind.choices).get(provider.kind, provider.kind))

@@ -9,15 +9,21 @@ from datetime import date
 import pandas as pd
 
 from apps.benchmarks import selectors as bench
-from apps.catalog.models import Model
+from apps.benchmarks.comparability import NOT_STATED, RunContext, comparability
+from apps.catalog.models import Model, Provider
 
 from .. import selectors as sel
 from ..tables import Column, Table
-from .common import MONEY_UNIT, link_providers
+from .common import MONEY_UNIT, link_models, link_providers
 
 SPEED_COLUMNS = [
     Column("source", "Source"),
+    Column("source_kind", "Measured by", title="tokenwatch probe: measured by tokenwatch itself; published: "
+                                                "copied from the source"),
     Column("source_label", "Published by"),
+    Column("comparable_group", "Comparable group", title="Runs with the same letter share model, workload, "
+                                                         "precision and hardware; different letters are not "
+                                                         "comparable"),
     Column("serving_stack", "Serving stack"),
     Column("provider", "Served by", link="provider_url"),
     Column("hardware", "Hardware", title="~ marks an accelerator count the source gives as approximate"),
@@ -39,13 +45,42 @@ def measured_speed(model: Model) -> pd.DataFrame:
     return link_providers(frame) if not frame.empty else frame
 
 
-def measured_speed_table(frame: pd.DataFrame, model: Model, *, stem: str, as_of: date,
-                         columns: list[Column] | None = None) -> Table:
-    return Table("speed", f"Measured speed of {model.name}", columns or SPEED_COLUMNS, frame,
+def comparability_statement(frame: pd.DataFrame) -> str:
+    """"Comparable: no: workload differs: …" for the runs of a measured-speed frame (what differs, by name)."""
+    if frame.empty:
+        return ""
+    contexts = [RunContext(model=str(r.model), precision="" if r.precision == NOT_STATED else str(r.precision or ""),
+                           hardware=str(r.hardware or ""), workload=(_int(r.input_tokens), _int(r.output_tokens),
+                                                                     _int(r.concurrency)))
+                for r in frame.itertuples()]
+    return f"Comparable: {comparability(contexts).statement}."
+
+
+def _int(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
+
+
+def measured_speed_table(frame: pd.DataFrame, model: Model | None, *, stem: str, as_of: date,
+                         columns: list[Column] | None = None, title: str = "", empty_message: str = "") -> Table:
+    name = model.name if model is not None else "it"
+    return Table("speed", title or f"Measured speed of {name}", columns or SPEED_COLUMNS, frame,
                  stem=f"{stem}-measured-speed", as_of=as_of, caption=(
-                     "Every benchmark run of this model with its context: runs that differ in workload, precision "
-                     "or hardware are not comparable. System throughput counts all concurrent requests together."),
-                 empty_message=f"No benchmark run measures {model.name}.")
+                     "Every benchmark run with its context, tokenwatch's own probe runs beside published ones: runs "
+                     "in different comparable groups (workload, precision or hardware differ) are not comparable. "
+                     "System throughput counts all concurrent requests together. "
+                     + comparability_statement(frame)).strip(),
+                 empty_message=empty_message or f"No benchmark run measures {name}.")
+
+
+def provider_speed(provider: Provider) -> tuple[pd.DataFrame, list[Column]]:
+    """The runs a provider served (tokenwatch's probes, LLMPerf, runs on its own chip), newest first, and the
+    speed table's columns with the model first."""
+    runs = list(bench.provider_runs(provider).order_by("-measured_at", "source__key", "pk"))
+    frame = bench.measured_speed_frame(runs)
+    columns = [Column("model", "Model", link="model_url"), *SPEED_COLUMNS]
+    if frame.empty:
+        return frame, columns
+    return link_models(link_providers(frame)), columns
 
 
 def with_provider_prices(frame: pd.DataFrame, offerings: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame,
