@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -30,6 +31,7 @@ from rest_framework.response import Response
 
 from apps.api_common.columns import decimal_text, plan_for
 from apps.api_common.csv import iter_csv_blocks, streaming_csv_response
+from apps.common.timestamps import timestamp_text
 
 from .selectors import BASE, FxError, RateOn, fx_currency_check, fx_rate_on, fx_rates_on_days
 
@@ -47,6 +49,7 @@ CURRENCY_PARAMETER = OpenApiParameter(
         "request is a 400 when one day applies to all rows. USD columns are unchanged; USD (or no value) adds "
         "nothing."))
 _USD = re.compile(r"(^|_)usd(_|$)")
+_CODE = re.compile(r"[A-Z]{3}")
 
 
 def requested_currency(request: Request) -> str | None:
@@ -54,11 +57,21 @@ def requested_currency(request: Request) -> str | None:
     raw = request.query_params.get(PARAM)
     if raw is None or raw.strip() == "":
         return None
+    code = raw.strip().upper()
+    if code == BASE:
+        return None
+    if not _CODE.fullmatch(code):
+        check_known(raw)
+    # Whether the ECB quotes it is asked where the rates are read (one query, not two, on a page).
+    return code
+
+
+def check_known(code: str) -> None:
+    """400 listing the valid codes unless ``code`` is one."""
     try:
-        code = fx_currency_check(raw)
+        fx_currency_check(code)
     except FxError as exc:
         raise ValidationError({PARAM: [str(exc)]}) from None
-    return None if code == BASE else code
 
 
 def converted_name(name: str, currency: str) -> str:
@@ -71,20 +84,18 @@ def extra_columns(columns: Sequence[str], currency: str) -> list[str]:
             *(converted_name(name, currency) for name in columns)]
 
 
-def _money(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
 def converted_cells(values: Sequence[Any], rate: RateOn | None, currency: str) -> list[str | None]:
-    """The added cells (JSON values: decimal strings) for one row's USD ``values``."""
+    """The added cells (JSON values: decimal strings) for one row's USD ``values`` (decimal strings or
+    Decimals). Called per row of a page: kept to one multiplication and one format per figure."""
     if rate is None:
         return [currency, None, None, *([None] * len(values))]
-    out: list[str | None] = [currency, rate.rate_day.isoformat(), decimal_text(rate.per_usd)]
+    per_usd = rate.per_usd
+    out: list[str | None] = [currency, rate.rate_day_text, rate.per_usd_text]
     for value in values:
-        usd = _money(value)
-        out.append(None if usd is None else decimal_text(usd * rate.per_usd))
+        if value is None or value == "":
+            out.append(None)
+        else:
+            out.append(money_text((value if type(value) is Decimal else Decimal(value)) * per_usd))
     return out
 
 
@@ -94,13 +105,29 @@ def convert_rows(rows: list[dict[str, Any]], *, currency: str, columns: Sequence
     (``day_of``) read in one query. Returns the added names."""
     names = extra_columns(columns, currency)
     if rate is None and day_of is not None:
+        if not rows:
+            check_known(currency)  # an empty page still refuses an unknown code
         days = [day_of(row) for row in rows]
-        rates = fx_rates_on_days(currency=currency, days=days)
+        try:
+            rates = fx_rates_on_days(currency=currency, days=days)
+        except FxError as exc:
+            raise ValidationError({PARAM: [str(exc)]}) from None
         per_row: Iterable[RateOn | None] = (rates[day] for day in days)
     else:
         per_row = (rate for _ in rows)
+    # One pass, no per-row lists or calls beyond the arithmetic: this loop is most of a converted page's cost.
+    rate_date, rate_name, converted = names[1], names[2], list(zip(columns, names[3:], strict=True))
     for row, row_rate in zip(rows, per_row, strict=False):
-        row.update(zip(names, converted_cells([row.get(c) for c in columns], row_rate, currency), strict=True))
+        row[PARAM] = currency
+        if row_rate is None:
+            row[rate_date] = row[rate_name] = None
+            for _, name in converted:
+                row[name] = None
+            continue
+        row[rate_date], row[rate_name], per_usd = row_rate.rate_day_text, row_rate.per_usd_text, row_rate.per_usd
+        for column, name in converted:
+            value = row[column]
+            row[name] = None if value is None else money_text(Decimal(value) * per_usd)
     return names
 
 
@@ -121,6 +148,36 @@ def last_day_in_force(effective_to: datetime | str | None, now: datetime) -> dat
     if effective_to > now:
         return now.date()
     return (effective_to - timedelta(microseconds=1)).date()
+
+
+def last_day_in_force_of_text(now: datetime) -> Callable[[str | datetime | None], date]:
+    """``last_day_in_force`` for a page's timestamp texts (``2025-07-01T00:00:00.000000Z``, the API's one
+    format, whose text order is time order): no datetime parsed per row, one date per distinct day."""
+    now_text, today = timestamp_text(now), now.date()
+    days: dict[str, date] = {}
+
+    def day_of(text: str | datetime | None) -> date:
+        if type(text) is not str or len(text) != len(now_text) or not text.endswith("Z"):
+            return last_day_in_force(text, now)  # a datetime (CSV rows), None, or another spelling
+        if text > now_text:
+            return today
+        start_of_day = text.endswith("T00:00:00.000000Z")  # exclusive end at midnight: the day before
+        key = text[:10] if not start_of_day else text[:10] + "-"
+        day = days.get(key)
+        if day is None:
+            day = date.fromisoformat(text[:10])
+            days[key] = day = day - timedelta(days=1) if start_of_day else day
+        return day
+
+    return day_of
+
+
+def money_text(value: Decimal) -> str:
+    """``decimal_text`` of a product, by str() where it is plain (it is unless tiny): a third of the cost."""
+    text = str(value)
+    if "E" in text:
+        return decimal_text(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def as_of_day(request: Request, filterset_class: Any) -> date | None:
@@ -180,10 +237,13 @@ class CurrencyTableMixin:
         from apps.api_common.views import wants_csv
 
         if wants_csv(request) and self.fx_streams_csv(request):
+            check_known(currency)  # before the stream starts: an error mid-file would be a broken file
             return self._fx_csv(request, currency, rate)
         original = request._request.GET
-        stripped = original.copy()
-        stripped.pop(PARAM, None)
+        stripped = QueryDict(mutable=True)
+        for key, values in original.lists():
+            if key != PARAM:
+                stripped.setlist(key, values)
         request._request.GET = stripped
         try:
             response = super().list(request, *args, **kwargs)  # type: ignore[misc]

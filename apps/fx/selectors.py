@@ -16,8 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
+from django.db import connection
 
 from .models import FxCurrency, FxRate
 
@@ -40,6 +42,17 @@ class RateOn:
     def convert(self, usd: Decimal | None) -> Decimal | None:
         return None if usd is None else usd * self.per_usd
 
+    # Written once per rate, not once per row of a page (cached_property writes past the frozen __setattr__).
+    @cached_property
+    def rate_day_text(self) -> str:
+        return self.rate_day.isoformat()
+
+    @cached_property
+    def per_usd_text(self) -> str:
+        from apps.api_common.columns import decimal_text
+
+        return decimal_text(self.per_usd)
+
 
 def max_age() -> timedelta:
     return timedelta(days=settings.TOKENWATCH_FX_MAX_AGE_DAYS)
@@ -55,17 +68,21 @@ def fx_currency_check(code: str) -> str:
     wanted = (code or "").strip().upper()
     if wanted == BASE or (len(wanted) == 3 and FxCurrency.objects.filter(code=wanted).exists()):
         return wanted
+    raise _unknown(code)
+
+
+def _unknown(code: str) -> FxError:
     codes = fx_currency_codes()
     if codes == [BASE]:
-        raise FxError(f"Unknown currency {code[:20]!r}: no exchange rates are loaded yet (the ecb-fx source); "
-                      f"only {BASE} is available.")
-    raise FxError(f"Unknown currency {code[:20]!r}; valid codes: {', '.join(codes)}.")
+        return FxError(f"Unknown currency {code[:20]!r}: no exchange rates are loaded yet (the ecb-fx source); "
+                       f"only {BASE} is available.")
+    return FxError(f"Unknown currency {code[:20]!r}; valid codes: {', '.join(codes)}.")
 
 
 def _why_missing(currency: str, day: date) -> str:
     span = FxCurrency.objects.filter(code=currency).values_list("first_day", "last_day").first()
     if span is None:
-        return f"no {currency} reference rate is loaded"
+        raise _unknown(currency)
     first, last = span
     if day < first:
         return f"the ECB's {currency} reference rates start on {first.isoformat()}, after {day.isoformat()}"
@@ -85,24 +102,46 @@ def fx_rate_on(*, currency: str, day: date) -> RateOn:
 
 
 def fx_rates_on_days(*, currency: str, days: Iterable[date]) -> dict[date, RateOn | None]:
-    """The rate of each day (None where there is none within the age limit), from one query for all of them."""
+    """The rate of each day (None where there is none within the age limit), from one query for all of them.
+    Days a publication covers share its RateOn (whose ``day`` is then the publication's)."""
     wanted = sorted(set(days))
     if not wanted:
         return {}
     if currency == BASE:
         return {day: RateOn(BASE, day, day, Decimal(1)) for day in wanted}
-    rows = list(FxRate.objects.filter(currency=currency, day__lte=wanted[-1], day__gt=wanted[0] - max_age())
-                .order_by("day").values_list("day", "per_usd"))
+    rows = fx_rate_rows(currency=currency, after=wanted[0] - max_age(), until=wanted[-1])
+    if not rows and not FxCurrency.objects.filter(code=currency).exists():
+        raise _unknown(currency)  # checked only here: a known currency's page costs one query, not two
     rate_days = [row[0] for row in rows]
     out: dict[date, RateOn | None] = {}
     limit = max_age()
+    # One RateOn per publication, shared by the days it covers (its texts are then written once per page).
+    shared: dict[int, RateOn] = {}
     for day in wanted:
         i = bisect.bisect_right(rate_days, day) - 1
         if i < 0 or day - rate_days[i] >= limit:
             out[day] = None
-        else:
-            out[day] = RateOn(currency, day, rate_days[i], rows[i][1])
+            continue
+        rate = shared.get(i)
+        if rate is None:
+            shared[i] = rate = RateOn(currency, rate_days[i], rate_days[i], rows[i][1])
+        out[day] = rate
     return out
+
+
+# The hot read of a converted API page: plain SQL on PostgreSQL (the ORM's compile was most of its cost); the
+# unique (currency, day) index answers it.
+_RATE_ROWS_SQL = "SELECT day, per_usd FROM fx_fxrate WHERE currency = %s AND day > %s AND day <= %s ORDER BY day"
+
+
+def fx_rate_rows(*, currency: str, after: date, until: date) -> list[tuple[date, Decimal]]:
+    """(day, per_usd) of ``currency`` for after < day <= until, in day order."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_RATE_ROWS_SQL, [currency, after, until])
+            return cursor.fetchall()
+    return list(FxRate.objects.filter(currency=currency, day__gt=after, day__lte=until)
+                .order_by("day").values_list("day", "per_usd"))
 
 
 def fx_daily_rates(*, currency: str, start: date, end: date) -> list[tuple[date, Decimal]]:

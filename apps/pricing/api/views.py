@@ -17,7 +17,13 @@ from apps.api_common.lean import LeanFilter, LeanList, moment_from, slug_to_id
 from apps.api_common.pagination import KeysetOrdering
 from apps.api_common.views import ComputedView, TableViewSet, wants_csv
 from apps.catalog.models import Model, Provider
-from apps.fx.api import CURRENCY_PARAMETER, CurrencyComputedMixin, CurrencyTableMixin, as_of_day, last_day_in_force
+from apps.fx.api import (
+    CURRENCY_PARAMETER,
+    CurrencyComputedMixin,
+    CurrencyTableMixin,
+    as_of_day,
+    last_day_in_force_of_text,
+)
 from apps.pricing.compare import Workload, compare_offerings
 from apps.pricing.filtersets import (
     MarketDisagreementFilterSet,
@@ -59,8 +65,8 @@ class PriceCurrencyMixin(CurrencyTableMixin):
         return as_of_day(request, PriceFilterSet)
 
     def fx_day_of(self, request):
-        now = timezone.now()
-        return lambda row: last_day_in_force(row["effective_to"], now)
+        day_of = last_day_in_force_of_text(timezone.now())
+        return lambda row: day_of(row["effective_to"])
 
 
 PRICE_ORDERING = {
