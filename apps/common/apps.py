@@ -1,4 +1,5 @@
-"""apps.common as an app only so that its database connection set-up (apps.common.db) is connected once."""
+"""apps.common as an app: its database connection set-up (apps.common.db, apps.common.dataversion) is connected
+once, and the data version's table and sequence are migrated."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ class CommonConfig(AppConfig):
     verbose_name = "Common"
 
     def ready(self) -> None:
+        from . import dataversion
         from .db import connect_signals
 
         connect_signals()
+        dataversion.connect_signals()

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
+from . import dataversion
+
 BATCH = 2000
 
 
@@ -70,6 +72,8 @@ def _copy(cursor: Any, table: str, model: type[models.Model], names: list[str], 
     json_columns = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields))
+    if not table.startswith("tw_new_"):  # a COPY into a temporary table changes nothing yet
+        dataversion.changed(cursor.db.alias)
     with cursor.cursor.copy(statement) as copy:
         for row in rows:
             values = [row[name] for name in names]
@@ -226,6 +230,7 @@ def copy_tuples(model: type[models.Model], names: list[str], rows: Iterable[tupl
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(model._meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields))
     count = 0
+    dataversion.changed(connection.alias)  # COPY does not pass Django's execute wrappers
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         write = copy.write_row  # psycopg formats each row in C
         for row in rows:
