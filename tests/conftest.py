@@ -20,9 +20,14 @@ FIXTURES = REPO / "fixtures"
 @pytest.fixture(autouse=True)
 def _fresh_key_maps():
     """Each test starts from an empty database, where yesterday's slug -> id map means nothing."""
+    from django.core.cache import caches
+
     from apps.api_common.filters import key_maps_clear
 
     key_maps_clear()
+    # Nor does an earlier test's page in the page cache (apps.dashboard.pagecache): a test's rolled-back
+    # database can come back to a data version that an earlier test's pages were kept under.
+    caches["default"].clear()
     yield
     key_maps_clear()
 

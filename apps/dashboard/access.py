@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 
 from apps.api_common.throttling import throttle_anonymous_pages
 
+from .pagecache import cached_page
+
 View = Callable[..., HttpResponse]
 
 
@@ -22,7 +24,9 @@ def public_allowed() -> bool:
 def analyst_view(view: View) -> View:
     """Let signed-in users through; anonymous ones only when TOKENWATCH_PUBLIC_API is on, else to the login page."""
 
-    throttled = throttle_anonymous_pages(view)  # anonymous visitors of a public page count (issue 12)
+    # Anonymous visitors of a public page count (issue 12), cached pages too; the page itself is computed once per
+    # version of the data (issue 14, apps.dashboard.pagecache).
+    throttled = throttle_anonymous_pages(cached_page(view))
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:

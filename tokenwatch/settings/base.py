@@ -271,6 +271,8 @@ TOKENWATCH_API_THROTTLE_RATES = {
 }
 # Dashboard pages for anonymous visitors (the public demo), per client address; signed-in users are not held.
 TOKENWATCH_PAGE_THROTTLE_ANON = env_rate("TOKENWATCH_PAGE_THROTTLE_ANON", "120/min")
+# Dashboard pages kept per version of the data (apps.dashboard.pagecache); 0 computes every page per request.
+TOKENWATCH_PAGE_CACHE = env_bool("TOKENWATCH_PAGE_CACHE", True)
 TOKENWATCH_API_PAGE_SIZE = 100
 TOKENWATCH_API_MAX_PAGE_SIZE = 1000
 

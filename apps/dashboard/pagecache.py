@@ -1,0 +1,122 @@
+"""Dashboard pages computed once per version of the data, not once per request (issue 14: every page under
+150 ms; "work on data that only changes at ingest can be computed at ingest time ..., not cached by time").
+
+A page is a pure function of the database, the query string, who asks (anonymous, signed in, staff: staff see
+curation links) and the time. So its HTML is kept in Django's cache under a key made of
+
+- the data version (apps.common.dataversion): it moves with every committed write of the data, so a page is
+  never served after an ingest, an import or a curator's edit that could change it;
+- the path and the query string (filters, sort, page, currency: everything a page reads from the URL);
+- the kind of user;
+
+and it is served only until the next instant at which the same data means something else without a write:
+the next UTC midnight (ages, "stale" marks and the dates charts run to are by day) and the next stated price
+start or end (a source such as genai-prices announces a price from a future date; the page must show it from
+that instant on). No time-to-live otherwise.
+
+The per-user part of the page (the account corner: the user's name and the sign-out form with its CSRF
+token) is rendered for each request into the cached HTML at a marker, so one user's name or token is never
+served to another. Downloads (``?download=``) and anything but a 200 HTML answer pass through uncached.
+``TOKENWATCH_PAGE_CACHE=0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db.models import Min
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apps.common import dataversion
+
+View = Callable[..., HttpResponse]
+ACCOUNT_MARKER = b"<!--tokenwatch:account-->"
+CACHE_ALIAS = "default"
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    content: bytes  # with ACCOUNT_MARKER where the account corner goes
+    content_type: str
+    valid_until: datetime
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "TOKENWATCH_PAGE_CACHE", True))
+
+
+def user_kind(request: HttpRequest) -> str:
+    user = request.user
+    if not user.is_authenticated:
+        return "anonymous"
+    return "staff" if user.is_staff else "user"
+
+
+def page_key(request: HttpRequest, version: int) -> str:
+    query = "&".join(f"{k}={v}" for k, values in sorted(request.GET.lists()) for v in values)
+    raw = f"{version}\n{user_kind(request)}\n{request.path}\n{query}"
+    return "page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def next_change(now: datetime) -> datetime:
+    """The next instant after ``now`` at which the stored data reads differently without a write: the next
+    UTC midnight, or an earlier stated start or end of a price."""
+    from apps.pricing.models import Price
+
+    midnight = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    bounds = Price.objects.aggregate(start=Min("effective_from", filter=_after("effective_from", now)),
+                                     end=Min("effective_to", filter=_after("effective_to", now)))
+    return min([midnight, *(b for b in bounds.values() if b is not None)])
+
+
+def _after(field: str, now: datetime):  # noqa: ANN202 - a Q object
+    from django.db.models import Q
+
+    return Q(**{f"{field}__gt": now})
+
+
+def account_html(request: HttpRequest) -> bytes:
+    return render_to_string("_account.html", request=request).encode()
+
+
+def cached_page(view: View) -> View:
+    """Serve ``view``'s HTML from the cache while the data version and the day are the same."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not enabled() or request.method not in ("GET", "HEAD") or "download" in request.GET:
+            return view(request, *args, **kwargs)
+        cache = caches[CACHE_ALIAS]
+        key = page_key(request, dataversion.current())
+        now = timezone.now()
+        hit: CachedPage | None = cache.get(key)
+        if hit is not None and now < hit.valid_until:
+            response = HttpResponse(hit.content.replace(ACCOUNT_MARKER, account_html(request)),
+                                    content_type=hit.content_type)
+            response["X-Page-Cache"] = "hit"
+            return response
+        valid_until = next_change(now)  # before the page reads the data: a boundary passed meanwhile is not missed
+        request.page_cache_marker = True  # base.html writes the marker instead of the account corner
+        response = view(request, *args, **kwargs)
+        request.page_cache_marker = False
+        content_type = response.get("Content-Type", "")
+        if (response.status_code != 200 or getattr(response, "streaming", False)
+                or not content_type.startswith("text/html") or ACCOUNT_MARKER not in response.content):
+            if ACCOUNT_MARKER in getattr(response, "content", b""):
+                response.content = response.content.replace(ACCOUNT_MARKER, account_html(request))
+            return response
+        timeout = max(1, int((valid_until - now).total_seconds()) + 1)
+        cache.set(key, CachedPage(response.content, content_type, valid_until), timeout)
+        response.content = response.content.replace(ACCOUNT_MARKER, account_html(request))
+        response["X-Page-Cache"] = "miss"
+        return response
+
+    return wrapper

@@ -1,0 +1,170 @@
+"""Pages kept per version of the data (apps.dashboard.pagecache, apps.common.dataversion): served again only while
+nothing was written since, never across users, and never past a price's stated start."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+
+from apps.catalog.models import Provider
+from apps.common import dataversion
+from apps.dashboard import pagecache
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def public(settings):
+    settings.TOKENWATCH_PUBLIC_API = True
+    settings.TOKENWATCH_PAGE_THROTTLE_ANON = None
+
+
+def test_a_write_of_data_moves_the_version_and_a_session_does_not():
+    before = dataversion.current()
+    provider = Provider.objects.create(slug="acme", name="Acme")
+    after_insert = dataversion.current()
+    assert after_insert > before
+    Provider.objects.filter(pk=provider.pk).update(name="Acme Inc")
+    assert dataversion.current() > after_insert
+    settled = dataversion.current()
+    get_user_model().objects.create_user("someone", password="pw-someone-1")  # auth_user: not data
+    with connection.cursor() as cursor:  # raw SQL through Django's cursor is seen too
+        cursor.execute("SELECT 1")
+    assert dataversion.current() == settled
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_provider SET name = %s WHERE id = %s", ["Acme Corp", provider.pk])
+    assert dataversion.current() > settled
+
+
+def test_statements_are_told_apart_by_their_table():
+    assert dataversion.is_data_write('INSERT INTO "pricing_price" ("offering_id") VALUES (1)')
+    assert dataversion.is_data_write("  update sources_snapshot SET content = NULL")
+    assert dataversion.is_data_write('DELETE FROM "catalog_model" WHERE id = 3')
+    assert dataversion.is_data_write('TRUNCATE "catalog_offering", "pricing_price";')
+    assert not dataversion.is_data_write('UPDATE "django_session" SET expire_date = now()')
+    assert not dataversion.is_data_write('INSERT INTO "tokenwatch_cache" VALUES (1)')
+    assert not dataversion.is_data_write('SELECT * FROM "pricing_price"')
+
+
+@pytest.mark.usefixtures("postgres")
+def test_postgresql_moves_it_again_when_the_writing_transaction_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        before = dataversion.current()
+        Provider.objects.create(slug="acme", name="Acme")
+        Provider.objects.create(slug="acme-2", name="Acme 2")
+        during = dataversion.current()
+    assert during >= before + 2
+    assert len(callbacks) == 1  # once per transaction, however many writes
+    assert dataversion.current() == during + 1
+
+
+@pytest.mark.usefixtures("postgres")
+def test_postgresql_copy_moves_it():
+    from apps.common.bulk import copy_tuples
+
+    before = dataversion.current()
+    copy_tuples(Provider, ["slug", "name", "kind", "homepage", "primary_offering", "key_differentiation",
+                                  "target_metric", "notes"],
+                [("copied", "Copied", "unknown", "", "", "", "", "")])
+    assert dataversion.current() > before
+
+
+def test_a_page_is_kept_until_the_data_changes(client, public, django_assert_max_num_queries):
+    Provider.objects.create(slug="acme", name="Acme Cloud")
+    first = client.get("/providers/")
+    assert first["X-Page-Cache"] == "miss" and b"Acme Cloud" in first.content
+    with django_assert_max_num_queries(2):  # the version (and the session), nothing else
+        again = client.get("/providers/")
+    assert again["X-Page-Cache"] == "hit"
+    assert again.content == first.content
+    Provider.objects.create(slug="zeta", name="Zeta Inference")
+    changed = client.get("/providers/")
+    assert changed["X-Page-Cache"] == "miss" and b"Zeta Inference" in changed.content
+
+
+def test_the_query_string_is_part_of_the_key(client, public):
+    Provider.objects.create(slug="acme", name="Acme Cloud")
+    assert client.get("/providers/?sort=name")["X-Page-Cache"] == "miss"
+    assert client.get("/providers/?sort=-name")["X-Page-Cache"] == "miss"
+    assert client.get("/providers/?sort=name")["X-Page-Cache"] == "hit"
+
+
+def test_each_visitor_gets_their_own_account_corner_and_a_valid_csrf_token(public):
+    users = get_user_model()
+    alice, bob = users.objects.create_user("alice", password="pw-alice-1"), users.objects.create_user(
+        "bob", password="pw-bob-1")
+    Provider.objects.create(slug="acme", name="Acme Cloud")
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(alice)
+    second.force_login(bob)
+    assert first.get("/providers/")["X-Page-Cache"] == "miss"
+    page = second.get("/providers/")
+    assert page["X-Page-Cache"] == "hit"
+    html = page.content.decode()
+    assert "Sign out bob" in html and "alice" not in html
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    assert second.post("/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    anonymous = Client().get("/providers/")
+    assert anonymous["X-Page-Cache"] == "miss"  # another kind of visitor: its own page
+    assert "Sign out" not in anonymous.content.decode() and "Sign in" in anonymous.content.decode()
+
+
+def test_staff_pages_are_kept_apart(public):
+    staff = get_user_model().objects.create_user("curator", password="pw-curator-1", is_staff=True)
+    Provider.objects.create(slug="acme", name="Acme Cloud")
+    anonymous = Client()
+    anonymous.get("/providers/")
+    as_staff = Client()
+    as_staff.force_login(staff)
+    page = as_staff.get("/providers/")
+    assert page["X-Page-Cache"] == "miss"
+    assert 'href="/admin/"' in page.content.decode()
+    assert 'href="/admin/"' not in anonymous.get("/providers/").content.decode()
+
+
+def test_a_stated_price_start_ends_the_kept_page(client, public):
+    from apps.catalog.models import ModelAlias, Offering
+    from apps.pricing.models import Price
+    from apps.sources.models import Snapshot, Source
+
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    source = Source.objects.create(key="stated", name="Stated", format="llm-prices")
+    snapshot = Snapshot.objects.create(source=source, sha256="0" * 64, content=b"{}", size_bytes=2, observed_at=now)
+    provider = Provider.objects.create(slug="acme", name="Acme Cloud")
+    alias = ModelAlias.objects.create(source=source, raw_id="acme-1")
+    offering = Offering.objects.create(source=source, provider=provider, alias=alias, source_model_id="acme-1")
+    starts = now + timedelta(hours=3)
+    Price.objects.create(offering=offering, provider=provider, effective_from=starts, basis="stated",
+                         input_usd_per_mtok=Decimal("1"), output_usd_per_mtok=Decimal("2"), snapshot=snapshot)
+    assert pagecache.next_change(now) == starts
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        assert client.get("/providers/")["X-Page-Cache"] == "miss"
+        assert client.get("/providers/")["X-Page-Cache"] == "hit"
+    with mock.patch("django.utils.timezone.now", return_value=starts + timedelta(seconds=1)):
+        assert client.get("/providers/")["X-Page-Cache"] == "miss"
+
+
+def test_a_new_utc_day_ends_the_kept_page():
+    now = datetime(2026, 11, 29, 23, 59, tzinfo=UTC)
+    assert pagecache.next_change(now) == datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def test_downloads_and_errors_are_not_kept(client, public):
+    Provider.objects.create(slug="acme", name="Acme Cloud")
+    assert "X-Page-Cache" not in client.get("/providers/?download=csv")
+    assert client.get("/providers/no-such-provider/").status_code == 404
+    assert client.get("/providers/no-such-provider/").status_code == 404
+
+
+def test_the_cache_can_be_turned_off(client, public, settings):
+    settings.TOKENWATCH_PAGE_CACHE = False
+    Provider.objects.create(slug="acme", name="Acme Cloud")
+    client.get("/providers/")
+    assert "X-Page-Cache" not in client.get("/providers/")
