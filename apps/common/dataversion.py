@@ -81,14 +81,14 @@ def changed(using: str = "default") -> None:
     """Say that data was written on this connection (called by the execute wrapper and by COPY writers)."""
     connection = connections[using]
     _bump(connection)
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        # Once more when the transaction commits (see the module's docstring); once per transaction.
-        if not any(getattr(func, "_data_version_commit", False) for _sids, func, _robust in connection.run_on_commit):
-            def after_commit() -> None:
-                _bump(connections[using])
+    # Once more when the transaction commits (see the module's docstring); once per transaction.
+    if connection.vendor == "postgresql" and connection.in_atomic_block and not any(
+            getattr(func, "_data_version_commit", False) for _sids, func, _robust in connection.run_on_commit):
+        def after_commit() -> None:
+            _bump(connections[using])
 
-            after_commit._data_version_commit = True  # type: ignore[attr-defined]
-            transaction.on_commit(after_commit, using=using)
+        after_commit._data_version_commit = True  # type: ignore[attr-defined]
+        transaction.on_commit(after_commit, using=using)
 
 
 _migrating: set[str] = set()  # aliases being migrated: the sequence or table may not exist yet

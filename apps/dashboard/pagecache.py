@@ -30,7 +30,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -77,9 +77,7 @@ def next_change(now: datetime) -> datetime:
     return min([midnight, *(b for b in bounds.values() if b is not None)])
 
 
-def _after(field: str, now: datetime):  # noqa: ANN202 - a Q object
-    from django.db.models import Q
-
+def _after(field: str, now: datetime) -> Q:
     return Q(**{f"{field}__gt": now})
 
 
