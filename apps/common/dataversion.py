@@ -35,11 +35,15 @@ from typing import Any
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
+from django.dispatch import Signal
 
 SEQUENCE = "common_data_version_seq"
 # Tables whose rows no dashboard page shows: writing them is not a change of the data.
 NOT_DATA = ("django_session", "django_celery_beat_", "django_celery_results_", "django_admin_log", "auth_",
             "authtoken_", "tokenwatch_cache", "common_dataversion", "alerts_", "django_migrations")
+# Sent after a transaction that wrote data commits on PostgreSQL (where real workers run), with ``using``:
+# e.g. the dashboard computes its default pages ahead of the first visitor (apps.dashboard.pagecache.warm).
+data_committed = Signal()
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+"?([A-Za-z0-9_]+)', re.I)
 
 
@@ -86,6 +90,7 @@ def changed(using: str = "default") -> None:
             getattr(func, "_data_version_commit", False) for _sids, func, _robust in connection.run_on_commit):
         def after_commit() -> None:
             _bump(connections[using])
+            data_committed.send(sender=None, using=using)
 
         after_commit._data_version_commit = True  # type: ignore[attr-defined]
         transaction.on_commit(after_commit, using=using)

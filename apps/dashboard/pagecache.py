@@ -18,26 +18,42 @@ The per-user part of the page (the account corner: the user's name and the sign-
 token) is rendered for each request into the cached HTML at a marker, so one user's name or token is never
 served to another. Downloads (``?download=``) and anything but a 200 HTML answer pass through uncached.
 ``TOKENWATCH_PAGE_CACHE=0`` turns the cache off.
+
+Computed at ingest time: when a transaction that wrote data commits (on PostgreSQL, with real workers and a
+shared cache, i.e. Redis through ``CACHE_URL``), a Celery task computes the pages of the navigation for the
+new data version, so the first visitor after an ingest gets a kept page too. Several commits in a row queue
+several tasks; each one that finds the data version already moved on leaves the work to the last.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db.models import Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.urls import resolve
 from django.utils import timezone
 
 from apps.common import dataversion
 
+log = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
+# The pages the navigation links to, as a visitor first opens them.
+WARM_PATHS = ["/", "/trends/", "/compare/", "/advice/", "/benchmarks/", "/market/", "/models/", "/providers/",
+              "/sources/"]
+WARM_DELAY_S = 5  # a burst of commits (seven files in a row) is warmed once, after the last
 ACCOUNT_MARKER = b"<!--tokenwatch:account-->"
 CACHE_ALIAS = "default"
 
@@ -118,3 +134,41 @@ def cached_page(view: View) -> View:
         return response
 
     return wrapper
+
+
+def warm(*, version: int | None = None, paths: list[str] | None = None) -> int:
+    """Compute and keep ``paths`` (the navigation's pages) for anonymous visitors (when the pages are public)
+    and signed-in analysts, at the current data version; returns how many pages were computed. Skipped when
+    the data version is no longer ``version`` (a later commit queued its own warm-up)."""
+    if not enabled() or (version is not None and dataversion.current() != version):
+        return 0
+    from .access import public_allowed
+
+    visitors = [get_user_model()(username="page-cache-warm")]  # an unsaved user: signed in, not staff
+    if public_allowed():
+        visitors.append(AnonymousUser())
+    factory, computed = RequestFactory(), 0
+    for path in paths or WARM_PATHS:
+        match = resolve(path)
+        view = cached_page(getattr(match.func, "__wrapped__", match.func))  # past sign-in and throttle
+        for user in visitors:
+            request = factory.get(path)
+            request.user = user
+            request.resolver_match = match
+            response = view(request, *match.args, **match.kwargs)
+            computed += response.get("X-Page-Cache") == "miss"
+    return computed
+
+
+def queue_warm(sender: object, using: str = "default", **kwargs: object) -> None:
+    """After data was committed: warm the pages on a worker, where that helps (a cache the web processes
+    share, tasks not run in-process)."""
+    if (not enabled() or getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
+            or isinstance(caches[CACHE_ALIAS], LocMemCache)):
+        return
+    from .tasks import pages_warm
+
+    try:
+        pages_warm.apply_async(kwargs={"version": dataversion.current(using)}, countdown=WARM_DELAY_S)
+    except Exception:  # a warm-up is a hint: the broker being down must not fail the commit's caller
+        log.warning("could not queue the page warm-up", exc_info=True)

@@ -168,3 +168,36 @@ def test_the_cache_can_be_turned_off(client, public, settings):
     Provider.objects.create(slug="acme", name="Acme Cloud")
     client.get("/providers/")
     assert "X-Page-Cache" not in client.get("/providers/")
+
+
+def test_the_navigation_is_computed_ahead_of_the_first_visitor(analyst, public):
+    Provider.objects.create(slug="acme", name="Acme Cloud")
+    computed = pagecache.warm(paths=["/providers/", "/models/"])
+    assert computed == 4  # two pages, for signed-in analysts and for anonymous visitors of the public pages
+    page = analyst.get("/providers/")
+    assert page["X-Page-Cache"] == "hit"
+    assert "Sign out analyst" in page.content.decode() and "page-cache-warm" not in page.content.decode()
+    assert Client().get("/models/")["X-Page-Cache"] == "hit"
+
+
+def test_a_warm_up_for_an_older_data_version_leaves_the_work_to_the_newer_one():
+    version = dataversion.current()
+    Provider.objects.create(slug="acme", name="Acme Cloud")
+    assert pagecache.warm(version=version, paths=["/providers/"]) == 0
+
+
+@pytest.mark.usefixtures("postgres")
+def test_a_commit_of_data_is_announced_once(django_capture_on_commit_callbacks):
+    heard = []
+
+    def listener(sender, using, **kwargs):
+        heard.append(using)
+
+    dataversion.data_committed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            Provider.objects.create(slug="acme", name="Acme")
+            Provider.objects.create(slug="acme-2", name="Acme 2")
+    finally:
+        dataversion.data_committed.disconnect(listener)
+    assert heard == ["default"]
