@@ -84,10 +84,13 @@ class ModelAlias(models.Model):
         UNRESOLVED = "unresolved", "Unresolved"
         IGNORED = "ignored", "Not a model (ignored)"
 
-    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="aliases")
+    # Indexed by alias_unique_source_raw_id, which leads with it.
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="aliases", db_index=False)
     raw_id = models.CharField(max_length=500)
     model = models.ForeignKey(Model, on_delete=models.SET_NULL, null=True, blank=True, related_name="aliases")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNRESOLVED, db_index=True)
+    # Not indexed: five values, and the curation queue's "unresolved" is a tenth of the table, which a scan of
+    # it reads as fast; the index was two writes (btree and LIKE pattern) per alias of every ingest.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNRESOLVED)
     rule = models.CharField(max_length=100, blank=True, help_text="The rule or table row that resolved it.")
     provider_hint = models.CharField(max_length=100, blank=True)
     name_hint = models.CharField(max_length=300, blank=True)
@@ -111,7 +114,8 @@ class ModelAlias(models.Model):
 class Offering(models.Model):
     """What one source says a provider sells: a raw model id in a region, service tier and context tier."""
 
-    source = models.ForeignKey("sources.Source", on_delete=models.PROTECT, related_name="offerings")
+    # Indexed by offering_natural_key, which leads with it.
+    source = models.ForeignKey("sources.Source", on_delete=models.PROTECT, related_name="offerings", db_index=False)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="offerings")
     alias = models.ForeignKey(ModelAlias, on_delete=models.PROTECT, related_name="offerings")
     source_model_id = models.CharField(max_length=500)
@@ -120,7 +124,8 @@ class Offering(models.Model):
     min_prompt_tokens = models.PositiveIntegerField(
         default=0, help_text="Long-context tier: the price applies above this many prompt tokens."
     )
-    mode = models.CharField(max_length=50, blank=True, db_index=True)
+    # Not indexed: a handful of values, four in five rows "chat" (no plan used the index; every ingest wrote two).
+    mode = models.CharField(max_length=50, blank=True)
     display_name = models.CharField(max_length=300, blank=True)
     max_input_tokens = models.PositiveIntegerField(null=True, blank=True)
     max_output_tokens = models.PositiveIntegerField(null=True, blank=True)

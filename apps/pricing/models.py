@@ -23,7 +23,10 @@ class PriceObservation(models.Model):
     """What one snapshot said about one offering. History is derived from these,
     so it does not depend on the order snapshots arrive in (invariant 4)."""
 
-    snapshot = models.ForeignKey("sources.Snapshot", on_delete=models.CASCADE, related_name="observations")
+    # No index of its own on snapshot: observation_unique_dated leads with it (each index is a write per row
+    # of every ingest).
+    snapshot = models.ForeignKey("sources.Snapshot", on_delete=models.CASCADE, related_name="observations",
+                                 db_index=False)
     offering = models.ForeignKey("catalog.Offering", on_delete=models.CASCADE, related_name="observations")
     input_usd_per_mtok = ExactDecimalField(null=True, blank=True)
     output_usd_per_mtok = ExactDecimalField(null=True, blank=True)
@@ -63,7 +66,8 @@ class PriceObservation(models.Model):
 class Price(models.Model):
     """One offering's price over [effective_from, effective_to); open ends are None."""
 
-    offering = models.ForeignKey("catalog.Offering", on_delete=models.CASCADE, related_name="prices")
+    # Indexed by price_unique_from, which leads with it.
+    offering = models.ForeignKey("catalog.Offering", on_delete=models.CASCADE, related_name="prices", db_index=False)
     # The offering's provider, copied onto each row so that "this provider's prices, in id order" is one
     # index range (price_provider_id) instead of a walk over every price joined to its offering: the
     # commonest filter of the API and the exports stays fast for a provider with a handful of rows in a
@@ -158,8 +162,10 @@ class MarketPrice(models.Model):
     touches the offering; a pure function of the current prices.
     """
 
-    provider = models.ForeignKey("catalog.Provider", on_delete=models.CASCADE, related_name="market_prices")
-    model = models.ForeignKey("catalog.Model", on_delete=models.CASCADE, related_name="market_prices")
+    # Indexed by market_price_unique_offering and market_price_model, which lead with them.
+    provider = models.ForeignKey("catalog.Provider", on_delete=models.CASCADE, related_name="market_prices",
+                                 db_index=False)
+    model = models.ForeignKey("catalog.Model", on_delete=models.CASCADE, related_name="market_prices", db_index=False)
     region = models.CharField(max_length=100, blank=True)
     service_tier = models.CharField(max_length=32, default="standard")
     min_prompt_tokens = models.PositiveIntegerField(default=0)
