@@ -408,6 +408,12 @@ def offering_bars_summary(frame: pd.DataFrame, *, value: str, unit: str) -> str:
             f"dearest {high['provider']} at {money(high['plot_value'])}{spread}.")
 
 
+def _run_symbol(mostly_failed: bool, source: str) -> str:
+    """A benchmark run's marker: a diamond for tokenwatch's own probe runs, a circle for published ones;
+    hollow when most of its requests failed."""
+    return ("diamond" if source == "probe" else "circle") + ("-open" if mostly_failed else "")
+
+
 def price_vs_speed_figure(frame: pd.DataFrame, *, unit: str) -> go.Figure:
     """Blended price against measured per-request output speed, one point per provider."""
     figure = _figure(height=380, showlegend=False)
@@ -427,7 +433,9 @@ def price_vs_speed_figure(frame: pd.DataFrame, *, unit: str) -> go.Figure:
         mode="markers+text", text=list(frame["provider"]), textposition="top center",
         hovertext=hovers, hovertemplate="%{hovertext}<extra></extra>",
         marker={"size": 13, "color": [series_color(s) for s in frame["provider_slug"]],
-                "symbol": ["circle-open" if f else "circle" for f in frame["mostly_failed"]],
+                # tokenwatch's own probe runs are diamonds beside the published circles.
+                "symbol": [_run_symbol(f, s) for f, s in zip(frame["mostly_failed"], frame["benchmark_source"],
+                                                              strict=True)],
                 "line": {"width": 2, "color": [series_color(s) for s in frame["provider_slug"]]}},
     ))
     return figure
@@ -548,7 +556,7 @@ def llmperf_figure(runs: pd.DataFrame) -> go.Figure:
             x=[float(v) for v in rows["request_tokens_per_s_mean"]], y=[float(v) for v in rows["ttft_p50_ms"]],
             mode="markers", name=provider, hovertext=hovers, hovertemplate="%{hovertext}<extra></extra>",
             marker={"color": color, "size": [8 + 2 * min(int(s or 0), 70) ** 0.5 for s in rows["size_b"]],
-                    "symbol": ["circle-open" if f else "circle" for f in rows["mostly_failed"]],
+                    "symbol": [_run_symbol(f, s) for f, s in zip(rows["mostly_failed"], rows["source"], strict=True)],
                     "line": {"width": 2, "color": color}},
         ))
     return figure

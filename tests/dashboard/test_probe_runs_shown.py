@@ -86,7 +86,10 @@ def test_the_benchmarks_page_lists_probe_runs_beside_llmperf_runs_marked_by_sour
     assert groq_llmperf["Comparable group"] != groq_probe["Comparable group"]
     assert "100 in / 64 out tokens, 2 concurrent" in html and "workload differs" in html
     figure = _figure(html, "llmperf")
-    assert "Groq (tokenwatch probe)" in {trace["name"] for trace in figure["data"]}
+    probe_trace = next(trace for trace in figure["data"] if trace["name"] == "Groq (tokenwatch probe)")
+    assert set(probe_trace["marker"]["symbol"]) == {"diamond"}
+    assert {s for trace in figure["data"] if "probe" not in trace["name"] for s in trace["marker"]["symbol"]} <= {
+        "circle", "circle-open"}
     assert "Not comparable across workloads" in html and "All runs share one workload" not in html
 
 
@@ -132,8 +135,10 @@ def test_the_compare_speed_card_draws_the_newest_probe_run_marked_as_a_probe(web
     html = _html(web.get(f"/compare/?model={LLAMA3}"))
     figure = _figure(html, "speed")
     labels = [label for trace in figure["data"] for label in trace.get("text", [])]
-    assert labels.count("Groq (tokenwatch probe)") == 1
-    point = labels.index("Groq (tokenwatch probe)")
+    assert labels.count("Groq (probe)") == 1
+    point = labels.index("Groq (probe)")
+    symbols = [symbol for trace in figure["data"] for symbol in trace["marker"]["symbol"]]
+    assert symbols[point] == "diamond" and set(symbols) - {"diamond"} <= {"circle", "circle-open"}
     speeds = [x for trace in figure["data"] for x in trace["x"]]
     assert speeds[point] == pytest.approx(64 / ((250 + 8 * 63) / 1000), rel=1e-3)  # the newer run's speed
     rows = _rows(html, "speed")
@@ -149,6 +154,6 @@ def test_the_compare_speed_card_says_points_under_different_workloads_are_not_co
                  concurrency=1, started_at=datetime(2026, 11, 2, tzinfo=UTC))
     html = _html(web.get(f"/compare/?model={LLAMA3}"))
     labels = [label for trace in _figure(html, "speed")["data"] for label in trace.get("text", [])]
-    assert "Groq (tokenwatch probe)" in labels and len(labels) >= 2
+    assert "Groq (probe)" in labels and len(labels) >= 2
     assert ("Not comparable: workload differs: 100 in / 64 out tokens, 2 concurrent vs 550 in / 150 out tokens, "
             "1 concurrent") in html

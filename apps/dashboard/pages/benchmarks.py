@@ -272,7 +272,7 @@ def llmperf_chart(llm: pd.DataFrame) -> Chart:
                  empty="No LLMPerf or probe runs match these filters.")
     if not llm.empty and llm["ttft_p50_ms"].notna().any():
         drawn = llm[llm["ttft_p50_ms"].notna() & llm["request_tokens_per_s_mean"].notna()]
-        # A probe run is its own series beside the provider's published runs (same colour, its own legend entry).
+        # A probe run is its own series beside the provider's published runs (same colour, diamonds, own legend entry).
         drawn = drawn.assign(provider=[f"{name} (tokenwatch probe)" if source == bench.PROBE_SOURCE_KEY else name
                                        for name, source in zip(drawn["provider"], drawn["source"], strict=True)])
         perf.figure = charts.llmperf_figure(drawn)

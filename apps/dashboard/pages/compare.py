@@ -244,8 +244,8 @@ def compare_charts(offerings: pd.DataFrame, ranked: pd.DataFrame, model: Model, 
                                "the serving provider's price where it lists one)." if measured_runs else
                                "LLMPerf covers Llama 2 models; see the Benchmarks page.")))
     if not speed.empty:
-        # tokenwatch's own probe runs are marked by name beside the published ones (the hover names the source).
-        speed = speed.assign(provider=[f"{name} (tokenwatch probe)" if source == PROBE_SOURCE_KEY else name
+        # tokenwatch's own probe runs are marked by name (and drawn as diamonds) beside the published ones.
+        speed = speed.assign(provider=[f"{name} (probe)" if source == PROBE_SOURCE_KEY else name
                                        for name, source in zip(speed["provider"], speed["benchmark_source"],
                                                                strict=True)])
         speed_chart.figure = charts.price_vs_speed_figure(speed, unit=unit)
