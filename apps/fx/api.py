@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -80,8 +81,13 @@ def converted_name(name: str, currency: str) -> str:
 
 def extra_columns(columns: Sequence[str], currency: str) -> list[str]:
     """The names a currency adds, in order."""
-    return [PARAM, "fx_rate_date", f"fx_{currency.lower()}_per_usd",
-            *(converted_name(name, currency) for name in columns)]
+    return list(_extra_columns(tuple(columns), currency))
+
+
+@lru_cache(maxsize=512)
+def _extra_columns(columns: tuple[str, ...], currency: str) -> tuple[str, ...]:
+    return (PARAM, "fx_rate_date", f"fx_{currency.lower()}_per_usd",
+            *(converted_name(name, currency) for name in columns))
 
 
 def converted_cells(values: Sequence[Any], rate: RateOn | None, currency: str) -> list[str | None]:
@@ -152,21 +158,23 @@ def last_day_in_force(effective_to: datetime | str | None, now: datetime) -> dat
 
 def last_day_in_force_of_text(now: datetime) -> Callable[[str | datetime | None], date]:
     """``last_day_in_force`` for a page's timestamp texts (``2025-07-01T00:00:00.000000Z``, the API's one
-    format, whose text order is time order): no datetime parsed per row, one date per distinct day."""
+    format, whose text order is time order), remembered per text: a page's rows share a handful of ends."""
     now_text, today = timestamp_text(now), now.date()
-    days: dict[str, date] = {}
+    days: dict[Any, date] = {}
 
-    def day_of(text: str | datetime | None) -> date:
-        if type(text) is not str or len(text) != len(now_text) or not text.endswith("Z"):
+    def compute(text: str | datetime | None) -> date:
+        if type(text) is not str or len(text) != len(now_text) or text[-1] != "Z":
             return last_day_in_force(text, now)  # a datetime (CSV rows), None, or another spelling
         if text > now_text:
             return today
-        start_of_day = text.endswith("T00:00:00.000000Z")  # exclusive end at midnight: the day before
-        key = text[:10] if not start_of_day else text[:10] + "-"
-        day = days.get(key)
+        day = date.fromisoformat(text[:10])
+        # An exclusive end at midnight: the last day in force is the day before.
+        return day - timedelta(days=1) if text[10:] == "T00:00:00.000000Z" else day
+
+    def day_of(text: str | datetime | None) -> date:
+        day = days.get(text)
         if day is None:
-            day = date.fromisoformat(text[:10])
-            days[key] = day = day - timedelta(days=1) if start_of_day else day
+            days[text] = day = compute(text)
         return day
 
     return day_of
@@ -177,7 +185,9 @@ def money_text(value: Decimal) -> str:
     text = str(value)
     if "E" in text:
         return decimal_text(value)
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    if text[-1] != "0" or "." not in text:
+        return text
+    return text.rstrip("0").rstrip(".")
 
 
 def as_of_day(request: Request, filterset_class: Any) -> date | None:

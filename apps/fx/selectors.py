@@ -109,12 +109,16 @@ def fx_rates_on_days(*, currency: str, days: Iterable[date]) -> dict[date, RateO
         return {}
     if currency == BASE:
         return {day: RateOn(BASE, day, day, Decimal(1)) for day in wanted}
-    rows = fx_rate_rows(currency=currency, after=wanted[0] - max_age(), until=wanted[-1])
+    limit = max_age()
+    if connection.vendor == "postgresql":
+        found = _rates_on_days_postgres(currency, wanted, limit)
+        if found is not None:
+            return found
+    rows = fx_rate_rows(currency=currency, after=wanted[0] - limit, until=wanted[-1])
     if not rows and not FxCurrency.objects.filter(code=currency).exists():
         raise _unknown(currency)  # checked only here: a known currency's page costs one query, not two
     rate_days = [row[0] for row in rows]
     out: dict[date, RateOn | None] = {}
-    limit = max_age()
     # One RateOn per publication, shared by the days it covers (its texts are then written once per page).
     shared: dict[int, RateOn] = {}
     for day in wanted:
@@ -132,6 +136,42 @@ def fx_rates_on_days(*, currency: str, days: Iterable[date]) -> dict[date, RateO
 # The hot read of a converted API page: plain SQL on PostgreSQL (the ORM's compile was most of its cost); the
 # unique (currency, day) index answers it.
 _RATE_ROWS_SQL = "SELECT day, per_usd FROM fx_fxrate WHERE currency = %s AND day > %s AND day <= %s ORDER BY day"
+
+
+# Each wanted day's rate in one statement, one index probe per day: a page whose rows span years reads a row
+# per day it needs, not every publication in between.
+_RATES_ON_DAYS_SQL = """
+SELECT wanted.day, rate.day, rate.per_usd
+FROM unnest(%s::date[]) AS wanted(day)
+LEFT JOIN LATERAL (
+    SELECT r.day, r.per_usd FROM fx_fxrate r
+    WHERE r.currency = %s AND r.day <= wanted.day AND r.day > wanted.day - %s
+    ORDER BY r.day DESC LIMIT 1
+) AS rate ON true
+"""
+
+
+def _rates_on_days_postgres(currency: str, wanted: list[date], limit: timedelta
+                            ) -> dict[date, RateOn | None] | None:
+    """PostgreSQL's answer for ``fx_rates_on_days``; None when no day has a rate (the caller says why)."""
+    connection.ensure_connection()
+    # psycopg's own cursor: Django's wrapper around it was a fifth of this lookup's time on a page.
+    with connection.connection.cursor() as cursor:
+        cursor.execute(_RATES_ON_DAYS_SQL, [wanted, currency, limit.days])
+        found = cursor.fetchall()
+    if all(rate_day is None for _, rate_day, _ in found):
+        return None
+    shared: dict[date, RateOn] = {}
+    out: dict[date, RateOn | None] = {}
+    for day, rate_day, per_usd in found:
+        if rate_day is None:
+            out[day] = None
+            continue
+        rate = shared.get(rate_day)
+        if rate is None:
+            shared[rate_day] = rate = RateOn(currency, rate_day, rate_day, per_usd)
+        out[day] = rate
+    return out
 
 
 def fx_rate_rows(*, currency: str, after: date, until: date) -> list[tuple[date, Decimal]]:
