@@ -249,11 +249,11 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
+        # Plain (not partial) unique keys, so that INSERT ... ON CONFLICT can name them; NULLs are distinct, so
+        # digests (no alert) never meet on the first and per-alert deliveries (no day) never on the second.
         constraints = [
-            models.UniqueConstraint(fields=["alert", "channel"], condition=Q(alert__isnull=False),
-                                    name="delivery_unique_alert_channel"),
-            models.UniqueConstraint(fields=["watch", "digest_day"], condition=Q(channel="digest"),
-                                    name="delivery_unique_digest_day"),
+            models.UniqueConstraint(fields=["alert", "channel"], name="delivery_unique_alert_channel"),
+            models.UniqueConstraint(fields=["watch", "digest_day"], name="delivery_unique_digest_day"),
         ]
         # The sweep's read: deliveries due (pending, retry time passed, or a claim gone stale).
         indexes = [models.Index(fields=["status", "next_retry_at"], name="delivery_due")]

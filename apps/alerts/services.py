@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,7 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.catalog.models import Model
-from apps.common.bulk import batched
+from apps.common.bulk import batched, bulk_update_rows, insert_ignoring_conflicts
 from apps.common.timestamps import timestamp_text
 from apps.pricing.models import COMPONENTS, MarketPrice
 
@@ -58,8 +59,13 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _decimal(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
+def _decimal(text: str | Decimal | None) -> Decimal | None:
+    return text if text is None or isinstance(text, Decimal) else Decimal(text)
+
+
+def _decimals(values: dict[str, Any]) -> dict[str, Any]:
+    """An event's stored values with the prices as Decimals, parsed once per event rather than per watch."""
+    return {name: (_decimal(value) if name in COMPONENTS else value) for name, value in values.items()}
 
 
 def _differs(old: str | None, new: str | None) -> bool:
@@ -104,54 +110,56 @@ def market_events_derive() -> int:
     states = {(s.provider_id, s.model_id, s.region, s.service_tier, s.min_prompt_tokens): s
               for s in MarketState.objects.all()}
     baseline = not lock.baselined
-    events: list[MarketEvent] = []
-    new_states: list[MarketState] = []
-    changed_states: list[MarketState] = []
+    now = timezone.now()
+    events: list[dict[str, Any]] = []
+    new_states: list[dict[str, Any]] = []
+    changed_states: list[dict[str, Any]] = []
 
     def event(kind: str, key: Key, version: int, old: dict[str, Any], seen: Seen | None) -> None:
         if baseline:  # the first look at a market describes it; nothing has happened yet
             return
-        events.append(MarketEvent(
-            kind=kind, **dict(zip(KEY_FIELDS, key, strict=True)), version=version, old_values=old,
-            new_values=seen.values if seen else {}, source_id=seen.source_id if seen else None,
-            snapshot_id=seen.snapshot_id if seen else None, observed_at=seen.observed_at if seen else None))
+        events.append({
+            "kind": kind, **dict(zip(KEY_FIELDS, key, strict=True)), "version": version, "old_values": old,
+            "new_values": seen.values if seen else {}, "source_id": seen.source_id if seen else None,
+            "snapshot_id": seen.snapshot_id if seen else None, "observed_at": seen.observed_at if seen else None,
+            "created_at": now, "evaluated_at": None})
 
     for key, seen in market.items():
         state = states.get(key)
         if state is None:
             event(MarketEvent.Kind.APPEARED, key, 1, {}, seen)
-            new_states.append(MarketState(**dict(zip(KEY_FIELDS, key, strict=True)), version=1,
-                                          values=seen.values, sources_agree=seen.sources_agree))
+            new_states.append({**dict(zip(KEY_FIELDS, key, strict=True)), "present": True, "version": 1,
+                               "values": seen.values, "sources_agree": seen.sources_agree})
             continue
+        version = state.version
         if not state.present:
-            state.version += 1
-            event(MarketEvent.Kind.APPEARED, key, state.version, state.values, seen)
+            version += 1
+            event(MarketEvent.Kind.APPEARED, key, version, state.values, seen)
         else:
             moved = any(_differs(state.values.get(c), seen.values.get(c)) for c in COMPONENTS)
             split = state.sources_agree and not seen.sources_agree
-            relabelled = state.values.get(LABEL) != seen.values.get(LABEL)
-            if not (moved or split or relabelled or state.sources_agree != seen.sources_agree):
+            if not (moved or split or state.values.get(LABEL) != seen.values.get(LABEL)
+                    or state.sources_agree != seen.sources_agree):
                 continue
             if moved or split:
-                state.version += 1
+                version += 1
             if moved:
-                event(MarketEvent.Kind.PRICE, key, state.version, state.values, seen)
+                event(MarketEvent.Kind.PRICE, key, version, state.values, seen)
             if split:
-                event(MarketEvent.Kind.DISAGREEMENT, key, state.version, state.values, seen)
-        state.present, state.values, state.sources_agree = True, seen.values, seen.sources_agree
-        changed_states.append(state)
+                event(MarketEvent.Kind.DISAGREEMENT, key, version, state.values, seen)
+        changed_states.append({"id": state.pk, "present": True, "version": version, "values": seen.values,
+                               "sources_agree": seen.sources_agree})
     for key, state in states.items():
         if state.present and key not in market:
-            state.version += 1
-            state.present = False
-            event(MarketEvent.Kind.DISAPPEARED, key, state.version, state.values, None)
-            changed_states.append(state)
+            event(MarketEvent.Kind.DISAPPEARED, key, state.version + 1, state.values, None)
+            changed_states.append({"id": state.pk, "present": False, "version": state.version + 1,
+                                   "values": state.values, "sources_agree": state.sources_agree})
 
-    MarketState.objects.bulk_create(new_states, batch_size=2000, ignore_conflicts=True)
-    MarketState.objects.bulk_update(changed_states, ["present", "version", "values", "sources_agree"],
-                                    batch_size=2000)
-    # The unique key (offering, version, kind) makes a repeat of the same derivation write nothing.
-    MarketEvent.objects.bulk_create(events, batch_size=2000, ignore_conflicts=True)
+    insert_ignoring_conflicts(MarketState, new_states, conflict=list(KEY_FIELDS), expect_new=True)
+    bulk_update_rows(MarketState, changed_states, ["present", "version", "values", "sources_agree"])
+    # Under the lock every key here is new (expect_new: COPY straight into the table); the unique keys are for a
+    # writer that got past it: (offering, version, kind) makes a repeat of the same derivation write nothing.
+    insert_ignoring_conflicts(MarketEvent, events, conflict=[*KEY_FIELDS, "version", "kind"], expect_new=True)
     if baseline:
         DeriveLock.objects.filter(pk=1).update(baselined=True)
     return len(events)
@@ -218,6 +226,45 @@ def condition_match(watch: Watch, event: MarketEvent) -> Match | None:
                  None if kind == MarketEvent.Kind.DISAPPEARED else value, None)
 
 
+# Which conditions each kind of event can fire: the evaluation reads and indexes only those watches.
+CONDITIONS_OF = {
+    MarketEvent.Kind.PRICE: (Watch.Condition.CHANGE, Watch.Condition.BELOW, Watch.Condition.ABOVE),
+    MarketEvent.Kind.APPEARED: (Watch.Condition.BELOW, Watch.Condition.ABOVE, Watch.Condition.NEW_PROVIDER),
+    MarketEvent.Kind.DISAPPEARED: (Watch.Condition.DISAPPEARS,),
+    MarketEvent.Kind.DISAGREEMENT: (Watch.Condition.DISAGREEMENT,),
+}
+WATCH_FIELDS = ("id", "target", "model_id", "provider_id", "size_class", "condition", "component",
+                "blend_input_ratio", "blend_output_ratio", "threshold_usd_per_mtok", "change_pct", "email", "digest",
+                "webhook_url", "created_at")
+
+
+class WatchIndex:
+    """Active watches by (condition, target key): the candidates of an event are a few dictionary lookups."""
+
+    def __init__(self, watches: list[Watch]) -> None:
+        self.by: dict[tuple[str, str, Any], list[Watch]] = defaultdict(list)
+        for watch in watches:
+            if watch.target == Watch.Target.MODEL:
+                key: Any = watch.model_id
+            elif watch.target == Watch.Target.PROVIDER:
+                key = watch.provider_id
+            elif watch.target == Watch.Target.OFFERING:
+                key = (watch.provider_id, watch.model_id)
+            else:
+                key = watch.size_class
+            self.by[(watch.condition, watch.target, key)].append(watch)
+
+    def candidates(self, event: MarketEvent, size_class: str | None) -> list[Watch]:
+        found: list[Watch] = []
+        for condition in CONDITIONS_OF[event.kind]:  # type: ignore[index]
+            found += self.by.get((condition, Watch.Target.MODEL, event.model_id), ())
+            found += self.by.get((condition, Watch.Target.PROVIDER, event.provider_id), ())
+            found += self.by.get((condition, Watch.Target.OFFERING, (event.provider_id, event.model_id)), ())
+            if size_class:
+                found += self.by.get((condition, Watch.Target.SIZE_CLASS, size_class), ())
+        return found
+
+
 def alerts_evaluate(*, now: datetime | None = None) -> list[int]:
     """Check every event not yet evaluated against the active watches; write alerts and deliveries; mark the
     events evaluated. Returns the ids of the deliveries to send now. Call under the lock."""
@@ -227,49 +274,42 @@ def alerts_evaluate(*, now: datetime | None = None) -> list[int]:
         return []
     model_ids = {e.model_id for e in events}
     size_of = dict(Model.objects.filter(pk__in=model_ids).exclude(size_class="").values_list("pk", "size_class"))
-    # One read of every watch any event can concern (a handful of index ranges), then a hash join in memory.
-    watches = Watch.objects.filter(paused=False).filter(
+    conditions = {c for kind in {e.kind for e in events} for c in CONDITIONS_OF[kind]}  # type: ignore[index]
+    # One read of every watch any event can concern (index ranges by model, provider, size class), then a
+    # hash join in memory.
+    watches = list(Watch.objects.filter(paused=False, condition__in=conditions).filter(
         Q(model_id__in=model_ids) | Q(provider_id__in={e.provider_id for e in events})
-        | Q(target=Watch.Target.SIZE_CLASS, size_class__in=set(size_of.values())))
-    by_model: dict[int, list[Watch]] = defaultdict(list)
-    by_provider: dict[int, list[Watch]] = defaultdict(list)
-    by_pair: dict[tuple[int, int], list[Watch]] = defaultdict(list)
-    by_size: dict[str, list[Watch]] = defaultdict(list)
-    for watch in watches:
-        if watch.target == Watch.Target.MODEL:
-            by_model[watch.model_id].append(watch)  # type: ignore[index]
-        elif watch.target == Watch.Target.PROVIDER:
-            by_provider[watch.provider_id].append(watch)  # type: ignore[index]
-        elif watch.target == Watch.Target.OFFERING:
-            by_pair[(watch.provider_id, watch.model_id)].append(watch)  # type: ignore[index]
-        else:
-            by_size[watch.size_class].append(watch)
-    alerts: list[Alert] = []
+        | Q(target=Watch.Target.SIZE_CLASS, size_class__in=set(size_of.values()))).only(*WATCH_FIELDS))
+    index = WatchIndex(watches)
+    for event in events:  # in memory only: the rows keep their decimal text
+        event.old_values, event.new_values = _decimals(event.old_values), _decimals(event.new_values)
+    alerts: list[dict[str, Any]] = []
     channels: dict[int, list[str]] = {}  # watch id -> immediate channels
     for event in events:
-        size = size_of.get(event.model_id)
-        candidates = [*by_model.get(event.model_id, ()), *by_provider.get(event.provider_id, ()),
-                      *by_pair.get((event.provider_id, event.model_id), ()), *(by_size.get(size, ()) if size else ())]
-        for watch in candidates:
+        for watch in index.candidates(event, size_of.get(event.model_id)):
             if watch.created_at > event.created_at:  # a watch hears of what happens after it was made
                 continue
             match = condition_match(watch, event)
             if match is None:
                 continue
-            alerts.append(Alert(watch=watch, event=event, old_usd_per_mtok=match.old, new_usd_per_mtok=match.new,
-                                percent_change=match.percent, created_at=now))
+            alerts.append({"watch_id": watch.pk, "event_id": event.pk, "old_usd_per_mtok": match.old,
+                           "new_usd_per_mtok": match.new, "percent_change": match.percent, "created_at": now})
             channels[watch.pk] = ([Delivery.Channel.EMAIL] if watch.email and not watch.digest else []) + (
                 [Delivery.Channel.WEBHOOK] if watch.webhook_url else [])
     # (watch, event) is unique: an alert another run wrote already is skipped, not doubled.
-    Alert.objects.bulk_create(alerts, batch_size=2000, ignore_conflicts=True)
+    insert_ignoring_conflicts(Alert, alerts, conflict=["watch_id", "event_id"], expect_new=True)
     event_ids = [e.pk for e in events]
-    deliveries: list[Delivery] = []
+    deliveries: list[dict[str, Any]] = []
     for ids in batched(event_ids):
         for alert_id, watch_id in Alert.objects.filter(event_id__in=ids, deliveries__isnull=True).values_list(
                 "pk", "watch_id"):
             for channel in channels.get(watch_id, ()):
-                deliveries.append(Delivery(watch_id=watch_id, alert_id=alert_id, channel=channel, created_at=now))
-    Delivery.objects.bulk_create(deliveries, batch_size=2000, ignore_conflicts=True)
+                deliveries.append({
+                    "watch_id": watch_id, "alert_id": alert_id, "channel": channel, "digest_day": None,
+                    "status": Delivery.Status.PENDING, "attempts": 0, "response_code": None, "last_error": "",
+                    "next_retry_at": None, "claimed_at": None, "delivered_at": None,
+                    "idempotency_key": uuid.uuid4(), "created_at": now})
+    insert_ignoring_conflicts(Delivery, deliveries, conflict=["alert_id", "channel"], expect_new=True)
     for ids in batched(event_ids):
         MarketEvent.objects.filter(pk__in=ids).update(evaluated_at=now)
     due: list[int] = []
