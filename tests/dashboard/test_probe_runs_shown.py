@@ -83,7 +83,7 @@ def test_the_benchmarks_page_lists_probe_runs_beside_llmperf_runs_marked_by_sour
     # Different workloads: different comparable groups, and the page says so.
     groq_llmperf = next(r for r in published if r["Provider"] == "Groq")
     groq_probe = next(r for r in probes if r["Model"] == groq_llmperf["Model"])
-    assert groq_llmperf["Comparable group"] != groq_probe["Comparable group"]
+    assert groq_llmperf["Group"] != groq_probe["Group"]
     assert "100 in / 64 out tokens, 2 concurrent" in html and "workload differs" in html
     figure = _figure(html, "llmperf")
     probe_trace = next(trace for trace in figure["data"] if trace["name"] == "Groq (tokenwatch probe)")
@@ -100,7 +100,7 @@ def test_the_benchmarks_page_filters_and_exports_runs_by_source(web):
     exported = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert {r["Source"] for r in exported} == {"llmperf", "probe"}
     assert {r["Measured by"] for r in exported if r["Source"] == "probe"} == {"tokenwatch probe"}
-    assert all(r["Comparable group"] for r in exported)
+    assert all(r["Group"] for r in exported)
     # The provider picker offers providers that only a probe measured too.
     assert 'value="groq"' in _html(web.get("/benchmarks/"))
 
@@ -112,7 +112,7 @@ def test_the_model_page_marks_the_probe_run_and_that_it_is_not_comparable_with_t
     assert probe["Measured by"] == "tokenwatch probe" and probe["Served by"] == "Groq"
     seed = [r for r in rows if r["Source"] == "benchmarks-csv"]
     assert {r["Measured by"] for r in seed} == {"published"}
-    assert probe["Comparable group"] not in {r["Comparable group"] for r in seed}
+    assert probe["Group"] not in {r["Group"] for r in seed}
     assert "Comparable: no: workload differs" in html
 
 

@@ -63,7 +63,7 @@ LLMPERF_COLUMNS = [
     Column("error_rate", "Errors", unit="%", kind="pct"),
     Column("mostly_failed", "Mostly failed", kind="bool"),
     Column("workload", "Workload"),
-    Column("comparable_group", "Comparable group", title="Runs with the same letter share model, workload, "
+    Column("comparable_group", "Group", title="Runs with the same letter share model, workload, "
                                                          "precision and hardware; different letters are not "
                                                          "comparable"),
     Column("measured_at", "Measured", kind="date"),
@@ -282,8 +282,8 @@ def llmperf_chart(llm: pd.DataFrame) -> Chart:
         workloads = sorted(set(llm["workload"]))
         perf.note = "Marker size grows with model size (7B, 13B, 70B). " + (
             f"All runs share one workload: {workloads[0]}." if len(workloads) == 1 else
-            "Not comparable across workloads: " + "; ".join(workloads) + ". Compare runs of one comparable group "
-            "(the table's letters).")
+            "Not comparable across workloads: " + "; ".join(workloads) + ". Compare runs of one group "
+            "(the table's Group letters).")
     return perf
 
 
@@ -341,8 +341,8 @@ def benchmarks(request: HttpRequest) -> HttpResponse:
         # Id and file stem stay "llmperf": shared links and scheduled downloads name them.
         Table("llmperf", "Provider runs: LLMPerf and tokenwatch probes", LLMPERF_COLUMNS, llm,
               stem="benchmarks-llmperf", as_of=as_of,
-              caption=("Published LLMPerf runs beside tokenwatch's own probe runs. Runs with different comparable "
-                       "groups (model, workload, precision or hardware differ) are not comparable. "
+              caption=("Published LLMPerf runs beside tokenwatch's own probe runs. Runs in different groups (the "
+                       "Group letter: model, workload, precision or hardware differ) are not comparable. "
                        + (f"Comparable: {bench.run_comparability(runs).statement}." if runs else "")).strip(),
               empty_message="No LLMPerf or probe runs match these filters."),
         Table("hosting", "Cost per 1M tokens from hardware prices", HOSTING_COLUMNS, hosting,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+from django.db.models import F
 
 from apps.benchmarks import selectors as bench
 from apps.benchmarks.comparability import NOT_STATED, RunContext, comparability
@@ -21,7 +22,7 @@ SPEED_COLUMNS = [
     Column("source_kind", "Measured by", title="tokenwatch probe: measured by tokenwatch itself; published: "
                                                 "copied from the source"),
     Column("source_label", "Published by"),
-    Column("comparable_group", "Comparable group", title="Runs with the same letter share model, workload, "
+    Column("comparable_group", "Group", title="Runs with the same letter share model, workload, "
                                                          "precision and hardware; different letters are not "
                                                          "comparable"),
     Column("serving_stack", "Serving stack"),
@@ -66,7 +67,8 @@ def measured_speed_table(frame: pd.DataFrame, model: Model | None, *, stem: str,
     return Table("speed", title or f"Measured speed of {name}", columns or SPEED_COLUMNS, frame,
                  stem=f"{stem}-measured-speed", as_of=as_of, caption=(
                      "Every benchmark run with its context, tokenwatch's own probe runs beside published ones: runs "
-                     "in different comparable groups (workload, precision or hardware differ) are not comparable. "
+                     "in different groups (the Group letter: workload, precision or hardware differ) are not "
+                     "comparable. "
                      "System throughput counts all concurrent requests together. "
                      + comparability_statement(frame)).strip(),
                  empty_message=empty_message or f"No benchmark run measures {name}.")
@@ -75,9 +77,10 @@ def measured_speed_table(frame: pd.DataFrame, model: Model | None, *, stem: str,
 def provider_speed(provider: Provider) -> tuple[pd.DataFrame, list[Column]]:
     """The runs a provider served (tokenwatch's probes, LLMPerf, runs on its own chip), newest first, and the
     speed table's columns with the model first."""
-    runs = list(bench.provider_runs(provider).order_by("-measured_at", "source__key", "pk"))
+    runs = list(bench.provider_runs(provider).order_by(F("measured_at").desc(nulls_last=True), "source__key", "pk"))
     frame = bench.measured_speed_frame(runs)
-    columns = [Column("model", "Model", link="model_url"), *SPEED_COLUMNS]
+    # "Served by" is the page's own provider: the model takes its place (the table stays readable at 1440 px).
+    columns = [Column("model", "Model", link="model_url"), *(c for c in SPEED_COLUMNS if c.key != "provider")]
     if frame.empty:
         return frame, columns
     return link_models(link_providers(frame)), columns
