@@ -29,7 +29,7 @@ def watch_create(request: HttpRequest) -> HttpResponse:
         watch = services.watch_save(watch=form.save(commit=False))
         messages.success(request, f"Watch “{watch}” created.")
         return redirect("alerts:watch-detail", watch.pk)
-    return render(request, "alerts/watch_form.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "alerts/watch_form.html", {"form": form})
 
 
 @login_required

@@ -14,6 +14,7 @@ import pytest
 
 from apps.alerts.webhooks import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature_valid
 from apps.sources.services import FetchMeta, source_ingest_bytes
+from tests.browser.conftest import browser, page, site  # noqa: F401 (the browser tests' fixtures)
 from tests.conftest import get_source
 
 SECRET = "whsec-test-secret"
