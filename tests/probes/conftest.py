@@ -72,12 +72,15 @@ class LoopbackServer:
                 self.process.kill()
 
 
-def start_server(*, ttft_ms: float = 200, itl_ms: float = 20, tokens: int = 64) -> LoopbackServer:
+def start_server(*, ttft_ms: float = 200, itl_ms: float = 20, tokens: int = 64,
+                 tls: tuple[str, str] | None = None) -> LoopbackServer:
+    """A loopback server process; ``tls`` = (certificate, key) PEM paths serves HTTPS."""
     for _attempt in range(5):
         port = _free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.probes.server", "--port", str(port), "--ttft-ms", str(ttft_ms),
-             "--itl-ms", str(itl_ms), "--tokens", str(tokens)],
+             "--itl-ms", str(itl_ms), "--tokens", str(tokens),
+             *(["--tls-cert", tls[0], "--tls-key", tls[1]] if tls else [])],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         line = process.stdout.readline() if process.stdout else ""

@@ -15,7 +15,7 @@ body with neither a length nor chunks: it ends when the server closes the connec
 ``POST /_control`` with a JSON object changes the settings and resets the counters;
 ``GET /_stats`` returns the counters. Run as a process (its own CPU, its own GIL):
 
-    python -m tests.probes.server --port 8871 [--ttft-ms 200 --itl-ms 20 --tokens 64]
+    python -m tests.probes.server --port 8871 [--ttft-ms 200 --itl-ms 20 --tokens 64] [--tls-cert C --tls-key K]
 
 It prints ``ready <port>`` once it listens.
 """
@@ -187,11 +187,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ttft-ms", type=float, default=DEFAULTS["ttft_ms"])
     parser.add_argument("--itl-ms", type=float, default=DEFAULTS["itl_ms"])
     parser.add_argument("--tokens", type=int, default=DEFAULTS["tokens"])
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM) ...")
+    parser.add_argument("--tls-key", help="... and this key (PEM)")
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         parser.error("loopback only")
     config = {**DEFAULTS, "ttft_ms": args.ttft_ms, "itl_ms": args.itl_ms, "tokens": args.tokens}
     server = Server((args.host, args.port), config)
+    if args.tls_cert:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"ready {server.server_address[1]}", flush=True)
     try:
         server.serve_forever(poll_interval=0.1)

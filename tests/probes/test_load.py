@@ -240,3 +240,46 @@ def test_a_broken_or_malformed_response_is_a_broken_stream(raw_server, answer, d
                  workload=Workload(requests=3, concurrency=2, input_tokens=10, output_tokens=4), limits=Limits())
     assert [s.error for s in result.samples] == ["broken_stream"] * 3
     assert all(detail in s.detail for s in result.samples), result.samples[0].detail
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """The loopback server over HTTPS with a self-signed certificate for 127.0.0.1 (made by the openssl CLI)."""
+    import shutil
+    import subprocess
+
+    from tests.probes.conftest import start_server
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    server = start_server(tls=(cert, key))
+    yield server, cert
+    server.stop()
+
+
+def test_it_streams_over_tls_and_refuses_a_certificate_it_cannot_verify(tls_server, monkeypatch):
+    import ssl
+
+    from apps.probes import load
+
+    server, cert = tls_server
+    url = f"https://127.0.0.1:{server.port}/v1"
+    # The system's trust store does not know the test certificate: every request fails to connect, and says why.
+    refused = run(base_url=url, api_key="", model_id="m",
+                  workload=Workload(requests=2, concurrency=2, input_tokens=10, output_tokens=4), limits=Limits())
+    assert [s.error for s in refused.samples] == ["connect"] * 2
+    assert all("SSLCertVerificationError" in s.detail for s in refused.samples), refused.samples[0].detail
+    # Trusting it (as a provider's real certificate is trusted), the stream is timed as over plain HTTP.
+    real = ssl.create_default_context
+    monkeypatch.setattr(load.ssl, "create_default_context", lambda: real(cafile=cert))
+    result = run(base_url=url, api_key="", model_id="m",
+                 workload=Workload(requests=8, concurrency=4, input_tokens=100, output_tokens=TOKENS), limits=Limits())
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert metrics.requests_completed == 8, metrics.error_counts
+    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+    assert all(s.output_tokens == TOKENS and len(s.inter_token_ms) == TOKENS - 1 for s in result.samples)
