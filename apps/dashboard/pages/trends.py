@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 
 from apps.catalog.models import Model
 from apps.catalog.size_classes import size_class_label
+from apps.fx import dashboard as fx
 from apps.pricing.filtersets import PriceFilterSet
 from apps.pricing.models import Price
 
@@ -172,11 +173,27 @@ def trends(request: HttpRequest) -> HttpResponse:
     if lines == "class" and not steps.empty:
         steps = steps.assign(label=steps["series"].map(size_class_label))
     unit = component_unit(component, ratio)
-    page.charts.append(trend_chart(steps, all_rows=all_rows, plain_rows=len(plain), component=component, unit=unit,
-                                   scale=options["scale"], capped=capped))
+    # The currency picker (apps.fx): each step split at the ECB rate's changes, in the chosen currency.
+    currency, currency_error = fx.currency_choice(request)
+    page.errors += [currency_error] if currency_error else []
+    step_columns = STEP_TABLE_COLUMNS
+    if currency:
+        steps, missing = fx.steps_in_currency(steps, currency)
+        unit = unit.replace("USD", currency)
+        step_columns = [Column("usd_exact", "Price", unit=f"{currency} / 1M tokens", kind="money")
+                        if c.key == "usd_exact" else c for c in STEP_TABLE_COLUMNS]
+        step_columns += [Column("fx_rate_date", "Rate date", unit="ECB publication", kind="date"),
+                         Column("fx_rate", "Rate", unit=f"{currency} per USD", kind="money")]
+        page.notes.append(fx.rate_note(currency, missing))
+    chart = trend_chart(steps, all_rows=all_rows, plain_rows=len(plain), component=component, unit=unit,
+                        scale=options["scale"], capped=capped)
+    if currency and chart.figure is not None:
+        fx.figure_in_currency(chart.figure)
+        chart.summary = chart.summary.replace("$", "")
+    page.charts.append(chart)
     chosen = data.getlist("model") or data.getlist("provider") or options["classes"] or ["all"]
     page.tables.append(paginate(request, Table(
-        "steps", "Price intervals drawn", STEP_TABLE_COLUMNS, steps_frame(steps).reset_index(drop=True),
+        "steps", "Price intervals drawn", step_columns, steps_frame(steps).reset_index(drop=True),
         stem="trends-" + "-".join(chosen[:3]), as_of=sel.today(), caption=f"One row per step of each line: {unit}.",
         empty_message="No price intervals match these filters.")))
     if (response := download_response(request, page.tables)) is not None:
@@ -186,4 +203,4 @@ def trends(request: HttpRequest) -> HttpResponse:
                        model_options=options_html(sel.model_choices(), data.getlist("model")),
                        provider_options=options_html(sel.provider_choices(), data.getlist("provider")),
                        source_choices=sel.source_choices(priced=True), selected=selected_filters(data),
-                       filterset=filterset)
+                       filterset=filterset, currency_options=fx.currency_options_html(currency))

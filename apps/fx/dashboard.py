@@ -1,0 +1,119 @@
+"""The dashboard's currency picker (``?currency=EUR`` in the page's URL, so its downloads and links keep it) and
+price history in a currency.
+
+A USD price that held from March to May is one flat step in USD; in EUR it is a staircase that moves at every
+ECB publication in between (the rate of each day: the last published on or before it). ``steps_in_currency``
+splits each step at those days; the chart then bends where the rate moved though the USD price did not.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from django.http import HttpRequest
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .selectors import BASE, FxError, fx_currency_check, fx_currency_codes, fx_daily_rates, max_age
+
+PARAM = "currency"
+
+
+def currency_choice(request: HttpRequest) -> tuple[str | None, str]:
+    """(the chosen currency, or None for USD; an error message for the page, "" when none)."""
+    raw = request.GET.get(PARAM, "").strip()
+    if not raw or raw.upper() == BASE:
+        return None, ""
+    try:
+        return fx_currency_check(raw), ""
+    except FxError as exc:
+        return None, f"{exc} Prices are shown in USD."
+
+
+def currency_options_html(selected: str | None) -> SafeString:
+    """<option>s of the picker: USD first, then every currency with ECB rates."""
+    chosen = selected or BASE
+    codes = [BASE, *(code for code in fx_currency_codes() if code != BASE)]
+    return mark_safe("".join(  # noqa: S308 (codes escaped)
+        f'<option value="{escape(code)}"{" selected" if code == chosen else ""}>{escape(code)}</option>'
+        for code in codes))
+
+
+def _midnight(day: date) -> pd.Timestamp:
+    return pd.Timestamp(day.isoformat(), tz="UTC")
+
+
+def steps_in_currency(steps: pd.DataFrame, currency: str) -> tuple[pd.DataFrame, int]:
+    """``steps`` (apps.dashboard.selectors.price_steps) with each step split at every rate publication inside
+    it and its value columns (``usd_per_mtok``, ``usd_exact``, ``previous_usd_per_mtok``: the names the chart
+    builder reads) holding the currency's values: USD x the day's rate, exact in ``usd_exact``. Adds
+    ``fx_rate_date`` and ``fx_rate`` (units per USD). Returns the new frame and how many steps (or parts)
+    had no rate within the age limit and were left out."""
+    if steps.empty:
+        return steps.assign(fx_rate_date=[], fx_rate=[]), 0
+    first, last = steps["start"].min().date(), steps["end"].max().date()
+    rates = fx_daily_rates(currency=currency, start=first, end=last)
+    rate_days = [day for day, _ in rates]
+    limit = max_age()
+    # Where the rate in force changes: each publication, and the day a rate runs out (max age) with none after.
+    changes = sorted({*rate_days, *(day + limit for n, day in enumerate(rate_days)
+                                   if n + 1 == len(rate_days) or rate_days[n + 1] > day + limit)})
+    out: list[dict[str, Any]] = []
+    missing = 0
+    for row in steps.to_dict("records"):
+        start, end = row["start"], row["end"]
+        usd = row["usd_exact"] if isinstance(row.get("usd_exact"), Decimal) else Decimal(str(row["usd_per_mtok"]))
+        # The days another rate (or none) takes effect inside [start, end): the step's own start, then each change.
+        cuts = [start] + [_midnight(day) for day in changes[bisect_right(changes, start.date()):]
+                          if _midnight(day) < end]
+        for n, piece_start in enumerate(cuts):
+            piece_end = cuts[n + 1] if n + 1 < len(cuts) else end
+            i = bisect_right(rate_days, piece_start.date()) - 1
+            if i < 0 or piece_start.date() - rate_days[i] >= limit:
+                missing += 1
+                continue
+            per_usd = rates[i][1]
+            if n and out and out[-1]["fx_rate"] == per_usd and out[-1]["end"] == piece_start:
+                # An unchanged rate published again (every weekday): the same stretch goes on.
+                out[-1]["end"] = piece_end
+                out[-1]["open_end"] = bool(row["open_end"]) and n + 1 == len(cuts)
+                continue
+            value = usd * per_usd
+            previous = row["previous_usd_per_mtok"]
+            out.append({
+                **row, "start": piece_start, "end": piece_end,
+                "open_end": bool(row["open_end"]) and n + 1 == len(cuts),
+                "usd_exact": value, "usd_per_mtok": float(value),
+                # A dot marks a change of the USD price (the step's start), not each new rate.
+                "previous_usd_per_mtok": (float(Decimal(str(previous)) * per_usd)
+                                          if n == 0 and previous == previous else float("nan")),
+                "fx_rate_date": rate_days[i], "fx_rate": per_usd,
+            })
+    frame = pd.DataFrame(out, columns=[*steps.columns, "fx_rate_date", "fx_rate"])
+    if not frame.empty:
+        frame["start"] = pd.to_datetime(frame["start"], utc=True)
+        frame["end"] = pd.to_datetime(frame["end"], utc=True)
+    return frame, missing
+
+
+def figure_in_currency(figure: Any) -> Any:
+    """A price figure whose numbers are in another currency: no "$" on its axis or in its hover texts."""
+    figure.update_yaxes(tickprefix="")
+    for trace in figure.data:
+        if trace.text is not None:
+            trace.text = [t.replace("$", "") if isinstance(t, str) else t for t in trace.text]
+    return figure
+
+
+def rate_note(currency: str, missing: int) -> str:
+    days = max_age().days
+    note = (f"Prices in {currency}: each day's USD price times that day's ECB reference rate (the last published "
+            f"on or before it), so a line moves with the rate where the USD price held still.")
+    if missing:
+        note += (f" {missing} stretch(es) had no {currency} rate within {days} days and are not drawn.")
+    return note
+
