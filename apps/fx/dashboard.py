@@ -103,6 +103,9 @@ def steps_in_currency(steps: pd.DataFrame, currency: str) -> tuple[pd.DataFrame,
 def figure_in_currency(figure: Any) -> Any:
     """A price figure whose numbers are in another currency: no "$" on its axis or in its hover texts."""
     figure.update_yaxes(tickprefix="")
+    ticks = figure.layout.yaxis.ticktext  # log scales label their ticks "$0.70"
+    if ticks:
+        figure.update_yaxes(ticktext=[t.replace("$", "") if isinstance(t, str) else t for t in ticks])
     for trace in figure.data:
         if trace.text is not None:
             trace.text = [t.replace("$", "") if isinstance(t, str) else t for t in trace.text]

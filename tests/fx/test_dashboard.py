@@ -55,6 +55,7 @@ def test_the_eur_history_steps_where_the_rate_moved(web, prices, moving_rate):  
                                              ("2025-05-05", 5.0), ("2025-05-05", 4.0), ("2025-05-16", 4.0)]
     assert "EUR per 1M input tokens" in html and 'value="EUR" selected' in html
     assert "stretch(es) had no EUR rate within 7 days" in html  # from 2025-05-16 there is no rate
+    assert "$" not in json.dumps(figure(html))  # no dollar sign on a euro axis or in its hover texts
 
 
 def test_the_download_keeps_the_currency_and_says_the_unit(web, prices, moving_rate):  # noqa: F811
