@@ -211,6 +211,8 @@ def with_param(url: str | None, currency: str) -> str | None:
     """A paging link that keeps ``currency`` (the page itself was read without it)."""
     if not url:
         return url
+    if f"{PARAM}=" not in url:  # the usual case: the link was built from the query string without it
+        return f"{url}{'&' if '?' in url else '?'}{urlencode({PARAM: currency})}"
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != PARAM]
     query.append((PARAM, currency))
