@@ -187,8 +187,11 @@ class _Stream:
         # This runs once per streamed token, so the usual event takes the shortest path: one split per read
         # (not a find-and-slice per line), one orjson.loads, choices[0].delta.content read directly; anything
         # else (the usage chunk, [DONE], several choices, odd shapes) takes the general path below.
-        lines = (self.buffer + data if self.buffer else data).split(b"\n")
-        self.buffer = lines.pop()  # the unfinished last line, b"" when the read ended on a newline
+        if not self.buffer and data[-2:] == b"\n\n" and data.count(b"\n") == 2:
+            lines: tuple[bytes, ...] | list[bytes] = (data[:-2],)  # one whole event, the usual read: no split
+        else:
+            lines = (self.buffer + data if self.buffer else data).split(b"\n")
+            self.buffer = lines.pop()  # the unfinished last line, b"" when the read ended on a newline
         content_events = 0
         for line in lines:
             if line[:5] != b"data:":
