@@ -80,7 +80,7 @@ def main() -> None:
         return time.perf_counter() - wall, cpu() - used
 
     # Warm both paths (compiled statements, prepared plans, imports).
-    for path in paths[:10]:
+    for path in paths:
         ask(path)
         ask(path + converted_suffix)
     sample = client.get(paths[0] + converted_suffix).json()["results"]

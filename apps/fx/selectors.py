@@ -110,7 +110,10 @@ def fx_rates_on_days(*, currency: str, days: Iterable[date]) -> dict[date, RateO
     if currency == BASE:
         return {day: RateOn(BASE, day, day, Decimal(1)) for day in wanted}
     limit = max_age()
-    if connection.vendor == "postgresql":
+    # A page whose days lie close together reads the few publications between them (a range of the index);
+    # one spread over years asks PostgreSQL for each day's rate instead of reading every publication between.
+    spread = (wanted[-1] - wanted[0]).days > 2 * len(wanted) + limit.days
+    if spread and connection.vendor == "postgresql":
         found = _rates_on_days_postgres(currency, wanted, limit)
         if found is not None:
             return found
@@ -177,7 +180,8 @@ def _rates_on_days_postgres(currency: str, wanted: list[date], limit: timedelta
 def fx_rate_rows(*, currency: str, after: date, until: date) -> list[tuple[date, Decimal]]:
     """(day, per_usd) of ``currency`` for after < day <= until, in day order."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor:  # psycopg's own: no Django wrapper on the hot path
             cursor.execute(_RATE_ROWS_SQL, [currency, after, until])
             return cursor.fetchall()
     return list(FxRate.objects.filter(currency=currency, day__gt=after, day__lte=until)
