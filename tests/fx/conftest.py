@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from apps.sources.services import FetchMeta, source_ingest_bytes
+from tests.api.conftest import client_user, prices, user  # noqa: F401 (fixtures the fx tests share with the API's)
 from tests.conftest import get_source
 
 # A hand-made excerpt in the ECB's history CSV layout (newest first, trailing comma, N/A = not quoted).

@@ -12,13 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.api.conftest import (  # noqa: F401 (fixtures)
-    all_pages,
-    client_user,
-    csv_rows,
-    prices,
-    user,
-)
+from tests.api.conftest import all_pages, csv_rows
 from tests.fx.conftest import ingest
 
 pytestmark = pytest.mark.django_db

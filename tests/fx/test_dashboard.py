@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.api.conftest import prices  # noqa: F401 (fixture: gpt-4o input 5 USD from 2025-01-01, 2.5 from 07-01)
 from tests.fx.conftest import ingest
 
 pytestmark = pytest.mark.django_db
+# prices (tests/api/conftest.py): gpt-4o input 5 USD from 2025-01-01, 2.5 from 2025-07-01.
 URL = "/trends/?model=gpt-4o&provider=openai&component=input&scale=linear&lines=offering"
 
 
@@ -44,7 +44,7 @@ def line(fig: dict) -> list[tuple[str, float]]:
     return [(x, y) for x, y in zip(trace["x"], trace["y"], strict=True) if x is not None]
 
 
-def test_the_eur_history_steps_where_the_rate_moved(web, prices, moving_rate):  # noqa: F811
+def test_the_eur_history_steps_where_the_rate_moved(web, prices, moving_rate):
     usd = line(figure(web.get(URL).content.decode()))
     html = web.get(URL + "&currency=EUR").content.decode()
     eur = line(figure(html))
@@ -58,7 +58,7 @@ def test_the_eur_history_steps_where_the_rate_moved(web, prices, moving_rate):  
     assert "$" not in json.dumps(figure(html))  # no dollar sign on a euro axis or in its hover texts
 
 
-def test_the_download_keeps_the_currency_and_says_the_unit(web, prices, moving_rate):  # noqa: F811
+def test_the_download_keeps_the_currency_and_says_the_unit(web, prices, moving_rate):
     response = web.get(URL + "&currency=EUR&download=csv&table=steps")
     assert response.status_code == 200, response.content[:200]
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()
@@ -68,7 +68,7 @@ def test_the_download_keeps_the_currency_and_says_the_unit(web, prices, moving_r
         ("2025-01-01", "4", "0.8"), ("2025-03-03", "5", "1"), ("2025-05-05", "4", "0.8")]
 
 
-def test_an_unknown_currency_is_named_and_the_page_stays_in_usd(web, prices, moving_rate):  # noqa: F811
+def test_an_unknown_currency_is_named_and_the_page_stays_in_usd(web, prices, moving_rate):
     html = web.get(URL + "&currency=XYZ").content.decode()
     assert "Unknown currency &#x27;XYZ&#x27;; valid codes: EUR, USD." in html
     assert line(figure(html))[0][1] == 5.0

@@ -56,7 +56,7 @@ def test_a_currency_the_ecb_stopped_publishing_is_refused_past_the_age_limit(his
 
 def test_an_unknown_currency_is_a_clear_error_listing_valid_codes(hist_rates):
     assert fx_currency_check("eur") == "EUR"
-    with pytest.raises(FxError, match="Unknown currency 'XYZ'; valid codes: EUR, GBP, JPY, RUB, USD."):
+    with pytest.raises(FxError, match=r"Unknown currency 'XYZ'; valid codes: EUR, GBP, JPY, RUB, USD\."):
         fx_currency_check("XYZ")
 
 
