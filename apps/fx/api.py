@@ -38,7 +38,7 @@ from .selectors import BASE, FxError, RateOn, fx_currency_check, fx_rate_on, fx_
 
 PARAM = "currency"
 CURRENCY_PARAMETER = OpenApiParameter(
-    PARAM, OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, pattern=r"^[A-Za-z]{3}$",
+    PARAM, OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, pattern=r"^(?:[A-Za-z]{3})?$",
     description=(
         "Also give every USD money figure in this currency (any currency of the ECB's reference rates, e.g. EUR, "
         "JPY; an unknown code is a 400 listing the valid ones). Adds `currency`, `fx_rate_date` (the ECB "
@@ -56,9 +56,9 @@ _CODE = re.compile(r"[A-Z]{3}")
 def requested_currency(request: Request) -> str | None:
     """The currency asked for, upper-case; None for none or USD (nothing to add); 400 for an unknown one."""
     raw = request.query_params.get(PARAM)
-    if raw is None or raw.strip() == "":
+    if not raw:  # absent, or ?currency= with no value: USD, as the schema's pattern allows
         return None
-    code = raw.strip().upper()
+    code = raw.upper()
     if code == BASE:
         return None
     if not _CODE.fullmatch(code):

@@ -91,6 +91,7 @@ def stored_keys() -> dict[str, list[Any]]:
     """Values of the parameters that name stored data, from the test's data."""
     from apps.benchmarks.models import BenchmarkRun, HardwarePrice
     from apps.catalog.models import Model, Provider
+    from apps.fx.models import FxCurrency
     from apps.sources.models import Source
 
     return {
@@ -99,6 +100,8 @@ def stored_keys() -> dict[str, list[Any]]:
         "source": sorted(Source.objects.values_list("key", flat=True)),
         "benchmark": sorted(BenchmarkRun.objects.exclude(tokens_per_s=None).values_list("id", flat=True)),
         "hardware_price": sorted(HardwarePrice.objects.values_list("id", flat=True)),
+        # ?currency= names a currency with stored ECB rates (apps.fx), or USD.
+        "currency": sorted({"USD", *FxCurrency.objects.values_list("code", flat=True)}),
     }
 
 
