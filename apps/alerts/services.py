@@ -30,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -391,8 +391,7 @@ def _send_email(delivery: Delivery) -> int | None:
     if not address:
         raise DeliveryError("the watch's owner has no email address", permanent=True)
     if delivery.channel == Delivery.Channel.DIGEST:
-        start = datetime.combine(delivery.digest_day, time.min, tzinfo=UTC)  # type: ignore[arg-type]
-        alerts = list(watch.alerts.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
+        alerts = list(digest_alerts(watch.alerts.all(), delivery.digest_day)  # type: ignore[arg-type]
                       .select_related("event__provider", "event__model", "event__source").order_by("id"))
         subject = f"tokenwatch digest {delivery.digest_day}: {len(alerts)} alert(s) for {watch}"
         lines = [alert_summary(a) for a in alerts]
@@ -468,12 +467,19 @@ def deliveries_due(*, now: datetime | None = None) -> list[int]:
                 .order_by("id").values_list("pk", flat=True))
 
 
+def digest_alerts(alerts: QuerySet[Alert], day: date) -> QuerySet[Alert]:
+    """The alerts of the UTC ``day`` that belong in a digest: those not already sent by email one by one (made
+    before the watch switched to the digest)."""
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return alerts.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1)).exclude(
+        deliveries__channel=Delivery.Channel.EMAIL)
+
+
 def digests_create(*, day: date) -> list[int]:
     """One digest delivery per digest watch with alerts on the UTC ``day`` (unique per watch and day);
     returns the pending digest deliveries of that day."""
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    watch_ids = set(Alert.objects.filter(watch__digest=True, watch__email=True, created_at__gte=start,
-                                         created_at__lt=start + timedelta(days=1)).values_list("watch_id", flat=True))
+    watch_ids = set(digest_alerts(Alert.objects.filter(watch__digest=True, watch__email=True), day)
+                    .values_list("watch_id", flat=True))
     Delivery.objects.bulk_create([Delivery(watch_id=w, channel=Delivery.Channel.DIGEST, digest_day=day)
                                   for w in sorted(watch_ids)], ignore_conflicts=True)
     return list(Delivery.objects.filter(channel=Delivery.Channel.DIGEST, digest_day=day,

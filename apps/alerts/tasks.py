@@ -56,12 +56,19 @@ def alerts_sweep() -> dict[str, int]:
     return {"deliveries": len(due)}
 
 
+CATCH_UP_DAYS = 3
+
+
 @shared_task(acks_late=True)
 def digests_send(day: str | None = None) -> int:
-    """Beat, daily: one email per digest watch with the previous UTC day's alerts (or ``day``, ISO)."""
-    when = date.fromisoformat(day) if day else timezone.now().date() - timedelta(days=1)
+    """Beat, daily: one email per digest watch and UTC day with that day's alerts, for yesterday and the days
+    before it that a missed beat left without one (``day``, ISO: that day only). Unique per watch and day."""
+    today = timezone.now().date()
+    days = [date.fromisoformat(day)] if day else [today - timedelta(days=n) for n in range(1, CATCH_UP_DAYS + 1)]
+    due: list[int] = []
     with transaction.atomic():
-        due = services.digests_create(day=when)
+        for when in days:
+            due += services.digests_create(day=when)
     deliveries_enqueue(due)
     return len(due)
 

@@ -117,3 +117,24 @@ def test_the_daily_digest_groups_a_days_alerts_in_one_email(market, user):
     assert "2 alert(s)" in mail.outbox[0].subject
     assert "2.5 -> 2 USD" in mail.outbox[0].body and "2 -> 3 USD" in mail.outbox[0].body
     assert Delivery.objects.get(watch=w).channel == "digest"
+
+
+def test_a_digest_holds_only_alerts_not_emailed_already_and_catches_up_missed_days(market, user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.alerts.tasks import digests_send
+
+    gpt4o, _ = market
+    w = watch(user, model=gpt4o)
+    ingest(doc({"gpt-4o": (2e-06, 1e-05), "gpt-4o-mini": (1.5e-07, 6e-07)}), 2)  # emailed at once
+    Watch.objects.filter(pk=w.pk).update(digest=True)
+    ingest(doc({"gpt-4o": (3e-06, 1e-05), "gpt-4o-mini": (1.5e-07, 6e-07)}), 3)  # for the digest
+    assert len(mail.outbox) == 1
+    # Both alerts were two days ago, and yesterday's beat never ran: today's catches up.
+    Alert.objects.filter(watch=w).update(created_at=timezone.now() - timedelta(days=2))
+    assert digests_send() == 1 and digests_send() == 0
+    assert len(mail.outbox) == 2
+    assert "1 alert(s)" in mail.outbox[1].subject and "2 -> 3 USD" in mail.outbox[1].body
+    assert "2.5 -> 2 USD" not in mail.outbox[1].body

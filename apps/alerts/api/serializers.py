@@ -32,7 +32,8 @@ class WatchSerializer(serializers.ModelSerializer):
         extra_kwargs = {"id": {"help_text": "The watch's id."}}
 
     def get_alert_count(self, watch: Watch) -> int:
-        return watch.alerts.count()
+        counted = getattr(watch, "alert_count", None)  # the list's annotation; a new or updated watch counts
+        return counted if counted is not None else watch.alerts.count()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The model's own checks (Watch.clean), as the form runs them, answered as a 400 per field."""

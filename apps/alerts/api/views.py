@@ -84,7 +84,7 @@ class WatchViewSet(OwnMixin, viewsets.ModelViewSet):
     queryset = Watch.objects.none()  # for the schema; requests read get_queryset
 
     def get_queryset(self) -> QuerySet[Watch]:
-        return Watch.objects.filter(owner=self.request.user).select_related("model", "provider")
+        return selectors.watches_of(user=self.request.user)
 
     def perform_create(self, serializer: WatchSerializer) -> None:
         serializer.instance = services.watch_save(watch=Watch(owner=self.request.user, **serializer.validated_data))
