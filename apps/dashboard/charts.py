@@ -427,10 +427,14 @@ def price_vs_speed_figure(frame: pd.DataFrame, *, unit: str) -> go.Figure:
          f"{float(r.ttft_p50_ms or 0):,.0f} ms (median)<br>benchmark: {escape(r.benchmark_source)}, measured "
          f"{day(r.measured_at)}" + (" — most requests failed" if r.mostly_failed else ""))
         for r in _rows(frame)]
+    xs = [float(v) for v in frame["request_tokens_per_s_mean"]]
+    right = 0.7 * max(xs, default=0.0)
     figure.add_trace(go.Scatter(
             _validate=False,
-        x=[float(v) for v in frame["request_tokens_per_s_mean"]], y=[float(v) for v in frame["blended_usd_per_mtok"]],
-        mode="markers+text", text=list(frame["provider"]), textposition="top center",
+        x=xs, y=[float(v) for v in frame["blended_usd_per_mtok"]],
+        # Labels of the fastest points run leftwards: centred, they were cut at the plot's right edge.
+        mode="markers+text", text=list(frame["provider"]), cliponaxis=False,
+        textposition=["top left" if x > right else "top center" for x in xs],
         hovertext=hovers, hovertemplate="%{hovertext}<extra></extra>",
         marker={"size": 13, "color": [series_color(s) for s in frame["provider_slug"]],
                 # tokenwatch's own probe runs are diamonds beside the published circles.
