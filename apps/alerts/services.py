@@ -34,7 +34,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.catalog.models import Model
+from apps.catalog.models import Model, Provider
 from apps.common.bulk import batched, bulk_update_rows, insert_ignoring_conflicts
 from apps.common.timestamps import timestamp_text
 from apps.pricing.models import COMPONENTS, MarketPrice
@@ -149,11 +149,21 @@ def market_events_derive() -> int:
                 event(MarketEvent.Kind.DISAGREEMENT, key, version, state.values, seen)
         changed_states.append({"id": state.pk, "present": True, "version": version, "values": seen.values,
                                "sources_agree": seen.sources_agree})
-    for key, state in states.items():
-        if state.present and key not in market:
-            event(MarketEvent.Kind.DISAPPEARED, key, state.version + 1, state.values, None)
-            changed_states.append({"id": state.pk, "present": False, "version": state.version + 1,
-                                   "values": state.values, "sources_agree": state.sources_agree})
+    gone = [state for key, state in states.items() if state.present and key not in market]
+    # A curator may have deleted (merged) the model or provider itself: its states go, with no event to name it.
+    models_left = set(Model.objects.filter(pk__in={s.model_id for s in gone}).values_list("pk", flat=True))
+    providers_left = set(Provider.objects.filter(pk__in={s.provider_id for s in gone}).values_list("pk", flat=True))
+    orphans = []
+    for state in gone:
+        if state.model_id not in models_left or state.provider_id not in providers_left:
+            orphans.append(state.pk)
+            continue
+        key = (state.provider_id, state.model_id, state.region, state.service_tier, state.min_prompt_tokens)
+        event(MarketEvent.Kind.DISAPPEARED, key, state.version + 1, state.values, None)
+        changed_states.append({"id": state.pk, "present": False, "version": state.version + 1,
+                               "values": state.values, "sources_agree": state.sources_agree})
+    for chunk in batched(orphans):
+        MarketState.objects.filter(pk__in=chunk).delete()
 
     insert_ignoring_conflicts(MarketState, new_states, conflict=list(KEY_FIELDS), expect_new=True)
     bulk_update_rows(MarketState, changed_states, ["present", "version", "values", "sources_agree"])

@@ -138,3 +138,17 @@ def test_a_digest_holds_only_alerts_not_emailed_already_and_catches_up_missed_da
     assert len(mail.outbox) == 2
     assert "1 alert(s)" in mail.outbox[1].subject and "2 -> 3 USD" in mail.outbox[1].body
     assert "2.5 -> 2 USD" not in mail.outbox[1].body
+
+
+def test_a_deleted_model_leaves_no_event_that_could_not_be_stored(market, user):
+    from apps.alerts.models import MarketState
+    from apps.pricing.models import MarketPrice
+
+    gpt4o, _ = market
+    other = watch(user, model=Model.objects.get(slug="gpt-4o-mini"), condition="disappears", change_pct=None)
+    MarketPrice.objects.filter(model=gpt4o).delete()
+    Model.objects.filter(pk=gpt4o.pk).delete()  # cascades its offerings' market rows; the alerts' state stays
+    MarketPrice.objects.filter(model__slug="gpt-4o-mini").delete()
+    services.alerts_process()
+    assert not MarketState.objects.filter(model_id=gpt4o.pk).exists()
+    assert [a.event.kind for a in Alert.objects.filter(watch=other)] == ["disappeared"]
