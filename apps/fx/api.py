@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.http import QueryDict
 from django.utils import timezone
@@ -225,12 +225,10 @@ def with_param(url: str | None, currency: str) -> str | None:
     """A paging link that keeps ``currency`` (the page itself was read without it)."""
     if not url:
         return url
-    if f"{PARAM}=" not in url:  # the usual case: the link was built from the query string without it
-        return f"{url}{'&' if '?' in url else '?'}{urlencode({PARAM: currency})}"
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != PARAM]
-    query.append((PARAM, currency))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    if any(key == PARAM for key, _ in parse_qsl(parts.query, keep_blank_values=True)):
+        return url  # the paginator builds links from the full path, which still has it: as the user wrote it
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({PARAM: currency})}"
 
 
 class CurrencyTableMixin:
