@@ -34,6 +34,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenwatch.settings.base")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tokenwatch_ingestbench")
+# Tasks queued after an ingest commits (the alerts' market hint) go to a queue, as with real workers, and are
+# not run inside the measured call: without a broker Celery would run them in-process (the embedded default),
+# and the figure would be ingest plus alert derivation (bench/alerts.py times that).
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
 LITELLM = REPO / "fixtures" / "litellm"
 OBSERVED = {
