@@ -9,10 +9,11 @@ curation links) and the time. So its HTML is kept in Django's cache under a key 
 - the path and the query string (filters, sort, page, currency: everything a page reads from the URL);
 - the kind of user;
 
-and it is served only until the next instant at which the same data means something else without a write:
-the next UTC midnight (ages, "stale" marks and the dates charts run to are by day) and the next stated price
-start or end (a source such as genai-prices announces a price from a future date; the page must show it from
-that instant on). No time-to-live otherwise.
+and it is served only until the next instant at which the same data reads differently without a write: the
+next full hour (ages are shown in hours, "stale" marks and the dates charts run to by day), the next stated
+price start or end (a source such as genai-prices announces a price from a future date; the page must show it
+from that instant on) and the next moment a source's newest data passes its freshness limit (a dead worker
+writes nothing, and that is exactly when the overview must say "stale"). No time-to-live otherwise.
 
 The per-user part of the page (the account corner: the user's name and the sign-out form with its CSRF
 token) is rendered for each request into the cached HTML at a marker, so one user's name or token is never
@@ -83,14 +84,19 @@ def page_key(request: HttpRequest, version: int) -> str:
 
 
 def next_change(now: datetime) -> datetime:
-    """The next instant after ``now`` at which the stored data reads differently without a write: the next
-    UTC midnight, or an earlier stated start or end of a price."""
+    """The next instant after ``now`` at which the stored data reads differently without a write: the next full
+    hour, or an earlier stated start or end of a price, or a source's data turning stale."""
     from apps.pricing.models import Price
+    from apps.sources.models import Source
+    from apps.sources.selectors import sources_freshness
 
-    midnight = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     bounds = Price.objects.aggregate(start=Min("effective_from", filter=_after("effective_from", now)),
                                      end=Min("effective_to", filter=_after("effective_to", now)))
-    return min([midnight, *(b for b in bounds.values() if b is not None)])
+    limits = dict(Source.objects.values_list("pk", "freshness_hours"))
+    stale_at = [fresh.data_as_of + timedelta(hours=limits[pk]) for pk, fresh in sources_freshness().items()
+                if fresh.data_as_of is not None and limits.get(pk) is not None]
+    return min([hour, *(b for b in bounds.values() if b is not None), *(t for t in stale_at if t > now)])
 
 
 def _after(field: str, now: datetime) -> Q:

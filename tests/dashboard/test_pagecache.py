@@ -140,7 +140,7 @@ def test_a_stated_price_start_ends_the_kept_page(client, public):
     provider = Provider.objects.create(slug="acme", name="Acme Cloud")
     alias = ModelAlias.objects.create(source=source, raw_id="acme-1")
     offering = Offering.objects.create(source=source, provider=provider, alias=alias, source_model_id="acme-1")
-    starts = now + timedelta(hours=3)
+    starts = now + timedelta(minutes=30)  # before the next full hour
     Price.objects.create(offering=offering, provider=provider, effective_from=starts, basis="stated",
                          input_usd_per_mtok=Decimal("1"), output_usd_per_mtok=Decimal("2"), snapshot=snapshot)
     assert pagecache.next_change(now) == starts
@@ -151,9 +151,22 @@ def test_a_stated_price_start_ends_the_kept_page(client, public):
         assert client.get("/providers/")["X-Page-Cache"] == "miss"
 
 
-def test_a_new_utc_day_ends_the_kept_page():
+def test_the_next_full_hour_ends_the_kept_page():
     now = datetime(2026, 11, 29, 23, 59, tzinfo=UTC)
     assert pagecache.next_change(now) == datetime(2026, 11, 30, tzinfo=UTC)
+    assert pagecache.next_change(now.replace(hour=9, minute=1)) == datetime(2026, 11, 29, 10, tzinfo=UTC)
+
+
+def test_a_source_turning_stale_ends_the_kept_page():
+    """No fetch, no write (a dead worker): the overview must still say "stale" once the data passes its limit."""
+    from apps.sources.models import Sighting, Snapshot, Source
+
+    fetched = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    source = Source.objects.create(key="hourly", name="Hourly", format="litellm", freshness_hours=6)
+    snapshot = Snapshot.objects.create(source=source, sha256="1" * 64, content=b"{}", size_bytes=2,
+                                       observed_at=fetched, parse_status=Snapshot.Status.OK)
+    Sighting.objects.create(source=source, snapshot=snapshot, observed_at=fetched)
+    assert pagecache.next_change(fetched + timedelta(hours=5, minutes=30)) == fetched + timedelta(hours=6)
 
 
 def test_downloads_and_errors_are_not_kept(client, public):
