@@ -34,7 +34,7 @@ from apps.api_common.columns import decimal_text, plan_for
 from apps.api_common.csv import iter_csv_blocks, streaming_csv_response
 from apps.common.timestamps import timestamp_text
 
-from .selectors import BASE, FxError, RateOn, fx_currency_check, fx_rate_on, fx_rates_on_days
+from .selectors import BASE, FxError, RateOn, fx_currency_check, fx_rate_on, fx_rates_on_days, stale_note
 
 PARAM = "currency"
 CURRENCY_PARAMETER = OpenApiParameter(
@@ -46,9 +46,11 @@ CURRENCY_PARAMETER = OpenApiParameter(
         "`fx_<code>_per_usd` and, for each `*usd*` money column, the same name with `usd` replaced by the "
         "lower-case code (`input_eur_per_mtok`, `eur_per_month`) = the USD value x the rate, exact. A price row's "
         "day is the as_of date when given, else the last day it was in force (today while current). A rate "
-        "older than TOKENWATCH_FX_MAX_AGE_DAYS (7) is not used: the row's converted columns are null, or the "
-        "request is a 400 when one day applies to all rows. USD columns are unchanged; USD (or no value) adds "
-        "nothing."))
+        "more than TOKENWATCH_FX_MAX_AGE_DAYS (7) days older than that day, or than the newest ECB publication "
+        "held when the day is later (a currency the ECB stopped publishing), is not used: the row's converted "
+        "columns are null, or the request is a 400 when one day applies to all rows. When the rates held end "
+        "more than that many days before the day asked, the newest rate is used and the JSON response's "
+        "`fx_note` says how old it is. USD columns are unchanged; USD (or no value) adds nothing."))
 _USD = re.compile(r"(^|_)usd(_|$)")
 _CODE = re.compile(r"[A-Z]{3}")
 
@@ -106,9 +108,11 @@ def converted_cells(values: Sequence[Any], rate: RateOn | None, currency: str) -
 
 
 def convert_rows(rows: list[dict[str, Any]], *, currency: str, columns: Sequence[str],
-                 day_of: Callable[[dict[str, Any]], date] | None = None, rate: RateOn | None = None) -> list[str]:
+                 day_of: Callable[[dict[str, Any]], date] | None = None, rate: RateOn | None = None,
+                 notes: list[str] | None = None) -> list[str]:
     """Add the currency's columns to each row dict in place: one rate for all (``rate``), or each row's day's
-    (``day_of``) read in one query. Returns the added names."""
+    (``day_of``) read in one query. Returns the added names; ``notes`` gets a sentence per rate older than the
+    age limit before its day (the feed is behind)."""
     names = extra_columns(columns, currency)
     if rate is None and day_of is not None:
         if not rows:
@@ -134,6 +138,8 @@ def convert_rows(rows: list[dict[str, Any]], *, currency: str, columns: Sequence
         if head is None:
             heads[id(row_rate)] = head = {PARAM: currency, rate_date: row_rate.rate_day_text,
                                           rate_name: row_rate.per_usd_text}
+            if notes is not None and row_rate.stale:
+                notes.append(stale_note(row_rate))
         row.update(head)
         per_usd = row_rate.per_usd
         for column, name in converted:
@@ -287,12 +293,15 @@ class CurrencyTableMixin:
             one_day = self.fx_one_day(request)
             rate = rate_for_all(currency, one_day) if one_day is not None else None
         rows = data["results"] if isinstance(data, dict) else data
+        notes: list[str] = []
         names = convert_rows(rows, currency=currency, columns=self.fx_columns, rate=rate,
-                             day_of=None if rate is not None else self.fx_day_of(request))
+                             day_of=None if rate is not None else self.fx_day_of(request), notes=notes)
         if isinstance(data, dict):
             for link in ("next", "previous"):
                 if link in data:
                     data[link] = with_param(data[link], currency)
+            if notes:
+                data["fx_note"] = " ".join(dict.fromkeys(notes))
         self.csv_extra_columns = [(name, i >= 2) for i, name in enumerate(names)]  # type: ignore[attr-defined]
         return data
 
@@ -362,5 +371,7 @@ class CurrencyComputedMixin:
         names = convert_rows(data["results"], currency=currency, columns=self.fx_columns, rate=rate)
         data["currency"], data["fx_rate_date"] = currency, rate.rate_day.isoformat()
         data[names[2]] = decimal_text(rate.per_usd)
+        if rate.stale:
+            data["fx_note"] = stale_note(rate)
         self.csv_extra_columns = [(name, i >= 2) for i, name in enumerate(names)]  # type: ignore[attr-defined]
         return response

@@ -15,10 +15,20 @@ from typing import Any
 
 import pandas as pd
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .selectors import BASE, FxError, fx_currency_check, fx_currency_codes, fx_daily_rates, max_age
+from .selectors import (
+    BASE,
+    FxError,
+    fx_currency_check,
+    fx_currency_codes,
+    fx_daily_rates,
+    fx_newest_day,
+    max_age,
+    reference_day,
+)
 
 PARAM = "currency"
 
@@ -59,9 +69,12 @@ def steps_in_currency(steps: pd.DataFrame, currency: str) -> tuple[pd.DataFrame,
     rates = fx_daily_rates(currency=currency, start=first, end=last)
     rate_days = [day for day, _ in rates]
     limit = max_age()
-    # Where the rate in force changes: each publication, and the day a rate runs out (max age) with none after.
+    newest = fx_newest_day()
+    # Where the rate in force changes: each publication, and the day a rate runs out (max age) with none after
+    # while the ECB went on publishing; the newest publication held never runs out (a feed behind is shown).
     changes = sorted({*rate_days, *(day + limit for n, day in enumerate(rate_days)
-                                   if n + 1 == len(rate_days) or rate_days[n + 1] > day + limit)})
+                                   if (rate_days[n + 1] > day + limit if n + 1 < len(rate_days)
+                                       else newest is not None and day + limit <= newest))})
     out: list[dict[str, Any]] = []
     missing = 0
     for row in steps.to_dict("records"):
@@ -72,8 +85,9 @@ def steps_in_currency(steps: pd.DataFrame, currency: str) -> tuple[pd.DataFrame,
                           if _midnight(day) < end]
         for n, piece_start in enumerate(cuts):
             piece_end = cuts[n + 1] if n + 1 < len(cuts) else end
-            i = bisect_right(rate_days, piece_start.date()) - 1
-            if i < 0 or piece_start.date() - rate_days[i] >= limit:
+            reference = reference_day(piece_start.date(), newest)
+            i = bisect_right(rate_days, reference) - 1
+            if i < 0 or reference - rate_days[i] >= limit:
                 missing += 1
                 continue
             per_usd = rates[i][1]
@@ -118,5 +132,15 @@ def rate_note(currency: str, missing: int) -> str:
             f"on or before it), so a line moves with the rate where the USD price held still.")
     if missing:
         note += (f" {missing} stretch(es) had no {currency} rate within {days} days and are not drawn.")
-    return note
+    return note + feed_age_note()
 
+
+def feed_age_note(today: date | None = None) -> str:
+    """" The newest rate is N days old ..." when the rates held end more than the age limit before today (no
+    fetch for a while): later days convert at it, and the page says so instead of refusing them."""
+    newest = fx_newest_day()
+    today = today or timezone.now().date()
+    if newest is None or (today - newest) < max_age():
+        return ""
+    return (f" The newest ECB rates held are of {newest.isoformat()}, {(today - newest).days} days old: prices "
+            "after that day are converted at them (fetch the ecb-fx source for newer rates).")

@@ -1,10 +1,13 @@
 """Reads for exchange rates: which currencies exist, the rate in force on a day, a page's rates at once.
 
 The rule (issue 16): a USD figure of day D converts at the reference rate of D, that is the last rate the ECB
-published on or before D (weekends and TARGET holidays carry the previous day's). A rate older than
-``TOKENWATCH_FX_MAX_AGE_DAYS`` (default 7: a weekend plus Easter's four closed days fit) is refused with a
-message saying when the currency was last published: a currency the ECB stopped quoting (RUB after
-2022-03-01, HRK after Croatia took the euro) never converts at a years-old rate.
+published on or before D (weekends and TARGET holidays carry the previous day's). The age limit
+(``TOKENWATCH_FX_MAX_AGE_DAYS``, default 7: a weekend plus Easter's four closed days fit) is measured from
+D or from the newest ECB publication held, whichever is earlier ("the reference day"). So a currency whose
+last rate is more than 7 days older than publications the ECB made after it (RUB after 2022-03-01, HRK after
+Croatia took the euro) is refused with a message saying when it was last published; but a feed that has not
+been fetched for weeks still converts today's prices at its newest rate, and says how old that rate is
+(``RateOn.stale``, ``stale_note``) rather than refusing every current conversion.
 
 Converted figure = USD figure x per_usd, an exact Decimal product (per_usd: apps.fx.models.FxRate).
 """
@@ -42,6 +45,16 @@ class RateOn:
     def convert(self, usd: Decimal | None) -> Decimal | None:
         return None if usd is None else usd * self.per_usd
 
+    @property
+    def age_days(self) -> int:
+        """Days between the figure's day and the publication of its rate (0 on a publication day)."""
+        return (self.day - self.rate_day).days
+
+    @property
+    def stale(self) -> bool:
+        """Older than the age limit counted from the day asked: the feed itself is behind (shown, not refused)."""
+        return self.age_days >= settings.TOKENWATCH_FX_MAX_AGE_DAYS
+
     # Written once per rate, not once per row of a page (cached_property writes past the frozen __setattr__).
     @cached_property
     def rate_day_text(self) -> str:
@@ -56,6 +69,22 @@ class RateOn:
 
 def max_age() -> timedelta:
     return timedelta(days=settings.TOKENWATCH_FX_MAX_AGE_DAYS)
+
+
+def fx_newest_day() -> date | None:
+    """The newest ECB publication held (every publication has a USD rate: the others are crossed through it)."""
+    return FxRate.objects.filter(currency=BASE).order_by("-day").values_list("day", flat=True).first()
+
+
+def reference_day(day: date, newest: date | None) -> date:
+    """The day the age limit counts back from: ``day``, or the newest publication held when that is earlier."""
+    return day if newest is None or day <= newest else newest
+
+
+def stale_note(rate: RateOn) -> str:
+    """The sentence a page or response gives when the rate is older than the limit before the day asked."""
+    return (f"The {rate.currency} rate used is {rate.age_days} days old: the newest ECB publication held is of "
+            f"{rate.rate_day.isoformat()} (fetch the ecb-fx source for newer rates).")
 
 
 def fx_currency_codes() -> list[str]:
@@ -86,15 +115,18 @@ def _why_missing(currency: str, day: date) -> str:
     first, last = span
     if day < first:
         return f"the ECB's {currency} reference rates start on {first.isoformat()}, after {day.isoformat()}"
+    reference = reference_day(day, fx_newest_day())
+    later = "" if reference == day else f" than the newest ECB publication held ({reference.isoformat()})"
     return (f"the last {currency} reference rate on or before {day.isoformat()} is more than "
-            f"{max_age().days} days older (the ECB last published {currency} on {last.isoformat()})")
+            f"{max_age().days} days older{later} (the ECB last published {currency} on {last.isoformat()})")
 
 
 def fx_rate_on(*, currency: str, day: date) -> RateOn:
     """The rate converting figures of ``day``; FxError saying why when there is none (see module doc)."""
     if currency == BASE:
         return RateOn(BASE, day, day, Decimal(1))
-    row = (FxRate.objects.filter(currency=currency, day__lte=day, day__gt=day - max_age())
+    reference = reference_day(day, fx_newest_day())
+    row = (FxRate.objects.filter(currency=currency, day__lte=reference, day__gt=reference - max_age())
            .order_by("-day").values_list("day", "per_usd").first())
     if row is None:
         raise FxError(f"Cannot convert to {currency} on {day.isoformat()}: {_why_missing(currency, day)}.")
@@ -103,7 +135,8 @@ def fx_rate_on(*, currency: str, day: date) -> RateOn:
 
 def fx_rates_on_days(*, currency: str, days: Iterable[date]) -> dict[date, RateOn | None]:
     """The rate of each day (None where there is none within the age limit), from one query for all of them.
-    Days a publication covers share its RateOn (whose ``day`` is then the publication's)."""
+    Days a publication covers share its RateOn (whose ``day`` is then the publication's), except days after
+    the newest publication held: theirs keep their own day, so ``stale`` tells how far behind the feed is."""
     wanted = sorted(set(days))
     if not wanted:
         return {}
@@ -117,38 +150,50 @@ def fx_rates_on_days(*, currency: str, days: Iterable[date]) -> dict[date, RateO
         found = _rates_on_days_postgres(currency, wanted, limit)
         if found is not None:
             return found
-    rows = fx_rate_rows(currency=currency, after=wanted[0] - limit, until=wanted[-1])
+    rows, newest = fx_rate_rows_near(currency=currency, first=wanted[0], until=wanted[-1])
     if not rows and not FxCurrency.objects.filter(code=currency).exists():
         raise _unknown(currency)  # checked only here: a known currency's page costs one query, not two
     rate_days = [row[0] for row in rows]
     out: dict[date, RateOn | None] = {}
     # One RateOn per publication, shared by the days it covers (its texts are then written once per page).
-    shared: dict[int, RateOn] = {}
+    shared: dict[tuple[int, date | None], RateOn] = {}
     for day in wanted:
-        i = bisect.bisect_right(rate_days, day) - 1
-        if i < 0 or day - rate_days[i] >= limit:
+        reference = reference_day(day, newest)
+        i = bisect.bisect_right(rate_days, reference) - 1
+        if i < 0 or reference - rate_days[i] >= limit:
             out[day] = None
             continue
-        rate = shared.get(i)
+        behind = day if reference != day else None
+        rate = shared.get((i, behind))
         if rate is None:
-            shared[i] = rate = RateOn(currency, rate_days[i], rate_days[i], rows[i][1])
+            shared[(i, behind)] = rate = RateOn(currency, behind or rate_days[i], rate_days[i], rows[i][1])
         out[day] = rate
     return out
 
 
 # The hot read of a converted API page: plain SQL on PostgreSQL (the ORM's compile was most of its cost); the
-# unique (currency, day) index answers it.
-_RATE_ROWS_SQL = "SELECT day, per_usd FROM fx_fxrate WHERE currency = %s AND day > %s AND day <= %s ORDER BY day"
+# unique (currency, day) index answers it. The newest publication comes in the same statement (a LEFT JOIN
+# from its one row), so a page still costs one round trip for its rates.
+_RATE_ROWS_SQL = """
+WITH newest AS (SELECT max(day) AS day FROM fx_fxrate WHERE currency = 'USD')
+SELECT r.day, r.per_usd, newest.day FROM newest
+LEFT JOIN fx_fxrate r ON r.currency = %s AND r.day <= %s
+    AND r.day > LEAST(%s::date, COALESCE(newest.day, %s::date)) - %s
+ORDER BY r.day
+"""
 
 
 # Each wanted day's rate in one statement, one index probe per day: a page whose rows span years reads a row
 # per day it needs, not every publication in between.
 _RATES_ON_DAYS_SQL = """
-SELECT wanted.day, rate.day, rate.per_usd
+WITH newest AS (SELECT max(day) AS day FROM fx_fxrate WHERE currency = 'USD')
+SELECT wanted.day, rate.day, rate.per_usd, newest.day
 FROM unnest(%s::date[]) AS wanted(day)
+CROSS JOIN newest
 LEFT JOIN LATERAL (
     SELECT r.day, r.per_usd FROM fx_fxrate r
-    WHERE r.currency = %s AND r.day <= wanted.day AND r.day > wanted.day - %s
+    WHERE r.currency = %s AND r.day <= LEAST(wanted.day, COALESCE(newest.day, wanted.day))
+      AND r.day > LEAST(wanted.day, COALESCE(newest.day, wanted.day)) - %s
     ORDER BY r.day DESC LIMIT 1
 ) AS rate ON true
 """
@@ -162,30 +207,37 @@ def _rates_on_days_postgres(currency: str, wanted: list[date], limit: timedelta
     with connection.connection.cursor() as cursor:
         cursor.execute(_RATES_ON_DAYS_SQL, [wanted, currency, limit.days])
         found = cursor.fetchall()
-    if all(rate_day is None for _, rate_day, _ in found):
+    if all(rate_day is None for _, rate_day, _, _ in found):
         return None
-    shared: dict[date, RateOn] = {}
+    shared: dict[tuple[date, date | None], RateOn] = {}
     out: dict[date, RateOn | None] = {}
-    for day, rate_day, per_usd in found:
+    for day, rate_day, per_usd, newest in found:
         if rate_day is None:
             out[day] = None
             continue
-        rate = shared.get(rate_day)
+        behind = day if newest is not None and day > newest else None
+        rate = shared.get((rate_day, behind))
         if rate is None:
-            shared[rate_day] = rate = RateOn(currency, rate_day, rate_day, per_usd)
+            shared[(rate_day, behind)] = rate = RateOn(currency, behind or rate_day, rate_day, per_usd)
         out[day] = rate
     return out
 
 
-def fx_rate_rows(*, currency: str, after: date, until: date) -> list[tuple[date, Decimal]]:
-    """(day, per_usd) of ``currency`` for after < day <= until, in day order."""
+def fx_rate_rows_near(*, currency: str, first: date, until: date) -> tuple[list[tuple[date, Decimal]], date | None]:
+    """(day, per_usd) of ``currency`` from the age limit before ``first`` (or before the newest publication
+    held, when that is earlier) to ``until``, in day order; and the newest publication held."""
+    limit = max_age().days
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         with connection.connection.cursor() as cursor:  # psycopg's own: no Django wrapper on the hot path
-            cursor.execute(_RATE_ROWS_SQL, [currency, after, until])
-            return cursor.fetchall()
+            cursor.execute(_RATE_ROWS_SQL, [currency, until, first, first, limit])
+            found = cursor.fetchall()
+        newest = found[0][2] if found else None
+        return [(day, per_usd) for day, per_usd, _ in found if day is not None], newest
+    newest = fx_newest_day()
+    after = reference_day(first, newest) - max_age()
     return list(FxRate.objects.filter(currency=currency, day__gt=after, day__lte=until)
-                .order_by("day").values_list("day", "per_usd"))
+                .order_by("day").values_list("day", "per_usd")), newest
 
 
 def fx_daily_rates(*, currency: str, start: date, end: date) -> list[tuple[date, Decimal]]:
@@ -193,7 +245,8 @@ def fx_daily_rates(*, currency: str, start: date, end: date) -> list[tuple[date,
     converted history chart takes."""
     if currency == BASE:
         return [(start, Decimal(1))]
-    before = (FxRate.objects.filter(currency=currency, day__lte=start, day__gt=start - max_age())
+    reference = reference_day(start, fx_newest_day())
+    before = (FxRate.objects.filter(currency=currency, day__lte=reference, day__gt=reference - max_age())
               .order_by("-day").values_list("day", "per_usd").first())
     rows = list(FxRate.objects.filter(currency=currency, day__gt=start, day__lte=end)
                 .order_by("day").values_list("day", "per_usd"))

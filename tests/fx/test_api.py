@@ -166,3 +166,17 @@ def test_advice_converts_the_monthly_cost_and_keeps_router_exports_in_usd(client
     assert csv[0]["monthly_eur"] == "5.984" and csv[0]["currency"] == "EUR"
     config = client_user.get("/api/v1/advice/", {**params, "currency": "EUR", "format": "litellm-yaml"})
     assert config.status_code == 200 and b"eur" not in config.content.lower()
+
+
+def test_a_feed_weeks_behind_still_converts_current_prices_and_says_how_old_the_rate_is(client_user, prices):
+    # No fetch for 30 days: the newest rate held (1.25 USD per EUR) is used for today and named with its age.
+    newest = timezone.now().date() - timedelta(days=30)
+    assert ingest(f"Date,USD,\n{newest.isoformat()},1.25,\n".encode()).status == "ok"
+    page = client_user.get("/api/v1/market-prices/?provider=openai&currency=EUR").json()
+    gpt = next(r for r in page["results"] if r["model"] == "gpt-4o" and r["service_tier"] == "standard")
+    assert (gpt["input_eur_per_mtok"], gpt["fx_rate_date"]) == ("2", newest.isoformat())
+    assert f"30 days old: the newest ECB publication held is of {newest.isoformat()}" in page["fx_note"]
+    compare = client_user.get("/api/v1/compare/?model=gpt-4o&input_tokens=1000000&output_tokens=0&currency=EUR")
+    assert compare.status_code == 200 and "30 days old" in compare.json()["fx_note"]
+    fresh = client_user.get(f"/api/v1/market-prices/?provider=openai&currency=EUR&as_of={newest.isoformat()}")
+    assert "fx_note" not in fresh.json()

@@ -26,7 +26,8 @@ def web(client, settings):
 @pytest.fixture
 def moving_rate(db):
     # Every weekday from 2024-12-31 to Friday 2025-05-09, in USD per EUR: 1.25 until February, 1.00 from Monday
-    # 2025-03-03 (EUR per USD 0.8 -> 1), 1.25 again from 05-05. Friday's rate runs out 7 days later, on 05-16.
+    # 2025-03-03 (EUR per USD 0.8 -> 1), 1.25 again from 05-05. Friday's rate is the newest held: later days
+    # convert at it (the feed is behind, said on the page), it never runs out.
     days = [date(2024, 12, 31) + timedelta(days=n) for n in range(130)]
     lines = [f"{d},{'1.00' if date(2025, 3, 3) <= d < date(2025, 5, 5) else '1.25'},\n"
              for d in days if d.weekday() < 5 and d <= date(2025, 5, 9)]
@@ -48,13 +49,16 @@ def test_the_eur_history_steps_where_the_rate_moved(web, prices, moving_rate):
     usd = line(figure(web.get(URL).content.decode()))
     html = web.get(URL + "&currency=EUR").content.decode()
     eur = line(figure(html))
-    # USD: 5 from 2025-01-01 to 07-01, one flat step (then 2.5, past the rates' reach: not drawn in EUR).
+    # USD: 5 from 2025-01-01 to 07-01, one flat step, then 2.5.
     assert [(x[:10], y) for x, y in usd][:2] == [("2025-01-01", 5.0), ("2025-07-01", 5.0)]
-    # EUR: 5 x 0.8 = 4 until the rate moves on 03-03, 5 x 1 = 5 until 05-05, 4 again after.
-    assert [(x[:10], y) for x, y in eur] == [("2025-01-01", 4.0), ("2025-03-03", 4.0), ("2025-03-03", 5.0),
-                                             ("2025-05-05", 5.0), ("2025-05-05", 4.0), ("2025-05-16", 4.0)]
+    # EUR: 5 x 0.8 = 4 until the rate moves on 03-03, 5 x 1 = 5 until 05-05, 4 again after, and 2.5 x 0.8 = 2
+    # from 07-01 at the newest rate held (Friday 05-09's).
+    assert [(x[:10], y) for x, y in eur][:8] == [
+        ("2025-01-01", 4.0), ("2025-03-03", 4.0), ("2025-03-03", 5.0), ("2025-05-05", 5.0), ("2025-05-05", 4.0),
+        ("2025-07-01", 4.0), ("2025-07-01", 2.0), (usd[3][0][:10], 2.0)]
     assert "EUR per 1M input tokens" in html and 'value="EUR" selected' in html
-    assert "stretch(es) had no EUR rate within 7 days" in html  # from 2025-05-16 there is no rate
+    assert "had no EUR rate" not in html
+    assert "The newest ECB rates held are of 2025-05-09" in html  # the feed's age is shown, not refused
     assert "$" not in json.dumps(figure(html))  # no dollar sign on a euro axis or in its hover texts
 
 

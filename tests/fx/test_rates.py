@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from apps.fx.models import FxCurrency, FxRate
-from apps.fx.selectors import FxError, fx_currency_check, fx_rate_on, fx_rates_on_days
+from apps.fx.selectors import FxError, fx_currency_check, fx_rate_on, fx_rates_on_days, stale_note
 from apps.fx.services import cross_rate, fx_history_load_bundled
 from apps.sources.models import Snapshot
 from tests.fx.conftest import HIST, ingest
@@ -52,6 +52,29 @@ def test_a_currency_the_ecb_stopped_publishing_is_refused_past_the_age_limit(his
         fx_rate_on(currency="JPY", day=date(2021, 12, 31))
     rates = fx_rates_on_days(currency="RUB", days=[date(2022, 3, 1), date(2022, 3, 7), date(2022, 3, 8)])
     assert [r and r.rate_day for r in rates.values()] == [date(2022, 3, 1), date(2022, 3, 1), None]
+
+
+def test_a_feed_behind_converts_at_its_newest_rate_and_says_how_old_while_a_dropped_currency_is_refused(
+        hist_rates):
+    # The newest publication held is 2024-03-05. Weeks later (no fetch since), EUR still converts at it
+    # (1 / 1.085 = 0.9216589862) and says it is 56 days old; RUB (last 2022-03-01) stays refused.
+    late = fx_rate_on(currency="EUR", day=date(2024, 4, 30))
+    assert (late.rate_day, late.per_usd, late.age_days, late.stale) == (
+        date(2024, 3, 5), Decimal("0.9216589862"), 56, True)
+    assert "56 days old" in stale_note(late) and "2024-03-05" in stale_note(late)
+    assert not fx_rate_on(currency="EUR", day=date(2024, 3, 5)).stale
+    with pytest.raises(FxError, match=r"than the newest ECB publication held \(2024-03-05\) \(the ECB last "
+                                      r"published RUB on 2022-03-01\)"):
+        fx_rate_on(currency="RUB", day=date(2024, 4, 30))
+    rates = fx_rates_on_days(currency="JPY", days=[date(2024, 3, 4), date(2024, 4, 30), date(2024, 5, 1)])
+    assert [(r.rate_day, r.day, r.stale) for r in rates.values()] == [
+        (date(2024, 3, 4), date(2024, 3, 4), False), (date(2024, 3, 5), date(2024, 4, 30), True),
+        (date(2024, 3, 5), date(2024, 5, 1), True)]
+    # Spread over years (PostgreSQL's per-day statement): the same answers.
+    spread = fx_rates_on_days(currency="RUB", days=[date(2022, 3, 2), date(2024, 4, 30)])
+    assert [r and r.rate_day for r in spread.values()] == [date(2022, 3, 1), None]
+    spread = fx_rates_on_days(currency="GBP", days=[date(2022, 3, 2), date(2024, 4, 30)])
+    assert [(r.rate_day, r.stale) for r in spread.values()] == [(date(2022, 3, 2), False), (date(2024, 3, 5), True)]
 
 
 def test_an_unknown_currency_is_a_clear_error_listing_valid_codes(hist_rates):
