@@ -9,6 +9,8 @@ splits each step at those days; the chart then bends where the rate moved though
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,15 +21,20 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.dashboard.tables import Column
+
 from .selectors import (
     BASE,
     FxError,
+    RateOn,
     fx_currency_check,
     fx_currency_codes,
     fx_daily_rates,
     fx_newest_day,
+    fx_rate_on,
     max_age,
     reference_day,
+    stale_note,
 )
 
 PARAM = "currency"
@@ -114,15 +121,39 @@ def steps_in_currency(steps: pd.DataFrame, currency: str) -> tuple[pd.DataFrame,
     return frame, missing
 
 
-def figure_in_currency(figure: Any) -> Any:
-    """A price figure whose numbers are in another currency: no "$" on its axis or in its hover texts."""
-    figure.update_yaxes(tickprefix="")
-    ticks = figure.layout.yaxis.ticktext  # log scales label their ticks "$0.70"
-    if ticks:
-        figure.update_yaxes(ticktext=[t.replace("$", "") if isinstance(t, str) else t for t in ticks])
+def figure_in_currency(figure: Any, currency: str | None = None) -> Any:
+    """A price figure whose numbers are in another currency, changed in place: no "$" on its axes (prefixes,
+    log-scale tick labels "$0.70", d3 formats "%{y:$,.0f}"), in its texts, hover texts or annotations, and
+    with ``currency`` given, "USD" in its titles and hovers renamed (monthly cost's "USD per month")."""
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.replace("$", "")
+            return value.replace(BASE, currency) if currency else value
+        if isinstance(value, (list, tuple)):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    layout = figure.layout
+    for axis in (layout.xaxis, layout.yaxis):
+        if axis.tickprefix:
+            axis.tickprefix = ""
+        if axis.ticktext:
+            axis.ticktext = swap(list(axis.ticktext))
+        if currency and axis.title and axis.title.text:
+            axis.title.text = swap(axis.title.text)
+    for annotation in layout.annotations or ():
+        if annotation.text:
+            annotation.text = swap(annotation.text)
+    if currency and isinstance(layout.meta, dict):
+        layout.meta = swap(layout.meta)  # the phone layout's short axis titles ("$/1M tokens")
     for trace in figure.data:
-        if trace.text is not None:
-            trace.text = [t.replace("$", "") if isinstance(t, str) else t for t in trace.text]
+        for name in ("text", "hovertext", "hovertemplate"):
+            value = getattr(trace, name, None)
+            if value is not None:
+                setattr(trace, name, swap(list(value) if isinstance(value, tuple) else value))
     return figure
 
 
@@ -144,3 +175,92 @@ def feed_age_note(today: date | None = None) -> str:
         return ""
     return (f" The newest ECB rates held are of {newest.isoformat()}, {(today - newest).days} days old: prices "
             "after that day are converted at them (fetch the ecb-fx source for newer rates).")
+
+
+# --- one rate for a whole page (Compare, Choose a provider, the model and provider pages) -----------------
+
+
+@dataclass(frozen=True)
+class PageCurrency:
+    """The currency a page shows its money in, and the one rate it converts at (None for USD).
+
+    A page whose figures share one day (Compare's as-of date, today's current prices) converts every money
+    column at that day's rate: exact Decimal products, formatted only by the table or chart that shows them.
+    The frame's column names stay (``input_usd_per_mtok``...): the chart builders and tables read them; the
+    headers' units say the currency (``EUR / 1M tokens``) and the caption names the rate and its date.
+    """
+
+    rate: RateOn | None = None
+
+    @property
+    def code(self) -> str:
+        return self.rate.currency if self.rate is not None else BASE
+
+    @property
+    def converted(self) -> bool:
+        return self.rate is not None
+
+    def unit(self, text: str) -> str:
+        """A unit text in this currency: "USD / 1M tokens" -> "EUR / 1M tokens"."""
+        return text.replace(BASE, self.code) if self.rate is not None else text
+
+    def columns(self, columns: Sequence[Column]) -> list[Column]:
+        """Table columns whose money units name this currency (headers and downloads)."""
+        if self.rate is None:
+            return list(columns)
+        return [replace(c, unit=self.unit(c.unit)) if c.kind == "money" and BASE in c.unit else c for c in columns]
+
+    def frame(self, frame: pd.DataFrame, money: Iterable[str]) -> pd.DataFrame:
+        """A copy of ``frame`` with the ``money`` columns (those present) times the rate, exact."""
+        if self.rate is None or frame.empty:
+            return frame
+        per_usd = self.rate.per_usd
+        out = frame.copy()
+        for name in money:
+            if name in out.columns:
+                out[name] = pd.Series([_times(value, per_usd) for value in out[name]], index=out.index, dtype=object)
+        return out
+
+    def value(self, usd: Any) -> Any:
+        return usd if self.rate is None else _times(usd, self.rate.per_usd)
+
+    def caption(self) -> str:
+        """The sentence a converted table's caption (so the download's About sheet) ends with: rate and date."""
+        if self.rate is None:
+            return ""
+        return (f" Prices in {self.code}: USD × {self.rate.per_usd_text} {self.code} per USD, the ECB reference "
+                f"rate of {self.rate.rate_day_text}.")
+
+    def figure(self, figure: Any) -> Any:
+        return figure if self.rate is None or figure is None else figure_in_currency(figure, self.code)
+
+    def text(self, text: str) -> str:
+        """A chart summary in this currency: no "$", units renamed."""
+        return text if self.rate is None else self.unit(text.replace("$", ""))
+
+
+def _times(value: Any, per_usd: Decimal) -> Any:
+    if isinstance(value, Decimal):
+        return value * per_usd if value.is_finite() else value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        return Decimal(repr(value)) * per_usd  # a float blend: its shortest repr, then exact
+    return value  # None, NaN: nothing to convert
+
+
+def page_currency(request: HttpRequest, *, day: date, errors: list[str], notes: list[str]) -> PageCurrency:
+    """Read ``?currency=`` (the query string only: pages are cached by it), check it and get the rate of
+    ``day``. An unknown code or a day without a rate is named in ``errors`` and the page stays in USD; a rate
+    older than the age limit (the feed is behind) is used and named in ``notes``."""
+    code, error = currency_choice(request)
+    if error:
+        errors.append(error)
+    if code is None or code == BASE:
+        return PageCurrency()
+    try:
+        rate = fx_rate_on(currency=code, day=day)
+    except FxError as exc:
+        errors.append(f"{exc} Prices are shown in USD.")
+        return PageCurrency()
+    if rate.stale:
+        notes.append(stale_note(rate))
+    return PageCurrency(rate)

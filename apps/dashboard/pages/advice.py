@@ -15,6 +15,7 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.catalog.models import Model
+from apps.fx import dashboard as fx
 from apps.routing.advice import SLA, Advice, advice_records, routing_advice, workload_text
 from apps.routing.exports import litellm_yaml, openrouter_preferences
 
@@ -81,6 +82,9 @@ REJECTED_COLUMNS = [
 ]
 
 
+MONEY_COLUMNS = ("monthly_usd", "input_usd_per_mtok", "output_usd_per_mtok")
+
+
 def advice_frame(advice: Advice) -> pd.DataFrame:
     """The advice's rows as the page's tables and charts read them."""
     frame = pd.DataFrame(advice_records(advice))
@@ -111,7 +115,8 @@ def export_response(advice: Advice, fmt: str) -> HttpResponse:
     return response
 
 
-def advice_charts(frame: pd.DataFrame, sla: SLA) -> list[Chart]:
+def advice_charts(frame: pd.DataFrame, sla: SLA, money: fx.PageCurrency | None = None) -> list[Chart]:
+    money = money or fx.PageCurrency()
     out = []
     for metric, chart_id, title, limit in (
             ("ttft", "ttft", "Monthly cost against time to first token", sla.max_ttft_ms),
@@ -123,6 +128,7 @@ def advice_charts(frame: pd.DataFrame, sla: SLA) -> list[Chart]:
             chart.summary = charts_advice.advice_speed_summary(frame, metric=metric, limit=limit)
             chart.note = ("Hollow markers: stale measurements. The dotted line is the Pareto frontier: no "
                           "offering is both cheaper and faster than one on it.")
+            chart.figure, chart.summary = money.figure(chart.figure), money.text(chart.summary)
         out.append(chart)
     return out
 
@@ -152,24 +158,29 @@ def advice(request: HttpRequest) -> HttpResponse:
                             output_mtok_per_month=values["output_mtok"], sla=sla)
     if fmt := request.GET.get("export"):
         return export_response(result, fmt)
-    frame = advice_frame(result)
+    stem, as_of = f"advice-{model.slug}", sel.today()
+    money = fx.page_currency(request, day=as_of, errors=page.errors, notes=page.notes)
+    frame = money.frame(advice_frame(result), MONEY_COLUMNS)  # ranked in USD; one rate keeps the order
     ranked = frame[frame["rank"].notna()] if not frame.empty else frame
     rejected = frame[frame["rank"].isna()] if not frame.empty else frame
-    stem, as_of = f"advice-{model.slug}", sel.today()
     workload = (f"{values['input_mtok']:,} M input and {values['output_mtok']:,} M output tokens a month")
     page.tables += [
         Table("ranked", "Offerings that meet the SLA, cheapest first" if sla.is_set else
-              "Offerings ranked by monthly cost", RANKED_COLUMNS, ranked.reset_index(drop=True), stem=f"{stem}-ranked",
-              as_of=as_of, caption=f"{workload}; market prices in force today, standard tier, base context price.",
+              "Offerings ranked by monthly cost", money.columns(RANKED_COLUMNS), ranked.reset_index(drop=True),
+              stem=f"{stem}-ranked", as_of=as_of,
+              caption=f"{workload}; market prices in force today, standard tier, base context price.{money.caption()}",
               empty_message="No offering meets this SLA with a fresh measurement: see why below."),
-        Table("not-ranked", "Not ranked, and why", REJECTED_COLUMNS, rejected.reset_index(drop=True),
-              stem=f"{stem}-not-ranked", as_of=as_of, empty_message="Every offering was ranked."),
+        Table("not-ranked", "Not ranked, and why", money.columns(REJECTED_COLUMNS), rejected.reset_index(drop=True),
+              stem=f"{stem}-not-ranked", as_of=as_of, caption=money.caption().strip(),
+              empty_message="Every offering was ranked."),
     ]
     if (response := download_response(request, page.tables)) is not None:
         return response
-    page.charts += advice_charts(frame, sla)
+    page.charts += advice_charts(frame, sla, money)
     query = {k: v for k, v in request.GET.items() if k not in ("export", "download", "table") and v}
     return render_page(request, "dashboard/advice.html", page, model=model, model_choices=sel.model_choices(),
                        form=form, values=values, sla=sla, advice=result, best=result.ranked[:1],
                        reference_workload=workload_text(result.reference_workload),
-                       export_query=urlencode({**query, "model": model.slug}))
+                       export_query=urlencode({**query, "model": model.slug}), currency=money.code,
+                       best_monthly=money.value(result.ranked[0].monthly_usd) if result.ranked else None,
+                       currency_options=fx.currency_options_html(money.rate and money.code))

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from apps.benchmarks.comparability import workload_label
 from apps.benchmarks.selectors import PROBE_SOURCE_KEY
 from apps.catalog.models import Model, Provider
+from apps.fx import dashboard as fx
 from apps.pricing.filtersets import PriceFilterSet
 from apps.pricing.market import market_rows_as_of
 from apps.pricing.models import MarketPrice, Price
@@ -93,6 +94,11 @@ CALCULATOR_PARAMS = {"model", "as_of", "input_mtok", "output_mtok", "cached_pct"
                      "sort", PER_SOURCE, "download", "table", "page"}
 
 
+# Every money column of the page's frames: converted together when a currency is chosen (apps.fx.dashboard).
+MONEY_COLUMNS = ("input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok", "blended_usd_per_mtok",
+                 "monthly_usd")
+
+
 def filters_text(data: QueryDict) -> str:
     """The filters besides the calculator's inputs, e.g. ``provider_kind=aggregator; source=litellm,openrouter``."""
     parts = [f"{name}={','.join(v for v in data.getlist(name) if v)}" for name in sorted(data)
@@ -156,8 +162,9 @@ def offerings_frame(request: HttpRequest, page: Page, data: QueryDict, prices: Q
 
 
 def offerings_table(request: HttpRequest, offerings: pd.DataFrame, model: Model, *, stem: str, as_of: date,
-                    ratio: tuple[int, int], per_source: bool) -> Table:
-    columns = offering_columns(ratio)
+                    ratio: tuple[int, int], per_source: bool, money: fx.PageCurrency | None = None) -> Table:
+    money = money or fx.PageCurrency()
+    columns = money.columns(offering_columns(ratio))
     if offerings.empty or not offerings["min_prompt_tokens"].any():
         columns = [c for c in columns if c.key != "min_prompt_tokens"]  # no long-context tiers: say nothing
     if per_source:
@@ -169,25 +176,27 @@ def offerings_table(request: HttpRequest, offerings: pd.DataFrame, model: Model,
                            "sources disagree on (open it to see who says what)")
     return Table("offerings", title, columns, offerings, stem=stem, as_of=as_of, sortable=True,
                  caption=f"{rows_are}. Prices in force on {as_of.isoformat()}; blended = ({ratio[0]} × input + "
-                         f"{ratio[1]} × output) / {ratio[0] + ratio[1]}.",
+                         f"{ratio[1]} × output) / {ratio[0] + ratio[1]}.{money.caption()}",
                  empty_message=f"No provider lists a price for {model.name} on {as_of.isoformat()} with these "
                                "filters.").sorted_by(request.GET.get("sort"))
 
 
 def workload_tables(ranked: pd.DataFrame, excluded: pd.DataFrame, model: Model, *, work: dict[str, Any], batch: bool,
-                    stem: str, as_of: date, per_source: bool, filters: str = "") -> list[Table]:
+                    stem: str, as_of: date, per_source: bool, filters: str = "",
+                    money: fx.PageCurrency | None = None) -> list[Table]:
     """The workload's monthly cost per offering, cheapest first, and the offerings it could not rank; their
     downloads name the model and the workload on every row."""
-    workload_columns, excluded_columns = WORKLOAD_COLUMNS, EXCLUDED_COLUMNS
+    money = money or fx.PageCurrency()
+    workload_columns, excluded_columns = money.columns(WORKLOAD_COLUMNS), EXCLUDED_COLUMNS
     if not per_source:
-        workload_columns = as_market(WORKLOAD_COLUMNS, after="output_usd_per_mtok")
+        workload_columns = as_market(workload_columns, after="output_usd_per_mtok")
         excluded_columns = as_market(EXCLUDED_COLUMNS, after="price_label")
     tables = [
         Table("workload", "Monthly cost of your workload", workload_columns, ranked,
               stem=f"{stem}-workload", as_of=as_of,
               caption=(f"{work['input_mtok']:,} M input tokens ({work['cached_pct']} % cached) and "
                        f"{work['output_mtok']:,} M output tokens a month"
-                       + (", batch tier where offered" if batch else "") + "."),
+                       + (", batch tier where offered" if batch else "") + "." + money.caption()),
               empty_message="No offering has the input and output prices this workload needs."),
         Table("not-ranked", "Not ranked", excluded_columns, excluded, stem=f"{stem}-not-ranked",
               as_of=as_of, empty_message="Every offering was ranked."),
@@ -222,9 +231,12 @@ def _int(value: object) -> int | None:
 
 
 def compare_charts(offerings: pd.DataFrame, ranked: pd.DataFrame, model: Model, *,
-                   ratio: tuple[int, int], measured_runs: int = 0) -> list[Chart]:
-    """Blended price per offering, price against measured speed, and the workload's monthly cost."""
-    unit = f"USD per 1M tokens, blended {blend_label(ratio)}"
+                   ratio: tuple[int, int], measured_runs: int = 0, money: fx.PageCurrency | None = None
+                   ) -> list[Chart]:
+    """Blended price per offering, price against measured speed, and the workload's monthly cost (in the
+    page's currency: the frames' money columns already converted, the figures without "$")."""
+    money = money or fx.PageCurrency()
+    unit = money.unit(f"USD per 1M tokens, blended {blend_label(ratio)}")
     bars = Chart("bars", "Blended price by offering", empty=(
         f"No offering of {model.name} has a plain input and output price to compare."))
     rankable = offerings[sel.rankable(offerings) & (offerings["min_prompt_tokens"] == 0)] if not offerings.empty \
@@ -257,6 +269,9 @@ def compare_charts(offerings: pd.DataFrame, ranked: pd.DataFrame, model: Model, 
         cost_chart.summary = charts.monthly_cost_summary(ranked)
         if len(ranked) > 15:
             cost_chart.note = f"The 15 cheapest of {len(ranked)} ranked offerings; the table has them all."
+    for chart in (bars, speed_chart, cost_chart):
+        chart.figure = money.figure(chart.figure)
+        chart.summary = money.text(chart.summary)
     return [bars, speed_chart, cost_chart]
 
 
@@ -283,29 +298,34 @@ def compare(request: HttpRequest) -> HttpResponse:
     as_of = as_date(as_of_value) or sel.today()
     ratio = (blend["ratio_in"], blend["ratio_out"])
     per_source = wants_per_source(request)
+    money = fx.page_currency(request, day=as_of, errors=page.errors, notes=page.notes)
     offerings = offerings_frame(request, page, data, filterset.qs, as_of_value=as_of_value, ratio=ratio,
                                 per_source=per_source)
     stem = f"compare-{model.slug}" + ("-per-source" if per_source else "")
-    table = offerings_table(request, offerings, model, stem=stem, as_of=as_of, ratio=ratio, per_source=per_source)
     workload = sel.Workload(input_mtok_per_month=work["input_mtok"], output_mtok_per_month=work["output_mtok"],
                             cached_share_pct=work["cached_pct"], batch=bool(work["batch"]))
     ranked, excluded = sel.monthly_costs(offerings, workload,
                                          key=sel.SOURCE_OFFER_KEY if per_source else sel.MARKET_OFFER_KEY)
     ranked, excluded = link_providers(ranked), link_providers(excluded)
+    # Ranked in USD (one rate for every row keeps the order), shown in the chosen currency.
+    offerings, ranked, excluded = (money.frame(f, MONEY_COLUMNS) for f in (offerings, ranked, excluded))
+    table = offerings_table(request, offerings, model, stem=stem, as_of=as_of, ratio=ratio, per_source=per_source,
+                            money=money)
     page.tables += [
         table,
         *workload_tables(ranked, excluded, model, work=work, batch=workload.batch, stem=stem, as_of=as_of,
-                         per_source=per_source, filters=filters_text(request.GET)),
+                         per_source=per_source, filters=filters_text(request.GET), money=money),
     ]
-    measured, speed_columns = with_provider_prices(measured_speed(model), offerings,
-                                                   unit=f"USD per 1M tokens, blended {blend_label(ratio)}")
+    measured, speed_columns = with_provider_prices(
+        measured_speed(model), offerings, unit=money.unit(f"USD per 1M tokens, blended {blend_label(ratio)}"))
     page.tables.append(measured_speed_table(measured, model, stem=stem, as_of=as_of, columns=speed_columns))
     if (response := download_response(request, page.tables)) is not None:
         return response
-    page.charts += compare_charts(offerings, ranked, model, ratio=ratio, measured_runs=len(measured))
+    page.charts += compare_charts(offerings, ranked, model, ratio=ratio, measured_runs=len(measured), money=money)
     return render_page(request, "dashboard/compare.html", page, model=model,
                        model_options=options_html(sel.model_choices(), model.slug),
                        top=ranked.head(5).to_dict("records"), ranked_count=len(ranked), per_source=per_source,
                        blend_form=blend_form, blend=blend, workload_form=workload_form, work=work, as_of=as_of,
                        as_of_given=bool(as_of_value), filterset=filterset, selected=selected_filters(request.GET),
-                       kind_choices=Provider.Kind.choices, source_choices=sel.source_choices(priced=True))
+                       kind_choices=Provider.Kind.choices, source_choices=sel.source_choices(priced=True),
+                       currency=money.code, currency_options=fx.currency_options_html(money.rate and money.code))
