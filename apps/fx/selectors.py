@@ -27,6 +27,7 @@ from django.db import connection
 from .models import FxCurrency, FxRate
 
 BASE = "USD"
+SPREAD_DAYS = 120  # see _rates_within_limit
 
 
 class FxError(ValueError):
@@ -134,110 +135,115 @@ def fx_rate_on(*, currency: str, day: date) -> RateOn:
 
 
 def fx_rates_on_days(*, currency: str, days: Iterable[date]) -> dict[date, RateOn | None]:
-    """The rate of each day (None where there is none within the age limit), from one query for all of them.
-    Days a publication covers share its RateOn (whose ``day`` is then the publication's), except days after
-    the newest publication held: theirs keep their own day, so ``stale`` tells how far behind the feed is."""
+    """The rate of each day (None where there is none within the age limit), from one query for all of them
+    (two more only for days past the age limit after the newest publication: the feed is behind). Days a
+    publication covers share its RateOn (whose ``day`` is then the publication's), except days the feed is
+    behind on: theirs keep their own day, so ``stale`` tells how far behind it is."""
     wanted = sorted(set(days))
     if not wanted:
         return {}
     if currency == BASE:
         return {day: RateOn(BASE, day, day, Decimal(1)) for day in wanted}
     limit = max_age()
-    # A page whose days lie close together reads the few publications between them (a range of the index);
-    # one spread over years asks PostgreSQL for each day's rate instead of reading every publication between.
-    spread = (wanted[-1] - wanted[0]).days > 2 * len(wanted) + limit.days
-    if spread and connection.vendor == "postgresql":
-        found = _rates_on_days_postgres(currency, wanted, limit)
-        if found is not None:
-            return found
-    rows, newest = fx_rate_rows_near(currency=currency, first=wanted[0], until=wanted[-1])
-    if not rows and not FxCurrency.objects.filter(code=currency).exists():
-        raise _unknown(currency)  # checked only here: a known currency's page costs one query, not two
-    rate_days = [row[0] for row in rows]
+    found = _rates_within_limit(currency, wanted, limit)
+    missing = [day for day in wanted if found[day] is None]
+    newest = fx_newest_day() if missing else None
+    if newest is not None:
+        # A day past the newest publication counts the limit back from that publication (module doc): a rate
+        # within the limit of it is used. Days the limit refuses on their own (rare: a weekend plus a holiday
+        # is inside it) are the only ones that pay for these two lookups.
+        behind = [day for day in missing if day > newest]
+        if behind:
+            row = _last_rate(currency, newest, limit)
+            for day in behind:
+                found[day] = row
     out: dict[date, RateOn | None] = {}
     # One RateOn per publication, shared by the days it covers (its texts are then written once per page).
-    shared: dict[tuple[int, date | None], RateOn] = {}
+    shared: dict[tuple[date, date | None], RateOn] = {}
     for day in wanted:
-        reference = reference_day(day, newest)
-        i = bisect.bisect_right(rate_days, reference) - 1
-        if i < 0 or reference - rate_days[i] >= limit:
+        row = found[day]
+        if row is None:
             out[day] = None
             continue
-        behind = day if reference != day else None
-        rate = shared.get((i, behind))
+        rate_day, per_usd = row
+        own = day if newest is not None and day > newest and day - rate_day >= limit else None
+        rate = shared.get((rate_day, own))
         if rate is None:
-            shared[(i, behind)] = rate = RateOn(currency, behind or rate_days[i], rate_days[i], rows[i][1])
+            shared[(rate_day, own)] = rate = RateOn(currency, own or rate_day, rate_day, per_usd)
         out[day] = rate
     return out
 
 
+def _rates_within_limit(currency: str, wanted: list[date], limit: timedelta
+                        ) -> dict[date, tuple[date, Decimal] | None]:
+    """Each day's last rate on or before it and within ``limit`` of it (the hot path: one statement)."""
+    # A page whose days lie within months reads the publications between them (a range of the index: ~0.7 a
+    # day); one spread over years asks PostgreSQL for each day's rate instead. The LATERAL statement costs
+    # ~0.25 ms more to plan and run than a range of a hundred rows (bench/fx.py: a page's rows had 2 days
+    # two weeks apart), so the range is used up to ~4 months plus a week per day asked.
+    spread = (wanted[-1] - wanted[0]).days > SPREAD_DAYS + 7 * len(wanted) + limit.days
+    if spread and connection.vendor == "postgresql":
+        found = _rates_on_days_postgres(currency, wanted, limit)
+        if found is not None:
+            return found
+    rows = fx_rate_rows(currency=currency, after=wanted[0] - limit, until=wanted[-1])
+    if not rows and not FxCurrency.objects.filter(code=currency).exists():
+        raise _unknown(currency)  # checked only here: a known currency's page costs one query, not two
+    rate_days = [row[0] for row in rows]
+    out: dict[date, tuple[date, Decimal] | None] = {}
+    for day in wanted:
+        i = bisect.bisect_right(rate_days, day) - 1
+        out[day] = rows[i] if i >= 0 and day - rate_days[i] < limit else None
+    return out
+
+
+def _last_rate(currency: str, reference: date, limit: timedelta) -> tuple[date, Decimal] | None:
+    return (FxRate.objects.filter(currency=currency, day__lte=reference, day__gt=reference - limit)
+            .order_by("-day").values_list("day", "per_usd").first())
+
+
 # The hot read of a converted API page: plain SQL on PostgreSQL (the ORM's compile was most of its cost); the
-# unique (currency, day) index answers it. The newest publication comes in the same statement (a LEFT JOIN
-# from its one row), so a page still costs one round trip for its rates.
-_RATE_ROWS_SQL = """
-WITH newest AS (SELECT max(day) AS day FROM fx_fxrate WHERE currency = 'USD')
-SELECT r.day, r.per_usd, newest.day FROM newest
-LEFT JOIN fx_fxrate r ON r.currency = %s AND r.day <= %s
-    AND r.day > LEAST(%s::date, COALESCE(newest.day, %s::date)) - %s
-ORDER BY r.day
-"""
+# unique (currency, day) index answers it. Kept this simple on purpose: PostgreSQL plans it on every run (a
+# custom plan), and a join or a CTE here doubled that planning (the newest publication is asked apart, and
+# only when a day has no rate within the limit).
+_RATE_ROWS_SQL = "SELECT day, per_usd FROM fx_fxrate WHERE currency = %s AND day > %s AND day <= %s ORDER BY day"
 
 
 # Each wanted day's rate in one statement, one index probe per day: a page whose rows span years reads a row
 # per day it needs, not every publication in between.
 _RATES_ON_DAYS_SQL = """
-WITH newest AS (SELECT max(day) AS day FROM fx_fxrate WHERE currency = 'USD')
-SELECT wanted.day, rate.day, rate.per_usd, newest.day
+SELECT wanted.day, rate.day, rate.per_usd
 FROM unnest(%s::date[]) AS wanted(day)
-CROSS JOIN newest
 LEFT JOIN LATERAL (
     SELECT r.day, r.per_usd FROM fx_fxrate r
-    WHERE r.currency = %s AND r.day <= LEAST(wanted.day, COALESCE(newest.day, wanted.day))
-      AND r.day > LEAST(wanted.day, COALESCE(newest.day, wanted.day)) - %s
+    WHERE r.currency = %s AND r.day <= wanted.day AND r.day > wanted.day - %s
     ORDER BY r.day DESC LIMIT 1
 ) AS rate ON true
 """
 
 
 def _rates_on_days_postgres(currency: str, wanted: list[date], limit: timedelta
-                            ) -> dict[date, RateOn | None] | None:
-    """PostgreSQL's answer for ``fx_rates_on_days``; None when no day has a rate (the caller says why)."""
+                            ) -> dict[date, tuple[date, Decimal] | None] | None:
+    """PostgreSQL's answer for ``_rates_within_limit``; None when no day has a rate (the caller says why)."""
     connection.ensure_connection()
     # psycopg's own cursor: Django's wrapper around it was a fifth of this lookup's time on a page.
     with connection.connection.cursor() as cursor:
         cursor.execute(_RATES_ON_DAYS_SQL, [wanted, currency, limit.days])
         found = cursor.fetchall()
-    if all(rate_day is None for _, rate_day, _, _ in found):
+    if all(rate_day is None for _, rate_day, _ in found):
         return None
-    shared: dict[tuple[date, date | None], RateOn] = {}
-    out: dict[date, RateOn | None] = {}
-    for day, rate_day, per_usd, newest in found:
-        if rate_day is None:
-            out[day] = None
-            continue
-        behind = day if newest is not None and day > newest else None
-        rate = shared.get((rate_day, behind))
-        if rate is None:
-            shared[(rate_day, behind)] = rate = RateOn(currency, behind or rate_day, rate_day, per_usd)
-        out[day] = rate
-    return out
+    return {day: None if rate_day is None else (rate_day, per_usd) for day, rate_day, per_usd in found}
 
 
-def fx_rate_rows_near(*, currency: str, first: date, until: date) -> tuple[list[tuple[date, Decimal]], date | None]:
-    """(day, per_usd) of ``currency`` from the age limit before ``first`` (or before the newest publication
-    held, when that is earlier) to ``until``, in day order; and the newest publication held."""
-    limit = max_age().days
+def fx_rate_rows(*, currency: str, after: date, until: date) -> list[tuple[date, Decimal]]:
+    """(day, per_usd) of ``currency`` for after < day <= until, in day order."""
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         with connection.connection.cursor() as cursor:  # psycopg's own: no Django wrapper on the hot path
-            cursor.execute(_RATE_ROWS_SQL, [currency, until, first, first, limit])
-            found = cursor.fetchall()
-        newest = found[0][2] if found else None
-        return [(day, per_usd) for day, per_usd, _ in found if day is not None], newest
-    newest = fx_newest_day()
-    after = reference_day(first, newest) - max_age()
+            cursor.execute(_RATE_ROWS_SQL, [currency, after, until])
+            return cursor.fetchall()
     return list(FxRate.objects.filter(currency=currency, day__gt=after, day__lte=until)
-                .order_by("day").values_list("day", "per_usd")), newest
+                .order_by("day").values_list("day", "per_usd"))
 
 
 def fx_daily_rates(*, currency: str, start: date, end: date) -> list[tuple[date, Decimal]]:

@@ -54,8 +54,11 @@ def test_a_currency_the_ecb_stopped_publishing_is_refused_past_the_age_limit(his
     assert [r and r.rate_day for r in rates.values()] == [date(2022, 3, 1), date(2022, 3, 1), None]
 
 
+# Both ways of reading a page's rates (an index range, or PostgreSQL's per-day statement) give the same answers.
+@pytest.mark.parametrize("spread_days", [0, 100_000])
 def test_a_feed_behind_converts_at_its_newest_rate_and_says_how_old_while_a_dropped_currency_is_refused(
-        hist_rates):
+        hist_rates, monkeypatch, spread_days):
+    monkeypatch.setattr("apps.fx.selectors.SPREAD_DAYS", spread_days)
     # The newest publication held is 2024-03-05. Weeks later (no fetch since), EUR still converts at it
     # (1 / 1.085 = 0.9216589862) and says it is 56 days old; RUB (last 2022-03-01) stays refused.
     late = fx_rate_on(currency="EUR", day=date(2024, 4, 30))
@@ -70,7 +73,7 @@ def test_a_feed_behind_converts_at_its_newest_rate_and_says_how_old_while_a_drop
     assert [(r.rate_day, r.day, r.stale) for r in rates.values()] == [
         (date(2024, 3, 4), date(2024, 3, 4), False), (date(2024, 3, 5), date(2024, 4, 30), True),
         (date(2024, 3, 5), date(2024, 5, 1), True)]
-    # Spread over years (PostgreSQL's per-day statement): the same answers.
+    # Spread over years.
     spread = fx_rates_on_days(currency="RUB", days=[date(2022, 3, 2), date(2024, 4, 30)])
     assert [r and r.rate_day for r in spread.values()] == [date(2022, 3, 1), None]
     spread = fx_rates_on_days(currency="GBP", days=[date(2022, 3, 2), date(2024, 4, 30)])
