@@ -46,3 +46,27 @@ def test_the_picker_redraws_in_eur_and_the_download_keeps_it(page, rates):
         header = next(csv.reader(handle))
     assert "Price (EUR / 1M tokens)" in header and "Rate (EUR per USD)" in header
     assert page.console_errors == []
+
+
+def test_the_picker_on_compare_converts_the_table_and_the_calculator(page, rates):
+    page.goto(f"{rates}/compare/?model=llama-3-70b-instruct")
+    wait_for_charts(page)
+    usd_header = page.locator("table[data-table=offerings] thead").inner_text()
+    assert "USD / 1M tokens" in usd_header
+    page.select_option("#currency", "EUR")
+    page.click("form#filters button[type=submit]")
+    page.wait_for_url("**currency=EUR**")
+    wait_for_charts(page)
+    assert "EUR / 1M tokens" in page.locator("table[data-table=offerings] thead").inner_text()
+    assert "EUR / month" in page.locator("table[data-table=workload] thead").inner_text()
+    assert "EUR per USD, the ECB reference rate of" in page.locator("body").inner_text()
+    assert "$" not in page.locator("#plot-bars").inner_text()
+    assert page.locator("#currency").input_value() == "EUR"
+    link = page.locator("[data-download=csv]").first
+    assert "currency=EUR" in (link.get_attribute("href") or "")
+    with page.expect_download() as download:
+        link.click()
+    with open(download.value.path(), newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    assert "Input (EUR / 1M tokens)" in header
+    assert page.console_errors == []
