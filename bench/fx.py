@@ -9,7 +9,8 @@ and wall time per request (which includes PostgreSQL's work). The summary gives 
 ratio converted / USD; the goal is at most 1.20.
 
 The conversion is one rate query per page: each row's day (its last day in force), then the rates of all those
-days in one ``SELECT ... WHERE currency = %s AND day BETWEEN ...`` and a bisect per row.
+days in one statement (an index range of the publications between them when they lie within months, else one
+LATERAL probe per day) and a bisect per distinct day; the cells are converted column by column.
 
 Usage:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tw_fx_api .venv/bin/python bench/api_gen_prices.py
