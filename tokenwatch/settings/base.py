@@ -218,7 +218,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Tasks run in-process (the embedded default) would print Celery's "Task ... succeeded" line into every
+        # `manage.py ingest` and `make run`; a worker's log keeps them.
+        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
+    },
 }
 
 # --- REST API (owned by the API work: tokenwatch/api_router.py, apps/*/api/) ---
