@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from decimal import Decimal
 
 import pytest
-from celery import Celery
 
 from apps.alerts import services, tasks
 from apps.alerts.models import Alert, Delivery, Watch
 from apps.catalog.models import Model
 from tests.alerts.conftest import SECRET, doc, ingest
-from tests.conftest import REPO
-from tests.sources.test_worker import database_url, wait_for
+from tests.workers import celery_worker, wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -25,29 +19,11 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def worker(redis_broker, tmp_path):
     """`celery worker` on the default queue of the test broker (the worker's own retries go there too)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tokenwatch.settings.base", "DATABASE_URL": database_url(),
-           "CELERY_BROKER_URL": redis_broker, "DB_CONN_MAX_AGE": "0",
-           "TOKENWATCH_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "TOKENWATCH_ALERT_RETRY_BACKOFF_S": "0.2",
-           "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
-    client = Celery(broker=redis_broker, set_as_current=False)
-    client.control.purge()
     log = tmp_path / "worker.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tokenwatch", "worker", "--concurrency", "2", "--pool", "prefork",
-         "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while "ready" not in log.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
-    yield client, log
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    env = {"TOKENWATCH_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "TOKENWATCH_ALERT_RETRY_BACKOFF_S": "0.2",
+           "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    with celery_worker(redis_broker, log, env=env) as client:
+        yield client, log
 
 
 def test_a_duplicated_hint_on_a_real_worker_alerts_and_delivers_once(worker, receiver, settings, monkeypatch):

@@ -14,7 +14,7 @@ from apps.probes.models import ProbeRun
 from tests.api.conftest import ingest_litellm, token_client
 from tests.probes.conftest import api_key, provider_servers, two_providers  # noqa: F401  (fixtures)
 from tests.probes.test_worker import probe_worker  # noqa: F401  (fixture)
-from tests.sources.test_worker import wait_for
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 MODEL = "llama-3-70b-instruct"

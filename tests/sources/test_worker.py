@@ -5,20 +5,16 @@ ingest gives."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 
 import pytest
-from celery import Celery
-from django.db import connection
 
 from apps.pricing.models import Price, PriceChange
 from apps.sources.models import Snapshot
 from apps.sources.services import FetchMeta, snapshot_store
-from tests.conftest import REPO, SHARED_DATA, get_source
+from tests.conftest import SHARED_DATA, get_source
+from tests.workers import celery_worker, wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -28,52 +24,13 @@ FILES = [
 ]
 
 
-def database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 @pytest.fixture
 def worker(redis_broker, tmp_path):
     """Start `celery worker` (2 processes) against the test database; stop it afterwards."""
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tokenwatch.settings.base",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": redis_broker,
-        "DB_CONN_MAX_AGE": "0",
-    }
     log = tmp_path / "worker.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tokenwatch", "worker", "-Q", queue, "--concurrency", "2",
-         "--pool", "prefork", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    client = Celery(broker=redis_broker, set_as_current=False)  # later tests keep the eager app
-    deadline = time.monotonic() + 60
-    while "ready" not in log.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
-    yield client, queue, log
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def wait_for(predicate, log, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out; worker log:\n{log.read_text(errors='replace')[-4000:]}")
-        time.sleep(0.25)
+    with celery_worker(redis_broker, log, queue=queue) as client:
+        yield client, queue, log
 
 
 def history() -> list[tuple]:
