@@ -226,9 +226,13 @@ class Drill:
 
     def ingest_transaction(self, worker: Process) -> tuple[int, int] | None:
         """(worker child pid, its PostgreSQL backend pid) for an open ingest transaction, if any."""
+        # A writing transaction of a worker child, but not the alerts' market task that a committed ingest
+        # queues (it writes too; killing it fails no ingest run).
         rows = self.pg.execute(
-            "SELECT client_port, pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
-            "AND xact_start IS NOT NULL AND backend_xid IS NOT NULL", (DRILL_DB,))
+            "SELECT client_port, pid FROM pg_stat_activity a WHERE datname = %s AND pid <> pg_backend_pid() "
+            "AND xact_start IS NOT NULL AND backend_xid IS NOT NULL AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+            "  WHERE l.pid = a.pid AND c.relname LIKE 'alerts%%')", (DRILL_DB,), dbname=DRILL_DB)
         kids = children(worker.pid)
         for port, backend in rows:
             pid = pid_with_local_port(kids, port)
