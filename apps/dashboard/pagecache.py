@@ -43,7 +43,6 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db.models import Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.test import RequestFactory
 from django.urls import resolve
 from django.utils import timezone
 
@@ -91,16 +90,12 @@ def next_change(now: datetime) -> datetime:
     from apps.sources.selectors import sources_freshness
 
     hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    bounds = Price.objects.aggregate(start=Min("effective_from", filter=_after("effective_from", now)),
-                                     end=Min("effective_to", filter=_after("effective_to", now)))
+    bounds = Price.objects.aggregate(start=Min("effective_from", filter=Q(effective_from__gt=now)),
+                                     end=Min("effective_to", filter=Q(effective_to__gt=now)))
     limits = dict(Source.objects.values_list("pk", "freshness_hours"))
     stale_at = [fresh.data_as_of + timedelta(hours=limits[pk]) for pk, fresh in sources_freshness().items()
                 if fresh.data_as_of is not None and limits.get(pk) is not None]
     return min([hour, *(b for b in bounds.values() if b is not None), *(t for t in stale_at if t > now)])
-
-
-def _after(field: str, now: datetime) -> Q:
-    return Q(**{f"{field}__gt": now})
 
 
 def account_html(request: HttpRequest) -> bytes:
@@ -108,7 +103,7 @@ def account_html(request: HttpRequest) -> bytes:
 
 
 def cached_page(view: View) -> View:
-    """Serve ``view``'s HTML from the cache while the data version and the day are the same."""
+    """Serve ``view``'s HTML from the cache while the data version is the same, until :func:`next_change`."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
@@ -148,6 +143,10 @@ def warm(*, version: int | None = None, paths: list[str] | None = None) -> int:
     the data version is no longer ``version`` (a later commit queued its own warm-up)."""
     if not enabled() or (version is not None and dataversion.current() != version):
         return 0
+    # django.test's request builder, imported here: not at start-up of every web process (this module is
+    # imported by every page), only by the worker task that warms pages.
+    from django.test import RequestFactory
+
     from .access import public_allowed
 
     visitors = [get_user_model()(username="page-cache-warm")]  # an unsaved user: signed in, not staff
