@@ -18,8 +18,7 @@ from typing import Any
 import pandas as pd
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from apps.dashboard.tables import Column
 
@@ -52,12 +51,11 @@ def currency_choice(request: HttpRequest) -> tuple[str | None, str]:
 
 
 def currency_options_html(selected: str | None) -> SafeString:
-    """<option>s of the picker: USD first, then every currency with ECB rates."""
-    chosen = selected or BASE
+    """<option>s of the picker: USD first, then every currency with ECB rates (the pages' one option writer)."""
+    from apps.dashboard.pages.common import options_html
+
     codes = [BASE, *(code for code in fx_currency_codes() if code != BASE)]
-    return mark_safe("".join(  # noqa: S308 (codes escaped)
-        f'<option value="{escape(code)}"{" selected" if code == chosen else ""}>{escape(code)}</option>'
-        for code in codes))
+    return options_html([(code, code) for code in codes], selected or BASE)
 
 
 def _midnight(day: date) -> pd.Timestamp:
