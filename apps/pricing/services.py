@@ -111,7 +111,7 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
     offering_ids = _offerings_ensure(source, records, {k: p.pk for k, p in providers.items()}, aliases)
 
     # Re-applying a snapshot (reparse) replaces its observations.
-    PriceObservation.objects.filter(snapshot=snapshot).delete()
+    replaced, _ = PriceObservation.objects.filter(snapshot=snapshot).delete()
     observations: list[dict[str, Any]] = []
     seen: dict[tuple[int, datetime | None], str] = {}
     rejects: list[Reject] = []
@@ -138,8 +138,88 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
     bulk_insert(PriceObservation, observations)
 
     in_snapshot = {o["offering_id"] for o in observations}
-    status = price_history_rebuild(source_id=source.pk)
+    status = None
+    if not replaced and not any(o["stated"] for o in observations):
+        status = _history_append(source_id=source.pk, snapshot_id=snapshot.pk, observations=observations)
+    if status is None:
+        status = price_history_rebuild(source_id=source.pk)
     return ApplyCounts.from_history(status, in_snapshot=in_snapshot, rejects=rejects)
+
+
+def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict[str, Any]]) -> dict[int, str] | None:
+    """The common case, a source's newest document applied for the first time, without rereading its history.
+
+    The full rebuild walks every sighting of the source; when the new document is the last stretch of the
+    timeline, the walk up to the stretch before it gives what is stored already (history is always the full
+    walk of the stored sightings), so only its last step is left: each open price either continues (listed
+    again at the same values: confirmed), or ends where the new document starts (changed or delisted), and
+    what the document lists anew starts there. The result is the full rebuild's, row for row (the history
+    tests ingest in date order through here and out of order through the full rebuild, and compare).
+
+    Returns None (the caller rebuilds in full) when the shortcut does not hold: the document is not the last
+    stretch, or was seen before as another stretch, or the source has stated prices.
+    """
+    looks = source_timeline(source_id)
+    if not looks or looks[-1].snapshot_id != snapshot_id or any(
+            look.snapshot_id == snapshot_id for look in looks[:-1]):
+        return None
+    if Price.objects.filter(offering__source_id=source_id, basis=Basis.STATED).exists():
+        return None
+    look = looks[-1]
+    listed: dict[int, dict[str, Any]] = {o["offering_id"]: o for o in observations}
+    open_prices: dict[int, Price] = {p.offering_id: p for p in Price.objects.filter(
+        offering__source_id=source_id, effective_to__isnull=True).only(
+        "id", "offering_id", "effective_from", *COMPONENTS, "unit_prices", "price_label", "last_confirmed_at")}
+
+    status: dict[int, str] = {}
+    ended: list[int] = []
+    confirmed: list[int] = []
+    starts: dict[int, Values] = {}
+    changes: list[PriceChange] = []
+    for offering_id, price in open_prices.items():
+        row = listed.get(offering_id)
+        values = None if row is None else _observation_values(row)
+        if values is not None and _values(price) == values:
+            status[offering_id] = "unchanged"
+            if price.last_confirmed_at != look.last_at:
+                confirmed.append(price.pk)
+            continue
+        ended.append(price.pk)
+        status[offering_id] = "changed"
+        if values is not None:
+            starts[offering_id] = values
+            changes += _change_events(offering_id, _values(price), values, look.first_at, snapshot_id)
+    fresh = [oid for oid in listed if oid not in open_prices]
+    # Listed again after a gap: the offering has a history, so the new price is a change, not a creation.
+    had_prices: set[int] = set()
+    if fresh and (open_prices or Price.objects.filter(offering__source_id=source_id).exists()):
+        had_prices = set(Price.objects.filter(offering_id__in=fresh).values_list("offering_id", flat=True)
+                         .distinct())
+    for offering_id in fresh:
+        starts[offering_id] = _observation_values(listed[offering_id])
+        status[offering_id] = "changed" if offering_id in had_prices else "created"
+
+    offerings = _offering_attributes_sync(
+        source_id, {oid: tuple(row[a] for a in ATTRIBUTES) for oid, row in listed.items()},  # type: ignore[misc]
+        {oid: (len(looks), (row["provider_key"], row["display_name"])) for oid, row in listed.items()})
+    moved = aliases_sync_hints(hints=offerings.alias_hints, source_id=source_id)
+
+    for i in range(0, len(ended), BATCH):
+        Price.objects.filter(pk__in=ended[i:i + BATCH]).update(effective_to=look.first_at)
+    for i in range(0, len(confirmed), BATCH):
+        Price.objects.filter(pk__in=confirmed[i:i + BATCH]).update(last_confirmed_at=look.last_at)
+    bulk_insert(Price, [_new_price(oid, offerings.provider_of[oid],
+                                   Interval(look.first_at, None, values, snapshot_id, first_seen_at=look.first_at,
+                                            last_confirmed_at=look.last_at), Basis.OBSERVED)
+                        for oid, values in starts.items()])
+    PriceChange.objects.bulk_create(changes, batch_size=BATCH)
+    market_refresh_for_source(source_id, pairs=None if moved else offerings.pairs)
+    return status
+
+
+def _observation_values(row: dict[str, Any]) -> Values:
+    """The comparable values of an observation about to be stored (as ``_values`` reads them back)."""
+    return (*(row[c] for c in COMPONENTS), _canonical(row["unit_prices"]), row["price_label"])
 
 
 def market_refresh_for_source(source_id: int, *, pairs: set[tuple[int, int]] | None = None) -> int:
@@ -483,14 +563,22 @@ def price_changes_rebuild(*, offering_ids: list[int], desired: dict[int, list[In
         for before, after in itertools.pairwise(intervals):
             if after.effective_from is None or before.effective_to != after.effective_from:
                 continue  # a gap (delisted, then back) is not a price change
-            for index, component in enumerate(COMPONENTS):
-                old, new = before.values[index], after.values[index]
-                if old is None or new is None or Decimal(old) == Decimal(new):
-                    continue
-                events.append(PriceChange(
-                    offering_id=offering_id, changed_at=after.effective_from, component=component,
-                    old_usd_per_mtok=old, new_usd_per_mtok=new,
-                    percent_change=percent_change(Decimal(old), Decimal(new)), snapshot_id=after.snapshot_id,
-                ))
+            events += _change_events(offering_id, before.values, after.values, after.effective_from,
+                                     after.snapshot_id)
     PriceChange.objects.bulk_create(events, batch_size=BATCH)
+
+
+def _change_events(offering_id: int, before: Values, after: Values, at: datetime,
+                   snapshot_id: int) -> list[PriceChange]:
+    """One event per component whose price moved from one interval to the next, touching one."""
+    events = []
+    for index, component in enumerate(COMPONENTS):
+        old, new = before[index], after[index]
+        if old is None or new is None or Decimal(old) == Decimal(new):
+            continue
+        events.append(PriceChange(
+            offering_id=offering_id, changed_at=at, component=component, old_usd_per_mtok=old,
+            new_usd_per_mtok=new, percent_change=percent_change(Decimal(old), Decimal(new)), snapshot_id=snapshot_id,
+        ))
+    return events
 

@@ -205,3 +205,83 @@ def test_an_undated_interval_that_ended_before_we_looked_stays_open_at_the_start
                   key=lambda row: row[0] is not None)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     assert rows == [(None, start, Decimal("4")), (start, None, Decimal("1"))]
+
+
+def _full_rebuild_changes_nothing() -> None:
+    """The stored history is exactly what a full rebuild from every sighting gives (the full rebuild writes
+    only differences, so a table dump before and after it must be equal and every status "unchanged")."""
+    from apps.pricing.services import price_history_rebuild
+
+    before = dump_tables()
+    status = price_history_rebuild(source_id=get_source("litellm").pk)
+    assert set(status.values()) == {"unchanged"}
+    after = dump_tables()
+    if after != before:
+        pytest.fail(first_difference(before, after))
+
+
+def test_newest_documents_appended_give_the_full_rebuilds_history(ingest_file):
+    """Ingest in date order takes the shortcut (each file is the newest stretch): row for row what the full walk
+    of every sighting gives, after each file."""
+    from apps.pricing import services
+
+    calls = []
+    real = services._history_append
+
+    def spy(**kwargs):
+        calls.append(result := real(**kwargs))
+        return result
+
+    services._history_append = spy
+    try:
+        for path, when in LITELLM:
+            run = ingest_file("litellm", path, observed_at=when)
+            assert run.status == IngestRun.Status.OK, run.message
+            _full_rebuild_changes_nothing()
+    finally:
+        services._history_append = real
+    assert len(calls) == len(LITELLM) and all(c is not None for c in calls)  # the shortcut was taken each time
+
+
+def test_the_shortcut_keeps_gaps_reverts_units_and_confirmations():
+    """Small documents covering each step of the walk: a price continues (confirmed), changes, is delisted, comes
+    back after a gap (a change, not a creation), reverts to an earlier price, and gains extra units; an older
+    document seen again and a backfill go through the full rebuild, and the two always agree."""
+    def doc(**models) -> bytes:
+        return json.dumps({name: {"litellm_provider": "openai", "mode": "chat", **fields}
+                           for name, fields in models.items()}).encode()
+
+    a = {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06}
+    b = {"input_cost_per_token": 3e-06, "output_cost_per_token": 2e-06}
+    units = {**a, "output_cost_per_image": 0.04}
+    steps = [
+        (1, doc(m1=a, m2=a, m3=a)),
+        (2, doc(m1=a, m2=b, m3=a)),            # m2 changes
+        (3, doc(m1=a, m2=b)),                  # m3 delisted
+        (4, doc(m1=a, m2=a, m3=a) + b"\n"),    # m2 reverts, m3 back after a gap (other bytes than day 1)
+        (5, doc(m1=units, m2=a, m3=a, m4=b)),  # m1 gains a unit price, m4 new
+        (6, doc(m1=units, m2=a, m3=a, m4=b) + b" "),  # other bytes, same prices: all confirmed
+    ]
+    statuses = []
+    for day, content in steps:
+        run = ingest(content, day)
+        assert run.status == IngestRun.Status.OK, run.message
+        run.snapshot.refresh_from_db()
+        statuses.append((run.snapshot.created_count, run.snapshot.changed_count, run.snapshot.unchanged_count))
+        _full_rebuild_changes_nothing()
+    assert statuses == [(3, 0, 0), (0, 1, 2), (0, 1, 2), (0, 2, 1), (1, 1, 2), (0, 0, 4)]
+    m2 = list(Price.objects.filter(offering__source_model_id="m2").order_by("effective_from")
+              .values_list("input_usd_per_mtok", "effective_to"))
+    assert m2 == [(Decimal("1"), datetime(2026, 1, 2, tzinfo=UTC)), (Decimal("3"), datetime(2026, 1, 4, tzinfo=UTC)),
+                  (Decimal("1"), None)]
+    assert PriceChange.objects.filter(offering__source_model_id="m2").count() == 2
+    assert not PriceChange.objects.filter(offering__source_model_id="m3").exists()
+    # An older document seen again later is an upstream revert (full rebuild), then the newest again.
+    for day, content in ((7, steps[1][1]), (8, steps[5][1])):
+        source_ingest_bytes(source=get_source("litellm"), content=content, trigger="command",
+                            observed_at=datetime(2026, 1, day, tzinfo=UTC), meta=FetchMeta(filename=f"again{day}"))
+        _full_rebuild_changes_nothing()
+    # A new document after the revert takes the shortcut again.
+    run = ingest(doc(m1=b), 9)
+    assert run.status == IngestRun.Status.OK, run.message
+    _full_rebuild_changes_nothing()
