@@ -73,7 +73,8 @@ class Price(models.Model):
     # commonest filter of the API and the exports stays fast for a provider with a handful of rows in a
     # table of millions, whatever plan a prepared statement settles on. A provider is part of an
     # offering's identity and never changes; on PostgreSQL a composite foreign key to
-    # (offering.id, offering.provider_id) keeps the copy equal to the original (migration 0002).
+    # (offering.id, offering.provider_id) keeps the copy equal to the original (migration 0002), and implies
+    # the single-column keys of these two fields, which PostgreSQL therefore does not have (migration 0008).
     provider = models.ForeignKey("catalog.Provider", on_delete=models.PROTECT, related_name="prices",
                                  db_index=False, help_text="The offering's provider (a copy, for filtering).")
     effective_from = models.DateTimeField(null=True, blank=True, help_text="Inclusive; empty = since the beginning.")

@@ -63,3 +63,26 @@ def test_postgres_carries_a_corrected_offering_provider_to_its_prices(postgres, 
     prices = Price.objects.filter(offering=offering)
     assert prices.exists()
     assert set(prices.values_list("provider_id", flat=True)) == {new.pk}
+
+
+@pytest.mark.parametrize("column", ["offering_id", "provider_id"])
+def test_postgres_refuses_a_price_of_a_missing_offering_or_provider(postgres, ingest_file, column):
+    """The single-column keys of a price are gone on PostgreSQL (migration 0008): the composite key alone must
+    still refuse a price whose offering, or provider, does not exist."""
+    ingest_file("litellm", "litellm/model_prices_2026-07-24_rocry-8442b93.json")
+    price = Price.objects.first()
+    missing = max(Offering.objects.order_by("-pk").values_list("pk", flat=True)[0],
+                  Provider.objects.order_by("-pk").values_list("pk", flat=True)[0]) + 1000
+    statement = {"offering_id": "UPDATE pricing_price SET offering_id = %s WHERE id = %s",
+                 "provider_id": "UPDATE pricing_price SET provider_id = %s WHERE id = %s"}[column]
+    with pytest.raises(IntegrityError), transaction.atomic(), transaction.get_connection().cursor() as cursor:
+        cursor.execute(statement, [missing, price.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_postgres_has_no_foreign_key_the_composite_one_implies(postgres):
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'pricing_price'::regclass "
+                       "AND contype = 'f'")
+        keys = sorted(row[0].split(" REFERENCES ")[0] for row in cursor.fetchall())
+    assert keys == ["FOREIGN KEY (offering_id, provider_id)", "FOREIGN KEY (snapshot_id)"]
