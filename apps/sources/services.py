@@ -20,6 +20,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from apps.common.gcpause import collections_paused
 from scrapers.records import ParseError, ParseResult
 
 from .models import IngestRun, Rejection, Sighting, Snapshot, Source
@@ -109,6 +110,7 @@ def _write_content_binary(snapshot_id: int, content: bytes) -> None:
         cursor.execute("UPDATE sources_snapshot SET content = %b WHERE id = %s", [content, snapshot_id])
 
 
+@collections_paused()
 def source_ingest_bytes(
     *,
     source: Source,
@@ -326,6 +328,7 @@ def shrink_check(*, source: Source, snapshot: Snapshot, spec: FormatSpec) -> str
     return "; ".join(reasons)
 
 
+@collections_paused()
 def snapshot_reparse(*, snapshot: Snapshot, trigger: str = IngestRun.Trigger.REPARSE) -> IngestRun:
     """Parse stored bytes again (after a parser fix) and re-apply them, without fetching.
 
@@ -358,6 +361,7 @@ class ReviewError(Exception):
     """A review that cannot happen (the snapshot is not held); one plain sentence."""
 
 
+@collections_paused()
 def snapshot_review(*, snapshot: Snapshot, accept: bool, by: str = "") -> IngestRun:
     """A curator's decision on a held snapshot.
 
