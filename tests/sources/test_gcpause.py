@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
@@ -63,7 +64,8 @@ def test_an_ingest_runs_with_the_collector_paused(ingest_file, monkeypatch):
 
     monkeypatch.setattr("apps.sources.registry.FormatSpec.apply",
                         lambda self, *, snapshot, result: spy(snapshot=snapshot, result=result))
-    run = ingest_file("litellm", "litellm/model_prices_2024-04-22_tokencost-569280a.json")
+    run = ingest_file("litellm", "litellm/model_prices_2024-04-22_tokencost-569280a.json",
+                      observed_at=datetime(2024, 4, 23, tzinfo=UTC))
     assert run.status == IngestRun.Status.OK, run.message
     assert seen == [False]
     assert gc.isenabled()
