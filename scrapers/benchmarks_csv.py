@@ -31,11 +31,31 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
+from hashlib import sha256
+from itertools import islice
 from operator import attrgetter
+from typing import Any
 
 from scrapers.bench_records import MOSTLY_FAILED_ERROR_RATE, BenchmarkRecord, normalize_accelerator
-from scrapers.csvtools import Column, RecordStream, Row, day, flag, number, parse_table, text, whole
-from scrapers.records import ParseResult, check_usd_per_mtok
+from scrapers.csvtools import (
+    CellMemo,
+    Column,
+    Header,
+    RecordBatch,
+    RecordStream,
+    Row,
+    Table,
+    collector_paused,
+    day,
+    duplicate_lines,
+    flag,
+    number,
+    number_column,
+    text,
+    text_column,
+    whole,
+)
+from scrapers.records import MAX_USD_PER_MTOK, ParseResult, Reject, check_usd_per_mtok
 
 COLUMNS = (
     Column("model", True, "model name as the source gives it, e.g. Llama 3 70B (resolved to a canonical model)"),
@@ -77,31 +97,89 @@ ALIASES = {
 def parse(data: bytes) -> ParseResult:
     """Parse a benchmarks CSV into benchmark records; bad rows become rejects with their line.
 
-    The validating pass keeps each good record in a compact form (:class:`_Stash`), so iterating the
-    records decodes those instead of reading and converting the CSV again; past ``STASH_BYTES`` the stash
-    gives up and the records are produced from the bytes as before, so memory stays bounded.
+    Rows are converted a batch at a time, column by column (:class:`_Converter`); a row any of whose cells
+    is not in the common form goes through :func:`_row`, which names the reason. The validating pass keeps
+    each batch in a compact form (:class:`_Stash`), so iterating the records decodes those instead of
+    reading and converting the CSV again; past ``STASH_BYTES`` the stash gives up and the batches are made
+    from the bytes again, so memory stays bounded.
     """
+    table = Table(data, COLUMNS, ALIASES)
+    index = Header(table.header)
+    rejects: list[Reject] = []
+    rejected: set[int] = set()
+    hashes: array[int] = array("q")
+    hash_lines: array[int] = array("q")
+    newest: datetime | None = None
+    all_dated = True
+    good = 0
     stash = _Stash()
+    with collector_paused():
+        for batch in _batches(table, index, rejects):
+            good += len(batch)
+            hashes.frombytes(b"".join([key[:8] for key in batch.keys]))
+            hash_lines.extend(batch.lines)
+            dates = batch.columns[_MEASURED_AT]
+            if None in dates:
+                all_dated = False
+            dated = [when for when in dates if when is not None]
+            if dated and (newest is None or max(dated) > newest):
+                newest = max(dated)
+            stash.add(batch)
+    rejected.update(int(r.locator.split()[1]) for r in rejects)
 
-    def make(row: Row) -> BenchmarkRecord:
-        record = _row(row)
-        stash.add(row.line, record)
-        return record
+    if len(hashes) > 1:
+        duplicates = duplicate_lines(table, _records_of, BenchmarkRecord.natural_key, hashes, hash_lines)
+        del hashes, hash_lines
+        for line, (first, count, excerpt_text) in sorted(duplicates.items()):
+            rejects.append(Reject(f"line {line}", f"duplicate of line {first} (same {KEY_LABEL}); the first one is "
+                                  "kept", excerpt_text))
+            rejected.add(line)
+            good -= count
+        rejects.sort(key=lambda r: int(r.locator.split()[1]))
+    dropped = frozenset(rejected)
 
-    result = parse_table(data, COLUMNS, make, aliases=ALIASES, key=BenchmarkRecord.natural_key,
-                         key_label="model, stack, precision, hardware, workload, date and source",
-                         date_of=_date_of)
-    stash.closed = True  # later calls of make (the fallback's produce) must not add to it
-    if not stash.overflowed and isinstance(result.records, RecordStream):
-        rejected = frozenset(int(r.locator.split()[1]) for r in result.rejects)
-        result.records = RecordStream(lambda: stash.records(rejected), len(result.records))
+    def batches() -> Iterator[RecordBatch]:
+        source = stash.batches() if not stash.overflowed else _batches(table, index, [])
+        for batch in source:
+            if dropped:
+                positions = {i for i, line in enumerate(batch.lines) if line in dropped}
+                if positions:
+                    batch = batch.without(positions)
+            if batch.lines:
+                yield batch
+
+    def produce() -> Iterator[BenchmarkRecord]:
+        for batch in batches():
+            yield from batch.records()
+
+    result = ParseResult(records=RecordStream(produce, good, batches=batches), rejects=rejects)  # type: ignore[arg-type]
+    if all_dated and newest is not None:
+        result.observed_at = datetime.combine(newest.date(), time.min, tzinfo=UTC)
     return result
+
+
+KEY_LABEL = "model, stack, precision, hardware, workload, date and source"
+BATCH_ROWS = 4096  # rows converted together: ~2 MB of cells and values at a time
+
+
+def _records_of(row: Row) -> tuple[BenchmarkRecord]:
+    if row.problem:
+        raise ValueError(row.problem)
+    return (_row(row),)
+
+
+def _batches(table: Table, index: Header, rejects: list[Reject]) -> Iterator[RecordBatch]:
+    """The good rows of the table, a batch at a time; refused rows are added to ``rejects``."""
+    converter = _Converter(index)
+    rows = table.numbered()
+    while chunk := list(islice(rows, BATCH_ROWS)):
+        yield converter.convert(chunk, table.delimiter, rejects)
 
 
 # Memory the stash may take: ~200 bytes a record, so up to ~160,000 records; beyond, the bytes are re-read.
 STASH_BYTES = 32 * 1024 * 1024
 _FIELDS = tuple(f.name for f in dataclasses.fields(BenchmarkRecord))
-_DECIMALS = frozenset(i for i, name in enumerate(_FIELDS) if name in {
+_DECIMALS = tuple(i for i, name in enumerate(_FIELDS) if name in {
     "tokens_per_s", "request_tokens_per_s_p50", "request_tokens_per_s_mean", "ttft_p50_ms", "ttft_p99_ms",
     "e2e_latency_p50_ms", "e2e_latency_p99_ms", "p99_latency_ms", "error_rate", "reported_usd_per_mtok"})
 _MEASURED_AT = _FIELDS.index("measured_at")
@@ -109,54 +187,190 @@ _values = attrgetter(*_FIELDS)
 
 
 class _Stash:
-    """Good records of the validating pass, marshalled into one buffer (Decimals and times as exact text).
+    """Good batches of the validating pass, each marshalled into one buffer (Decimals and times as exact text).
 
-    A record object takes ~1 KB; its marshalled values ~200 bytes, and decoding them costs a quarter of
-    converting the row's cells again. Lines arrive in increasing order; a line seen again (the duplicate
-    check re-reads a few rows) is ignored.
+    A record object takes ~1 KB; its marshalled values ~200 bytes, and decoding a batch of them costs a
+    fraction of converting its cells again.
     """
 
     def __init__(self) -> None:
-        self.buffer = bytearray()
-        self.ends: array[int] = array("Q")
-        self.lines: array[int] = array("Q")
+        self.blobs: list[bytes] = []
+        self.size = 0
         self.overflowed = False
-        self.closed = False
 
-    def add(self, line: int, record: BenchmarkRecord) -> None:
-        if self.closed or self.overflowed or (self.lines and line <= self.lines[-1]):
+    def add(self, batch: RecordBatch) -> None:
+        if self.overflowed:
             return
-        values = list(_values(record))
+        columns = list(batch.columns)
         for i in _DECIMALS:
-            if values[i] is not None:
-                values[i] = str(values[i])
-        if values[_MEASURED_AT] is not None:
-            values[_MEASURED_AT] = values[_MEASURED_AT].isoformat()
-        self.buffer += marshal.dumps(tuple(values))
-        self.ends.append(len(self.buffer))
-        self.lines.append(line)
-        if len(self.buffer) > STASH_BYTES:
+            columns[i] = [None if value is None else str(value) for value in columns[i]]
+        columns[_MEASURED_AT] = [None if value is None else _iso(value) for value in columns[_MEASURED_AT]]
+        blob = marshal.dumps((columns, batch.lines, batch.keys))
+        self.blobs.append(blob)
+        self.size += len(blob)
+        if self.size > STASH_BYTES:
             self.overflowed = True
-            self.buffer, self.ends, self.lines = bytearray(), array("Q"), array("Q")
+            self.blobs = []
 
-    def records(self, rejected: frozenset[int]) -> Iterator[BenchmarkRecord]:
-        view = memoryview(self.buffer)
-        start = 0
-        for end, line in zip(self.ends, self.lines, strict=True):
-            if line not in rejected:
-                # Bytes this object wrote itself a moment ago: nothing from outside is unmarshalled.
-                values = list(marshal.loads(view[start:end]))  # noqa: S302
-                for i in _DECIMALS:
-                    if values[i] is not None:
-                        values[i] = Decimal(values[i])
-                if values[_MEASURED_AT] is not None:
-                    values[_MEASURED_AT] = _from_iso(values[_MEASURED_AT])
-                yield BenchmarkRecord(*values)
-            start = end
+    def batches(self) -> Iterator[RecordBatch]:
+        for blob in self.blobs:
+            # Bytes this object wrote itself a moment ago: nothing from outside is unmarshalled.
+            columns, lines, keys = marshal.loads(blob)  # noqa: S302
+            for i in _DECIMALS:
+                columns[i] = [None if text is None else Decimal(text) for text in columns[i]]
+            columns[_MEASURED_AT] = [None if text is None else _from_iso(text) for text in columns[_MEASURED_AT]]
+            yield RecordBatch(BenchmarkRecord, columns, lines, keys)
 
 
-def _date_of(record: BenchmarkRecord) -> date | None:
-    return record.measured_at.date() if record.measured_at else None
+_APPROXIMATE = "accelerator count is approximate"
+
+
+def _not_approximate(cell: str) -> str:
+    if cell.lstrip().startswith(("~", "≈")):
+        raise ValueError("approximate")  # _row writes it into the notes: that row goes the ordinary way
+    return cell
+
+
+def _hardware(cell: str) -> tuple[str, int | None, str]:
+    hardware = text(cell, "hardware", max_length=100)
+    return normalize_accelerator(hardware) if hardware else ("", None, "")
+
+
+def _error_rate(cell: str) -> tuple[Decimal | None, bool]:
+    error_rate = number(cell, "error_rate", nonnegative=True, percent_to_fraction=True)
+    if error_rate is not None and error_rate > 1:
+        raise ValueError("above 1")
+    return error_rate, error_rate is not None and error_rate > MOSTLY_FAILED_ERROR_RATE
+
+
+def _measured_at(cell: str) -> datetime | None:
+    published = day(cell, "published_on")
+    return _midnight(published) if published else None
+
+
+class _Converter:
+    """Rows to a :class:`RecordBatch` column by column, with :func:`_row`'s converters and checks: each column
+    is converted whole (:func:`text_column`, :func:`number_column`, a :class:`CellMemo` of the converter for
+    columns of few distinct texts); a row with a refused cell, or one _row treats specially (an approximate
+    count), is converted by _row itself, so its reason (the first bad cell in _row's order) is _row's."""
+
+    def __init__(self, index: Header) -> None:
+        self.index = index
+        self.pick = index.getter(_CELLS)
+        self.model = CellMemo(lambda c: text(c, "model", required=True, max_length=500), "")
+        self.solution = CellMemo(lambda c: text(c, "solution", required=True, max_length=100), "")
+        self.precision = CellMemo(lambda c: text(c, "precision", max_length=20).upper(), "")
+        self.provider = CellMemo(lambda c: text(c, "provider", max_length=100), "")
+        self.source = CellMemo(lambda c: text(c, "source", max_length=200), "")
+        self.hardware = CellMemo(_hardware, ("", None, ""))
+        self.count = CellMemo(lambda c: whole(_not_approximate(c), "accelerators", positive=True))
+        self.input_tokens = CellMemo(lambda c: whole(c, "input_tokens", positive=True))
+        self.output_tokens = CellMemo(lambda c: whole(c, "output_tokens", positive=True))
+        self.concurrency = CellMemo(lambda c: whole(c, "concurrency", positive=True))
+        self.error_rate = CellMemo(_error_rate, (None, False))
+        self.cost_is_estimate = CellMemo(lambda c: flag(c, "cost_is_estimate"), False)
+        self.measured_at = CellMemo(_measured_at)
+
+    def convert(self, chunk: list[tuple[int, list[str], str]], delimiter: str, rejects: list[Reject]) -> RecordBatch:
+        n = len(chunk)
+        lines = [line for line, _, _ in chunk]
+        slow = {i for i, (_, _, problem) in enumerate(chunk) if problem}
+        cells = list(zip(*[self.pick(raw) for _, raw, _ in chunk], strict=True))
+        (model, solution, precision, hardware, accelerators, throughput, p99_latency, cost_text, cost_is_estimate,
+         source, published_on, notes_text, provider, stack_version, input_tokens, output_tokens, concurrency,
+         request_tokens_per_s, ttft_p50, ttft_p99, e2e_p50, e2e_p99, error_rate_text) = cells
+
+        def take(converted: tuple[list[Any], set[int]]) -> list[Any]:
+            slow.update(converted[1])
+            return converted[0]
+
+        specs = take(self.hardware.column(hardware))
+        accelerator, memory_gib, form_factor = (list(c) for c in zip(*specs, strict=True))
+        count = take(self.count.column(accelerators))
+        slow.update(i for i, (c, a) in enumerate(zip(count, accelerator, strict=True)) if c is not None and not a)
+        rates = take(self.error_rate.column(error_rate_text))
+        error_rate, mostly_failed = (list(c) for c in zip(*rates, strict=True))
+        cost = take(number_column(cost_text, "cost_usd_per_mtok", nonnegative=True))
+        slow.update(i for i, value in enumerate(cost) if value is not None and value >= MAX_USD_PER_MTOK)
+        notes = take(text_column(notes_text, "notes", max_length=2000))
+        if _APPROXIMATE in "\n".join(notes).lower():
+            approximate = [c is not None and _APPROXIMATE in note.lower() for c, note in zip(count, notes, strict=True)]
+        else:
+            approximate = [False] * n
+        values = {
+            "source_model_id": take(self.model.column(model)),
+            "provider_key": take(self.provider.column(provider)),
+            "serving_stack": take(self.solution.column(solution)),
+            "stack_version": take(text_column(stack_version, "stack_version", max_length=50)),
+            "precision": take(self.precision.column(precision)),
+            "accelerator": accelerator,
+            "accelerator_count": count,
+            "accelerator_count_approximate": approximate,
+            "accelerator_memory_gib": memory_gib,
+            "form_factor": form_factor,
+            "input_tokens": take(self.input_tokens.column(input_tokens)),
+            "output_tokens": take(self.output_tokens.column(output_tokens)),
+            "concurrency": take(self.concurrency.column(concurrency)),
+            "tokens_per_s": take(number_column(throughput, "throughput_tokens_per_s", required=True, positive=True)),
+            "request_tokens_per_s_p50": take(number_column(request_tokens_per_s, "request_tokens_per_s",
+                                                           nonnegative=True)),
+            "request_tokens_per_s_mean": [None] * n,
+            "ttft_p50_ms": take(number_column(ttft_p50, "ttft_p50_ms", nonnegative=True)),
+            "ttft_p99_ms": take(number_column(ttft_p99, "ttft_p99_ms", nonnegative=True)),
+            "e2e_latency_p50_ms": take(number_column(e2e_p50, "e2e_latency_p50_ms", nonnegative=True)),
+            "e2e_latency_p99_ms": take(number_column(e2e_p99, "e2e_latency_p99_ms", nonnegative=True)),
+            "p99_latency_ms": take(number_column(p99_latency, "p99_latency_ms", nonnegative=True)),
+            "error_rate": error_rate,
+            "requests_completed": [None] * n,
+            "requests_failed": [None] * n,
+            "error_counts": [()] * n,
+            "mostly_failed": mostly_failed,
+            "reported_usd_per_mtok": cost,
+            "cost_is_estimate": take(self.cost_is_estimate.column(cost_is_estimate)),
+            "measured_at": take(self.measured_at.column(published_on)),
+            "source_label": take(self.source.column(source)),
+            "notes": notes,
+        }
+        columns = [values[name] for name in _FIELDS]
+        if slow:
+            columns, lines = self._ordinary(chunk, slow, columns, lines, delimiter, rejects)
+        return RecordBatch(BenchmarkRecord, columns, lines, _keys(columns))
+
+    def _ordinary(self, chunk: list[tuple[int, list[str], str]], slow: set[int], columns: list[list[Any]],
+                  lines: list[int], delimiter: str, rejects: list[Reject]) -> tuple[list[list[Any]], list[int]]:
+        """Put the rows at ``slow`` through _row: its record replaces the row's values, or it is refused."""
+        rows: list[tuple[Any, ...] | None] = list(zip(*columns, strict=True))
+        for i in sorted(slow):
+            line, raw, problem = chunk[i]
+            row = Row(line, raw, self.index, problem)
+            try:
+                rows[i] = _values(_records_of(row)[0])
+            except ValueError as exc:
+                rejects.append(Reject(row.locator, str(exc), row.excerpt(delimiter)))
+                rows[i] = None
+        kept = [(row, line) for row, line in zip(rows, lines, strict=True) if row is not None]
+        if not kept:
+            return [[] for _ in _FIELDS], []
+        return [list(c) for c in zip(*(row for row, _ in kept), strict=True)], [line for _, line in kept]
+
+
+_KEY_TEXTS = tuple(_FIELDS.index(name) for name in ("source_model_id", "provider_key", "serving_stack",
+                                                     "stack_version", "precision", "accelerator"))
+_KEY_NUMBERS = tuple(_FIELDS.index(name) for name in ("accelerator_count", "accelerator_memory_gib"))
+_KEY_WORKLOAD = tuple(_FIELDS.index(name) for name in ("input_tokens", "output_tokens", "concurrency"))
+_FORM_FACTOR, _SOURCE_LABEL = _FIELDS.index("form_factor"), _FIELDS.index("source_label")
+
+
+def _keys(columns: list[list[Any]]) -> list[bytes]:
+    """:func:`key_digest` of each record's :meth:`BenchmarkRecord.natural_key`, built a column at a time
+    (tests/scrapers/test_benchmarks_csv.py checks them against natural_key itself)."""
+    parts = [list(map(str.casefold, columns[i])) for i in _KEY_TEXTS]
+    parts += [columns[i] for i in _KEY_NUMBERS]
+    parts.append(list(map(str.casefold, columns[_FORM_FACTOR])))
+    parts += [columns[i] for i in _KEY_WORKLOAD]
+    parts.append(["" if when is None else _iso(when) for when in columns[_MEASURED_AT]])
+    parts.append(list(map(str.casefold, columns[_SOURCE_LABEL])))
+    return [sha256(text.encode()).digest() for text in map(repr, zip(*parts, strict=True))]
 
 
 _CELLS = tuple(c.name for c in COLUMNS)
@@ -225,3 +439,8 @@ def _midnight(value: date) -> datetime:
 @lru_cache(maxsize=4096)
 def _from_iso(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+@lru_cache(maxsize=4096)
+def _iso(value: datetime) -> str:
+    return value.isoformat()

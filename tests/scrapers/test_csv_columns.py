@@ -1,0 +1,88 @@
+"""The column-at-a-time converters (issue 14) give exactly what the per-cell converters give, cell for cell,
+and the benchmarks CSV parse built on them gives the same records and rejects whatever its batch size."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from bench.gen_csv import write
+from scrapers import benchmarks_csv
+from scrapers.csvtools import CellMemo, key_digest, number, number_column, text, text_column
+
+CELLS = [
+    "", " ", "  x  ", "a  b", "a\tb", "a\nb", "\x01bad", "=cmd()", "+x", "-x", "@foo", "+1", "-1", "x" * 301, "x" * 60,
+    "~40", "≈8", "1,200", "$2.70", "5%", "150%", "-3", "0", "0.0", "00", "1e3", "1E+3", "١٢", "²", "１２", "NaN",
+    "Infinity", "1e400", "99999999999999999", "999999999999999", "1000000000000000", "0.0000001", ".5", "5.",
+    "1.234,5", "1 200", "$1,234.50", "$.5", "01,234", "1,2345", "$0", "0,5", "$1,234,567.5", "$", "$,", "12.5$",
+    "US$3", "1,234,567,890,123,456", "$999,999,999,999,999", "0.000", "true", "H100", "İstanbul", "x\u00a0", "1",
+    "22", "4444.5", "6,666", "$7,777.77", "12", "3.5", "1200.25",
+]
+
+
+def _one_by_one(convert, cells: list[str]) -> tuple[list[object], set[int]]:
+    values, failed = [], set()
+    for i, cell in enumerate(cells):
+        try:
+            values.append(convert(cell))
+        except ValueError:
+            values.append(None)
+            failed.add(i)
+    return values, failed
+
+
+def _kept(values: list[object], failed: set[int]) -> list[str]:
+    # str() too: Decimal("1.0") == Decimal("1") but they are stored differently.
+    return [str(v) for i, v in enumerate(values) if i not in failed]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_it_converts_a_column_as_each_cell_converts(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(2_000):
+        cells = [rng.choice(CELLS) for _ in range(rng.randint(0, 12))]
+        options = {"required": rng.random() < 0.3, "nonnegative": rng.random() < 0.5,
+                   "positive": rng.random() < 0.3, "percent_to_fraction": rng.random() < 0.3}
+        values, failed = number_column(cells, "n", **options)
+        expected, refused = _one_by_one(lambda cell: number(cell, "n", **options), cells)  # noqa: B023
+        assert (failed, _kept(values, failed)) == (refused, _kept(expected, refused)), (cells, options)
+        limits = {"required": rng.random() < 0.3, "max_length": rng.choice([5, 50, 300])}
+        values, failed = text_column(cells, "t", **limits)
+        expected, refused = _one_by_one(lambda cell: text(cell, "t", **limits), cells)  # noqa: B023
+        assert (failed, _kept(values, failed)) == (refused, _kept(expected, refused)), (cells, limits)
+
+
+def test_a_memo_answers_as_its_converter_and_stays_bounded() -> None:
+    memo = CellMemo(lambda cell: number(cell, "n", positive=True), placeholder="refused", limit=3)
+    values, failed = memo.column(["1", "0", "$2", "1", "x", "5", "6", "0"])
+    assert [str(v) for v in values] == ["1", "refused", "2", "1", "refused", "5", "6", "refused"]
+    assert failed == {1, 4, 7}
+    assert len(memo) <= 3
+
+
+def _parsed(data: bytes) -> tuple[list[object], list[tuple[str, str, str]], object]:
+    result = benchmarks_csv.parse(data)
+    return list(result.records), [(r.locator, r.reason, r.raw_excerpt) for r in result.rejects], result.observed_at
+
+
+def test_the_parse_does_not_depend_on_its_batch_size(monkeypatch, tmp_path: Path) -> None:
+    data = write("benchmarks", 3_000, tmp_path / "b.csv").read_bytes()
+    whole = _parsed(data)
+    assert len(whole[0]) > 2_900 and len(whole[1]) > 0
+    for size in (1, 7, 1000):
+        monkeypatch.setattr(benchmarks_csv, "BATCH_ROWS", size)
+        assert _parsed(data) == whole
+
+
+def test_its_batches_hold_the_records_and_the_digest_of_their_natural_keys(tmp_path: Path) -> None:
+    data = write("benchmarks", 2_500, tmp_path / "b.csv").read_bytes()
+    result = benchmarks_csv.parse(data)
+    from_batches = []
+    for batch in result.records.batches():
+        records = list(batch.records())
+        assert batch.keys == [key_digest(record.natural_key()) for record in records]
+        from_batches += records
+    assert from_batches == list(result.records)
+    assert len(from_batches) == len(result.records)
