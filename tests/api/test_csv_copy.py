@@ -162,3 +162,43 @@ def test_pg_csv_field_quotes_as_postgresql_does():
 ])
 def test_splice_line_puts_the_cells_where_the_points_say(points, line, fragments, expected):
     assert splice_line(line, Splice(points=points, fragments={b"7": fragments})) == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("unit_prices", [
+    [],
+    [{"unit": "image", "usd_per_unit": "0.04000"}],
+    [{"unit": "request", "usd_per_unit": "2.5E-3"}, {"unit": "second", "usd_per_unit": "x"}],
+    -5,  # a JSON number: the formula guard's own case
+    {},
+])
+def test_it_writes_unit_prices_as_the_all_sql_copy_with_or_without_the_empty_list_shortcut(postgres, client_user,
+                                                                                            economics, unit_prices):
+    from apps.pricing.models import Price
+
+    first = Price.objects.order_by("pk").first()
+    Price.objects.filter(pk=first.pk).update(unit_prices=unit_prices)
+    view, bound = view_for("prices", "")
+    export = export_query(bound, view.filter_queryset(view.get_queryset()))
+    assert "= '[]'::jsonb THEN '[]' ELSE" in export.sql  # the shortcut is in the statement
+    exported, reference, _ = the_three("prices", "")
+    assert exported == reference
+    assert exported.split(b"\n")[1].count(b"'-5") == (1 if unit_prices == -5 else 0)
+
+
+@pytest.mark.postgres
+def test_it_exports_without_jit(postgres, economics, monkeypatch):
+    import apps.api_common.pgcopy as pgcopy
+
+    view, bound = view_for("prices", "")
+    export = export_query(bound, view.filter_queryset(view.get_queryset()))
+    seen = []
+
+    def spy(cursor, *args, **kwargs):
+        cursor.execute("SHOW jit")
+        seen.append(cursor.fetchone()[0])
+        return copy_csv_blocks(cursor, *args, **kwargs)
+
+    monkeypatch.setattr(pgcopy, "copy_csv_blocks", spy)
+    assert text(export.blocks()).count(b"\n") > 1
+    assert seen == ["off"]
