@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+import orjson
 from django.db import connection, models, transaction
 
 from . import dataversion
@@ -62,7 +63,12 @@ def _json_text(value: Any) -> str:
         return value
     if value == {} or value == []:  # most rows: no extra units, no evidence beyond the chosen
         return "{}" if value == {} else "[]"
-    return json.dumps(value)
+    try:
+        # orjson: a tenth of json.dumps's time for the market's evidence lists, one per row. The column is
+        # jsonb, which keeps the parsed value, not the text, so the two encoders store the same thing.
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):  # what orjson refuses (a Decimal, a lone surrogate): as before
+        return json.dumps(value)
 
 
 def _copy(cursor: Any, table: str, model: type[models.Model], names: list[str], rows: list[dict[str, Any]]) -> None:
