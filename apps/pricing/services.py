@@ -34,7 +34,7 @@ from apps.catalog.services import aliases_ensure, aliases_sync_hints, providers_
 from apps.common.bulk import JsonText, bulk_insert, insert_ignoring_conflicts
 from apps.common.intervals import plan_interval_writes
 from apps.sources.models import Snapshot
-from apps.sources.registry import ApplyCounts
+from apps.sources.registry import ApplyCounts, get_format
 from apps.sources.selectors import Look, source_timeline
 from scrapers.records import ParseResult, PriceRecord, Reject
 
@@ -139,7 +139,7 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
 
     in_snapshot = {o["offering_id"] for o in observations}
     status = None
-    if not replaced and not any(o["stated"] for o in observations):
+    if not replaced and not get_format(source.format).stated_dates and not any(o["stated"] for o in observations):
         status = _history_append(source_id=source.pk, snapshot_id=snapshot.pk, observations=observations)
     if status is None:
         status = price_history_rebuild(source_id=source.pk)
@@ -157,19 +157,21 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
     tests ingest in date order through here and out of order through the full rebuild, and compare).
 
     Returns None (the caller rebuilds in full) when the shortcut does not hold: the document is not the last
-    stretch, or was seen before as another stretch, or the source has stated prices.
+    stretch, or was seen before as another stretch, or the source has stated prices (the caller takes only
+    sources of a format without stated dates; a current stated price would still say otherwise).
     """
     looks = source_timeline(source_id)
     if not looks or looks[-1].snapshot_id != snapshot_id or any(
             look.snapshot_id == snapshot_id for look in looks[:-1]):
         return None
-    if Price.objects.filter(offering__source_id=source_id, basis=Basis.STATED).exists():
-        return None
     look = looks[-1]
     listed: dict[int, dict[str, Any]] = {o["offering_id"]: o for o in observations}
     open_prices: dict[int, Price] = {p.offering_id: p for p in Price.objects.filter(
         offering__source_id=source_id, effective_to__isnull=True).only(
-        "id", "offering_id", "effective_from", *COMPONENTS, "unit_prices", "price_label", "last_confirmed_at")}
+        "id", "offering_id", "effective_from", *COMPONENTS, "unit_prices", "price_label", "last_confirmed_at",
+        "basis")}
+    if any(p.basis != Basis.OBSERVED for p in open_prices.values()):
+        return None
 
     status: dict[int, str] = {}
     ended: list[int] = []

@@ -29,6 +29,15 @@ class SourceAdmin(admin.ModelAdmin):
 
     change_list_template = "admin/sources/source_change_list.html"
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Source | None = None) -> list[str]:
+        """A source's format is fixed once it has snapshots: its stored documents were read by that parser (a
+        reparse would read them with another), and history assumes one kind of statement per source (prices
+        with stated dates or prices seen on a day, apps.pricing.services)."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk is not None and obj.snapshots.exists():
+            fields.append("format")
+        return fields
+
     def save_model(self, request: HttpRequest, obj: Source, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         source_schedule_sync(source=obj)

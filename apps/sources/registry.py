@@ -61,6 +61,10 @@ class FormatSpec:
     # Complete listings (an offering left out has ended): listing(snapshot_id) -> {offering id: provider id}
     # of what the snapshot lists as current. The shrink guard compares two listings.
     listing: str | None = None
+    # The parser states each price's validity interval (history from the newest statement, not from sightings).
+    # A source's format cannot change once it has snapshots (the admin shows it read-only then), so a source of
+    # a format without stated dates has never had a stated price: the history shortcut relies on it.
+    stated_dates: bool = False
 
     def parse(self, data: bytes) -> ParseResult:
         module = importlib.import_module(f"scrapers.{self.parser}")
@@ -82,8 +86,8 @@ FORMATS: dict[str, FormatSpec] = {
     # These two state the validity interval of every price, so the snapshot
     # time only says when we looked. llm-prices comes one vendor per file, so
     # what a file leaves out has not ended: no shrink guard for these.
-    "llm-prices": FormatSpec("llm_prices", PRICES, needs_observed_at=False, **PRICE_HISTORY),
-    "genai-prices": FormatSpec("genai_prices", PRICES, needs_observed_at=False, **PRICE_HISTORY),
+    "llm-prices": FormatSpec("llm_prices", PRICES, needs_observed_at=False, stated_dates=True, **PRICE_HISTORY),
+    "genai-prices": FormatSpec("genai_prices", PRICES, needs_observed_at=False, stated_dates=True, **PRICE_HISTORY),
 }
 
 
