@@ -133,7 +133,8 @@ def test_it_rolls_back_everything_when_the_apply_step_crashes(ingest_file, monke
     def crash(**kwargs):
         raise RuntimeError("simulated crash half-way")
 
-    monkeypatch.setattr("apps.pricing.services.price_changes_rebuild", crash)
+    # After the prices are written, in the shortcut for the newest document and in the full rebuild alike.
+    monkeypatch.setattr("apps.pricing.services.market_refresh_for_source", crash)
     run = ingest_file("litellm", "litellm/model_prices_2024-09-23_tokencost-50ea0a0.json",
                       observed_at=datetime(2024, 9, 23, tzinfo=UTC))
     assert run.status == IngestRun.Status.FAILED
