@@ -56,8 +56,10 @@ class FastJSONRenderer(JSONRenderer):
             out = orjson.dumps(data, default=_DRF_ENCODER.default, option=_ORJSON_OPTIONS)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
-        # As DRF does: U+2028/U+2029 escaped, so the JSON is also valid JavaScript.
-        if b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out:
+        # As DRF does: U+2028/U+2029 escaped, so the JSON is also valid JavaScript. Both start with the byte
+        # 0xE2, looked for first: a one-byte search is a memchr, while CPython's search for a three-byte needle
+        # crawls over JSON (its skip filter matches '"', 'h' and 'i'): 0.2-0.5 ms on a 100-row price page.
+        if b"\xe2" in out and (b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out):
             out = out.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
         return out
 
