@@ -202,11 +202,19 @@ def machine_ticks() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
+# The API's connections name themselves, so the PostgreSQL CPU counted as the API's is its own backends' only
+# (not another session's work on the same database during the run).
+APPLICATION_NAME = "tw-bench-api"
+
+
+def with_application_name(database_url: str) -> str:
+    return f"{database_url}{'&' if '?' in database_url else '?'}application_name={APPLICATION_NAME}"
+
+
 def postgres_backend_pids(database_url: str) -> list[int]:
-    name = database_url.rsplit("/", 1)[1]
     with psycopg.connect(database_url) as conn:
-        return [r[0] for r in conn.execute("select pid from pg_stat_activity where datname = %s "
-                                           "and pid <> pg_backend_pid()", [name])]
+        return [r[0] for r in conn.execute("select pid from pg_stat_activity where application_name = %s",
+                                           [APPLICATION_NAME])]
 
 
 def measured(label: str, base: str, paths: list[str], *, server_pids: list[int], database_url: str | None,
@@ -256,7 +264,7 @@ def main() -> None:
     api_paths, ds_paths = page_paths(None), datasette_paths()
 
     with gunicorn(workers=args.workers, threads=args.threads, sync=args.sync, code=args.code,
-                  database_url=database_url) as (
+                  database_url=with_application_name(database_url)) as (
             api, api_proc), \
             datasette() as (ds, ds_proc):
         # The same rows on both sides (ids of one page), then every path once on each to warm them.
