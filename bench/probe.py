@@ -66,7 +66,10 @@ def main() -> None:
     print(f"tokenwatch CPU {result.cpu_s:.3f} s = {cpu_ms:.2f} ms per request (goal < 2 ms; "
           f"{cpu_ms / TOKENS * 1000:.0f} us per streamed chunk; user {result.cpu_user_s / args.requests * 1000:.2f} + "
           f"kernel {result.cpu_system_s / args.requests * 1000:.2f} ms); load average before {load_before[0]:.2f}, "
-          f"after {load_after[0]:.2f} on {os.cpu_count()} CPUs; loop {'uvloop' if load.uvloop else 'asyncio'}")
+          f"after {load_after[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"{result.reads / args.requests:.1f} reads and {result.wakeups / args.requests:.1f} wake-ups per request; "
+          f"{'kernel receive timestamps' if result.kernel_stamps else 'read-time stamps'}, tick at the end "
+          f"{result.tick_ms:g} ms (at most {load.TICK_S * 1000:g})")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,20 @@
 """Probe parse bench (issue 15): tokenwatch's own Python per streamed chunk, without the network.
 
-Feeds a recorded response (the loopback server's bytes: headers, 64 one-token SSE chunks, [DONE]) to
-apps.probes.load._Connection read by read, as the event loop would, and prints the best of 7 rounds:
-the cost of httptools' parser, our callbacks, the SSE parse and the per-request sample. bench/probe.py
-measures the same code in a real run (with the event loop and the kernel).
+Replays a recorded response (the loopback server's bytes: headers, 64 one-token SSE chunks, usage, [DONE])
+through apps.probes.load._Connection read by read, as the receive loop would: each read comes from a stand-in
+socket whose ``recvmsg_into`` copies the next recorded read into the run's buffer and hands back a kernel
+timestamp. Prints the best of 7 rounds: the cost of the read path (the stamp, httptools' parser), the bulk SSE
+parse and the per-request sample; bench/probe.py measures the same code in a real run (with the system calls,
+the wake-ups and the kernel).
 
     .venv/bin/python bench/probe_parse.py
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import socket
+import struct
 import sys
 import time
 from pathlib import Path
@@ -23,10 +26,23 @@ from apps.probes import load
 REQUESTS, ROUNDS = 500, 7
 
 
-class _NullTransport:
-    def write(self, data: bytes) -> None: ...
+class _Replay:
+    """A socket that returns recorded reads, each with the same kernel timestamp."""
+
+    def __init__(self, reads: list[bytes]) -> None:
+        self.reads, self.next = reads, 0
+        self.ancillary = [(socket.SOL_SOCKET, load._SO_TIMESTAMPNS, struct.pack("@ll", 0, 0))]
+
+    def recvmsg_into(self, buffers: list[bytearray], _ancillary_size: int) -> tuple[int, list, int, None]:
+        data = self.reads[self.next]
+        self.next = (self.next + 1) % len(self.reads)
+        buffers[0][:len(data)] = data
+        return len(data), self.ancillary, 0, None
+
+    def send(self, data: bytes) -> int:
+        return len(data)
+
     def close(self) -> None: ...
-    def abort(self) -> None: ...
 
 
 def _chunk(payload: bytes) -> bytes:
@@ -41,27 +57,38 @@ def main() -> None:
         for k in range(64)]
     usage = _chunk(b'data: {"choices": [], "usage": {"completion_tokens": 64}}\n\n')
     done = _chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n"
-    loop = asyncio.new_event_loop()
-    context = load._RunContext(request=b"", api_key="", run_start_ns=0, read_timeout_s=30.0, samples=[])
-    connection = load._Connection(context, loop)
-    connection.connection_made(_NullTransport())  # type: ignore[arg-type]
+    reads = [head, *chunks, usage, done]
+    run = load._Run(request=b"", api_key="", addresses=[], refusal="", host="", ssl_context=None,
+                    requests=REQUESTS * ROUNDS, limits=load.Limits())
+    run.deadline_ns = run.woke_ns = 2**62
+    run.offset_ns = -time.perf_counter_ns() - 10**12  # every stamp lands after the request was sent
+    connection = load._Connection(run)
+    connection.sock = _Replay(reads)  # type: ignore[assignment]
+    connection.state = load._OPEN
+    connection.parser = load.httptools.HttpResponseParser(connection)
     best = float("inf")
     for _round in range(ROUNDS):
-        context.samples.clear()
+        run.samples.clear()
         started = time.perf_counter()
-        for index in range(REQUESTS):
-            connection.send(index, 0)
-            connection.data_received(head)
-            for chunk in chunks:
-                connection.data_received(chunk)
-            connection.data_received(usage)
-            connection.data_received(done)
+        for _request in range(REQUESTS):
+            connection.next_request()
+            for _read in reads:
+                connection.ready(load._READ)
+            run.ready.clear()
         best = min(best, (time.perf_counter() - started) / REQUESTS)
-    sample = context.samples[0]
+    replay, buffers, stand_in = connection.sock, run.buffers, float("inf")
+    for _round in range(ROUNDS):
+        started = time.perf_counter()
+        for _request in range(REQUESTS):
+            for _read in reads:
+                replay.recvmsg_into(buffers, 0)  # type: ignore[union-attr]
+        stand_in = min(stand_in, (time.perf_counter() - started) / REQUESTS)
+    sample = run.samples[0]
     assert not sample.error and sample.output_tokens == 64 and len(sample.inter_token_ms) == 63, sample
-    loop.close()
-    print(f"{best * 1e6:.0f} us per request, {best / 67 * 1e6:.2f} us per read (67 reads: headers, 64 tokens, "
-          f"usage, [DONE]); best of {ROUNDS} x {REQUESTS} requests")
+    run.poller.close()
+    print(f"{best * 1e6:.0f} us per request, {best / len(reads) * 1e6:.2f} us per read ({len(reads)} reads: headers, "
+          f"64 tokens, usage, [DONE]); best of {ROUNDS} x {REQUESTS} requests; of which the stand-in socket "
+          f"{stand_in * 1e6:.0f} us")
 
 
 if __name__ == "__main__":

@@ -3,27 +3,31 @@
 C workers take request numbers from a shared counter until N are sent or the run's wall-time limit passes.
 Each worker holds one HTTP/1.1 keep-alive connection and sends its requests on it one after another.
 
-Why an asyncio Protocol of our own and not an HTTP client library: the probe's job is to time tokens, and at
-concurrency 32 a general client's per-chunk machinery (a stream reader, a coroutine wake-up and a timer reset
-per chunk) was most of tokenwatch's CPU: httpx ~12 ms of CPU per 64-token request, aiohttp ~5-9 ms. Here a
-streamed chunk costs one ``time.perf_counter_ns`` call, httptools' C parser (llhttp, the parser aiohttp and
-uvicorn use) and one ``orjson.loads`` of the event: the worker's coroutine wakes once per request, not once
-per chunk, and the read timeout is one timer per request that re-arms itself instead of a timer reset per
-chunk. uvloop, when installed, runs the event loop in C (bench/README.md, "Probes (issue 15)").
+Why a receive loop of our own and not an HTTP client library or an event loop: the probe's job is to time
+tokens, and at concurrency 32 a client's per-chunk machinery was most of tokenwatch's CPU (httpx ~12 ms of
+CPU per 64-token request, aiohttp ~5-9 ms, our own asyncio Protocol on uvloop ~3-4 ms), and a loop that wakes
+once per chunk cannot go below ~2 ms on a small VM however little it does per chunk (bench/README.md,
+"Probes (issue 15)"). Here one thread sleeps on epoll, reads every ready socket at once, and sleeps out the rest
+of a short tick; each read's time is the kernel's receive timestamp (SO_TIMESTAMPNS), so batching the wake-ups
+costs no accuracy (see "The receive loop" below). Per read: one recvmsg, httptools' C parser (llhttp, the
+parser aiohttp and uvicorn use) and one ``orjson.loads`` of the event.
 
 Timing: every read is stamped once; each content event in it gets that stamp (events that arrived in one read
 reached us together: a gap of 0 between them). TTFT = first content stamp - request sent (a new connection's
 connect is part of it, as for any client); inter-token gaps = consecutive stamps; end-to-end = the read that
 completed the response - request sent. The figures are made from the stamps once, when the request ends.
 
-Nothing here can hang: a per-request watchdog fails a request after ``read_timeout_s`` of silence (before the
-headers: ``timeout``; mid-stream: ``stalled``), connects are bounded by ``connect_timeout_s``, and the whole run
-by ``max_wall_s`` (requests still in flight then are cut and recorded as ``wall_limit``).
+Nothing here can hang: the loop checks every connection for silence longer than ``read_timeout_s`` (before the
+headers: ``timeout``; mid-stream: ``stalled``), connects (and TLS handshakes) are bounded by
+``connect_timeout_s``, and the whole run by ``max_wall_s`` (requests still in flight then are cut and recorded as
+``wall_limit``).
 
 The SSRF guard: the caller checks the URL first (apps.probes.services.probe_url_check); here the host is
 resolved once per run, the fetch layer's guard runs on those addresses (unless the allow-list allowed the
 host) and every connection goes to them, so the address checked is the address connected to. No proxies
 from the environment, no redirects (a 3xx is an error), no compression (``Accept-Encoding: identity``).
+TLS is the standard library's (``ssl.SSLObject`` over memory buffers, the default context: certificates and
+host names verified), so the raw socket stays ours to read with its timestamps.
 
 The API key goes into the Authorization header and nowhere else: error details are built from our own
 words and the exception's type, and any text that might echo a header is redacted.
@@ -33,13 +37,16 @@ This module knows nothing of the database; ``apps.probes.services`` stores what 
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import errno
 import json
 import os
+import select
 import socket
 import ssl
+import struct
+import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -51,11 +58,6 @@ from orjson import JSONDecodeError, loads
 
 from scrapers.http import FetchError, guard_url
 from scrapers.probe import CUT_AT_WALL_LIMIT, Sample
-
-try:
-    import uvloop
-except ImportError:  # Linux and macOS only; asyncio's own loop works too, at about twice the CPU per chunk
-    uvloop = None
 
 # Token counts without a tokenizer: ~4 characters of English per token (OpenAI's rule of thumb for
 # their BPE tokenizers). Used for the prompt's length and, when a response carries no usage, to
@@ -127,6 +129,11 @@ class LoadResult:
     cpu_user_s: float = 0.0  # of which in Python and libraries (user mode) ...
     cpu_system_s: float = 0.0  # ... and in the kernel (sockets, epoll) on our behalf
     max_in_flight: int = 0
+    reads: int = 0  # socket reads with data (or the end) ...
+    wakeups: int = 0  # ... and the times the loop woke to do them
+    kernel_stamps: bool = False  # reads timed by the kernel's receive timestamps (else by the read's own time)
+    tick_ms: float = 0.0  # the tick at the end of the run (TICK_S, or less when tokens came faster)
+    unstamped_reads: int = 0  # reads timed by the probe because the kernel's stamp was missing or out of order
     notes: list[str] = field(default_factory=list)
 
 
@@ -234,37 +241,189 @@ class _Stream:
         return None
 
 
-@dataclass
-class _RunContext:
-    """What every connection of one run shares."""
+# ---------------------------------------------------------------------------------------------------------------
+# The receive loop. Why not an event loop library: at concurrency 32 a loop that wakes for every streamed chunk
+# (asyncio, uvloop) spends most of its CPU waking up (one epoll_wait and one context switch per chunk, ~2 ms per
+# 64-token request on a 2-vCPU VM even for a Protocol that parses nothing). Here the loop sleeps on epoll until
+# some socket is ready, reads every ready socket, then sleeps out the rest of a short tick: at most one wake-up
+# per tick, however many streams are open. The tick costs no accuracy because every read's time is the
+# kernel's: SO_TIMESTAMPNS on the TCP socket makes recvmsg() hand back when the data reached the socket (for
+# a read spanning several segments, the last one's). So a token is timed at its arrival, not when we got round
+# to it. The tick stays well below the time between two tokens, so that two tokens of one stream are not read
+# together (the kernel stamps a read with its last segment's arrival): it starts at none (a wake-up per
+# arrival) and, at every check for silence, becomes a quarter of the fastest open stream's mean gap over its
+# last 8 tokens, at most TICK_S. Without kernel stamps (not Linux, or a read that comes without a usable one)
+# each read is timed when the loop gets it, and the loop stops batching for the rest of the run.
+# ---------------------------------------------------------------------------------------------------------------
 
-    request: bytes  # the whole HTTP request: the same bytes for every request of the run
-    api_key: str
-    run_start_ns: int
-    read_timeout_s: float
-    samples: list[Sample]
+TICK_S = 0.005  # at most one wake-up per 5 ms (for streams with 20 ms or more between tokens)
+_TICK_GAPS = 8  # the gaps a stream's mean gap is taken over
+_CLOCK_SLACK_NS = 1_000_000  # how far a kernel stamp may seem out of order before it is taken for a clock step
+_READ_SIZE = 65536
+_KERNEL_STAMPS = sys.platform == "linux"
+# SO_TIMESTAMPNS: not in Python's socket module; 35 in Linux's asm-generic/socket.h (x86, arm, riscv…; alpha,
+# mips, parisc and sparc number it otherwise, and there the option is refused or gives no stamp: read time).
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_TIMESPEC = struct.Struct("@ll")  # struct timespec: seconds, nanoseconds (C longs)
+_ANCILLARY_SIZE = socket.CMSG_SPACE(_TIMESPEC.size)
+
+if hasattr(select, "epoll"):
+    _READ, _WRITE = select.EPOLLIN, select.EPOLLOUT
+
+    def _poller() -> Any:
+        return select.epoll()
+else:  # macOS and the BSDs: poll(2), whose timeout is in milliseconds
+    _READ, _WRITE = select.POLLIN, select.POLLOUT
+
+    class _Poll:
+        def __init__(self) -> None:
+            self.poll_object = select.poll()
+            self.register, self.modify = self.poll_object.register, self.poll_object.modify
+            self.unregister = self.poll_object.unregister
+
+        def poll(self, timeout_s: float) -> list[tuple[int, int]]:
+            return self.poll_object.poll(max(0, int(timeout_s * 1000 + 0.999)))
+
+        def close(self) -> None: ...
+
+    def _poller() -> Any:
+        return _Poll()
+
+_CONNECTING, _HANDSHAKE, _OPEN, _CLOSED = range(4)
 
 
-def _failure(context: _RunContext, index: int, sent_ns: int, error: str, detail: str) -> None:
-    """A request that ended before it had a connection (connect failed or refused, cut while connecting)."""
-    context.samples.append(Sample(
-        index=index, offset_ms=(sent_ns - context.run_start_ns) / 1e6, ttft_ms=None, e2e_ms=None,
-        inter_token_ms=(), output_tokens=0, tokens_from_usage=False, error=error, http_status=None,
-        detail=redact(detail, context.api_key)[:500]))
+class _Run:
+    """What every connection of one run shares, and the loop that drives them."""
+
+    def __init__(self, *, request: bytes, api_key: str, addresses: list[tuple[Any, ...]], refusal: str, host: str,
+                 ssl_context: ssl.SSLContext | None, requests: int, limits: Limits) -> None:
+        self.request, self.api_key = request, api_key
+        self.addresses, self.refusal, self.host, self.ssl_context = addresses, refusal, host, ssl_context
+        self.counter = iter(range(requests))
+        self.read_timeout_ns = int(limits.read_timeout_s * 1e9)
+        self.connect_timeout_ns = int(limits.connect_timeout_s * 1e9)
+        # Silence is checked on this period (a stall is reported within a twentieth of the timeout of its end).
+        self.scan_ns = int(min(max(min(limits.read_timeout_s, limits.connect_timeout_s) / 20, 0.01), 0.25) * 1e9)
+        self.max_wall_ns = int(limits.max_wall_s * 1e9)
+        self.poller = _poller()
+        self.buffer = bytearray(_READ_SIZE)  # every read goes here first (one thread: one read at a time)
+        self.buffers, self.view = [self.buffer], memoryview(self.buffer)
+        self.by_fd: dict[int, _Connection] = {}
+        self.ready: list[_Connection] = []  # connections whose request ended: each starts the next
+        self.samples: list[Sample] = []
+        self.kernel_stamps = _KERNEL_STAMPS
+        self.tick_ns = 0  # none until the streams' pace is known (set_tick)
+        self.woke_ns = self.offset_ns = 0  # when the loop last woke; CLOCK_REALTIME - perf_counter then
+        self.in_flight = self.max_in_flight = self.reads = self.wakeups = self.unstamped_reads = 0
+        self.run_start_ns = self.deadline_ns = 0
+
+    def loop(self, concurrency: int) -> bool:
+        """Send every request and read every answer; True when the wall-time limit stopped the run."""
+        now = self.run_start_ns = time.perf_counter_ns()
+        self.deadline_ns = now + self.max_wall_ns
+        connections = [_Connection(self) for _ in range(concurrency)]
+        self.ready.extend(reversed(connections))
+        next_scan = now + self.scan_ns
+        poll, by_fd, perf_ns = self.poller.poll, self.by_fd, time.perf_counter_ns
+        self.set_offset()
+        try:
+            while True:
+                while self.ready:
+                    self.ready.pop().next_request()
+                if not self.in_flight:
+                    return False  # every request sent and answered (or the counter ran out at the deadline)
+                now = perf_ns()
+                if now >= self.deadline_ns:
+                    return True
+                events = poll(max(0, min(next_scan, self.deadline_ns) - now) / 1e9)
+                self.woke_ns = woke = perf_ns()
+                self.wakeups += 1
+                for fd, mask in events:
+                    connection = by_fd.get(fd)
+                    if connection is not None:
+                        connection.ready(mask)
+                if woke >= next_scan:
+                    next_scan = woke + self.scan_ns
+                    for connection in connections:
+                        connection.check_silence(woke)
+                    self.set_tick(connections)
+                    self.set_offset()
+                if events and self.tick_ns:
+                    # Sleep out the tick (the data that comes meanwhile waits in the kernel with its stamp).
+                    rest_ns = min(woke + self.tick_ns, self.deadline_ns) - perf_ns()
+                    if rest_ns > 0:
+                        time.sleep(rest_ns / 1e9)
+        finally:
+            for connection in connections:
+                if connection.active:
+                    connection.cut(CUT_AT_WALL_LIMIT, "cut: the run reached its wall-time limit")
+                connection.close()
+            self.poller.close()
+
+    def record(self, sample: Sample) -> None:
+        self.samples.append(sample)
+        self.in_flight -= 1
+
+    def set_offset(self) -> None:
+        """CLOCK_REALTIME (the kernel's stamps) minus perf_counter (our clock), read between two perf_counter
+        reads (the closest of three tries: a pause between the reads would skew it). Taken again at every
+        check for silence: NTP slews the wall clock by at most 0.5 ms a second."""
+        perf_ns, real_ns = time.perf_counter_ns, time.time_ns
+        best = None
+        for _try in range(3):
+            before = perf_ns()
+            real = real_ns()
+            after = perf_ns()
+            if best is None or after - before < best[0]:
+                best = (after - before, real - (before + after) // 2)
+        self.offset_ns = best[1]  # type: ignore[index]
+
+    def set_tick(self, connections: list[_Connection]) -> None:
+        """A quarter of the open streams' pace (at most TICK_S): reads of one stream then stay a token apart.
+        A stream's pace is its mean gap over its last _TICK_GAPS tokens (the mean holds even when a tick was
+        too long and two tokens shared a read: a 0 and a double gap); the run's is the median of its streams'
+        (all stream the same model from the same endpoint; one stream's burst of late tokens does not count)."""
+        if not self.kernel_stamps:
+            return
+        paces = []
+        for connection in connections:
+            if connection.active:
+                connection.parse_bodies()
+                stamps = connection.stream.stamps
+                if len(stamps) > _TICK_GAPS:
+                    paces.append((stamps[-1] - stamps[-1 - _TICK_GAPS]) // _TICK_GAPS)
+        if paces:
+            paces.sort()
+            self.tick_ns = min(int(TICK_S * 1e9), paces[len(paces) // 2] // 4)
+
+    def unstamped_read(self) -> None:
+        """A read without a usable kernel stamp: its time is the read's own, so the loop stops batching."""
+        self.tick_ns = 0
+        self.kernel_stamps = False
+        self.unstamped_reads += 1
 
 
-class _Connection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection; one request at a time. httptools calls the on_* methods."""
+class _Connection:
+    """One worker's keep-alive HTTP/1.1 connection (redialled when it closes); one request at a time.
+    httptools calls the on_* methods."""
 
-    def __init__(self, context: _RunContext, loop: asyncio.AbstractEventLoop) -> None:
-        self.context = context
-        self.loop = loop
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
-        self.closed = False
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.sock: socket.socket | None = None
+        self.fd = -1
+        self.state = _CLOSED
+        self.tls: ssl.SSLObject | None = None
+        self.tls_in = self.tls_out = None
+        self.pending = b""  # request bytes the socket did not take yet
+        self.addresses: list[tuple[Any, ...]] = []
+        self.dial_error = ""
+        self.connect_deadline_ns = 0
         self.active = False  # a request is in progress
-        self.waiter: asyncio.Future[None] | None = None
-        self.watchdog: asyncio.TimerHandle | None = None
+        # httptools hands each piece of body straight to this list (a C call, no Python frame per read), after
+        # the stamp of the read it came in: [stamp, body, …, stamp, body, …]. The SSE parse runs over it in
+        # bulk (parse_bodies): when the response ends, and at each check for silence (the tick needs the pace).
+        self.bodies: list[int | bytes] = []
+        self.on_body = self.bodies.append
         self._begin(-1, 0)
 
     def _begin(self, index: int, sent_ns: int) -> None:
@@ -274,48 +433,250 @@ class _Connection(asyncio.Protocol):
         self.reason = b""
         self.length_known = False  # Content-Length or Transfer-Encoding: else the body ends when the server closes
         self.stream = _Stream()
+        self.bodies.clear()
 
-    # --- the worker's side ---
-    def send(self, index: int, sent_ns: int) -> asyncio.Future[None]:
-        """Send the run's request; the future is done when the request's sample is recorded."""
-        self._begin(index, sent_ns)
+    # --- requests ---
+    def next_request(self) -> None:
+        """Start the run's next request, unless all are sent or the wall-time limit has come."""
+        run = self.run
+        sent = time.perf_counter_ns()
+        if sent >= run.deadline_ns:
+            return
+        index = next(run.counter, None)
+        if index is None:
+            return
+        self._begin(index, sent)
         self.active = True
-        self.waiter = self.loop.create_future()
-        self.watchdog = self.loop.call_later(self.context.read_timeout_s, self._watch)
-        assert self.transport is not None
-        self.transport.write(self.context.request)
-        return self.waiter
+        run.in_flight += 1
+        run.max_in_flight = max(run.max_in_flight, run.in_flight)
+        if self.state == _OPEN:
+            self._send(run.request)
+        elif not run.addresses:
+            self._connect_failed(run.refusal)
+        else:
+            self.addresses = list(run.addresses)  # the run's pinned addresses, in order: no second lookup
+            self.dial_error = "connection failed (no address)"
+            self._dial()
 
-    def cut(self, error: str, detail: str) -> None:
-        """End the request in progress from outside (the run's wall limit) and drop the connection."""
-        self._finish(error, detail)
-        self.close(abort=True)
+    def _dial(self) -> None:
+        """Connect (non-blocking) to the next of the run's addresses; the loop reports when it is done."""
+        self.close()
+        while self.addresses:
+            family, sockaddr = self.addresses.pop(0)
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setblocking(False)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if _KERNEL_STAMPS:
+                    try:
+                        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                    except OSError:
+                        self.run.unstamped_read()
+                error = sock.connect_ex(sockaddr)
+            except OSError as exc:
+                error = exc.errno or -1
+            if error not in (0, errno.EINPROGRESS):
+                sock.close()
+                self.dial_error = f"connection failed ({type(OSError(error, '')).__name__})"
+                continue
+            self.sock, self.fd, self.state = sock, sock.fileno(), _CONNECTING
+            self.parser = httptools.HttpResponseParser(self)
+            self.connect_deadline_ns = time.perf_counter_ns() + self.run.connect_timeout_ns
+            self.run.by_fd[self.fd] = self
+            self.run.poller.register(self.fd, _WRITE)
+            return
+        self._connect_failed(self.dial_error)
 
-    def close(self, *, abort: bool = False) -> None:
-        self.closed = True
-        if self.transport is not None:
-            self.transport.abort() if abort else self.transport.close()
+    def _connected(self) -> None:
+        assert self.sock is not None
+        error = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error:
+            self.dial_error = f"connection failed ({type(OSError(error, '')).__name__})"
+            self._dial()
+            return
+        if self.run.ssl_context is None:
+            self.state = _OPEN
+            self.run.poller.modify(self.fd, _READ)
+            self._send(self.run.request)
+            return
+        self.state = _HANDSHAKE
+        self.connect_deadline_ns = time.perf_counter_ns() + self.run.connect_timeout_ns  # the handshake's own
+        self.tls_in, self.tls_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = self.run.ssl_context.wrap_bio(self.tls_in, self.tls_out, server_hostname=self.run.host)
+        self.run.poller.modify(self.fd, _READ)
+        self._handshake(b"")
 
-    # --- asyncio's side ---
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+    def _handshake(self, data: bytes | memoryview) -> None:
+        assert self.tls is not None and self.tls_in is not None
+        if data:
+            self.tls_in.write(data)
+        try:
+            self.tls.do_handshake()
+        except ssl.SSLWantReadError:
+            self._flush_tls()
+            return
+        except (ssl.SSLError, OSError) as exc:  # the certificate refused, a protocol error…
+            self._connect_failed(f"connection failed ({type(exc).__name__})")
+            return
+        self.state = _OPEN
+        self._send(self.run.request)
 
-    def data_received(self, data: bytes) -> None:
-        self.last_read_ns = time.perf_counter_ns()  # the one timestamp of this read
+    def _flush_tls(self) -> None:
+        assert self.tls_out is not None
+        if self.tls_out.pending:
+            self._send(b"", raw=self.tls_out.read())
+
+    def _send(self, data: bytes, *, raw: bytes = b"") -> None:
+        """Write ``data`` (through TLS when the connection has it) or ``raw`` bytes; what the socket does not
+        take now is written when it is writable again."""
+        if data and self.tls is not None:
+            self.tls.write(data)
+            raw = self.tls_out.read()  # type: ignore[union-attr]
+        elif data:
+            raw = data
+        if self.pending:
+            self.pending += raw
+            return
+        assert self.sock is not None
+        try:
+            sent = self.sock.send(raw)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self._lost(exc)
+            return
+        if sent < len(raw):
+            self.pending = raw[sent:]
+            self.run.poller.modify(self.fd, _READ | _WRITE)
+
+    def _writable(self) -> None:
+        assert self.sock is not None
+        try:
+            sent = self.sock.send(self.pending)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._lost(exc)
+            return
+        self.pending = self.pending[sent:]
+        if not self.pending:
+            self.run.poller.modify(self.fd, _READ)
+
+    # --- the loop's side ---
+    def ready(self, mask: int) -> None:
+        """The loop's call when this connection's socket is readable (the usual), writable, or in error."""
+        if self.state == _CONNECTING:
+            self._connected()
+            return
+        if mask & _WRITE:
+            if self.pending:
+                self._writable()
+            if self.state == _CLOSED or not mask & ~_WRITE:
+                return
+        # One read: its bytes and the kernel's time of their arrival (the stamp every event in them gets).
+        # This runs once per streamed chunk, so it is written out here rather than in helper calls, and it
+        # reads into the run's one buffer (a fresh 64 KiB bytes per read cost more than the system call).
+        run = self.run
+        try:
+            size, ancillary, _flags, _address = self.sock.recvmsg_into(run.buffers, _ANCILLARY_SIZE)  # type: ignore[union-attr]
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._lost(exc)
+            return
+        run.reads += 1
+        if not size:
+            self._lost(None)
+            return
+        if ancillary and ancillary[0][1] == _SO_TIMESTAMPNS:
+            seconds, nanoseconds = _TIMESPEC.unpack_from(ancillary[0][2])
+            stamp = seconds * 1_000_000_000 + nanoseconds - run.offset_ns
+            # Not before the request's last read nor after now (data may come after the wake-up, before this
+            # read): a wall clock stepped since the offset was taken (the kernel stamps in CLOCK_REALTIME) gives
+            # the read's own time, not a nonsense interval. Within _CLOCK_SLACK_NS it is the offset's own error.
+            if stamp < self.last_read_ns:
+                if stamp < self.last_read_ns - _CLOCK_SLACK_NS:
+                    stamp = run.woke_ns
+                    run.unstamped_read()
+                else:
+                    stamp = self.last_read_ns
+            elif stamp > run.woke_ns and stamp > time.perf_counter_ns() + _CLOCK_SLACK_NS:
+                stamp = run.woke_ns
+                run.unstamped_read()
+        else:
+            stamp = run.woke_ns
+            if _KERNEL_STAMPS:
+                run.unstamped_read()
+        self.last_read_ns = stamp
+        data = run.view[:size]  # httptools hands its callbacks copies: the buffer is free again after this
+        if self.tls is not None:
+            if self.state == _HANDSHAKE:
+                self._handshake(data)
+            else:
+                self._decrypt(data)
+        elif self.active:
+            self.bodies.append(stamp)
+            try:
+                self.parser.feed_data(data)
+            except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+                self._finish("broken_stream", f"the response is malformed ({type(exc).__name__})")
+                self.close()
+        else:
+            self.close()  # bytes nobody asked for: the connection's state is unknown, do not reuse it
+
+    def _decrypt(self, data: bytes | memoryview) -> None:
+        assert self.tls is not None and self.tls_in is not None
+        self.tls_in.write(data)
+        while self.state == _OPEN:
+            try:
+                plain = self.tls.read(_READ_SIZE)
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLZeroReturnError:  # the server's close_notify: the end of the connection
+                self._lost(None)
+                return
+            except ssl.SSLError as exc:
+                self._lost(exc)
+                return
+            self._received(plain)
+        if self.state == _OPEN:
+            self._flush_tls()  # TLS 1.3 may answer a key update
+
+    def _received(self, data: bytes | memoryview) -> None:
+        """Plaintext from TLS (the plain path does the same inline)."""
         if not self.active:
             self.close()  # bytes nobody asked for: the connection's state is unknown, do not reuse it
             return
+        self.bodies.append(self.last_read_ns)
         try:
             self.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
             self._finish("broken_stream", f"the response is malformed ({type(exc).__name__})")
             self.close()
 
-    def eof_received(self) -> bool:
-        return False  # close our side too; connection_lost decides what the end means
+    def check_silence(self, now_ns: int) -> None:
+        """The timeouts: connecting (or the TLS handshake) too long, or silence for longer than the read timeout."""
+        if not self.active:
+            return
+        if self.state in (_CONNECTING, _HANDSHAKE):
+            if now_ns >= self.connect_deadline_ns:
+                self.dial_error = "timed out connecting"
+                if self.state == _HANDSHAKE:
+                    self.addresses = []
+                self._dial()
+        elif now_ns - self.last_read_ns >= self.run.read_timeout_ns:
+            if self.status is None:
+                self._finish("timeout", "no response headers within the read timeout")
+            else:
+                self._finish("stalled", "the stream stalled: no data within the read timeout")
+            self.close()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
+    def _lost(self, exc: Exception | None) -> None:
+        """The connection ended (closed by the server, reset, or a TLS error)."""
+        if self.state == _HANDSHAKE:
+            self._connect_failed(f"connection failed ({type(exc).__name__ if exc else 'closed by the server'})")
+            return
+        self.close()
         if not self.active:
             return
         if self.status == 200 and not self.length_known:
@@ -326,6 +687,24 @@ class _Connection(asyncio.Protocol):
         else:
             self._finish("broken_stream", "the connection broke mid-stream "
                                           f"({type(exc).__name__ if exc else 'closed by the server'})")
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.run.by_fd.pop(self.fd, None)
+            with contextlib.suppress(OSError, KeyError, ValueError):  # already gone
+                self.run.poller.unregister(self.fd)
+            self.sock.close()
+        self.sock, self.fd, self.state = None, -1, _CLOSED
+        self.tls = self.tls_in = self.tls_out = None
+        self.pending = b""
+
+    def cut(self, error: str, detail: str) -> None:
+        """End the request in progress from outside (the run's wall limit)."""
+        if self.state in (_CONNECTING, _HANDSHAKE):
+            self._connect_failed(detail, error=error)
+        else:
+            self._finish(error, detail)
+        self.close()
 
     # --- httptools' side ---
     def on_status(self, reason: bytes) -> None:
@@ -345,9 +724,17 @@ class _Connection(asyncio.Protocol):
             self._finish(f"http_{status}", f"HTTP {status} {reason}".strip())
             self.close()  # its body is of no interest; a fresh connection is cheaper than reading it
 
-    def on_body(self, body: bytes) -> None:
-        if self.active:
-            self.stream.feed(body, self.last_read_ns)
+    def parse_bodies(self) -> None:
+        """Feed the body read so far to the SSE parser, each piece with its read's stamp."""
+        bodies = self.bodies
+        if bodies:
+            feed, stamp = self.stream.feed, 0
+            for item in bodies:
+                if item.__class__ is int:
+                    stamp = item  # type: ignore[assignment]
+                else:
+                    feed(item, stamp)  # type: ignore[arg-type]
+            bodies.clear()
 
     def on_message_complete(self) -> None:
         if self.status is None:
@@ -360,6 +747,7 @@ class _Connection(asyncio.Protocol):
 
     # --- the request's end ---
     def _end_of_body(self) -> None:
+        self.parse_bodies()
         if not self.stream.done:
             self._finish("broken_stream", "the stream ended without its [DONE] event")
         elif not self.stream.stamps:
@@ -367,46 +755,41 @@ class _Connection(asyncio.Protocol):
         else:
             self._finish("", "", end_ns=self.last_read_ns)
 
-    def _watch(self) -> None:
-        """The read timeout: one timer per request, re-armed only when data came since it was set."""
-        self.watchdog = None
-        if not self.active:
-            return
-        remaining_s = self.context.read_timeout_s - (time.perf_counter_ns() - self.last_read_ns) / 1e9
-        if remaining_s > 0.001:
-            self.watchdog = self.loop.call_later(remaining_s, self._watch)
-            return
-        if self.status is None:
-            self._finish("timeout", "no response headers within the read timeout")
-        else:
-            self._finish("stalled", "the stream stalled: no data within the read timeout")
-        self.close(abort=True)
-
-    def _finish(self, error: str, detail: str, *, end_ns: int = 0) -> None:
-        """Record the request's sample (once) and wake its worker."""
+    def _connect_failed(self, detail: str, *, error: str = "connect") -> None:
+        """A request that ended before it had a connection (connect failed or refused, cut while connecting)."""
+        self.close()
         if not self.active:
             return
         self.active = False
-        if self.watchdog is not None:
-            self.watchdog.cancel()
-            self.watchdog = None
+        run = self.run
+        run.record(Sample(
+            index=self.index, offset_ms=(self.sent_ns - run.run_start_ns) / 1e6, ttft_ms=None, e2e_ms=None,
+            inter_token_ms=(), output_tokens=0, tokens_from_usage=False, error=error, http_status=None,
+            detail=redact(detail, run.api_key)[:500]))
+        run.ready.append(self)
+
+    def _finish(self, error: str, detail: str, *, end_ns: int = 0) -> None:
+        """Record the request's sample (once); the loop then starts this worker's next request."""
+        if not self.active:
+            return
+        self.active = False
+        self.parse_bodies()
+        run = self.run
         stream, sent = self.stream, self.sent_ns
         stamps = stream.stamps
         if stream.usage_tokens is not None:
             tokens, from_usage = stream.usage_tokens, True
         else:
             tokens, from_usage = _tokens_from_chars(stream.text_chars), False
-        self.context.samples.append(Sample(
-            index=self.index, offset_ms=(sent - self.context.run_start_ns) / 1e6,
+        run.record(Sample(
+            index=self.index, offset_ms=(sent - run.run_start_ns) / 1e6,
             ttft_ms=(stamps[0] - sent) / 1e6 if stamps else None,
             e2e_ms=(end_ns - sent) / 1e6 if not error else None,
             inter_token_ms=tuple([(b - a) / 1e6 for a, b in pairwise(stamps)]),
             output_tokens=tokens, tokens_from_usage=from_usage, error=error, http_status=self.status,
-            detail=redact(detail, self.context.api_key)[:500] if detail else "",
+            detail=redact(detail, run.api_key)[:500] if detail else "",
         ))
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        run.ready.append(self)  # not from here: httptools may still be inside this read
 
 
 def _request_bytes(parts: SplitResult, *, body: bytes, api_key: str) -> bytes:
@@ -429,11 +812,10 @@ def _request_bytes(parts: SplitResult, *, body: bytes, api_key: str) -> bytes:
     return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
 
 
-async def _resolve(host: str, port: int, *, allow_private: bool) -> tuple[list[tuple[Any, ...]], str]:
+def _resolve(host: str, port: int, *, allow_private: bool) -> tuple[list[tuple[Any, ...]], str]:
     """The host's addresses, looked up once for the whole run, and our refusal ("" when they may be used)."""
-    loop = asyncio.get_running_loop()
     try:
-        infos = await loop.run_in_executor(None, socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
     except OSError as exc:
         return [], f"connection failed ({type(exc).__name__})"
     addresses = [(family, sockaddr) for family, _type, _proto, _name, sockaddr in infos]
@@ -447,32 +829,8 @@ async def _resolve(host: str, port: int, *, allow_private: bool) -> tuple[list[t
     return addresses, ""
 
 
-async def _connect(factory: Callable[[], _Connection], addresses: list[tuple[Any, ...]], *, host: str,
-                   ssl_context: ssl.SSLContext | None, timeout_s: float) -> _Connection:
-    """A connection to the first of the run's pinned addresses that answers (no second lookup)."""
-    loop = asyncio.get_running_loop()
-    error: BaseException = OSError("no address")
-    for family, sockaddr in addresses:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setblocking(False)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            await asyncio.wait_for(loop.sock_connect(sock, sockaddr), timeout_s)
-            _transport, connection = await loop.create_connection(
-                factory, sock=sock, ssl=ssl_context, server_hostname=host if ssl_context else None,
-                ssl_handshake_timeout=timeout_s if ssl_context else None)
-            return connection
-        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
-            sock.close()
-            error = exc
-        except BaseException:
-            sock.close()
-            raise
-    raise error
-
-
-async def run_load(*, base_url: str, api_key: str, model_id: str, workload: Workload, limits: Limits,
-                   allow_private: bool = True) -> LoadResult:
+def run(*, base_url: str, api_key: str, model_id: str, workload: Workload, limits: Limits,
+        allow_private: bool = True) -> LoadResult:
     """Send ``workload`` to ``base_url`` and time every request. The URL must already have passed the guard
     (``apps.probes.services.probe_url_check``); ``allow_private`` is that check's allow-list answer, and the
     addresses the host resolves to are checked again here, and are the ones connected to."""
@@ -493,82 +851,23 @@ async def run_load(*, base_url: str, api_key: str, model_id: str, workload: Work
     request = _request_bytes(parts, body=body, api_key=api_key)
     ssl_context = ssl.create_default_context() if parts.scheme == "https" else None
     host = parts.hostname
-    addresses, refusal = await _resolve(host, parts.port or (443 if ssl_context else 80),
-                                        allow_private=allow_private)
-    loop = asyncio.get_running_loop()
-    samples: list[Sample] = []
-    counter = iter(range(workload.requests))
-    in_flight = 0
-    max_in_flight = 0
-
-    run_start = time.perf_counter_ns()
-    deadline = run_start + int(limits.max_wall_s * 1e9)
-    context = _RunContext(request=request, api_key=api_key, run_start_ns=run_start,
-                          read_timeout_s=limits.read_timeout_s, samples=samples)
+    addresses, refusal = _resolve(host, parts.port or (443 if ssl_context else 80), allow_private=allow_private)
+    state = _Run(request=request, api_key=api_key, addresses=addresses, refusal=refusal, host=host,
+                 ssl_context=ssl_context, requests=workload.requests, limits=limits)
     cpu_start = time.process_time()
     times_start = os.times()
     started_at = datetime.now(UTC)
-
-    def factory() -> _Connection:
-        return _Connection(context, loop)
-
-    async def exchange(connection: _Connection | None, index: int) -> _Connection | None:
-        """One request on the worker's connection (a new one when it has none); returns the connection."""
-        sent = time.perf_counter_ns()
-        if connection is None or connection.closed:
-            if not addresses:
-                _failure(context, index, sent, "connect", refusal)
-                return None
-            try:
-                connection = await _connect(factory, addresses, host=host, ssl_context=ssl_context,
-                                            timeout_s=limits.connect_timeout_s)
-            except asyncio.CancelledError:
-                _failure(context, index, sent, CUT_AT_WALL_LIMIT, "cut: the run reached its wall-time limit")
-                raise
-            except TimeoutError:
-                _failure(context, index, sent, "connect", "timed out connecting")
-                return None
-            except OSError as exc:
-                _failure(context, index, sent, "connect", f"connection failed ({type(exc).__name__})")
-                return None
-        waiter = connection.send(index, sent)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            connection.cut(CUT_AT_WALL_LIMIT, "cut: the run reached its wall-time limit")
-            raise
-        return connection
-
-    async def worker() -> None:
-        nonlocal in_flight, max_in_flight
-        connection: _Connection | None = None
-        try:
-            for index in counter:
-                if time.perf_counter_ns() >= deadline:
-                    return
-                in_flight += 1
-                max_in_flight = max(max_in_flight, in_flight)
-                try:
-                    connection = await exchange(connection, index)
-                finally:
-                    in_flight -= 1
-        finally:
-            if connection is not None:
-                connection.close()
-
-    tasks = [asyncio.create_task(worker()) for _ in range(workload.concurrency)]
-    _done, pending = await asyncio.wait(tasks, timeout=limits.max_wall_s)
-    stopped = bool(pending)
-    for task in pending:
-        task.cancel()
-    if pending:
-        await asyncio.gather(*pending, return_exceptions=True)
+    stopped = state.loop(workload.concurrency)
     cpu_s = time.process_time() - cpu_start
     times_end = os.times()
-    wall_s = (time.perf_counter_ns() - run_start) / 1e9
+    wall_s = (time.perf_counter_ns() - state.run_start_ns) / 1e9
+    samples = state.samples
     stopped = stopped or len(samples) < workload.requests
     samples.sort(key=lambda s: s.index)
     notes = []
+    if state.unstamped_reads:
+        notes.append(f"{state.unstamped_reads} read(s) came without a usable kernel timestamp and were timed by the "
+                     "probe when it read them; it stopped batching wake-ups from the first")
     if stopped:
         cut = sum(1 for s in samples if s.error == CUT_AT_WALL_LIMIT)
         notes.append(f"stopped at the wall-time limit of {limits.max_wall_s:g} s: {cut} request(s) cut, "
@@ -576,11 +875,6 @@ async def run_load(*, base_url: str, api_key: str, model_id: str, workload: Work
     return LoadResult(samples=samples, started_at=started_at, finished_at=datetime.now(UTC), wall_s=wall_s,
                       stopped_at_wall_limit=stopped, requests_not_sent=workload.requests - len(samples),
                       cpu_s=cpu_s, cpu_user_s=times_end.user - times_start.user,
-                      cpu_system_s=times_end.system - times_start.system, max_in_flight=max_in_flight, notes=notes)
-
-
-def run(**kwargs: Any) -> LoadResult:
-    """``run_load`` from synchronous code (the Celery task, the command), on uvloop when it is installed."""
-    if uvloop is not None:
-        return uvloop.run(run_load(**kwargs))
-    return asyncio.run(run_load(**kwargs))
+                      cpu_system_s=times_end.system - times_start.system, max_in_flight=state.max_in_flight,
+                      reads=state.reads, wakeups=state.wakeups, kernel_stamps=state.kernel_stamps,
+                      tick_ms=state.tick_ns / 1e6, unstamped_reads=state.unstamped_reads, notes=notes)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from apps.probes import load
 from apps.probes.load import LimitError, Limits, Workload, count_tokens, prompt_text, run
 from scrapers.probe import CUT_AT_WALL_LIMIT, compute_metrics
 
@@ -179,14 +180,49 @@ def test_a_body_without_length_or_chunks_ends_with_the_connection(loopback):
     assert dict(cut.error_counts) == {"broken_stream": 2}  # closed before [DONE]: not a success
 
 
-def test_it_measures_the_same_on_asyncios_own_loop(loopback, monkeypatch):
-    # uvloop is optional (Linux and macOS): without it the probe runs on asyncio's loop, just as accurately.
-    from apps.probes import load
+def test_it_batches_wake_ups_and_times_every_read_by_the_kernel(loopback):
+    # The loop wakes at most once a tick and reads every ready stream then; the tokens' times are the kernel's
+    # receive stamps, so the batching shows in the wake-ups and not in the figures.
+    result = probe(loopback, 32, 16)
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert metrics.requests_completed == 32
+    assert result.kernel_stamps and not result.unstamped_reads and result.tick_ms > load.TICK_S * 1000 * 0.8
+    assert result.wakeups * 2 < result.reads, (result.reads, result.wakeups)
+    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
 
-    monkeypatch.setattr(load, "uvloop", None)
+
+def test_tokens_closer_than_the_longest_tick_get_a_shorter_one_and_stay_apart(loopback):
+    # 3 ms between tokens: at the 5 ms tick two tokens would often share a read (gaps of 0, then 6 ms); the
+    # tick follows the streams' pace (a quarter of the gap), so the gaps are still measured one by one.
+    # (How many gaps are 0 is not asserted: the loopback server itself sends bursts when the machine is busy.)
+    loopback.control(ttft_ms=50, itl_ms=3)
+    result = probe(loopback, 6, 2)
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert metrics.requests_completed == 6
+    assert result.kernel_stamps and result.tick_ms < load.TICK_S * 1000 / 2, result.tick_ms
+    assert within(metrics.inter_token_latency_p50_ms, 3.0), metrics
+
+
+def test_it_measures_the_same_without_kernel_timestamps(loopback, monkeypatch):
+    # Not Linux (or no stamp on a read): each read is timed when the loop gets it, and the loop stops batching.
+    monkeypatch.setattr(load, "_KERNEL_STAMPS", False)
     result = probe(loopback, 16, 8)
     metrics = compute_metrics(result.samples, result.wall_s)
     assert metrics.requests_completed == 16
+    assert not result.kernel_stamps and result.tick_ms == 0
+    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+
+
+def test_a_wall_clock_step_does_not_skew_the_figures(loopback, monkeypatch):
+    # The kernel stamps in CLOCK_REALTIME; the figures are in perf_counter's clock. A wall clock an hour off
+    # (as after an NTP step) puts every stamp outside [the request's last read, now]: each read is then timed
+    # by the loop, which stops batching, instead of an interval an hour long.
+    real_time_ns = load.time.time_ns
+    monkeypatch.setattr(load.time, "time_ns", lambda: real_time_ns() + 3600 * 10**9)
+    result = probe(loopback, 8, 4)
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert metrics.requests_completed == 8 and result.tick_ms == 0 and not result.kernel_stamps
+    assert result.unstamped_reads > 8 * TOKENS // 2 and "without a usable kernel timestamp" in result.notes[0]
     assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
 
 
@@ -264,8 +300,6 @@ def tls_server(tmp_path_factory):
 
 def test_it_streams_over_tls_and_refuses_a_certificate_it_cannot_verify(tls_server, monkeypatch):
     import ssl
-
-    from apps.probes import load
 
     server, cert = tls_server
     url = f"https://127.0.0.1:{server.port}/v1"
