@@ -812,6 +812,37 @@ def _request_bytes(parts: SplitResult, *, body: bytes, api_key: str) -> bytes:
     return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
 
 
+def _stamps_on() -> list[socket.socket]:
+    """Linux stamps received packets only while some socket asks for it, and turns that on in a deferred work
+    item: the first segments after the first socket's setsockopt may come unstamped (the loop would then stop
+    batching for the whole run). So before the clock starts, a loopback TCP pair that asks for stamps is opened
+    and tried until a segment comes stamped (at most ~0.2 s), and held open for the run. Best effort: without
+    it the per-read check still keeps the timing right."""
+    if not _KERNEL_STAMPS:
+        return []
+    held: list[socket.socket] = []
+    try:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        held.append(listener)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        sender = socket.create_connection(listener.getsockname(), timeout=1.0)
+        held.append(sender)
+        receiver, _address = listener.accept()
+        held.append(receiver)
+        receiver.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        receiver.settimeout(1.0)
+        for _try in range(100):
+            sender.send(b".")
+            _data, ancillary, _flags, _address = receiver.recvmsg(1, _ANCILLARY_SIZE)
+            if ancillary and ancillary[0][1] == _SO_TIMESTAMPNS:
+                break
+            time.sleep(0.002)
+    except OSError:
+        pass  # no loopback to try on: the per-read check decides
+    return held
+
+
 def _resolve(host: str, port: int, *, allow_private: bool) -> tuple[list[tuple[Any, ...]], str]:
     """The host's addresses, looked up once for the whole run, and our refusal ("" when they may be used)."""
     try:
@@ -857,7 +888,12 @@ def run(*, base_url: str, api_key: str, model_id: str, workload: Workload, limit
     cpu_start = time.process_time()
     times_start = os.times()
     started_at = datetime.now(UTC)
-    stopped = state.loop(workload.concurrency)
+    keeper = _stamps_on()
+    try:
+        stopped = state.loop(workload.concurrency)
+    finally:
+        for sock in keeper:
+            sock.close()
     cpu_s = time.process_time() - cpu_start
     times_end = os.times()
     wall_s = (time.perf_counter_ns() - state.run_start_ns) / 1e9
