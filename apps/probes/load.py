@@ -223,6 +223,33 @@ class _Stream:
                 content_events += 1
         return content_events
 
+    def feed_reads(self, pieces: list[int | bytes]) -> None:
+        """Consume a response's body as read: [stamp, piece, …, stamp, piece, …], each piece after the stamp
+        of the read it came in (apps.probes.load._Connection.bodies)."""
+        # The usual piece is one whole content event, "data: {…}\n\n", with nothing left over from the last
+        # piece: it is read here without a call per piece. Anything else (split or several events, the usage
+        # chunk, [DONE], odd shapes) goes to feed() untouched, which parses it from scratch.
+        stamp = 0
+        stamps, feed = self.stamps, self.feed
+        for piece in pieces:
+            if piece.__class__ is int:
+                stamp = piece  # type: ignore[assignment]
+                continue
+            if self.buffer or piece[-2:] != b"\n\n" or piece[:5] != b"data:" or piece.count(b"\n") != 2:  # type: ignore[index,union-attr]
+                feed(piece, stamp)  # type: ignore[arg-type]
+                continue
+            try:
+                event = loads(piece[5:])  # type: ignore[index]
+                content = event["choices"][0]["delta"]["content"]
+            except (JSONDecodeError, KeyError, IndexError, TypeError):
+                feed(piece, stamp)  # type: ignore[arg-type]
+                continue
+            if content.__class__ is str and content and event.get("usage") is None:
+                stamps.append(stamp)
+                self.text_chars += len(content)
+            else:
+                feed(piece, stamp)  # type: ignore[arg-type]
+
     def _usage(self, event: dict[str, Any]) -> None:
         usage = event.get("usage")
         if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
@@ -726,15 +753,9 @@ class _Connection:
 
     def parse_bodies(self) -> None:
         """Feed the body read so far to the SSE parser, each piece with its read's stamp."""
-        bodies = self.bodies
-        if bodies:
-            feed, stamp = self.stream.feed, 0
-            for item in bodies:
-                if item.__class__ is int:
-                    stamp = item  # type: ignore[assignment]
-                else:
-                    feed(item, stamp)  # type: ignore[arg-type]
-            bodies.clear()
+        if self.bodies:
+            self.stream.feed_reads(self.bodies)
+            self.bodies.clear()
 
     def on_message_complete(self) -> None:
         if self.status is None:

@@ -3,6 +3,7 @@ hard limits. Truth: first token 200 ms after the request, then one every 20 ms, 
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -164,6 +165,33 @@ def test_events_split_across_reads_anywhere_are_parsed_the_same(read_size):
     # Each event carries the stamp of the read that completed it (never an earlier one).
     ends = [body.index(b"\n", body.index(b'"t%d"' % k)) for k in range(10)]
     assert stream.stamps == [end - end % read_size for end in ends]
+
+
+def test_the_bulk_parse_of_a_response_agrees_with_parsing_it_piece_by_piece():
+    # feed_reads() reads the usual piece (one whole content event) itself and hands everything else to feed():
+    # over every kind of piece, both must give the same stamps, text, usage and end.
+    from apps.probes.load import _Stream
+
+    def event(text: str, **extra) -> bytes:
+        payload = {"choices": [{"index": 0, "delta": {"content": text}}], **extra}
+        return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+    pieces = [
+        event("a"), event("b", usage=None), event("c")[:9], event("c")[9:], b": keep-alive\n\n",
+        event("d") + event("e"), event("f").replace(b"\n\n", b"\r\n\r\n"), event(""),
+        event("g", usage={"completion_tokens": 3}),
+        b'data: {"choices": [{"delta": {}}]}\n\n', b"event: ping\ndata: {}\n\n", b"data: not json\n\n",
+        b'data: {"choices": [{"delta": {"content": 7}}, {"delta": {"content": "h"}}]}\n\n', event("i"),
+        b'data: {"choices": [], "usage": {"completion_tokens": 9}}\n\n', b"data: [DONE]\n\n",
+    ]
+    one_by_one, bulk = _Stream(), _Stream()
+    reads: list[int | bytes] = []
+    for stamp, piece in enumerate(pieces, start=100):
+        one_by_one.feed(piece, stamp)
+        reads += [stamp, piece]
+    bulk.feed_reads(reads)
+    assert bulk.stamps == one_by_one.stamps == [100, 101, 103, 105, 105, 106, 108, 112, 113]
+    assert (bulk.text_chars, bulk.usage_tokens, bulk.done) == (one_by_one.text_chars, 9, True)
 
 
 def test_a_body_without_length_or_chunks_ends_with_the_connection(loopback):
