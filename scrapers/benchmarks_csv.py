@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import marshal
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
@@ -162,6 +162,16 @@ KEY_LABEL = "model, stack, precision, hardware, workload, date and source"
 BATCH_ROWS = 4096  # rows converted together: ~2 MB of cells and values at a time
 
 
+def _each_but_none(convert: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """convert() of each value, None kept: a column of Nones (most optional figures) costs one count."""
+    nones = values.count(None)
+    if nones == len(values):
+        return values
+    if not nones:
+        return list(map(convert, values))
+    return [None if value is None else convert(value) for value in values]
+
+
 def _records_of(row: Row) -> tuple[BenchmarkRecord]:
     if row.problem:
         raise ValueError(row.problem)
@@ -203,7 +213,7 @@ class _Stash:
             return
         columns = list(batch.columns)
         for i in _DECIMALS:
-            columns[i] = [None if value is None else str(value) for value in columns[i]]
+            columns[i] = _each_but_none(str, columns[i])
         columns[_MEASURED_AT] = [None if value is None else _iso(value) for value in columns[_MEASURED_AT]]
         blob = marshal.dumps((columns, batch.lines, batch.keys))
         self.blobs.append(blob)
@@ -217,7 +227,7 @@ class _Stash:
             # Bytes this object wrote itself a moment ago: nothing from outside is unmarshalled.
             columns, lines, keys = marshal.loads(blob)  # noqa: S302
             for i in _DECIMALS:
-                columns[i] = [None if text is None else Decimal(text) for text in columns[i]]
+                columns[i] = _each_but_none(Decimal, columns[i])
             columns[_MEASURED_AT] = [None if text is None else _from_iso(text) for text in columns[_MEASURED_AT]]
             yield RecordBatch(BenchmarkRecord, columns, lines, keys)
 

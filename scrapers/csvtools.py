@@ -357,15 +357,14 @@ class RecordBatch:
         return starmap(self.kind, zip(*self.columns, strict=True))
 
     def without(self, positions: set[int]) -> RecordBatch:
-        """This batch less the records at ``positions``."""
-        keep = [i for i in range(len(self.lines)) if i not in positions]
-        pick = itemgetter(*keep) if keep else None
-
+        """This batch less the records at ``positions`` (a few: each is one memmove per column)."""
         def take(values: list[Any]) -> list[Any]:
-            if pick is None:
-                return []
-            return [pick(values)] if len(keep) == 1 else list(pick(values))
+            values = list(values)
+            for i in ordered:
+                del values[i]
+            return values
 
+        ordered = sorted(positions, reverse=True)
         return RecordBatch(self.kind, [take(c) for c in self.columns], take(self.lines), take(self.keys))
 
 

@@ -18,15 +18,17 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from django.apps import apps
 from django.db import models
 
 from apps.common.fields import FRACTION_DIGITS, INT_DIGITS, ExactDecimalField
-from scrapers.csvtools import RecordStream
+from scrapers.csvtools import RecordBatch, RecordStream
 from scrapers.records import ParseResult, Reject, shorten
 
 # The models each record type is written to; a record attribute is checked against
@@ -222,16 +224,23 @@ def result_screen(result: ParseResult) -> ParseResult:
     if isinstance(result.records, RecordStream):
         stream = result.records
 
-        def produce() -> Iterator[Any]:
-            for reject in _screen_records(stream, found):
-                yield reject
+        def add_found() -> None:
             for locator, reject in found.items():
                 if locator not in rejects:
                     rejects[locator] = reject
                     result.rejects.append(reject)
 
-        return ParseResult(records=_Screened(produce, len(stream), found), rejects=result.rejects,
-                           observed_at=result.observed_at)
+        def produce() -> Iterator[Any]:
+            yield from _screen_records(stream, found)
+            add_found()
+
+        def batches() -> Iterator[RecordBatch]:
+            yield from _screen_batches(stream.batches(), found)
+            add_found()
+
+        return ParseResult(records=_Screened(produce, len(stream), found,
+                                             batches=batches if stream.has_batches else None),
+                           rejects=result.rejects, observed_at=result.observed_at)
     kept = list(_screen_records(result.records, found))
     if not found:
         return result
@@ -239,11 +248,67 @@ def result_screen(result: ParseResult) -> ParseResult:
     return ParseResult(records=kept, rejects=[*result.rejects, *extra], observed_at=result.observed_at)
 
 
+def _screen_batches(batches: Iterator[RecordBatch], found: dict[str, Reject]) -> Iterator[RecordBatch]:
+    """Batches of records less those the database cannot hold: what ``_screen_records`` does to the same
+    records, a column at a time. A batch none of whose columns can hold a problem passes whole; any other
+    batch is screened record by record, as iteration screens it (same reasons, same order)."""
+    for batch in batches:
+        plan = _plan(batch.kind)
+        if all(_column_fits(column, limit) for column, (_, limit) in zip(batch.columns, plan, strict=True)):
+            yield batch
+            continue
+        dropped = set()
+        for i, record in enumerate(batch.records()):
+            reason = problem(record)
+            if reason:
+                locator = locator_of(record)
+                found.setdefault(locator, Reject(locator, reason, storable(repr(record), 500)))
+                dropped.add(i)
+        yield batch.without(dropped) if dropped else batch
+
+
+_NONE = type(None)
+_EXPONENT = attrgetter("exponent")
+
+
+def _column_fits(values: list[Any], limit: Limit) -> bool:
+    """True when ``problem`` finds nothing in any of these values (one field of many records); False when it
+    might (then the records are screened one by one). One pass of type() plus a C-level scan or two."""
+    kinds = set(map(type, values))
+    kinds.discard(bool)
+    if _NONE in kinds:
+        kinds.discard(_NONE)
+        values = [value for value in values if value is not None]
+    if not kinds or kinds <= {datetime, date}:
+        return True  # problem() passes None, booleans and times
+    if kinds == {str}:
+        joined = "".join(values)
+        # Every character _UNSTORABLE matches is unprintable (a control or a surrogate): isprintable() is the
+        # quicker scan, the pattern decides only for text with tabs or line breaks.
+        return (max(map(len, values)) <= limit.max_chars
+                and (joined.isprintable() or not _UNSTORABLE.search(joined)))
+    if kinds == {int}:
+        low, high = limit.int_range
+        return low <= min(values) and max(values) <= high
+    if kinds == {Decimal}:
+        if not all(map(Decimal.is_finite, values)):
+            return False
+        nonzero = [value for value in values if value]
+        if nonzero and max(map(Decimal.adjusted, nonzero)) + 1 > limit.int_digits:
+            return False
+        return (limit.fraction_digits is None
+                or min(map(_EXPONENT, map(Decimal.as_tuple, values))) >= -limit.fraction_digits)
+    if kinds == {tuple}:
+        return not any(values)  # empty tuples: nothing in them
+    return False
+
+
 class _Screened(RecordStream):
     """A RecordStream whose length leaves out the records the screen has dropped so far."""
 
-    def __init__(self, produce: Callable[[], Iterator[Any]], count: int, dropped: dict[str, Reject]) -> None:
-        super().__init__(produce, count)
+    def __init__(self, produce: Callable[[], Iterator[Any]], count: int, dropped: dict[str, Reject], *,
+                 batches: Callable[[], Iterator[RecordBatch]] | None = None) -> None:
+        super().__init__(produce, count, batches=batches)
         self._dropped = dropped
 
     def __len__(self) -> int:
