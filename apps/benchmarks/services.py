@@ -21,11 +21,11 @@ memory is bounded by the chunk, not by the file or the table.
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -41,9 +41,10 @@ from apps.sources.models import Snapshot, Source
 from apps.sources.registry import ApplyCounts
 from apps.sources.selectors import source_timeline
 from scrapers.bench_records import BenchmarkRecord, HardwarePriceRecord
-from scrapers.csvtools import collector_paused
+from scrapers.csvtools import RecordBatch, RecordStream, collector_paused, key_digest
 from scrapers.records import ParseResult, Reject
 
+from . import copy
 from .models import BenchmarkRun, Hardware, HardwareOffering, HardwarePrice, HardwarePriceObservation
 from .upsert import BATCH, NewRows, batched, bulk_insert, fit, upsert_stated
 
@@ -102,8 +103,9 @@ RUN_FIELDS = [
 
 
 def run_key(record: BenchmarkRecord) -> uuid.UUID:
-    """The run's identity within its source: 128 bits of the sha256 of its natural key (a 16-byte index entry)."""
-    return uuid.UUID(bytes=hashlib.sha256(repr(record.natural_key()).encode()).digest()[:16])
+    """The run's identity within its source: 128 bits of the sha256 of its natural key (a 16-byte index entry);
+    a parser's :class:`~scrapers.csvtools.RecordBatch` carries the same digest in ``keys``."""
+    return uuid.UUID(bytes=key_digest(record.natural_key())[:16])
 
 
 def _hardware_spec(record: BenchmarkRecord) -> HardwareSpec | None:
@@ -142,6 +144,34 @@ class _Dimensions:
         if specs:
             self.hardware.update({spec: h.pk for spec, h in hardware_ensure(specs=specs).items()})
 
+    def resolve_batch(self, batch: RecordBatch, *, before_queries: Callable[[], None] = lambda: None,
+                      ) -> tuple[list[int], list[int | None], list[int | None]]:
+        """:meth:`resolve` for a batch of records given as columns; their alias, provider and hardware ids.
+        ``before_queries`` is called before the first query it makes (most batches make none)."""
+        columns = batch.columns
+        model_ids, provider_keys = columns[_MODEL], columns[_PROVIDER]
+        specs = [(a, c or 1, m, f) if a else None for a, c, m, f in zip(
+            columns[_ACCELERATOR], columns[_COUNT], columns[_MEMORY], columns[_FORM_FACTOR], strict=True)]
+        models: dict[str, tuple[str, str]] = {}
+        if not self.aliases.keys() >= set(model_ids):
+            for model_id, provider_key in zip(model_ids, provider_keys, strict=True):
+                if model_id not in self.aliases and model_id not in models:
+                    models[model_id] = (provider_key, "" if provider_key else model_id)
+        wanted_providers = set(provider_keys) - {""} - self.providers.keys()
+        wanted_specs = set(specs) - {None} - self.hardware.keys()
+        if models or wanted_providers or wanted_specs:
+            before_queries()
+        if models:
+            self.aliases.update(aliases_ensure(source=self.source, items=models))
+        if wanted_providers:
+            self.providers.update({raw: p.pk for raw, p in providers_ensure(raw_providers=wanted_providers).items()})
+        if wanted_specs:
+            self.hardware.update({spec: h.pk for spec, h in hardware_ensure(specs=wanted_specs).items()})
+        providers, hardware = self.providers, self.hardware
+        return (list(map(self.aliases.__getitem__, model_ids)),
+                [providers[key] if key else None for key in provider_keys],
+                [hardware[spec] if spec is not None else None for spec in specs])
+
 
 # BenchmarkRun columns in the order the first-file path's tuples hold them (the same columns as the general
 # path's RUN_FIELDS; tests/benchmarks/test_csv_import_copy.py compares what both paths store).
@@ -154,13 +184,61 @@ _COPY_RUN_COLUMNS = [
     "source_label", "notes",
 ]
 COPY_CHUNK = 10_000  # records held at once on the first-file path (about 8 MB)
+# How each BenchmarkRecord field in _COPY_RUN_COLUMNS is written as COPY text (the ids and keys aside).
+_COPY_KINDS = {
+    **dict.fromkeys(["serving_stack", "stack_version", "precision", "source_label", "notes"], "text"),
+    **dict.fromkeys(["accelerator_count_approximate", "mostly_failed", "cost_is_estimate"], "flag"),
+    "measured_at": "time",
+    **dict.fromkeys(["input_tokens", "output_tokens", "concurrency", "tokens_per_s", "request_tokens_per_s_p50",
+                     "request_tokens_per_s_mean", "ttft_p50_ms", "ttft_p99_ms", "e2e_latency_p50_ms",
+                     "e2e_latency_p99_ms", "p99_latency_ms", "error_rate", "requests_completed", "requests_failed",
+                     "reported_usd_per_mtok"], "number"),
+}
+
+
+_FIELD_INDEX = {f.name: i for i, f in enumerate(dataclasses.fields(BenchmarkRecord))}
+_MODEL, _PROVIDER = _FIELD_INDEX["source_model_id"], _FIELD_INDEX["provider_key"]
+_ACCELERATOR, _COUNT = _FIELD_INDEX["accelerator"], _FIELD_INDEX["accelerator_count"]
+_MEMORY, _FORM_FACTOR = _FIELD_INDEX["accelerator_memory_gib"], _FIELD_INDEX["form_factor"]
+
+
+def _batch_texts(batch: RecordBatch, ids: tuple[list[int], list[int | None], list[int | None]], source_id: int,
+                 snapshot_id: int) -> list[list[str]]:
+    """The _COPY_RUN_COLUMNS of a batch as COPY text columns (what _first_runs_copy's tuples hold)."""
+    columns, n = batch.columns, len(batch)
+    aliases, providers, hardware = ids
+    models = columns[_MODEL]
+    if max(map(len, models), default=0) > 500:
+        models = [model[:500] for model in models]
+    error_counts = columns[_FIELD_INDEX["error_counts"]]
+    by_name: dict[str, list[str]] = {
+        "source_id": [str(source_id)] * n,
+        "snapshot_id": [str(snapshot_id)] * n,
+        "run_key": [key[:16].hex() for key in batch.keys],  # uuid's 32 hex digits
+        "alias_id": copy.numbers(aliases),
+        "source_model_id": copy.texts(models),
+        "provider_id": copy.numbers(providers),
+        "hardware_id": copy.numbers(hardware),
+        "error_counts": (["{}"] * n if not any(error_counts)
+                         else copy.json_objects(dict(pairs) for pairs in error_counts)),
+    }
+    for name in _COPY_RUN_COLUMNS:
+        if name not in by_name:
+            values = columns[_FIELD_INDEX[name]]
+            kind = _COPY_KINDS[name]
+            by_name[name] = (copy.texts(values) if kind == "text" else copy.flags(values) if kind == "flag"
+                             else copy.times(values) if kind == "time" else copy.numbers(values))
+    return [by_name[name] for name in _COPY_RUN_COLUMNS]
 
 
 def benchmark_runs_apply(*, snapshot: Snapshot, result: ParseResult) -> ApplyCounts:
     """Store the benchmark runs a snapshot states (LLMPerf summary or curated CSV), in one streaming pass."""
     source = snapshot.source
     if connection.vendor == "postgresql" and not BenchmarkRun.objects.filter(source=source).exists():
-        created = _first_runs_copy(snapshot=snapshot, result=result)
+        if isinstance(result.records, RecordStream) and result.records.has_batches:
+            created = _first_runs_copy_batches(snapshot=snapshot, batches=result.records.batches())
+        else:
+            created = _first_runs_copy(snapshot=snapshot, result=result)
         if created is not None:
             return ApplyCounts(created=created)
     return _runs_upsert(snapshot=snapshot, result=result)
@@ -212,6 +290,28 @@ def _first_runs_copy(*, snapshot: Snapshot, result: ParseResult) -> int | None:
         return None
     transaction.savepoint_commit(savepoint)
     return created
+
+
+def _first_runs_copy_batches(*, snapshot: Snapshot, batches: Iterator[RecordBatch]) -> int | None:
+    """:func:`_first_runs_copy` for records that come as batches of columns: each column becomes COPY text
+    at once (:mod:`apps.benchmarks.copy`), no record object or per-row tuple is made, and one COPY stays open
+    across batches, so the server stores a batch while the next is made (closed only while a batch's new
+    aliases or hardware are created). Same savepoint, same fallback to the general path."""
+    import psycopg
+
+    source = snapshot.source
+    dims = _Dimensions(source)
+    savepoint = transaction.savepoint()
+    try:
+        with collector_paused(), copy.StreamingCopy(BenchmarkRun, _COPY_RUN_COLUMNS) as stream:
+            for batch in batches:
+                ids = dims.resolve_batch(batch, before_queries=stream.pause)
+                stream.write(_batch_texts(batch, ids, source.pk, snapshot.pk))
+    except psycopg.IntegrityError:
+        transaction.savepoint_rollback(savepoint)
+        return None
+    transaction.savepoint_commit(savepoint)
+    return stream.rows
 
 
 def _runs_upsert(*, snapshot: Snapshot, result: ParseResult) -> ApplyCounts:

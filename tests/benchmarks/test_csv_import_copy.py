@@ -106,3 +106,52 @@ def _parse_without_duplicate_check(data: bytes):
     from scrapers.csvtools import parse_table
 
     return parse_table(data, benchmarks_csv.COLUMNS, benchmarks_csv._row, aliases=benchmarks_csv.ALIASES)
+
+
+# Rows the parser accepts but the columns cannot hold (1e11 prompt tokens; 1e14 tokens/s is past the
+# column's digits) are quarantined by the screen, by model name; a text with a backslash (escaped in COPY
+# text) and an ordinary row are stored.
+SCREENED = (
+    b"model,solution,hardware,accelerators,throughput_tokens_per_s,input_tokens,notes,published_on\n"
+    b"Llama 3 8B,vLLM,H100,1,100,99999999999,,2024-05-01\n"
+    b"Llama 3 70B,vLLM,H100,8,99999999999999,128,,2024-05-01\n"
+    b'Qwen2.5 7B,vLLM,L4,1,55,128,"back\\slash",2024-05-01\n'
+    b"Phi-3 14B,TGI,L4,1,40,128,,2024-05-02\n"
+)
+
+
+def test_the_screen_drops_the_same_records_from_batches_as_from_records() -> None:
+    from apps.sources.screen import result_screen
+
+    by_records = result_screen(benchmarks_csv.parse(SCREENED))
+    records = list(by_records.records)
+    by_batches = result_screen(benchmarks_csv.parse(SCREENED))
+    batches = list(by_batches.records.batches())
+    assert [r for batch in batches for r in batch.records()] == records
+    assert [r.source_model_id for r in records] == ["Qwen2.5 7B", "Phi-3 14B"]
+    assert by_records.rejects == by_batches.rejects
+    assert {r.locator for r in by_batches.rejects} == {"Llama 3 8B", "Llama 3 70B"}
+    assert len(by_batches.records) == 2
+
+
+def test_a_first_file_with_screened_rows_is_stored_as_the_general_path_stores_it(postgres, monkeypatch) -> None:
+    from apps.sources.models import Rejection
+
+    copied = _ingest("bench-screen-copy", SCREENED)
+    monkeypatch.setattr(services, "_first_runs_copy_batches", lambda **kwargs: None)  # as a source with runs
+    general = _ingest("bench-screen-general", SCREENED)
+    assert _stored(copied) == _stored(general)
+    assert len(_stored(copied)) == 2
+    assert [r.notes for r in BenchmarkRun.objects.filter(source=copied).order_by("measured_at")] == ["back\\slash", ""]
+
+    def rejected(source: Source) -> list[tuple[str, str, str]]:
+        return list(Rejection.objects.filter(snapshot__source=source).order_by("id")
+                    .values_list("locator", "reason", "raw_excerpt"))
+
+    assert rejected(copied) == rejected(general) and len(rejected(copied)) == 2
+
+
+def test_the_run_key_is_the_batch_digest(tmp_path) -> None:
+    result = benchmarks_csv.parse(HAND_MADE)
+    for batch in result.records.batches():
+        assert [services.run_key(r).bytes for r in batch.records()] == [key[:16] for key in batch.keys]
