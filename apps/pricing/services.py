@@ -166,31 +166,30 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
         return None
     look = looks[-1]
     listed: dict[int, dict[str, Any]] = {o["offering_id"]: o for o in observations}
-    open_prices: dict[int, Price] = {p.offering_id: p for p in Price.objects.filter(
-        offering__source_id=source_id, effective_to__isnull=True).only(
-        "id", "offering_id", "effective_from", *COMPONENTS, "unit_prices", "price_label", "last_confirmed_at",
-        "basis")}
-    if any(p.basis != Basis.OBSERVED for p in open_prices.values()):
-        return None
+    # Rows, not model instances: a source has thousands of open prices.
+    open_prices: dict[int, tuple[int, Values]] = {}
+    for pk, offering_id, basis, *rest in Price.objects.filter(
+            offering__source_id=source_id, effective_to__isnull=True).values_list(
+            "id", "offering_id", "basis", *COMPONENTS, "unit_prices", "price_label"):
+        if basis != Basis.OBSERVED:
+            return None
+        open_prices[offering_id] = (pk, (*rest[:-2], _canonical(rest[-2]), rest[-1]))
 
     status: dict[int, str] = {}
     ended: list[int] = []
-    confirmed: list[int] = []
     starts: dict[int, Values] = {}
     changes: list[PriceChange] = []
-    for offering_id, price in open_prices.items():
+    for offering_id, (pk, stored) in open_prices.items():
         row = listed.get(offering_id)
         values = None if row is None else _observation_values(row)
-        if values is not None and _values(price) == values:
-            status[offering_id] = "unchanged"
-            if price.last_confirmed_at != look.last_at:
-                confirmed.append(price.pk)
+        if values is not None and stored == values:
+            status[offering_id] = "unchanged"  # confirmed by this look, below
             continue
-        ended.append(price.pk)
+        ended.append(pk)
         status[offering_id] = "changed"
         if values is not None:
             starts[offering_id] = values
-            changes += _change_events(offering_id, _values(price), values, look.first_at, snapshot_id)
+            changes += _change_events(offering_id, stored, values, look.first_at, snapshot_id)
     fresh = [oid for oid in listed if oid not in open_prices]
     # Listed again after a gap: the offering has a history, so the new price is a change, not a creation.
     had_prices: set[int] = set()
@@ -208,8 +207,10 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
 
     for i in range(0, len(ended), BATCH):
         Price.objects.filter(pk__in=ended[i:i + BATCH]).update(effective_to=look.first_at)
-    for i in range(0, len(confirmed), BATCH):
-        Price.objects.filter(pk__in=confirmed[i:i + BATCH]).update(last_confirmed_at=look.last_at)
+    # What is still open now continues: confirmed by this look. One statement over the source's open prices
+    # instead of thousands of ids to send and parse (the new prices come next, with their confirmation).
+    (Price.objects.filter(offering__source_id=source_id, effective_to__isnull=True)
+     .exclude(last_confirmed_at=look.last_at).update(last_confirmed_at=look.last_at))
     bulk_insert(Price, [_new_price(oid, offerings.provider_of[oid],
                                    Interval(look.first_at, None, values, snapshot_id, first_seen_at=look.first_at,
                                             last_confirmed_at=look.last_at), Basis.OBSERVED)
