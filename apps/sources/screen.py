@@ -241,6 +241,8 @@ def result_screen(result: ParseResult) -> ParseResult:
         return ParseResult(records=_Screened(produce, len(stream), found,
                                              batches=batches if stream.has_batches else None),
                            rejects=result.rejects, observed_at=result.observed_at)
+    if _records_fit(result.records):
+        return result
     kept = list(_screen_records(result.records, found))
     if not found:
         return result
@@ -301,6 +303,45 @@ def _column_fits(values: list[Any], limit: Limit) -> bool:
     if kinds == {tuple}:
         return not any(values)  # empty tuples: nothing in them
     return False
+
+
+def _records_fit(records: Sequence[Any]) -> bool:
+    """True when ``problem`` would find nothing in any of these records (a parser's list, one class): checked a
+    field at a time over all records, as batches are. False when a record might hold a problem, or the records
+    are of several classes; they are then screened one by one (the reasons come from there). A LiteLLM file's
+    3,383 records took ~70 ms one by one, a tenth of its ingest's Python."""
+    if not records:
+        return True
+    kind = type(records[0])
+    if not _is_record_class(kind) or any(type(record) is not kind for record in records):
+        return False
+    plan = _plan(kind)
+    if len(plan) < 2:
+        return all(_values_fit([getattr(record, name) for record in records], limit) for name, limit in plan)
+    # Every field of a record in one C call, then the rows turned into columns.
+    columns = zip(*map(attrgetter(*(name for name, _ in plan)), records), strict=True)
+    return all(_values_fit(list(column), limit) for column, (_, limit) in zip(columns, plan, strict=True))
+
+
+_ITEM = Limit(int_range=(0, POSITIVE_INT_MAX))  # what ``_value_problem`` holds an item of a tuple to
+
+
+def _values_fit(values: list[Any], limit: Limit) -> bool:
+    """``_column_fits``, also for fields holding tuples (unit prices, modalities) or records: their items and
+    fields are checked the same way, all together."""
+    kinds = set(map(type, values))
+    if tuple in kinds or list in kinds:
+        items = [item for value in values if type(value) in (tuple, list) for item in value]
+        values = [value for value in values if type(value) not in (tuple, list)]
+        if items and not _values_fit(items, _ITEM):
+            return False
+        kinds = set(map(type, values))
+    nested = [kind for kind in kinds if _is_record_class(kind)]
+    if nested:
+        if not all(_records_fit([value for value in values if type(value) is kind]) for kind in nested):
+            return False
+        values = [value for value in values if type(value) not in nested]
+    return _column_fits(values, limit)
 
 
 class _Screened(RecordStream):
