@@ -369,9 +369,9 @@ class RecordBatch:
 
 
 def key_digest(key: Hashable) -> bytes:
-    """sha256 of a natural key's repr: what identifies a record across files (the first 16 bytes are a
-    benchmark run's stored key) and what the duplicate check hashes."""
-    return hashlib.sha256(repr(key).encode()).digest()
+    """The first 16 bytes (128 bits) of the sha256 of a natural key's repr: what identifies a record across
+    files (a benchmark run's stored key) and what the duplicate check hashes."""
+    return hashlib.sha256(repr(key).encode()).digest()[:16]
 
 
 def parse_table(

@@ -105,7 +105,7 @@ RUN_FIELDS = [
 def run_key(record: BenchmarkRecord) -> uuid.UUID:
     """The run's identity within its source: 128 bits of the sha256 of its natural key (a 16-byte index entry);
     a parser's :class:`~scrapers.csvtools.RecordBatch` carries the same digest in ``keys``."""
-    return uuid.UUID(bytes=key_digest(record.natural_key())[:16])
+    return uuid.UUID(bytes=key_digest(record.natural_key()))
 
 
 def _hardware_spec(record: BenchmarkRecord) -> HardwareSpec | None:
@@ -214,7 +214,7 @@ def _batch_texts(batch: RecordBatch, ids: tuple[list[int], list[int | None], lis
     by_name: dict[str, list[str]] = {
         "source_id": [str(source_id)] * n,
         "snapshot_id": [str(snapshot_id)] * n,
-        "run_key": [key[:16].hex() for key in batch.keys],  # uuid's 32 hex digits
+        "run_key": [key.hex() for key in batch.keys],  # uuid's 32 hex digits
         "alias_id": copy.numbers(aliases),
         "source_model_id": copy.texts(models),
         "provider_id": copy.numbers(providers),

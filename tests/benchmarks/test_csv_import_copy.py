@@ -154,4 +154,4 @@ def test_a_first_file_with_screened_rows_is_stored_as_the_general_path_stores_it
 def test_the_run_key_is_the_batch_digest(tmp_path) -> None:
     result = benchmarks_csv.parse(HAND_MADE)
     for batch in result.records.batches():
-        assert [services.run_key(r).bytes for r in batch.records()] == [key[:16] for key in batch.keys]
+        assert [services.run_key(r).bytes for r in batch.records()] == batch.keys
