@@ -155,3 +155,15 @@ def test_the_run_key_is_the_batch_digest(tmp_path) -> None:
     result = benchmarks_csv.parse(HAND_MADE)
     for batch in result.records.batches():
         assert [services.run_key(r).bytes for r in batch.records()] == batch.keys
+
+
+def test_a_repeated_key_in_batches_rolls_the_streamed_copy_back_to_the_general_path(postgres, monkeypatch) -> None:
+    # The batch parse with its duplicate check switched off: the streamed COPY meets the unique constraint.
+    monkeypatch.setattr(benchmarks_csv, "duplicate_lines", lambda *args: {})
+    assert benchmarks_csv.parse(HAND_MADE).records.has_batches
+    source = Source.objects.create(key="bench-dup-batches", name="dup", format="benchmarks-csv", enabled=False,
+                                   schedule="")
+    run = source_ingest_bytes(source=source, content=HAND_MADE, trigger="command",
+                              observed_at=datetime(2025, 1, 1, tzinfo=UTC), meta=FetchMeta(filename="d.csv"))
+    assert run.status == "ok", run.message
+    assert BenchmarkRun.objects.filter(source=source).count() == 3
