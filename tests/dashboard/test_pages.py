@@ -49,7 +49,7 @@ def test_every_page_renders_its_charts_from_local_static_files(web, url, charts,
     for block in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
         go.Figure(json.loads(block))  # the builders skip Plotly's checks for speed; every figure must pass them
     if charts:
-        assert "/static/vendor/plotly-basic-" in html and "/static/tokenwatch/charts.js" in html
+        assert "/static/vendor/plotly-scatter-bar-" in html and "/static/tokenwatch/charts.js" in html
     assert not re.search(r'<script[^>]+src="(https?:)?//', html)  # no CDN
     assert "<th scope=\"col\"" in html or not charts
 

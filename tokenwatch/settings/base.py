@@ -154,9 +154,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # collectstatic; production serves the collected, hashed copies.
 WHITENOISE_USE_FINDERS = True
 # Cached for a year by browsers: files whose name carries their content's hash (the manifest storage in
-# production) and vendored libraries whose name carries their release (static/vendor/plotly-basic-4.1.1.min.js),
-# so `make run` serves the 1.2 MB plotly.js bundle once per browser too. Others (charts.js, app.css without
-# a manifest) keep WhiteNoise's short default.
+# production) and vendored libraries whose name carries their release
+# (static/vendor/plotly-scatter-bar-4.1.1.min.js), so `make run` serves the 1 MB plotly.js once per browser too.
+# Others (charts.js, app.css without a manifest) keep WhiteNoise's short default.
 WHITENOISE_IMMUTABLE_FILE_TEST = r"(/vendor/[^/]+-\d+\.\d+\.\d+\.min\.js|\.[0-9a-f]{12}\.[^/.]+)$"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
