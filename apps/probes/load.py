@@ -47,6 +47,7 @@ import ssl
 import struct
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -294,27 +295,34 @@ _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 _TIMESPEC = struct.Struct("@ll")  # struct timespec: seconds, nanoseconds (C longs)
 _ANCILLARY_SIZE = socket.CMSG_SPACE(_TIMESPEC.size)
 
+class _Poll:
+    """poll(2) behind epoll's interface (a timeout in seconds), where there is no epoll: macOS and the BSDs."""
+
+    def __init__(self) -> None:
+        self.poll_object = select.poll()
+        self.register, self.modify = self.poll_object.register, self.poll_object.modify
+        self.unregister = self.poll_object.unregister
+
+    def poll(self, timeout_s: float) -> list[tuple[int, int]]:
+        return self.poll_object.poll(max(0, int(timeout_s * 1000 + 0.999)))
+
+    def close(self) -> None:
+        """Nothing to close: poll(2) keeps no descriptor."""
+
+
+def _no_poller() -> Any:
+    raise OSError("probing needs epoll or poll(2): Linux, macOS or a BSD")
+
+
 if hasattr(select, "epoll"):
     _READ, _WRITE = select.EPOLLIN, select.EPOLLOUT
-
-    def _poller() -> Any:
-        return select.epoll()
-else:  # macOS and the BSDs: poll(2), whose timeout is in milliseconds
+    _poller: Callable[[], Any] = select.epoll
+elif hasattr(select, "poll"):
     _READ, _WRITE = select.POLLIN, select.POLLOUT
-
-    class _Poll:
-        def __init__(self) -> None:
-            self.poll_object = select.poll()
-            self.register, self.modify = self.poll_object.register, self.poll_object.modify
-            self.unregister = self.poll_object.unregister
-
-        def poll(self, timeout_s: float) -> list[tuple[int, int]]:
-            return self.poll_object.poll(max(0, int(timeout_s * 1000 + 0.999)))
-
-        def close(self) -> None: ...
-
-    def _poller() -> Any:
-        return _Poll()
+    _poller = _Poll
+else:  # Windows: importable, but a run says why it cannot start
+    _READ, _WRITE = 1, 4
+    _poller = _no_poller
 
 _CONNECTING, _HANDSHAKE, _OPEN, _CLOSED = range(4)
 

@@ -241,6 +241,18 @@ def test_it_measures_the_same_without_kernel_timestamps(loopback, monkeypatch):
     assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
 
 
+def test_it_measures_the_same_on_poll_where_there_is_no_epoll(loopback, monkeypatch):
+    # macOS and the BSDs have poll(2) and no epoll; on Linux the poll path runs the same (POLLIN == EPOLLIN).
+    import select
+
+    assert (select.POLLIN, select.POLLOUT) == (load._READ, load._WRITE)
+    monkeypatch.setattr(load, "_poller", load._Poll)
+    result = probe(loopback, 16, 8)
+    metrics = compute_metrics(result.samples, result.wall_s)
+    assert metrics.requests_completed == 16 and result.wakeups * 2 < result.reads
+    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+
+
 def test_a_wall_clock_step_does_not_skew_the_figures(loopback, monkeypatch):
     # The kernel stamps in CLOCK_REALTIME; the figures are in perf_counter's clock. A wall clock an hour off
     # (as after an NTP step) puts every stamp outside [the request's last read, now]: each read is then timed
