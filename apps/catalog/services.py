@@ -225,17 +225,21 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
             touched.update(ModelAlias.objects.filter(model_id__in=joined).values_list("model_id", flat=True)
                            .distinct())
         aliases = []
+        # One instant for the aliases this ingest creates; the statuses as plain text (thousands of rows).
+        now, source_id, nothing = timezone.now(), source.pk, Statement()
+        unresolved, curated_status, by_rule = (str(ModelAlias.Status.UNRESOLVED), str(ModelAlias.Status.CURATED),
+                                               str(ModelAlias.Status.RULE))
         for raw in new_ids:
             provider_key, name = items[raw]
             ident = resolved.get(raw)
-            said = statements.get(raw, Statement())
-            row = {"source_id": source.pk, "raw_id": raw, "model_id": None, "status": ModelAlias.Status.UNRESOLVED,
+            said = statements.get(raw, nothing)
+            row = {"source_id": source_id, "raw_id": raw, "model_id": None, "status": unresolved,
                    "rule": "", "provider_hint": provider_key[:100], "name_hint": name[:300],
                    "released_on": said.released_on, "modality": said.modality, "open_weights": said.open_weights,
-                   "curator": "", "updated_at": timezone.now()}  # every column: COPY leaves out none
+                   "curator": "", "updated_at": now}  # every column: COPY leaves out none
             if ident is not None:
                 row.update(model_id=models[ident.slug], rule=ident.rule[:100],
-                           status=ModelAlias.Status.CURATED if ident.rule == "curated" else ModelAlias.Status.RULE)
+                           status=curated_status if ident.rule == "curated" else by_rule)
             aliases.append(row)
         # ignore conflicts: another worker may create the same alias concurrently.
         insert_ignoring_conflicts(ModelAlias, aliases, conflict=["source_id", "raw_id"], expect_new=True)
