@@ -94,8 +94,12 @@ def test_a_repeated_key_rolls_the_copy_back_to_the_general_path(postgres, monkey
     # A parser that let two rows with one key through: COPY fails on the unique constraint, the savepoint
     # is rolled back, and the general path stores the key once.
     monkeypatch.setattr(benchmarks_csv, "parse", _parse_without_duplicate_check)
-    source = Source.objects.create(key="bench-dup", name="dup", format="benchmarks-csv", enabled=False,
-                                   schedule="")
+    _stored_once("bench-dup")
+
+
+def _stored_once(key: str) -> None:
+    """The hand-made file (a key given twice) into a new source: the general path stores the key once."""
+    source = Source.objects.create(key=key, name="dup", format="benchmarks-csv", enabled=False, schedule="")
     run = source_ingest_bytes(source=source, content=HAND_MADE, trigger="command",
                               observed_at=datetime(2025, 1, 1, tzinfo=UTC), meta=FetchMeta(filename="d.csv"))
     assert run.status == "ok", run.message
@@ -161,9 +165,4 @@ def test_a_repeated_key_in_batches_rolls_the_streamed_copy_back_to_the_general_p
     # The batch parse with its duplicate check switched off: the streamed COPY meets the unique constraint.
     monkeypatch.setattr(benchmarks_csv, "duplicate_lines", lambda *args: {})
     assert benchmarks_csv.parse(HAND_MADE).records.has_batches
-    source = Source.objects.create(key="bench-dup-batches", name="dup", format="benchmarks-csv", enabled=False,
-                                   schedule="")
-    run = source_ingest_bytes(source=source, content=HAND_MADE, trigger="command",
-                              observed_at=datetime(2025, 1, 1, tzinfo=UTC), meta=FetchMeta(filename="d.csv"))
-    assert run.status == "ok", run.message
-    assert BenchmarkRun.objects.filter(source=source).count() == 3
+    _stored_once("bench-dup-batches")

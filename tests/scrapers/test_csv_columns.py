@@ -10,7 +10,7 @@ import pytest
 
 from bench.gen_csv import write
 from scrapers import benchmarks_csv
-from scrapers.csvtools import CellMemo, key_digest, number, number_column, text, text_column
+from scrapers.csvtools import CellMemo, _each, key_digest, number, number_column, text, text_column
 
 CELLS = [
     "", " ", "  x  ", "a  b", "a\tb", "a\nb", "\x01bad", "=cmd()", "+x", "-x", "@foo", "+1", "-1", "x" * 301, "x" * 60,
@@ -23,14 +23,8 @@ CELLS = [
 
 
 def _one_by_one(convert, cells: list[str]) -> tuple[list[object], set[int]]:
-    values, failed = [], set()
-    for i, cell in enumerate(cells):
-        try:
-            values.append(convert(cell))
-        except ValueError:
-            values.append(None)
-            failed.add(i)
-    return values, failed
+    """The reference: the per-cell converter on each cell, as the row-by-row parse calls it."""
+    return _each(cells, convert, None)
 
 
 def _kept(values: list[object], failed: set[int]) -> list[str]:
