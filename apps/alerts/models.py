@@ -99,11 +99,11 @@ class Watch(models.Model):
                 self.provider = None
             if self.target != self.Target.SIZE_CLASS:
                 self.size_class = ""
-        if self.condition in (self.Condition.BELOW, self.Condition.ABOVE):
-            if self.threshold_usd_per_mtok is None:
-                errors["threshold_usd_per_mtok"] = "Give the threshold in USD per 1M tokens."
-            elif self.threshold_usd_per_mtok < 0:
-                errors["threshold_usd_per_mtok"] = "A price threshold cannot be negative."
+        if self.threshold_usd_per_mtok is not None and self.threshold_usd_per_mtok < 0:
+            # Whatever the condition: the money column refuses a negative value on save.
+            errors["threshold_usd_per_mtok"] = "A price threshold cannot be negative."
+        elif self.condition in (self.Condition.BELOW, self.Condition.ABOVE) and self.threshold_usd_per_mtok is None:
+            errors["threshold_usd_per_mtok"] = "Give the threshold in USD per 1M tokens."
         if self.condition == self.Condition.CHANGE and (self.change_pct is None or self.change_pct <= 0):
             errors["change_pct"] = "Give the change in percent (more than 0)."
         if self.component == BLENDED and self.blend_input_ratio + self.blend_output_ratio == 0:

@@ -77,6 +77,10 @@ def test_bad_input_is_a_400_naming_the_field(user, catalog, settings):
         ({**BODY, "webhook_url": "http://93.184.216.34/hook", "webhook_secret": "x"}, "webhook_url"),
         ({**BODY, "webhook_url": "https://93.184.216.34/hook"}, "webhook_secret"),
         ({**BODY, "email": False}, "email"),
+        # Found by schemathesis: a negative threshold on a condition that does not use it was a 500 (the money
+        # column refuses negative values on save).
+        ({**BODY, "condition": "disappears", "threshold_usd_per_mtok": "-440890768"}, "threshold_usd_per_mtok"),
+        ({**BODY, "threshold_usd_per_mtok": "-1"}, "threshold_usd_per_mtok"),
     ]
     for body, field in cases:
         response = api.post("/api/v1/watches/", body, format="json")

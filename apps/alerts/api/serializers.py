@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,7 +21,8 @@ class WatchSerializer(serializers.ModelSerializer):
     webhook_secret = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200,
                                            help_text="Signs each webhook (HMAC-SHA256); never returned.")
     threshold_usd_per_mtok = serializers.DecimalField(max_digits=30, decimal_places=10, required=False,
-                                                      allow_null=True, help_text="USD per 1M tokens.")
+                                                      allow_null=True, min_value=Decimal(0),
+                                                      help_text="USD per 1M tokens (0 or more).")
     alert_count = serializers.SerializerMethodField(help_text="Alerts the watch has made.")
 
     class Meta:
