@@ -45,7 +45,6 @@ from scrapers.csvtools import (
     RecordStream,
     Row,
     Table,
-    collector_paused,
     day,
     duplicate_lines,
     flag,
@@ -55,6 +54,7 @@ from scrapers.csvtools import (
     text_column,
     whole,
 )
+from scrapers.gcpause import collections_paused
 from scrapers.records import MAX_USD_PER_MTOK, ParseResult, Reject, check_usd_per_mtok
 
 COLUMNS = (
@@ -113,7 +113,7 @@ def parse(data: bytes) -> ParseResult:
     all_dated = True
     good = 0
     stash = _Stash()
-    with collector_paused():
+    with collections_paused():
         for batch in _batches(table, index, rejects):
             good += len(batch)
             hashes.frombytes(b"".join([key[:8] for key in batch.keys]))

@@ -36,14 +36,12 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gc
 import hashlib
 import io
 import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -54,6 +52,7 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 import numpy as np
 
+from scrapers.gcpause import collections_paused
 from scrapers.records import ParseError, ParseResult, Reject
 
 T = TypeVar("T")
@@ -418,7 +417,7 @@ def parse_table(
         made = make(row)
         return made if many else (made,)  # type: ignore[return-value]
 
-    with collector_paused():
+    with collections_paused():
         for row in table.rows():
             try:
                 records = records_of(row)
@@ -458,24 +457,6 @@ def parse_table(
     if all_dated and newest is not None:
         result.observed_at = datetime.combine(newest, time.min, tzinfo=UTC)
     return result
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a loop over many rows (parsing, or writing them).
-
-    Such a loop allocates a few objects per cell or row and keeps none of them,
-    all acyclic (reference counting frees them); yet every 700 allocations the
-    collector runs, which costs about a fifth of the loop on 100,000 rows.
-    Whatever cycles are made meanwhile are collected when it is re-enabled.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _hash(value: Hashable) -> int:

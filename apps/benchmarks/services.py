@@ -41,7 +41,8 @@ from apps.sources.models import Snapshot, Source
 from apps.sources.registry import ApplyCounts
 from apps.sources.selectors import source_timeline
 from scrapers.bench_records import BenchmarkRecord, HardwarePriceRecord
-from scrapers.csvtools import RecordBatch, RecordStream, collector_paused, key_digest
+from scrapers.csvtools import RecordBatch, RecordStream, key_digest
+from scrapers.gcpause import collections_paused
 from scrapers.records import ParseResult, Reject
 
 from . import copy
@@ -280,7 +281,7 @@ def _first_runs_copy(*, snapshot: Snapshot, result: ParseResult) -> int | None:
     savepoint = transaction.savepoint()
     try:
         created = 0
-        with collector_paused():
+        with collections_paused():
             # One COPY per chunk: the chunk's aliases and hardware are resolved (queries) before it starts.
             for chunk in batched(result.records, COPY_CHUNK):
                 dims.resolve(chunk)
@@ -303,7 +304,7 @@ def _first_runs_copy_batches(*, snapshot: Snapshot, batches: Iterator[RecordBatc
     dims = _Dimensions(source)
     savepoint = transaction.savepoint()
     try:
-        with collector_paused(), copy.StreamingCopy(BenchmarkRun, _COPY_RUN_COLUMNS) as stream:
+        with collections_paused(), copy.StreamingCopy(BenchmarkRun, _COPY_RUN_COLUMNS) as stream:
             for batch in batches:
                 ids = dims.resolve_batch(batch, before_queries=stream.pause)
                 stream.write(_batch_texts(batch, ids, source.pk, snapshot.pk))
@@ -359,7 +360,7 @@ def _runs_upsert(*, snapshot: Snapshot, result: ParseResult) -> ApplyCounts:
                     "notes": record.notes,
                 }
 
-    with collector_paused():
+    with collections_paused():
         counts = upsert_stated(
             model=BenchmarkRun, snapshot=snapshot, items=items(), key_of=lambda run: run.run_key,
             load=lambda keys: BenchmarkRun.objects.filter(source=source, run_key__in=keys), fields=RUN_FIELDS,
@@ -514,7 +515,7 @@ def hardware_prices_apply(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
     snapshot_time = snapshot.observed_at
     rejects: list[Reject] = []
     fast: NewRows | None = None
-    with collector_paused():
+    with collections_paused():
         try:
             for chunk in batched(result.records, BATCH):
                 offerings.resolve(chunk)

@@ -20,7 +20,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from apps.common.gcpause import collections_paused
+from scrapers.gcpause import collections_paused
 from scrapers.records import ParseError, ParseResult
 
 from .models import IngestRun, Rejection, Sighting, Snapshot, Source

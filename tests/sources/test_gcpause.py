@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from apps.common.gcpause import collections_paused
 from apps.sources.models import IngestRun
+from scrapers.gcpause import collections_paused
 
 
 def test_paused_inside_and_enabled_after_even_on_error():

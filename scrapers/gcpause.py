@@ -1,4 +1,5 @@
-"""Pause Python's cyclic garbage collector around bulk work that allocates many short-lived objects.
+"""Pause Python's cyclic garbage collector around bulk work that allocates many short-lived objects: the one
+pause for parsers (the CSV column converters) and for the ingest services alike.
 
 An ingest parses thousands of records and builds thousands of rows, dicts and tuples, almost none of them in
 reference cycles: reference counting frees them. The cyclic collector still counts every allocation and runs
