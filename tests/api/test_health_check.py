@@ -1,4 +1,4 @@
-"""The PostgreSQL backend's health check (apps/api_common/postgresql): the socket first, SELECT 1 only when the
+"""The PostgreSQL backend's health check (apps/common/postgresql): the socket first, SELECT 1 only when the
 server said something unasked, so a connection a restart killed is still replaced before a request uses it."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def last_query_of(pid: int) -> str:
 
 
 def test_it_is_the_projects_backend(fresh):
-    assert type(fresh).__module__ == "apps.api_common.postgresql.base"
+    assert type(fresh).__module__ == "apps.common.postgresql.base"
     assert fresh.settings_dict["CONN_HEALTH_CHECKS"]
 
 

@@ -124,7 +124,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend whose health check polls the socket and sends SELECT 1 only when the server said
     # something unasked (a restart's termination notice, EOF): no round trip per request (issue 14).
-    DATABASES["default"]["ENGINE"] = "apps.api_common.postgresql"
+    DATABASES["default"]["ENGINE"] = "apps.common.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout + IMMEDIATE transactions let the dev server and workers share the
     # file: a writer waits for the lock instead of failing with "database is locked".
