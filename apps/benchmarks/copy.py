@@ -11,7 +11,6 @@ types used here (text, integers, booleans, numerics as ``str(Decimal)``, ISO tim
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from datetime import datetime
@@ -21,6 +20,7 @@ from typing import Any
 from django.db import connection, models
 
 from apps.common import dataversion
+from apps.common.bulk import json_text
 
 NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -64,8 +64,8 @@ def times(values: Iterable[datetime | None]) -> list[str]:
 
 
 def json_objects(values: Iterable[Any]) -> list[str]:
-    """JSON text of each value (``{}`` for an empty one), escaped for COPY."""
-    return texts(["{}" if not value else json.dumps(value) for value in values])
+    """JSON text of each value (``{}`` for an empty one, as ``bulk_insert`` writes it), escaped for COPY."""
+    return texts([json_text(value or {}) for value in values])
 
 
 class StreamingCopy:
