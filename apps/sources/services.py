@@ -180,23 +180,32 @@ def _unexpected(exc: BaseException, what: str) -> str:
     return why
 
 
-def _connection_lost(exc: BaseException) -> bool:
-    """Did the connection die (a retry can help), rather than the statement fail?
+def _worth_retrying(exc: BaseException) -> str:
+    """Why a retry can succeed where this attempt failed ("" when it cannot: the file or the code is at fault).
 
-    PostgreSQL says so by SQLSTATE: class 08 (connection exception) and 57P01-57P03 (the server is
-    shutting down, crashed, or is starting); psycopg gives none for a connection that broke on the client
-    side. Django has already reconnected by the time we look, so the connection itself cannot tell us.
+    PostgreSQL says so by SQLSTATE:
+    - class 08 (connection exception) and 57P01-57P03 (the server is shutting down, crashed, or is starting),
+      and psycopg gives none for a connection that broke on the client side. Django has already reconnected
+      by the time we look, so the connection itself cannot tell us;
+    - class 40 (transaction rollback): a deadlock (40P01) or serialization failure (40001) with a concurrent
+      transaction, e.g. two sources' ingests writing the same market rows. PostgreSQL rolled this one back so
+      the other could go on; the same work run again succeeds.
     The error comes wrapped by Django, or raw from psycopg where a service uses psycopg's own cursor (COPY).
     """
     import psycopg
 
     if isinstance(exc, InterfaceError):
-        return True
+        return "the database connection was lost mid-ingest"
     if isinstance(exc, OperationalError):
         exc = exc.__cause__  # type: ignore[assignment]
     if not isinstance(exc, psycopg.OperationalError):
-        return False  # SQLite: "database is locked" and the like fail the snapshot, as before
-    return exc.sqlstate is None or exc.sqlstate.startswith("08") or exc.sqlstate in {"57P01", "57P02", "57P03"}
+        return ""  # SQLite: "database is locked" and the like fail the snapshot, as before
+    state = exc.sqlstate
+    if state is None or state.startswith("08") or state in {"57P01", "57P02", "57P03"}:
+        return "the database connection was lost mid-ingest"
+    if state.startswith("40"):
+        return "the database rolled the ingest back to resolve a conflict with a concurrent transaction"
+    return ""
 
 
 def _fail_snapshot(run: IngestRun, snapshot: Snapshot, message: str) -> IngestRun:
@@ -255,16 +264,19 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
     except _Held as held:
         return _hold_snapshot(run, snapshot, result, f"{label}: held for review: {held}")
     except Exception as exc:
-        if not _connection_lost(exc):
+        why = _worth_retrying(exc)
+        if not why:
             return _fail_snapshot(run, snapshot, f"{label}: ingest failed and nothing was changed ("
                                   + _unexpected(exc, f"ingest of snapshot {snapshot.pk}") + ")")
-        # The database went away mid-ingest (a restart, a terminated connection): not the file's fault, and
-        # marking the snapshot failed would lose it for good (the fault drills, tests/faults). The transaction
-        # rolled back, so the snapshot stays pending; the task retries on this error and the sweep re-queues
-        # what is still pending. The run says why it stopped if the database already lets us say so.
+        # The database went away mid-ingest (a restart, a terminated connection) or picked this transaction as
+        # a deadlock's victim: not the file's fault, and marking the snapshot failed would lose it for good
+        # (the fault drills, tests/faults). The transaction rolled back, so the snapshot stays pending; the
+        # task retries on this error and the sweep re-queues what is still pending. The run says why it
+        # stopped if the database already lets us say so.
+        logger.warning("ingest of snapshot %s will be retried: %s (%s)", snapshot.pk, why, one_line(str(exc)))
         with contextlib.suppress(DatabaseError):
-            _finish(run, IngestRun.Status.FAILED, f"{label}: the database connection was lost mid-ingest; nothing "
-                    f"was changed and the snapshot will be ingested again ({one_line(str(exc))})")
+            _finish(run, IngestRun.Status.FAILED, f"{label}: {why}; nothing was changed and the snapshot will "
+                    f"be ingested again ({one_line(str(exc))})")
         if isinstance(exc, OperationalError | InterfaceError):
             raise
         raise OperationalError(str(exc)) from exc  # in Django's class, which the task retries on
