@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from apps.common.bulk import batched, bulk_insert, bulk_update_rows
@@ -179,11 +179,12 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
     ``pairs`` limits the work to these (provider id, model id) pairs (what one snapshot can have
     touched); None refreshes everything. Returns how many rows were written or deleted.
     """
+    if pairs is not None and not pairs:
+        return 0
+    _market_lock()
     current = _evidence_queryset(prices_current())
     existing = MarketPrice.objects.all()
     if pairs is not None:
-        if not pairs:
-            return 0
         # A superset by provider and by model (one OR per pair cost 50 ms of query building for a LiteLLM
         # file's 2,000 pairs); rows outside the pairs are dropped below.
         providers, models = {p for p, _ in pairs}, {m for _, m in pairs}
@@ -227,6 +228,25 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
 
         transaction.on_commit(market_changed, robust=True)
     return len(stale) + len(to_create) + len(to_update)
+
+
+# pg_advisory_xact_lock's key for "writing market rows" (any constant no other lock in the project uses).
+MARKET_LOCK_KEY = 7_341_150_000_001
+
+
+def _market_lock() -> None:
+    """Hold the market's write lock until this transaction ends (PostgreSQL; SQLite has one writer anyway).
+
+    Market rows are shared by every source: two sources' ingests (or an ingest and a curator's alias change)
+    refreshing overlapping (provider, model) pairs would each read the rows, then update, delete and insert
+    them in their own order. That deadlocked in the fault drills (PostgreSQL then fails one), and two
+    inserts of one new key would fail the second on the unique constraint. Taken first, before the reads,
+    the lock makes each refresh see the one before it committed; it is held only from the refresh to the
+    commit, the end of an ingest. Ingests of one source are already serialised by their source row's lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MARKET_LOCK_KEY])
 
 
 MARKET_FIELDS = ("price_id", "source_id", *COMPONENTS, "price_label", "effective_from", "last_confirmed_at",

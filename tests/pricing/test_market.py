@@ -140,3 +140,53 @@ def test_one_word_per_source_and_the_plain_id_names_the_offering():
     nitro = Evidence(2, 1, "litellm", 10, False, "openrouter/meta-llama/llama-3-70b-instruct:nitro",
                      (Decimal("0.9"), None, None, None, None), "", None, datetime(2026, 1, 5, tzinfo=UTC))
     assert choose([nitro, plain])[0].raw_id == plain.raw_id
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sources_ingested_at_once_leave_the_market_exact(postgres, monkeypatch):
+    """Market rows are shared by sources: two ingests refreshing the same row at the same moment must not
+    write a row computed from what the other had not yet committed (nor deadlock on each other's rows).
+    Both threads reach the refresh together; each writes what a full refresh would."""
+    import threading
+
+    from django.db import connection
+
+    from apps.pricing import market as market_module
+
+    litellm = get_source("litellm")
+    mirror = Source.objects.create(key="mirror", name="A second LiteLLM-format feed", format="litellm", priority=5)
+    ingest(litellm, doc({"gpt-4o": (2.5e-06, 1e-05)}), 1)  # the model, its alias and its market row exist
+
+    real_refresh = market_module.market_prices_refresh
+    together = threading.Barrier(2, timeout=20)
+
+    def refresh_together(**kwargs):
+        together.wait()
+        return real_refresh(**kwargs)
+
+    monkeypatch.setattr(market_module, "market_prices_refresh", refresh_together)
+    runs, errors = {}, []
+
+    def run(source: Source, content: bytes, day: int) -> None:
+        try:
+            runs[source.key] = source_ingest_bytes(
+                source=source, content=content, trigger="command", observed_at=datetime(2026, 1, day, tzinfo=UTC),
+                meta=FetchMeta(filename=f"{day}.json"))
+        except Exception as exc:  # reported below, with the thread's error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(litellm, doc({"gpt-4o": (2e-06, 8e-06)}), 4)),
+               threading.Thread(target=run, args=(mirror, doc({"gpt-4o": (5e-06, 1.5e-05)}), 3))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors and {key: run.status for key, run in runs.items()} == {"litellm": "ok", "mirror": "ok"}, (
+        errors, {key: run.message for key, run in runs.items()})
+    monkeypatch.setattr(market_module, "market_prices_refresh", real_refresh)
+    row = market("gpt-4o")
+    assert (row.source.key, row.input_usd_per_mtok, row.source_count) == ("litellm", Decimal(2), 2)
+    assert real_refresh() == 0  # what the two refreshes left is what one refresh of everything gives
