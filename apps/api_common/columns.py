@@ -194,24 +194,36 @@ class BoundPlan:
 
     # --- JSON -----------------------------------------------------------------------
 
-    def json_select(self, queryset, vendor: str):
+    def json_select(self, queryset, vendor: str, *, columns: Sequence[int] | None = None, strip: str = "",
+                    extra: Sequence[Any] = ()):
         """``queryset`` selecting the JSON columns (see ``json_converters_for``) and last the row's id,
         as a values_list queryset.
 
         On PostgreSQL the server writes decimals and times as the text the converters
         would give (as for CSV), so a page skips parsing and re-formatting them in Python.
+
+        ``columns`` (positions in ``flat``) selects only those, each path read without the prefix
+        ``strip`` (from the related table itself), and ``extra`` (paths or expressions) goes between
+        them and the id: the split reads of :mod:`apps.api_common.context`.
         """
-        if vendor != "postgresql":
-            return queryset.values_list(*self.plan.paths, "pk")
+        chosen = range(len(self.flat)) if columns is None else columns
         names: list[str] = []
-        annotations = {}
-        for i, column in enumerate(self.flat):
-            sql = _postgres_json_sql(column)
+        annotations: dict[str, Any] = {}
+        for i in chosen:
+            column = self.flat[i]
+            path = column.path.removeprefix(strip)  # type: ignore[union-attr]
+            sql = _postgres_json_sql(column) if vendor == "postgresql" else None
             if sql is None:
-                names.append(column.path)  # type: ignore[arg-type]
+                names.append(path)
             else:
                 names.append(f"_json_{i}")
-                annotations[f"_json_{i}"] = _sql_expression(sql, column.path)
+                annotations[f"_json_{i}"] = _sql_expression(sql, path)
+        for j, item in enumerate(extra):
+            if isinstance(item, str):
+                names.append(item)
+            else:
+                names.append(f"_extra_{j}")
+                annotations[f"_extra_{j}"] = item
         names.append("pk")
         return queryset.annotate(**annotations).values_list(*names)
 

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .columns import plan_for
+from .context import RelatedContext
 from .csv import streaming_csv_response
 from .filters import lean_filterset
 from .lean import Decline, LeanList
@@ -79,6 +80,8 @@ class TableViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields: dict[str, str] = {"id": "pk"}
     ordering: tuple[str, ...] = ("id",)
     lean: LeanList | None = None  # the hot query strings' own page-id query (apps/api_common/lean.py)
+    # Columns through this relation kept per data version instead of joined per page (apps/api_common/context.py).
+    row_context: RelatedContext | None = None
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         plan = plan_for(self.get_serializer_class()).bind(request)
@@ -94,8 +97,13 @@ class TableViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             rows = queryset.values_list(*plan.plan.paths).iterator(chunk_size=CSV_CHUNK_ROWS)
             return streaming_csv_response(plan.csv_blocks(rows), what=self.basename)
         def fetch(ids: list[Any]) -> list[Any]:
+            key = (type(self), self.get_serializer_class())
+            if self.row_context is not None:
+                rows = self.row_context.rows(self.base_queryset(), plan, ids, key=key)
+                if rows is not None:
+                    return rows
             return rows_by_id(self.base_queryset(), lambda qs: plan.json_select(qs, connection.vendor), ids,
-                              key=(type(self), self.get_serializer_class()))
+                              key=key)
 
         page = self._lean_page(request, fetch)
         if page is None:

@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api_common.context import RelatedContext
 from apps.api_common.filters import lean_filterset
 from apps.api_common.lean import LeanFilter, LeanList, moment_from, slug_to_id
 from apps.api_common.pagination import KeysetOrdering
@@ -95,6 +96,8 @@ class PriceViewSet(PriceCurrencyMixin, TableViewSet):
         "provider": LeanFilter("provider", "exact", slug_to_id(Provider.objects.all, "slug")),
         "effective_from_after": LeanFilter("effective_from", "gte", moment_from),
     })
+    # The offering's columns (five joins, ~1 ms of PostgreSQL a page) read once per data version.
+    row_context = RelatedContext("offering")
 
 
 class CurrentPriceViewSet(PriceCurrencyMixin, TableViewSet):
@@ -104,6 +107,7 @@ class CurrentPriceViewSet(PriceCurrencyMixin, TableViewSet):
     serializer_class = PriceSerializer
     filterset_class = PriceFilterSet
     ordering_fields = PRICE_ORDERING
+    row_context = RelatedContext("offering")
 
     def filter_queryset(self, queryset):
         return prices_current(super().filter_queryset(queryset))
@@ -117,6 +121,7 @@ class PriceChangeViewSet(TableViewSet):
     filterset_class = PriceChangeFilterSet
     ordering_fields = {"id": "pk", "changed_at": "changed_at", "percent_change": "percent_change",
                        "provider": "offering__provider__slug", "model": "offering__alias__model__slug"}
+    row_context = RelatedContext("offering")
 
 
 class CompareView(CurrencyComputedMixin, ComputedView):

@@ -1,0 +1,149 @@
+"""A row's context from a related table, read once per data version instead of joined on every page.
+
+A price row names its offering in full (provider slug, name and kind, canonical model and family, raw
+id, region, tier, context tier, mode, source), so that every row stands on its own. Joined per page,
+that is five joins for ~83 distinct offerings of a 100-row page: on PostgreSQL about 1.3 ms of the
+rows statement's 1.5-2 ms (bench/README.md, issue 14), for columns that change only when data is
+written (an ingest, a curator's edit). So a :class:`RelatedContext` reads a page's rows in two parts:
+
+1. the list's own columns, the foreign key and the data version (:mod:`apps.common.dataversion`), by
+   id, in one statement compiled once (:func:`apps.api_common.rows.rows_by_id`), without joins;
+2. the related columns of the offerings the process has not kept for that data version, by id.
+
+Kept values are valid for one data version only, and the version is read in the page's own rows
+statement, before any related row it serves is read: the number moves with every write of the data
+and once more when its transaction commits, so a page never shows context older than the newest
+commit the page's statement could see (the same rule as the dashboard's page cache). On another
+version the kept values are dropped. The values are the database's, before the column converters,
+so the page is built exactly as from the joined statement (``tests/api/test_context.py`` holds the
+two to the same bytes). PostgreSQL only (where the rows statement is compiled once); elsewhere,
+and for plans with nested lists or values that are not plain immutable scalars, the joined read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+from django.db import connections
+from django.db.models import Field, QuerySet
+from django.db.models.expressions import RawSQL
+
+from apps.common import dataversion
+
+from .columns import BoundPlan, ColumnPlan
+from .rows import rows_by_id
+
+# Kinds whose values are immutable scalars, safe to share between requests (json lists are not).
+SHAREABLE_KINDS = frozenset({"text", "optional_text", "int", "bool", "decimal", "datetime", "date", "float"})
+MAX_KEPT = 200_000  # related rows kept per process and list; beyond that the rest are read per page
+
+# The data version as dataversion.current() reads it, as a column of the rows statement. No parameters:
+# the compiled statement's only parameter stays the id array.
+VERSION_SQL = f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {dataversion.SEQUENCE}"  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a plan's columns come from: ``own`` and ``related`` are positions in ``plan.flat``;
+    ``segments`` rebuild a row in the plan's order from the two parts' slices."""
+
+    own: tuple[int, ...]
+    related: tuple[int, ...]
+    # From ``own row + related values`` (own row: own columns, foreign key, data version, id) to the
+    # plan's columns and the id: one C-level call per row.
+    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
+def _layout(plan: ColumnPlan, prefix: str) -> Layout | None:
+    flat = [c for c in plan.columns if c.path is not None]
+    if len(flat) != len(plan.columns):
+        return None  # nested lists: read joined
+    related = tuple(i for i, c in enumerate(flat) if c.path.startswith(prefix))  # type: ignore[union-attr]
+    if not related or any(flat[i].kind not in SHAREABLE_KINDS for i in related):
+        return None
+    own = tuple(i for i in range(len(flat)) if i not in related)
+    own_width = len(own) + 3  # own columns, foreign key, data version, id
+    positions = [own_width + related.index(i) if i in related else own.index(i) for i in range(len(flat))]
+    return Layout(own=own, related=related, pick=itemgetter(*positions, own_width - 1))
+
+
+class RelatedContext:
+    """The columns of a list reached through ``relation`` (a foreign key, e.g. ``offering``), kept per
+    process for the current data version."""
+
+    def __init__(self, relation: str) -> None:
+        self.relation = relation
+        self.prefix = f"{relation}__"
+        self._layouts: dict[int, Layout | None] = {}
+        # Per plan: (data version, related id -> values). Replaced whole, never edited across versions.
+        self._kept: dict[int, tuple[int, dict[Any, tuple[Any, ...]]]] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, base: QuerySet, bound: BoundPlan, ids: Sequence[int], *, key: Hashable
+             ) -> list[Sequence[Any]] | None:
+        """The rows of ``bound.json_select(base)`` for these ids, in their order (the id last), or None
+        when this list must be read joined (not PostgreSQL, or a plan this cannot split)."""
+        connection = connections[base.db]
+        if connection.vendor != "postgresql":
+            return None
+        plan = bound.plan
+        if id(plan) not in self._layouts:
+            self._layouts[id(plan)] = _layout(plan, self.prefix)
+        layout = self._layouts[id(plan)]
+        if layout is None:
+            return None
+        if not ids:
+            return []
+        # A plain Field: psycopg gives the bigint as an int already (an IntegerField would add an int() per row).
+        version_column = RawSQL(f"({VERSION_SQL})", (), output_field=Field())  # noqa: S611
+        own_rows = rows_by_id(
+            base,  # the select below runs once, when the statement is compiled
+            lambda qs: bound.json_select(qs.select_related(None), "postgresql", columns=layout.own,
+                                         extra=(f"{self.relation}_id", version_column)),
+            ids, key=(key, "own"))
+        if not own_rows:
+            return []
+        width = len(layout.own)
+        version = own_rows[0][width + 1]
+        kept = self._current(id(plan), version)
+        wanted = {row[width] for row in own_rows}
+        missing = wanted - kept.keys()
+        fresh: dict[Any, tuple[Any, ...]] = {}
+        if missing:
+            related_model = base.model._meta.get_field(self.relation).related_model
+            found = rows_by_id(
+                related_model._default_manager.all(),
+                lambda qs: bound.json_select(qs, "postgresql", columns=layout.related, strip=self.prefix),
+                sorted(missing), key=(key, "related"))
+            fresh = {row[-1]: tuple(row[:-1]) for row in found}
+            if kept is self._current(id(plan), version) and len(kept) + len(fresh) <= MAX_KEPT:
+                kept.update(fresh)  # under the GIL; only values read for this same version go in
+            else:  # this page's own view: what was kept for its version, and what it read itself
+                kept = {i: kept[i] for i in wanted if i in kept} | fresh
+        pick = layout.pick
+        # A related row gone since the page's statement is left out with its rows (offerings are deleted
+        # only with their prices), as rows_by_id leaves out rows deleted since their ids were read.
+        return [pick(tuple(row) + kept[row[width]]) for row in own_rows if row[width] in kept]
+
+    def _current(self, plan_key: int, version: int) -> dict[Any, tuple[Any, ...]]:
+        """The kept map of this data version; an older request (a version behind) gets a map of its own."""
+        state = self._kept.get(plan_key)
+        if state is not None and state[0] == version:
+            return state[1]
+        with self._lock:
+            state = self._kept.get(plan_key)
+            if state is not None and state[0] == version:
+                return state[1]
+            if state is not None and state[0] > version:
+                return {}  # read before a newer version was seen: neither use nor keep the newer map
+            fresh: dict[Any, tuple[Any, ...]] = {}
+            self._kept[plan_key] = (version, fresh)
+            return fresh
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
