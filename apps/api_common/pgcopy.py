@@ -12,10 +12,14 @@ removes both:
   into each line the server writes for the main table, next to fields that can be found by counting
   commas (numbers, times: never quoted). The bytes are those PostgreSQL would have written
   (``tests/api/test_csv_copy.py`` compares both ways on hostile text).
+- Formatting. ``to_char`` for the API's timestamp text cost the server ~0.3 us a value; the timestamps
+  that follow the offering in a price line are written raw (the type's own output, as a plain ``\\copy``)
+  and rewritten here through a cache of the few distinct instants (:func:`timestamp_cell`).
 """
 
 from __future__ import annotations
 
+import re
 import select
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +42,35 @@ def pg_csv_field(value: str | None) -> bytes:
     return value.encode()
 
 
+# A timestamptz as PostgreSQL's output function writes it under DateStyle ISO and TimeZone UTC (set by the export
+# for its transaction): years of four or more digits, fractional seconds only when not zero and without trailing
+# zeros, " BC" for years before 1.
+_PG_TIMESTAMPTZ = re.compile(rb"(\d{4,}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00(?: BC)?")
+# Distinct timestamps remembered per export; past this the cache starts over (memory stays flat whatever the data).
+TIMESTAMP_CACHE_MAX = 20_000
+
+
+def timestamp_cell(text: bytes) -> bytes:
+    """A timestamptz's COPY text (DateStyle ISO, TimeZone UTC) as the cell ``TIMESTAMP_SQL`` (to_char) writes:
+    ``2025-03-01 12:34:56.12345+00`` -> ``2025-03-01T12:34:56.123450Z``; infinities are null there, as is null."""
+    if text in (b"", b"infinity", b"-infinity"):
+        return b""
+    match = _PG_TIMESTAMPTZ.fullmatch(text)
+    if match is None:  # another DateStyle or time zone: fail rather than write a different text
+        raise ValueError(f"unexpected timestamptz text from PostgreSQL: {text!r}")
+    date, time_of_day, fraction = match.groups()
+    return date + b"T" + time_of_day + b"." + (fraction or b"").ljust(6, b"0") + b"Z"
+
+
+class _TimestampCells(dict):
+    """``cache[text]`` is ``timestamp_cell(text) + b","``, computed once per distinct value: the rows of an
+    export share few instants (a snapshot's time is the start, end or confirmation of thousands of prices)."""
+
+    def __missing__(self, text: bytes) -> bytes:
+        cell = self[text] = timestamp_cell(text) + b","
+        return cell
+
+
 @dataclass(frozen=True)
 class Splice:
     """Where a related row's cells go in each line COPY writes.
@@ -52,6 +85,9 @@ class Splice:
     fragments: dict[bytes, tuple[bytes, ...]]
     # Prices and price changes: no leading id, the line's second field (offering) is the key.
     key_is_second_field: bool = False
+    # With key_is_second_field: how many fields after the key are timestamps written raw by the server (its
+    # output function, ~4x cheaper than to_char) and formatted here through a cache (0-2).
+    leading_timestamps: int = 0
 
 
 def splice_line(data: bytes, splice: Splice) -> bytes:
@@ -99,6 +135,14 @@ def copy_csv_blocks(cursor, sql: str, params: Sequence, splice: Splice | None = 
     two_and_one = splice is not None and splice.points == (("L", 2), ("R", 1))
     key_second = two_and_one and splice.key_is_second_field  # type: ignore[union-attr]
     fragments = splice.fragments if splice is not None else {}
+    leading = splice.leading_timestamps if key_second else 0  # type: ignore[union-attr]
+    if key_second:
+        # Per offering: ",<id>,<its cells>," (what follows the line's first field, up to the first own field
+        # after the key) and ",<its last cells>" (before the last field). A line is then cut with one split from
+        # the left and one rpartition from the right, two C calls: searching with index()/rindex() and slicing
+        # took twice the Python per row (bench/README.md, issue 14, third pass).
+        fragments = {key: (b"," + key + first + b",", second) for key, (first, second) in fragments.items()}
+    cells = _TimestampCells()
     with raw.copy(sql, params) as copy:
         pgconn = connection.pgconn
         fileno = pgconn.socket
@@ -108,11 +152,22 @@ def copy_csv_blocks(cursor, sql: str, params: Sequence, splice: Splice | None = 
             if nbytes > 0:
                 data = bytes(view)
                 if key_second:
-                    cut = data.index(44)
-                    pos = data.index(44, cut + 1)
-                    first, second = fragments[data[cut + 1:pos]]
-                    end = data.rindex(44, pos, nbytes - 1)
-                    extend((data[:pos], first, data[pos:end], second, data[end:]))
+                    # Fields before the key's cells and the timestamps are numbers: never quoted, no comma inside.
+                    if leading == 2:
+                        ident, key, start, end, rest = data.split(b",", 4)
+                        first, second = fragments[key]
+                        middle, comma, last = rest.rpartition(b",")
+                        extend((ident, first, cells[start], cells[end], middle, second, comma, last))
+                    elif leading == 1:
+                        ident, key, start, rest = data.split(b",", 3)
+                        first, second = fragments[key]
+                        middle, comma, last = rest.rpartition(b",")
+                        extend((ident, first, cells[start], middle, second, comma, last))
+                    else:
+                        ident, key, rest = data.split(b",", 2)
+                        first, second = fragments[key]
+                        middle, comma, last = rest.rpartition(b",")
+                        extend((ident, first, middle, second, comma, last))
                 elif two_and_one:
                     cut = data.index(44)
                     first, second = fragments[data[:cut]]
@@ -128,6 +183,8 @@ def copy_csv_blocks(cursor, sql: str, params: Sequence, splice: Splice | None = 
                     yield join(batch)
                     batch.clear()
                     size = 0
+                    if len(cells) > TIMESTAMP_CACHE_MAX:
+                        cells.clear()
             elif nbytes == 0:  # nothing buffered: wait for the server
                 select.select([fileno], [], [])
                 pgconn.consume_input()
@@ -153,12 +210,16 @@ FORMULA_CODES = "61, 43, 45, 64, 9, 13"  # = + - @ TAB CR, as csv.FORMULA_TRIGGE
 GUARD_SQL = f"NULLIF(CASE WHEN ascii({{x}}) IN ({FORMULA_CODES}) THEN '''' || {{x}} ELSE {{x}} END, '')"
 # Kinds whose cells are never quoted and hold no comma, so fields can be counted by commas across them.
 UNQUOTED_KINDS = frozenset({"int", "decimal", "datetime", "date", "bool"})
+# Kinds COPY writes with the same text without a cast to text (its own call of the type's output function):
+# one conversion and copy less per cell.
+CHEAPER_SQL = {"int": "{x}", "decimal": "trim_scale({x})"}
 # Related rows are fetched whole (and held as fragments) only for tables up to this size (estimate).
 SPLICE_MAX_RELATED_ROWS = 50_000
 
 
-def cell_expression(bound: Any, column: Any, path: str) -> Any | None:
-    """The column's CSV cell as an SQL expression on ``path``; None when it has no SQL form."""
+def cell_expression(bound: Any, column: Any, path: str, *, in_copy: bool = False) -> Any | None:
+    """The column's CSV cell as an SQL expression on ``path``; None when it has no SQL form. ``in_copy``: the
+    value is written by COPY itself, which may then skip the cast to text (read back by Python, it may not)."""
     from django.db.models import TextField, Value
     from django.db.models.functions import Cast, Concat
 
@@ -179,6 +240,8 @@ def cell_expression(bound: Any, column: Any, path: str) -> Any | None:
         return _sql_expression(guarded, path)
     if column.kind in ("text", "optional_text", "json"):
         return _sql_expression(GUARD_SQL.replace("{x}", "({x})::text"), path)
+    if in_copy and column.kind in CHEAPER_SQL:
+        return _sql_expression(CHEAPER_SQL[column.kind], path)
     if column.kind in POSTGRES_SQL:
         return _sql_expression(POSTGRES_SQL[column.kind], path)
     return None
@@ -195,6 +258,7 @@ class CopyExport:
     runs: tuple[tuple[int, ...], ...] = ()  # per insertion point, the positions of its cells in ``related``
     points: tuple[tuple[str, int], ...] = ()
     key_is_second_field: bool = False
+    leading_timestamps: int = 0  # see Splice
 
     def blocks(self) -> Iterator[bytes | str]:
         import csv as csv_module
@@ -218,13 +282,17 @@ class CopyExport:
                     fields = [pg_csv_field(cell) for cell in cells]
                     fragments[str(pk).encode()] = tuple(b"".join(b"," + fields[i] for i in run)
                                                         for run in self.runs)
-                splice = Splice(points=self.points, fragments=fragments, key_is_second_field=self.key_is_second_field)
+                splice = Splice(points=self.points, fragments=fragments, key_is_second_field=self.key_is_second_field,
+                                leading_timestamps=self.leading_timestamps)
             else:
                 splice = None
             # The formatted cells lift the whole-table statement's cost estimate past jit_above_cost, and
             # PostgreSQL then compiles it with inlining and optimisation: 0.6-2 s of the backend's CPU per
             # export, more than the compiled expressions save over 1,000,000 rows (bench/README.md, issue 14).
             cursor.execute("SET LOCAL jit = off")
+            if self.leading_timestamps:
+                # The raw timestamps' text, which timestamp_cell reads: ISO output (the input order is kept), UTC.
+                cursor.execute("SELECT set_config('DateStyle', 'ISO', true), set_config('TimeZone', 'UTC', true)")
             yield from copy_csv_blocks(cursor, self.sql, self.params, splice)
 
 
@@ -276,17 +344,20 @@ def export_query(bound: Any, queryset: Any) -> CopyExport | None:
     # The fast shape (see copy_csv_blocks) reads the related id from the line when it is its second field.
     key_is_second_field = (placement is not None and placement[1] == (("L", 2), ("R", 1))
                            and own[1].path == group[0].attname)  # type: ignore[index]
-    if group is not None and not key_is_second_field:
-        from django.db.models import F
+    from django.db.models import F
 
+    if group is not None and not key_is_second_field:
         annotations["_csv_key"] = F(group[0].attname)
+    raw_timestamps = _leading_timestamps(queryset.model, own) if key_is_second_field else ()
     related_cells = {}
     for i, column in enumerate(bound.flat):
         if group is not None and column.path.startswith(group[1] + "__"):
             expression = cell_expression(bound, column, column.path[len(group[1]) + 2:])
             related_cells[f"_cell_{i}"] = expression
+        elif column in raw_timestamps:
+            expression = annotations[f"_csv_{i}"] = F(column.path)  # formatted by copy_csv_blocks
         else:
-            expression = cell_expression(bound, column, column.path)
+            expression = cell_expression(bound, column, column.path, in_copy=True)
             annotations[f"_csv_{i}"] = expression
         if expression is None:
             return None
@@ -302,7 +373,26 @@ def export_query(bound: Any, queryset: Any) -> CopyExport | None:
     related = (group[0].related_model._base_manager.annotate(**related_cells)
                .values_list("pk", *related_cells))
     return CopyExport(header, copy_sql, tuple(params), related=related, runs=runs, points=points,
-                      key_is_second_field=key_is_second_field)
+                      key_is_second_field=key_is_second_field, leading_timestamps=len(raw_timestamps))
+
+
+def _leading_timestamps(model: Any, own: list) -> tuple:
+    """The own columns right after the key (at most two) that are timestamptz fields of the model, which the
+    server then writes raw: to_char cost it ~0.3 us a value, half the price line's formatting."""
+    from django.core.exceptions import FieldDoesNotExist
+    from django.db.models import DateTimeField
+
+    found = []
+    # At least one own field must stay between them and the last field: copy_csv_blocks cuts the line there.
+    for column in own[2:min(4, len(own) - 2)]:
+        try:
+            field = model._meta.get_field(column.path)
+        except FieldDoesNotExist:  # a relation's path or an annotation
+            break
+        if column.kind != "datetime" or not isinstance(field, DateTimeField):
+            break
+        found.append(column)
+    return tuple(found)
 
 
 def _placement(bound: Any, prefix: str) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[str, int], ...]] | None:

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from apps.api_common.columns import plan_for, postgres_copy_query, postgres_csv_blocks
-from apps.api_common.pgcopy import Splice, copy_csv_blocks, export_query, pg_csv_field, splice_line
+from apps.api_common.pgcopy import Splice, copy_csv_blocks, export_query, pg_csv_field, splice_line, timestamp_cell
 from apps.catalog.models import Offering, Provider
 from tests.api.conftest import second_opinion
 from tokenwatch.api_router import router
@@ -202,3 +202,63 @@ def test_it_exports_without_jit(postgres, economics, monkeypatch):
     monkeypatch.setattr(pgcopy, "copy_csv_blocks", spy)
     assert text(export.blocks()).count(b"\n") > 1
     assert seen == ["off"]
+
+
+# Instants whose text a shortcut could get wrong: fractions with trailing zeros (the server drops them), a
+# microsecond, whole seconds, years before 1000, after 9999 and before Christ, infinities, null.
+EDGE_TIMESTAMPS = ["2025-03-01 12:34:56.12345+00", "2025-03-01 12:34:56.1+00", "2025-03-01 12:34:56.100000+00",
+                   "2025-03-01 12:34:56.000001+00", "2025-03-01 00:00:00+00", "2025-12-31 23:59:59.999999+00",
+                   "0999-01-01 00:00:00.5+00", "0001-01-01 00:00:00+00", "10000-01-01 00:00:00.25+00",
+                   "0044-03-15 12:00:00+00 BC", "infinity", "-infinity", None]
+
+
+@pytest.mark.postgres
+def test_timestamp_cell_writes_what_to_char_writes(postgres):
+    from apps.common.timestamps import TIMESTAMP_SQL
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('DateStyle', 'ISO', true), set_config('TimeZone', 'UTC', true)")
+        formatted = TIMESTAMP_SQL.replace("{x}", "v")  # the constant the all-SQL reference writes with
+        cursor.execute(f"SELECT v::text, {formatted} FROM unnest(%s::timestamptz[]) v", [EDGE_TIMESTAMPS])  # noqa: S608
+        rows = cursor.fetchall()
+    assert len(rows) == len(EDGE_TIMESTAMPS)
+    for text, expected in rows:
+        assert timestamp_cell((text or "").encode()) == (expected or "").encode(), text
+    with pytest.raises(ValueError, match="unexpected timestamptz"):
+        timestamp_cell(b"01.03.2025 12:34:56 CET")  # another DateStyle or zone: an error, not other bytes
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("prefix", "leading"), [("prices", 2), ("price-changes", 1)])
+def test_it_has_the_server_write_the_timestamps_after_the_offering_raw(postgres, economics, prefix, leading):
+    view, bound = view_for(prefix, "")
+    export = export_query(bound, view.filter_queryset(view.get_queryset()))
+    assert export.leading_timestamps == leading
+    assert export.sql.count("to_char(") == {"prices": 2, "price-changes": 0}[prefix]  # the others keep to_char
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("session", [("ISO, MDY", "UTC"), ("SQL, DMY", "America/New_York"),
+                                     ("German", "Asia/Kolkata"), ("Postgres, YMD", "Pacific/Chatham")])
+def test_it_writes_edge_timestamps_as_the_all_sql_copy_whatever_the_session(postgres, client_user, economics,
+                                                                            session):
+    from apps.pricing.models import Price, PriceChange
+
+    finite = [value for value in EDGE_TIMESTAMPS if value not in ("infinity", "-infinity", None)]
+    prices = list(Price.objects.order_by("pk")[:len(EDGE_TIMESTAMPS)])
+    with connection.cursor() as cursor:
+        for price, start, end in zip(prices, finite + finite, EDGE_TIMESTAMPS, strict=False):
+            cursor.execute("UPDATE pricing_price SET effective_from = %s::timestamptz, effective_to = %s::timestamptz"
+                           " WHERE id = %s", [start, end, price.pk])
+        for change, at in zip(PriceChange.objects.order_by("pk"), finite, strict=False):
+            cursor.execute("UPDATE pricing_pricechange SET changed_at = %s::timestamptz WHERE id = %s", [at, change.pk])
+        cursor.execute("SELECT set_config('DateStyle', %s, true), set_config('TimeZone', %s, true)", list(session))
+    for prefix, query in (("prices", ""), ("prices", "ordering=-effective_from"), ("price-changes", "")):
+        # The export and the all-SQL COPY (Python's datetime, and so the Python path, stops at year 9999).
+        view, bound = view_for(prefix, query)
+        queryset = view.filter_queryset(view.get_queryset())
+        exported = text(export_query(bound, queryset).blocks())
+        assert exported == text(postgres_csv_blocks(bound, postgres_copy_query(bound, queryset)))
+        if prefix == "prices":
+            assert b"10000-01-01T00:00:00.250000Z" in exported and b"0044-03-15T12:00:00.000000Z" in exported
+            assert b"2025-03-01T12:34:56.100000Z,2025-03-01T12:34:56.100000Z," in exported
