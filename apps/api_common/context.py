@@ -111,7 +111,8 @@ class RelatedContext:
         version = own_rows[0][width + 1]
         kept = self._current(id(plan), version)
         wanted = {row[width] for row in own_rows}
-        missing = wanted - kept.keys()
+        # Looked up one by one: ``wanted - kept.keys()`` walks every kept key (a set minus a dict view).
+        missing = [i for i in wanted if i not in kept]
         fresh: dict[Any, tuple[Any, ...]] = {}
         if missing:
             related_model = base.model._meta.get_field(self.relation).related_model
