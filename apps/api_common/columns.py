@@ -117,6 +117,9 @@ class ColumnPlan:
     columns: list[Column]
     model: type[models.Model] | None = None
     paths: list[str] = field(default_factory=list)  # flat columns, then "pk" if nested lists need it
+    # JSON converters per database vendor, for plans whose converters do not depend on the request (no URLs).
+    shared_json_converters: dict[str, list[Callable[[Any], Any]]] = field(default_factory=dict, repr=False,
+                                                                          compare=False)
 
     @property
     def names(self) -> list[str]:
@@ -228,6 +231,17 @@ class BoundPlan:
         return queryset.annotate(**annotations).values_list(*names)
 
     def json_converters_for(self, vendor: str) -> list[Callable[[Any], Any]]:
+        # Built once per plan and vendor unless a column's converter needs the request (a URL's host):
+        # ~0.1 ms a page otherwise. The list is never modified by its users.
+        shared = self.plan.shared_json_converters
+        if vendor in shared:
+            return shared[vendor]
+        converters = self._json_converters_for(vendor)
+        if not any(c.kind == "url" for c in self.flat):
+            shared[vendor] = converters
+        return converters
+
+    def _json_converters_for(self, vendor: str) -> list[Callable[[Any], Any]]:
         if vendor != "postgresql":
             return self.json_converters
         converters = list(self.json_converters)

@@ -309,19 +309,19 @@ class KeysetPagination(BasePagination):
         found = found[:size]
         if reverse:
             found.reverse()
-        sort_values = [list(row[1:]) for row in found]
         ids = [row[0] for row in found]
         page = fetch(ids)
 
         url = request.build_absolute_uri()
         has_next = more if not reverse else True
         has_previous = (values is not None) if not reverse else more
+        # The cursors hold the sort keys of the page's first and last rows (the rows' other values are not read).
         self.next_url = (replace_query_param(url, self.cursor_query_param,
-                                             encode_cursor(keys=keys, values=sort_values[-1], reverse=False))
+                                             encode_cursor(keys=keys, values=list(found[-1][1:]), reverse=False))
                          if has_next and found else None)
         if has_previous and found:
             self.previous_url = replace_query_param(
-                url, self.cursor_query_param, encode_cursor(keys=keys, values=sort_values[0], reverse=True))
+                url, self.cursor_query_param, encode_cursor(keys=keys, values=list(found[0][1:]), reverse=True))
         elif has_previous and not found and values is not None:
             # Past the end (or before the start): offer the way back to the first page.
             self.previous_url = remove_query_param(url, self.cursor_query_param)

@@ -117,6 +117,19 @@ class CSVRenderer(BaseRenderer):
 class ContentNegotiation(DefaultContentNegotiation):
     """An unknown ``?format=`` is a 400 naming the parameter (DRF's default is a 404)."""
 
+    def select_renderer(self, request, renderers, format_suffix=None):
+        # What BI tools and scripts send nearly always: no Accept header (or */*, or exactly the first
+        # renderer's type) and no format but the first renderer's. DRF's negotiation then picks the first
+        # renderer with its own media type; that answer without building request.headers and parsing
+        # media types (~0.1-0.2 ms a request). Anything else is negotiated in full.
+        if renderers and not format_suffix:
+            first = renderers[0]
+            if (request.query_params.get(self.settings.URL_FORMAT_OVERRIDE) in (None, first.format)
+                    and request.META.get("HTTP_ACCEPT") in (None, "*/*", first.media_type)
+                    and ";" not in first.media_type and "*" not in first.media_type):
+                return first, first.media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
     def filter_renderers(self, renderers, format):
         matching = [r for r in renderers if r.format == format]
         if not matching:

@@ -63,7 +63,7 @@ def rows_by_id(base: QuerySet, select: Callable[[QuerySet], QuerySet], ids: Sequ
         with connection.cursor() as cursor:
             # The ids as one array literal: psycopg's list dumper works per element, a tenth of a page's
             # Python for 100 integers; the SQL casts the text (``%s::bigint[]``).
-            cursor.execute(compiled.sql, ["{" + ",".join(str(int(i)) for i in ids) + "}"])
+            cursor.execute(compiled.sql, ["{" + ",".join(map(str, map(int, ids))) + "}"])
             rows = cursor.fetchall()
         if compiled.converters:
             rows = list(_convert(rows, compiled.converters, connection))
