@@ -1,0 +1,90 @@
+"""The database keys an ingest pays for at COMMIT, and what each still refuses (catalog 0006, pricing 0009).
+
+An offering's alias must be an alias of the offering's own source: one composite key says so on PostgreSQL,
+in place of the two single-column keys (alias, source), which let an alias of another source through. A
+market price keeps its key to the price it chose; its provider, model and source are derived copies.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from apps.catalog.models import Model, ModelAlias, Offering
+from apps.pricing.market import market_prices_refresh
+from apps.pricing.models import MarketPrice
+from apps.sources.models import Source
+from apps.sources.services import FetchMeta, source_ingest_bytes
+from tests.conftest import get_source
+
+pytestmark = pytest.mark.django_db
+
+
+def foreign_keys(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                       "AND contype = 'f'", [table])
+        return sorted(row[0].split(" DEFERRABLE")[0] for row in cursor.fetchall())
+
+
+@pytest.fixture
+def two_sources_ingested(db):
+    doc = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06,
+                                 "output_cost_per_token": 1e-05}}).encode()
+    mirror = Source.objects.create(key="mirror", name="A second LiteLLM-format feed", format="litellm")
+    for day, source in ((1, get_source("litellm")), (2, mirror)):
+        run = source_ingest_bytes(source=source, content=doc, trigger="command", meta=FetchMeta(filename=f"{day}.json"),
+                                  observed_at=datetime(2026, 1, day, tzinfo=UTC))
+        assert run.status == "ok", run.message
+    return get_source("litellm"), mirror
+
+
+def refused(statement: str, params: list) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_postgres_keys_an_offering_to_an_alias_of_its_own_source_and_the_market_to_its_price(postgres):
+    assert foreign_keys("catalog_offering") == [
+        "FOREIGN KEY (alias_id, source_id) REFERENCES catalog_modelalias(id, source_id)",
+        "FOREIGN KEY (provider_id) REFERENCES catalog_provider(id)"]
+    assert foreign_keys("pricing_marketprice") == ["FOREIGN KEY (price_id) REFERENCES pricing_price(id)"]
+
+
+def test_postgres_refuses_an_offering_whose_alias_is_another_source_s(postgres, two_sources_ingested):
+    litellm, mirror = two_sources_ingested
+    offering = Offering.objects.get(source=litellm)
+    theirs = ModelAlias.objects.get(source=mirror, raw_id="gpt-4o")
+    # Both single-column keys would let this through: the alias exists, and so does the source.
+    refused("UPDATE catalog_offering SET alias_id = %s WHERE id = %s", [theirs.pk, offering.pk])
+
+
+@pytest.mark.parametrize("column", ["alias_id", "source_id"])
+def test_postgres_refuses_an_offering_of_a_missing_alias_or_source(postgres, two_sources_ingested, column):
+    offering = Offering.objects.first()
+    missing = max(ModelAlias.objects.order_by("-pk").values_list("pk", flat=True)[0],
+                  Source.objects.order_by("-pk").values_list("pk", flat=True)[0]) + 1000
+    refused(f"UPDATE catalog_offering SET {column} = %s WHERE id = %s", [missing, offering.pk])  # noqa: S608
+
+
+def test_postgres_refuses_a_market_price_of_a_missing_price(postgres, two_sources_ingested):
+    row = MarketPrice.objects.first()
+    refused("UPDATE pricing_marketprice SET price_id = price_id + 100000 WHERE id = %s", [row.pk])
+
+
+def test_deleting_a_model_still_deletes_its_market_prices_and_a_refresh_rebuilds_them(two_sources_ingested):
+    """on_delete is Django's (its collector), not the database's: unchanged by dropping the copied keys."""
+    assert MarketPrice.objects.filter(model__slug="gpt-4o").count() == 1
+    before = list(MarketPrice.objects.values_list("provider", "price", "source_count", "sources_agree"))
+    gpt = Model.objects.get(slug="gpt-4o")
+    with transaction.atomic():
+        gpt.delete()  # aliases let go of it (SET_NULL); its market price goes with it (CASCADE)
+        assert not MarketPrice.objects.exists()
+        transaction.set_rollback(True)
+    MarketPrice.objects.all().delete()
+    market_prices_refresh()
+    assert list(MarketPrice.objects.values_list("provider", "price", "source_count", "sources_agree")) == before
