@@ -31,7 +31,7 @@ from typing import Any
 from apps.catalog.attributes import Statement, merge, modality_of
 from apps.catalog.models import Offering
 from apps.catalog.services import aliases_ensure, aliases_sync_hints, providers_ensure
-from apps.common.bulk import JsonText, bulk_insert, insert_ignoring_conflicts
+from apps.common.bulk import JsonText, bulk_insert, bulk_update_rows, insert_ignoring_conflicts
 from apps.common.intervals import plan_interval_writes
 from apps.sources.models import Snapshot
 from apps.sources.registry import ApplyCounts, get_format
@@ -401,7 +401,7 @@ def _offering_attributes_sync(source_id: int, attributes: dict[int, Attributes],
     alias, one raw id, can span offerings of several providers), and what the rest of the rebuild needs to
     know of the source's offerings, from the same read (each read of them was a tenth of a LiteLLM ingest).
     """
-    stale = []
+    stale: list[dict[str, Any]] = []
     newest_hint: dict[int, tuple[int, tuple[str, str]]] = {}
     provider_of: dict[int, int] = {}
     pairs: set[tuple[int, int]] = set()
@@ -412,12 +412,14 @@ def _offering_attributes_sync(source_id: int, attributes: dict[int, Attributes],
             pairs.add((provider_id, model_id))
         want = attributes.get(pk)
         if want is not None and tuple(have) != want:
-            stale.append(Offering(pk=pk, **dict(zip(ATTRIBUTES, want, strict=True))))
+            stale.append({"id": pk, **dict(zip(ATTRIBUTES, want, strict=True))})
         hint = hints.get(pk)
         # Ties (two offerings of one alias in the newest document) go to the larger hint, not to arrival order.
         if hint is not None and (alias_id not in newest_hint or hint > newest_hint[alias_id]):
             newest_hint[alias_id] = hint
-    Offering.objects.bulk_update(stale, list(ATTRIBUTES), batch_size=BATCH)
+    # Rows through COPY and one UPDATE ... FROM (bulk_update's CASE per row and column was most of this
+    # function when a new file renames or re-sizes a few hundred offerings).
+    bulk_update_rows(Offering, stale, list(ATTRIBUTES))
     return SourceOfferings({alias_id: hint for alias_id, (_, hint) in newest_hint.items()}, provider_of, pairs)
 
 
