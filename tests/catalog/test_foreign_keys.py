@@ -1,4 +1,5 @@
-"""The database keys an ingest pays for at COMMIT, and what each still refuses (catalog 0006, pricing 0009).
+"""The database keys an ingest pays for at COMMIT, and what each still refuses (catalog 0006, pricing 0009,
+benchmarks 0005).
 
 An offering's alias must be an alias of the offering's own source: one composite key says so on PostgreSQL,
 in place of the two single-column keys (alias, source), which let an alias of another source through. A
@@ -88,3 +89,25 @@ def test_deleting_a_model_still_deletes_its_market_prices_and_a_refresh_rebuilds
     MarketPrice.objects.all().delete()
     market_prices_refresh()
     assert list(MarketPrice.objects.values_list("provider", "price", "source_count", "sources_agree")) == before
+
+
+def test_postgres_keys_a_benchmark_run_to_an_alias_of_its_own_source(postgres):
+    """benchmarks 0005: one composite key per run in place of the alias and source keys (a 100,000-row CSV's
+    COMMIT checked each key of each row)."""
+    from apps.benchmarks.models import BenchmarkRun
+
+    assert [key for key in foreign_keys("benchmarks_benchmarkrun") if "alias_id" in key or "source_id" in key] == [
+        "FOREIGN KEY (alias_id, source_id) REFERENCES catalog_modelalias(id, source_id)"]
+    csv = (b"model,solution,hardware,accelerators,throughput_tokens_per_s,published_on\n"
+           b"Llama 3 70B,vLLM,A100-80GB,8,1234.5,2024-05-01\n")
+    runs = {}
+    for key in ("bench-a", "bench-b"):
+        source = Source.objects.create(key=key, name=key, format="benchmarks-csv", enabled=False, schedule="")
+        result = source_ingest_bytes(source=source, content=csv, trigger="command", meta=FetchMeta(filename="b.csv"),
+                                     observed_at=datetime(2025, 1, 1, tzinfo=UTC))
+        assert result.status == "ok", result.message
+        runs[key] = BenchmarkRun.objects.get(source=source)
+    # The other source's alias of the same raw id: both single-column keys would let it through.
+    refused("UPDATE benchmarks_benchmarkrun SET alias_id = %s WHERE id = %s",
+            [runs["bench-b"].alias_id, runs["bench-a"].pk])
+    refused("UPDATE benchmarks_benchmarkrun SET source_id = source_id + 1000 WHERE id = %s", [runs["bench-a"].pk])
