@@ -12,12 +12,7 @@ unchanged; the fields stay ForeignKeys in the model.
 
 from django.db import migrations
 
-SINGLE_KEYS = """
-SELECT c.conname FROM pg_constraint c
-JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-WHERE c.conrelid = 'benchmarks_benchmarkrun'::regclass AND c.contype = 'f' AND array_length(c.conkey, 1) = 1
-  AND a.attname IN ('alias_id', 'source_id')
-"""
+from apps.common.pgkeys import foreign_keys_restore, single_column_keys_drop
 
 
 def forwards(apps, schema_editor):
@@ -27,20 +22,13 @@ def forwards(apps, schema_editor):
     schema_editor.execute(
         "ALTER TABLE benchmarks_benchmarkrun ADD CONSTRAINT run_alias_source_match FOREIGN KEY (alias_id, source_id) "
         "REFERENCES catalog_modelalias (id, source_id) DEFERRABLE INITIALLY DEFERRED")
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(SINGLE_KEYS)
-        names = [row[0] for row in cursor.fetchall()]
-    for name in names:
-        schema_editor.execute(f"ALTER TABLE benchmarks_benchmarkrun DROP CONSTRAINT {schema_editor.quote_name(name)}")
+    single_column_keys_drop(schema_editor, "benchmarks_benchmarkrun", ["alias_id", "source_id"])
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    run = apps.get_model("benchmarks", "BenchmarkRun")
-    for name in ("alias", "source"):
-        field = run._meta.get_field(name)
-        schema_editor.execute(schema_editor._create_fk_sql(run, field, "_fk_%(to_table)s_%(to_column)s"))
+    foreign_keys_restore(apps, schema_editor, "benchmarks.BenchmarkRun", ["alias", "source"])
     schema_editor.execute("ALTER TABLE benchmarks_benchmarkrun DROP CONSTRAINT IF EXISTS run_alias_source_match")
 
 

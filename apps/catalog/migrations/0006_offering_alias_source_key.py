@@ -15,12 +15,7 @@ ForeignKeys in the models.
 
 from django.db import migrations
 
-SINGLE_KEYS = """
-SELECT c.conname FROM pg_constraint c
-JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-WHERE c.conrelid = 'catalog_offering'::regclass AND c.contype = 'f' AND array_length(c.conkey, 1) = 1
-  AND a.attname IN ('alias_id', 'source_id')
-"""
+from apps.common.pgkeys import foreign_keys_restore, single_column_keys_drop
 
 COMPOSITE = """
 ALTER TABLE catalog_modelalias ADD CONSTRAINT alias_id_source UNIQUE (id, source_id);
@@ -40,20 +35,13 @@ def forwards(apps, schema_editor):
     # ALTER TABLE refuses to run with deferred checks of the table pending (a caller's transaction).
     schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     schema_editor.execute(COMPOSITE)
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(SINGLE_KEYS)
-        names = [row[0] for row in cursor.fetchall()]
-    for name in names:
-        schema_editor.execute(f"ALTER TABLE catalog_offering DROP CONSTRAINT {schema_editor.quote_name(name)}")
+    single_column_keys_drop(schema_editor, "catalog_offering", ["alias_id", "source_id"])
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    offering = apps.get_model("catalog", "Offering")
-    for name in ("alias", "source"):
-        field = offering._meta.get_field(name)
-        schema_editor.execute(schema_editor._create_fk_sql(offering, field, "_fk_%(to_table)s_%(to_column)s"))
+    foreign_keys_restore(apps, schema_editor, "catalog.Offering", ["alias", "source"])
     schema_editor.execute(COMPOSITE_DROP)
 
 

@@ -12,31 +12,15 @@ not by these constraints, and is unchanged; the fields stay ForeignKeys in the m
 
 from django.db import migrations
 
-FIND = """
-SELECT c.conname FROM pg_constraint c
-JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-WHERE c.conrelid = 'pricing_price'::regclass AND c.contype = 'f' AND array_length(c.conkey, 1) = 1
-  AND a.attname IN ('offering_id', 'provider_id')
-"""
+from apps.common.pgkeys import foreign_keys_restore, single_column_keys_drop
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(FIND)
-        names = [row[0] for row in cursor.fetchall()]
-    for name in names:
-        schema_editor.execute(f"ALTER TABLE pricing_price DROP CONSTRAINT {schema_editor.quote_name(name)}")
+    single_column_keys_drop(schema_editor, "pricing_price", ["offering_id", "provider_id"])
 
 
 def restore(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    price = apps.get_model("pricing", "Price")
-    for name in ("offering", "provider"):
-        field = price._meta.get_field(name)
-        schema_editor.execute(schema_editor._create_fk_sql(price, field, "_fk_%(to_table)s_%(to_column)s"))
+    foreign_keys_restore(apps, schema_editor, "pricing.Price", ["offering", "provider"])
 
 
 class Migration(migrations.Migration):
