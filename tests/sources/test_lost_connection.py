@@ -34,6 +34,15 @@ def terminate_through_psycopg() -> None:
         cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
 
 
+def pending_snapshot(filename: str) -> Snapshot:
+    """A stored one-model LiteLLM document, not yet ingested."""
+    content = json.dumps({"m1": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 1e-06,
+                                 "output_cost_per_token": 2e-06}}).encode()
+    snapshot, _ = snapshot_store(source=get_source("litellm"), content=content,
+                                 observed_at=datetime(2026, 1, 1, tzinfo=UTC), meta=FetchMeta(filename=filename))
+    return snapshot
+
+
 @pytest.mark.parametrize("terminate", [terminate_through_django, terminate_through_psycopg])
 def test_a_connection_terminated_mid_ingest_leaves_the_snapshot_pending_and_the_task_retries(postgres, monkeypatch,
                                                                                               terminate):
@@ -50,10 +59,7 @@ def test_a_connection_terminated_mid_ingest_leaves_the_snapshot_pending_and_the_
         return real_apply(**kwargs)
 
     monkeypatch.setattr(pricing, "prices_apply_snapshot", apply_on_a_terminated_connection)
-    content = json.dumps({"m1": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 1e-06,
-                                 "output_cost_per_token": 2e-06}}).encode()
-    snapshot, _ = snapshot_store(source=get_source("litellm"), content=content,
-                                 observed_at=datetime(2026, 1, 1, tzinfo=UTC), meta=FetchMeta(filename="blip.json"))
+    snapshot = pending_snapshot("blip.json")
 
     with pytest.raises(Retry):  # the task asks the broker to run it again shortly
         ingest_snapshot.delay(snapshot.pk)
@@ -113,10 +119,7 @@ def test_an_ingest_chosen_as_a_deadlock_victim_stays_pending_and_the_task_retrie
         return real_apply(**kwargs)
 
     monkeypatch.setattr(pricing, "prices_apply_snapshot", apply_into_a_deadlock)
-    content = json.dumps({"m1": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 1e-06,
-                                 "output_cost_per_token": 2e-06}}).encode()
-    snapshot, _ = snapshot_store(source=get_source("litellm"), content=content,
-                                 observed_at=datetime(2026, 1, 1, tzinfo=UTC), meta=FetchMeta(filename="cycle.json"))
+    snapshot = pending_snapshot("cycle.json")
 
     with pytest.raises(Retry):
         ingest_snapshot.delay(snapshot.pk)
