@@ -11,6 +11,11 @@ servers choose:
   addresses only, so a sheet URL or a redirect cannot reach 127.0.0.1, the
   LAN or a cloud metadata service (169.254.169.254) -- unless the caller
   passes ``allow_private=True``;
+* the connection goes to an address that was checked: ``GuardedTransport``
+  resolves the host once per connection, checks every answer and connects to
+  those IPs, keeping the hostname for the Host header, TLS SNI and
+  certificate verification, so a DNS server that answers "public" to the
+  check and "127.0.0.1" a moment later (DNS rebinding) is refused;
 * redirects are followed by hand (at most ``MAX_REDIRECTS``) so that check
   runs on each hop;
 * the body is streamed and refused as soon as it passes ``max_bytes``;
@@ -25,9 +30,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import httpcore
 import httpx
 
 __all__ = [
@@ -35,6 +43,7 @@ __all__ = [
     "MAX_REDIRECTS",
     "FetchError",
     "FetchResult",
+    "GuardedTransport",
     "fetch",
     "guard_url",
 ]
@@ -109,7 +118,8 @@ def fetch(
     Pass the ``etag`` / ``last_modified`` of the previous ``FetchResult`` to
     make the request conditional. ``transport`` is for tests
     (``httpx.MockTransport``); the address check still runs on each hop's host
-    unless ``allow_private`` is set.
+    unless ``allow_private`` is set. Without it, requests go through a
+    ``GuardedTransport``, which checks again the addresses it connects to.
     """
     if max_bytes < 0:
         raise ValueError("max_bytes must not be negative")
@@ -141,7 +151,11 @@ def fetch(
         # sends, and to whom, is decided here and nowhere else (a .netrc would
         # otherwise hand credentials to whichever host a redirect names).
         trust_env=False,
-        transport=_BorrowedTransport(transport) if transport is not None else None,
+        transport=(
+            _BorrowedTransport(transport)
+            if transport is not None
+            else GuardedTransport(allow_private=allow_private)
+        ),
     )
     with client:
         for _hop in range(MAX_REDIRECTS + 1):
@@ -209,12 +223,14 @@ def fetch(
 
 def guard_url(url: str, *, allow_private: bool = False) -> httpx.URL:
     """The same checks ``fetch`` runs on its first hop, for callers that make their own requests
-    (probe streams): http(s) only, and a host that resolves to public addresses only unless
-    ``allow_private``. Returns the parsed URL; raises ``FetchError`` (permanent for a refusal)."""
+    (probe streams, webhooks): http(s) only, and a host that resolves to public addresses only unless
+    ``allow_private``. Returns the parsed URL; raises ``FetchError`` (permanent for a refusal).
+
+    This is a check of the name, not of the connection: a caller that connects must connect to the
+    addresses it checked, through ``GuardedTransport`` or by resolving once itself (apps.probes.load)."""
     parsed = _parse_url(url)
     _check_host(parsed, allow_private=allow_private)
     return parsed
-
 
 
 def _parse_url(url: str) -> httpx.URL:
@@ -241,13 +257,11 @@ def _check_scheme(url: httpx.URL, *, origin: httpx.URL | None = None) -> None:
 def _check_host(url: httpx.URL, *, allow_private: bool, origin: httpx.URL | None = None) -> None:
     """Refuse ``url`` if its host is, or resolves to, any non-public address.
 
-    DNS-rebinding caveat: this resolves the name, then httpx resolves it again
-    when it connects. A hostile DNS server with a zero TTL can answer "public"
-    here and "private" a moment later, and this check will not see it. Closing
-    that gap means connecting to the exact address checked here (a custom
-    transport that pins the IP and keeps the hostname for TLS SNI and Host);
-    until then this check stops configuration mistakes and hostile redirects,
-    not an attacker who controls the DNS of a configured source.
+    This is the early check, with the URL (or the redirect) in its message and
+    before any request is built. It is not what makes the connection safe: a
+    hostile DNS server with a zero TTL can answer "public" here and "private"
+    a moment later. ``GuardedTransport`` closes that gap by checking again the
+    answer it connects to.
     """
     if allow_private:
         return
@@ -269,19 +283,42 @@ def _check_host(url: httpx.URL, *, allow_private: bool, origin: httpx.URL | None
             f"{subject} failed, host {host} could not be resolved ({exc}) (transient)",
             permanent=False,
         ) from exc
-    addresses = [a for a in (_as_ip(str(info[4][0])) for info in infos) if a is not None]
+    addresses = _addresses(infos)
     if not addresses:
         raise FetchError(
             f"{subject} failed, host {host} resolved to no IP address (transient)", permanent=False
         )
+    refusal = _refusal(host, addresses)
+    if refusal is not None:
+        raise FetchError(refusal.sentence(subject), permanent=True)
+
+
+def _addresses(infos: Iterable[tuple]) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The distinct IP addresses of a getaddrinfo answer, in its order (the order to try them in)."""
+    found = (_as_ip(str(info[4][0])) for info in infos)
+    return list(dict.fromkeys(a for a in found if a is not None))
+
+
+class _Refused(Exception):
+    """A host that resolves to a non-public address (raised at connect time, see _GuardedBackend)."""
+
+    def __init__(self, host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address, reason: str) -> None:
+        super().__init__(f"host {host} resolves to {address}, {reason}")
+        self.host, self.address, self.reason = host, address, reason
+
+    def sentence(self, subject: str) -> str:
+        return f"{subject} refused, host {self.host} resolves to {self.address}, {self.reason} (permanent)"
+
+
+def _refusal(
+    host: str, addresses: Iterable[ipaddress.IPv4Address | ipaddress.IPv6Address]
+) -> _Refused | None:
     # ANY bad address refuses the host: the connection may use any of them.
     for address in addresses:
         reason = _non_public_reason(address)
         if reason:
-            raise FetchError(
-                f"{subject} refused, host {host} resolves to {address}, {reason} (permanent)",
-                permanent=True,
-            )
+            return _Refused(host, address, reason)
+    return None
 
 
 def _as_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -346,6 +383,109 @@ def _redirect_target(current: httpx.URL, response: httpx.Response) -> httpx.URL:
     target = target.copy_with(fragment=None)
     _check_scheme(target, origin=current)
     return target
+
+
+# --- the connection: to the address that was checked --------------------------
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """httpcore's network backend with the address check at connect time.
+
+    httpcore hands ``connect_tcp`` the URL's host; we resolve it once, refuse
+    the host if any answer is non-public, and connect to the checked IPs (in
+    the resolver's order, each with the connect timeout, as
+    ``socket.create_connection`` would). The inner backend gets an IP literal,
+    so nothing resolves the name a second time. TLS is started afterwards by
+    httpcore on this stream with ``server_hostname`` = the URL's host (or the
+    ``sni_hostname`` request extension), so SNI and certificate verification
+    are for the name, not the IP.
+    """
+
+    def __init__(self, *, allow_private: bool, inner: httpcore.NetworkBackend | None = None) -> None:
+        self._allow_private = allow_private
+        self._inner = inner if inner is not None else httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        if self._allow_private:
+            # The caller lets this host be anything (an allow-list): nothing to pin.
+            return self._inner.connect_tcp(
+                host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            )
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            # What socket.create_connection's failed lookup became before: a
+            # connection error, transient to fetch.
+            raise httpcore.ConnectError(str(exc)) from exc
+        addresses = _addresses(infos)
+        if not addresses:
+            raise httpcore.ConnectError(f"{host} resolved to no IP address")
+        refusal = _refusal(host, addresses)
+        if refusal is not None:
+            raise refusal
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return self._inner.connect_tcp(
+                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not used by the guarded transport")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """An httpx transport whose every connection goes to an address checked by the SSRF rules.
+
+    ``allow_private=True`` turns the check off (an allow-listed host may be
+    anything): the name is then resolved when connecting, as httpx does.
+    Certificates are always verified, against the URL's host, with certifi's
+    roots unless ``ssl_context`` is given (tests trust their own certificate
+    that way); nothing is read from the environment (no proxy, no
+    ``SSL_CERT_FILE``). A refusal at connect time raises ``FetchError``
+    (permanent), naming the request's URL.
+    """
+
+    def __init__(self, *, allow_private: bool = False, ssl_context: ssl.SSLContext | None = None) -> None:
+        if ssl_context is None:
+            ssl_context = httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=ssl_context, trust_env=False)
+        # httpx 0.28 builds its httpcore pool without a network_backend
+        # argument (encode/httpx#3180), so build the same pool with ours. The
+        # pool is a private attribute: httpx is pinned in requirements.txt and
+        # the rebinding tests fail loudly if a new httpx stops using it.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=100,  # httpx's default limits
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=_GuardedBackend(allow_private=allow_private),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except _Refused as refused:
+            raise FetchError(refused.sentence(f"{_show(request.url)}:"), permanent=True) from None
 
 
 # --- responses ----------------------------------------------------------------

@@ -11,7 +11,9 @@ Headers of every webhook (README "Watches and alerts"), in the manner of Stripe'
 
 The guard is scrapers.http.guard_url (the same checks as every fetch hop), with the allow-list of
 TOKENWATCH_WEBHOOK_ALLOWED_HOSTS, as probes do with theirs; on top, a webhook must be HTTPS unless its
-host is listed. Redirects are not followed: a receiver that moved is a configuration to fix.
+host is listed. The POST goes through scrapers.http.GuardedTransport, which connects only to addresses it
+has checked, so a receiver's DNS cannot answer a public address to the guard and 127.0.0.1 to the POST.
+Redirects are not followed: a receiver that moved is a configuration to fix.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
-from scrapers.http import DEFAULT_USER_AGENT, FetchError, guard_url
+from scrapers.http import DEFAULT_USER_AGENT, FetchError, GuardedTransport, guard_url
 
 SIGNATURE_HEADER = "Tokenwatch-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -56,20 +58,29 @@ def signature_valid(header: str, secret: str, body: bytes) -> bool:
     return hmac.compare_digest(signature(secret, int(parts["t"]), body), parts["v1"])
 
 
+def _host_allowed(url: str) -> bool:
+    """Whether the URL's host is in TOKENWATCH_WEBHOOK_ALLOWED_HOSTS (then it may be plain http and private)."""
+    allowed = {host.strip("[]").lower() for host in settings.TOKENWATCH_WEBHOOK_ALLOWED_HOSTS}
+    return (urlsplit(url).hostname or "").lower() in allowed
+
+
 def webhook_url_check(url: str) -> None:
     """Raise WebhookError (permanent) for a URL the guard refuses: not HTTPS (unless the host is allowed), or
     a host that is or resolves to a private, loopback or otherwise non-public address (unless allowed)."""
-    allowed = {host.strip("[]").lower() for host in settings.TOKENWATCH_WEBHOOK_ALLOWED_HOSTS}
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "https" and not (parts.scheme == "http" and host in allowed):
+    allowed = _host_allowed(url)
+    scheme = urlsplit(url).scheme
+    if scheme != "https" and not (scheme == "http" and allowed):
         raise WebhookError(f"{url} refused: a webhook must be an https:// URL (plain http only to a host in "
                            "TOKENWATCH_WEBHOOK_ALLOWED_HOSTS)", permanent=True)
     try:
-        guard_url(url, allow_private=host in allowed)
+        guard_url(url, allow_private=allowed)
     except FetchError as exc:
-        hint = "" if host in allowed else " (a host in TOKENWATCH_WEBHOOK_ALLOWED_HOSTS may be private)"
-        raise WebhookError(f"{exc.message}{hint}", permanent=exc.permanent) from None
+        raise WebhookError(_refusal_message(exc, allowed=allowed), permanent=exc.permanent) from None
+
+
+def _refusal_message(exc: FetchError, *, allowed: bool) -> str:
+    hint = "" if allowed else " (a host in TOKENWATCH_WEBHOOK_ALLOWED_HOSTS may be private)"
+    return f"{exc.message}{hint}"
 
 
 @dataclass(frozen=True)
@@ -80,10 +91,14 @@ class WebhookResponse:
 def webhook_post(*, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> WebhookResponse:
     """POST a signed body; a 2xx answer is returned, anything else raises WebhookError."""
     webhook_url_check(url)
+    allowed = _host_allowed(url)
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False) as client:
+        with httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False,
+                          transport=GuardedTransport(allow_private=allowed)) as client:
             response = client.post(url, content=body, headers={
                 "User-Agent": DEFAULT_USER_AGENT, "Content-Type": "application/json", **headers})
+    except FetchError as exc:  # the address connected to was refused (its DNS answer changed after the check)
+        raise WebhookError(_refusal_message(exc, allowed=allowed), permanent=exc.permanent) from None
     except httpx.TimeoutException as exc:
         raise WebhookError(f"{url}: timed out ({type(exc).__name__})", permanent=False) from None
     except httpx.HTTPError as exc:

@@ -194,3 +194,20 @@ def test_two_workers_at_once_alert_and_send_once(postgres, user, loopback_allowe
     assert errors == []
     assert Alert.objects.count() == 1 and Delivery.objects.count() == 1 and len(sent) == 1
     assert mail.outbox == []
+
+
+def test_a_webhook_host_that_rebinds_to_loopback_after_the_check_is_never_contacted(
+        user, receiver, settings, monkeypatch):
+    """DNS rebinding: the name answers a public address to the guard and loopback to whatever looks next."""
+    from apps.alerts.webhooks import webhook_post
+    from tests.scrapers.rebinding import connects, rebinding_dns
+
+    settings.TOKENWATCH_WEBHOOK_ALLOWED_HOSTS = []
+    port = receiver.url.split(":")[2].split("/")[0]
+    answers = rebinding_dns(monkeypatch, "hooks.example.test", ["93.184.216.34", "127.0.0.1"])
+    connected = connects(monkeypatch)
+    with pytest.raises(WebhookError) as refused:
+        webhook_post(url=f"https://hooks.example.test:{port}/hook", body=b"{}", headers={}, timeout_s=2)
+    assert refused.value.permanent, refused.value.message
+    assert "resolves to 127.0.0.1, a loopback address" in refused.value.message
+    assert answers == ["93.184.216.34", "127.0.0.1"] and connected == [] and receiver.received == []

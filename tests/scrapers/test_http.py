@@ -18,7 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from scrapers.http import DEFAULT_USER_AGENT, MAX_REDIRECTS, FetchError, FetchResult, fetch
+from scrapers import http as http_module
+from scrapers.http import DEFAULT_USER_AGENT, MAX_REDIRECTS, FetchError, FetchResult, GuardedTransport, fetch
+from tests.scrapers.rebinding import connects, rebinding_dns
 
 # A public-looking literal address: passes the address check with no DNS.
 PUBLIC = "http://93.184.216.34"
@@ -692,3 +694,164 @@ def test_it_refuses_the_real_loopback_server_without_allow_private(
 
     assert error.permanent is True
     assert requests == []  # refused before any connection was made
+
+
+# --- DNS rebinding: the connection goes to the address that was checked -------------------
+
+
+def test_it_does_not_connect_to_a_second_dns_answer_that_differs_from_the_checked_one(
+    loopback_server: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, requests = loopback_server
+    port = httpx.URL(url).port
+    # The check is told a public address; whatever looks the name up next is told loopback.
+    answers = rebinding_dns(monkeypatch, "rebind.example.test", ["93.184.216.34", "127.0.0.1"])
+    connected = connects(monkeypatch)
+
+    error = fetch_error(f"http://rebind.example.test:{port}/prices.json", connect_timeout=2, read_timeout=5)
+
+    assert error.permanent is True
+    assert str(error) == (
+        f"http://rebind.example.test:{port}/prices.json: refused, host rebind.example.test resolves to "
+        "127.0.0.1, a loopback address (permanent)"
+    )
+    assert answers == ["93.184.216.34", "127.0.0.1"]
+    assert connected == [] and requests == []
+
+
+@pytest.fixture
+def loopback_counts_as_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let 127.0.0.1 pass the address check, so a server the test starts can stand in for a public one."""
+    real = http_module._non_public_reason
+    monkeypatch.setattr(
+        http_module, "_non_public_reason", lambda address: "" if str(address) == "127.0.0.1" else real(address)
+    )
+
+
+def test_it_connects_to_the_checked_address_and_keeps_the_hostname_in_the_host_header(
+    loopback_server: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch, loopback_counts_as_public: None
+) -> None:
+    url, requests = loopback_server
+    port = httpx.URL(url).port
+    answers = rebinding_dns(monkeypatch, "sheet.example.test", ["127.0.0.1"])
+    connected = connects(monkeypatch)
+
+    result = fetch(f"http://sheet.example.test:{port}/prices.json", connect_timeout=2, read_timeout=5)
+
+    assert result.content == BODY
+    # One lookup for the early check, one by the transport for the connection; httpcore never resolves the name.
+    assert answers == ["127.0.0.1", "127.0.0.1"]
+    assert connected == [("127.0.0.1", port)]
+    assert requests[0]["Host"] == f"sheet.example.test:{port}"
+
+
+def test_a_failed_lookup_at_connect_time_is_a_transient_connection_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "flaky.example.test":
+            return before(host, port, *args, **kwargs)
+        lookups.append(host)
+        if len(lookups) > 1:  # the check's lookup worked; the connection's fails
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    connected = connects(monkeypatch)
+
+    error = fetch_error("http://flaky.example.test/prices.json", connect_timeout=2, read_timeout=5)
+
+    assert error.permanent is False
+    assert str(error) == (
+        "http://flaky.example.test/prices.json: connection failed "
+        "(ConnectError: [Errno -3] Temporary failure in name resolution) (transient)"
+    )
+    assert len(lookups) == 2 and connected == []
+
+
+# --- TLS: verified for the hostname, while connected to the checked IP ---------------------
+
+
+@pytest.fixture(scope="module")
+def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for sheet.example.test (made by the openssl CLI), and its key."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-days", "2", "-subj", "/CN=sheet.example.test", "-addext", "subjectAltName=DNS:sheet.example.test",
+         "-keyout", key, "-out", cert],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(tls_certificate: tuple[str, str]) -> Iterator[tuple[int, list[dict[str, str]]]]:
+    """The sheet server over HTTPS on 127.0.0.1; yields its port and the requests it answered."""
+    import ssl
+
+    cert, key = tls_certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    requests: list[dict[str, str]] = []
+    handler = type("Handler", (_SheetHandler,), {"requests": requests})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)  # a refused handshake is dropped quietly
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], requests
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_tls_is_verified_for_the_hostname_while_the_connection_goes_to_the_checked_ip(
+    tls_server: tuple[int, list[dict[str, str]]],
+    tls_certificate: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    loopback_counts_as_public: None,
+) -> None:
+    import ssl
+
+    port, requests = tls_server
+    answers = rebinding_dns(monkeypatch, "sheet.example.test", ["127.0.0.1"])
+    rebinding_dns(monkeypatch, "other.example.test", ["127.0.0.1"])
+    connected = connects(monkeypatch)
+    trusted = ssl.create_default_context(cafile=tls_certificate[0])  # as a real CA's certificate is trusted
+
+    with httpx.Client(transport=GuardedTransport(ssl_context=trusted), trust_env=False, timeout=5) as client:
+        response = client.get(f"https://sheet.example.test:{port}/prices.json")
+        # The same server under a name its certificate does not carry: refused, though the IP is the same.
+        with pytest.raises(httpx.ConnectError, match="Hostname mismatch"):
+            client.get(f"https://other.example.test:{port}/prices.json")
+
+    assert (response.status_code, response.content) == (200, BODY)
+    assert requests[0]["Host"] == f"sheet.example.test:{port}"
+    assert answers == ["127.0.0.1"]  # the transport's one lookup: nothing else resolved the name
+    assert connected == [("127.0.0.1", port), ("127.0.0.1", port)]
+
+
+def test_fetch_refuses_a_certificate_it_cannot_verify(
+    tls_server: tuple[int, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, requests = tls_server
+    rebinding_dns(monkeypatch, "sheet.example.test", ["127.0.0.1"])
+    connects(monkeypatch)
+
+    # The allow-list lets the host be loopback; it does not turn certificate checks off (certifi does not
+    # know the test's self-signed certificate).
+    error = fetch_error(f"https://sheet.example.test:{port}/prices.json", allow_private=True, connect_timeout=2)
+
+    assert error.permanent is False
+    assert "CERTIFICATE_VERIFY_FAILED" in str(error)
+    assert requests == []
