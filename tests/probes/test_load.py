@@ -137,6 +137,25 @@ def test_the_host_is_resolved_once_per_run_and_every_connection_uses_that_answer
     assert lookups.count("localhost") == 1  # no second lookup a rebinding DNS could answer differently
 
 
+def test_a_name_that_rebinds_to_loopback_after_the_guard_passed_it_is_not_connected_to(loopback, settings,
+                                                                                         monkeypatch):
+    # DNS rebinding: the service's guard is told a public address, the run's one lookup is told loopback. The
+    # run checks the answer it connects to, so nothing reaches the server.
+    from apps.probes.services import probe_url_check
+    from tests.scrapers.rebinding import rebinding_dns
+
+    settings.TOKENWATCH_PROBE_ALLOWED_HOSTS = []
+    answers = rebinding_dns(monkeypatch, "rebind.example.test", ["93.184.216.34", "127.0.0.1"])
+    url = f"http://rebind.example.test:{loopback.port}/v1"
+    probe_url_check(base_url=url)
+    result = run(base_url=url, api_key="", model_id="m", allow_private=False, limits=Limits(),
+                 workload=Workload(requests=3, concurrency=2, input_tokens=10, output_tokens=4))
+    assert answers == ["93.184.216.34", "127.0.0.1"]
+    assert [s.error for s in result.samples] == ["connect"] * 3
+    assert all("resolves to a non-public address" in s.detail for s in result.samples), result.samples[0].detail
+    assert loopback.stats()["requests"] == 0
+
+
 def test_the_api_key_goes_in_the_authorization_header_and_never_into_an_error(loopback):
     loopback.control(api_key="right-key")
     secret = "sk-wrong-SECRET-key"
