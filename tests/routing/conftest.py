@@ -40,7 +40,11 @@ def make_run(provider: str, *, ttft_ms: str | None = None, tokens_per_s: str | N
     content = f"{provider} {ttft_ms} {tokens_per_s} {measured_at} {uuid.uuid4()}".encode()
     snapshot = Snapshot.objects.create(source=src, sha256=hashlib.sha256(content).hexdigest(), content=content,
                                        size_bytes=len(content), observed_at=measured_at or NOW)
-    alias = ModelAlias.objects.filter(model__slug=MODEL).first()
+    # The run's source's own alias of the model, as an ingest makes it (an alias is one source's raw id; the
+    # database refuses a run naming another source's alias: benchmarks 0005).
+    alias, _ = ModelAlias.objects.get_or_create(
+        source=src, raw_id=MODEL, defaults={"model": ModelAlias.objects.filter(model__slug=MODEL).first().model,
+                                            "status": ModelAlias.Status.RULE})
     speed = None if tokens_per_s is None else Decimal(tokens_per_s)
     return BenchmarkRun.objects.create(
         source=src, snapshot=snapshot, run_key=uuid.uuid4(), alias=alias, source_model_id=MODEL,
