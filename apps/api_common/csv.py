@@ -10,7 +10,6 @@ number.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -62,6 +61,38 @@ def bool_cell(value: Any) -> str:
 CellFormatter = Callable[[Any], str]
 
 
+class _Rows:
+    """Where a ``csv.writer`` writes: the rows' text, each ending in a bare ``\n``.
+
+    The writer quotes a cell with QUOTE_MINIMAL when it holds the delimiter, the quote or a character of
+    its line terminator. With ``"\n"`` as the terminator a cell holding a lone carriage return went out
+    unquoted, and every CSV reader (Python's, Excel's) splits the row there; PostgreSQL's COPY quotes it.
+    So the writer is given ``"\r\n"`` (both characters quote a cell) and each row's text, which the C
+    writer hands over whole, one call per row, has that terminator swapped for ``"\n"`` here.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, row: str) -> None:
+        self.parts.append(row[:-2])
+        self.parts.append("\n")
+
+    def text(self) -> str:
+        """The rows written since the last call."""
+        text = "".join(self.parts)
+        self.parts.clear()
+        return text
+
+
+def csv_writer() -> tuple[Any, _Rows]:
+    """A ``csv.writer`` that quotes any cell holding CR or LF and ends rows with LF, and its output."""
+    rows = _Rows()
+    return csv.writer(rows, lineterminator="\r\n"), rows
+
+
 def iter_csv_blocks(header: Sequence[str], rows: Iterable[Sequence[Any]],
                     formatters: Sequence[CellFormatter | None] | None = None) -> Iterator[str]:
     """Yield CSV text in blocks of about BLOCK_CHARS: the header row, then each row formatted cell by cell.
@@ -69,26 +100,25 @@ def iter_csv_blocks(header: Sequence[str], rows: Iterable[Sequence[Any]],
     ``formatters[i]`` turns column i's value into its cell; None means the
     value is already a safe cell string (or None for empty).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer, out = csv_writer()
     writer.writerow(header)
     batch: list[list[str]] = []
     if formatters is None:
         formatters = [text_cell] * len(header)
     plan = list(enumerate(formatters))
+    pending = 0  # characters written since the last block, about
     for row in rows:
         batch.append([row[i] if fmt is None else fmt(row[i]) for i, fmt in plan])
         if len(batch) >= 500:
             writer.writerows(batch)
             batch.clear()
-            if buffer.tell() >= BLOCK_CHARS:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+            pending = sum(map(len, out.parts))
+            if pending >= BLOCK_CHARS:
+                yield out.text()
     if batch:
         writer.writerows(batch)
-    if buffer.tell():
-        yield buffer.getvalue()
+    if out.parts:
+        yield out.text()
 
 
 def csv_filename(what: str) -> str:

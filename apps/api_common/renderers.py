@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +14,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from apps.common.timestamps import timestamp_text
 
 from .columns import plan_for
-from .csv import number_cell, text_cell
+from .csv import csv_writer, number_cell, text_cell
 
 NUMBER_KINDS = frozenset({"decimal", "int", "float"})
 
@@ -103,15 +101,14 @@ class CSVRenderer(BaseRenderer):
         numbers |= {name for name, is_number in extra if is_number}
         if not header and rows and isinstance(rows[0], dict):
             header = list(rows[0])
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer, out = csv_writer()
         writer.writerow(header)
         for row in rows:
             if not isinstance(row, dict):
                 continue
             writer.writerow([number_cell(row.get(name)) if name in numbers else text_cell(row.get(name))
                              for name in header])
-        return buffer.getvalue().encode("utf-8")
+        return out.text().encode("utf-8")
 
 
 class ContentNegotiation(DefaultContentNegotiation):

@@ -86,7 +86,6 @@ def test_it_writes_the_bytes_of_the_python_path_on_the_fixture(postgres, economi
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason="the Python path (SQLite) leaves a lone CR unquoted; csv.reader splits there")
 def test_the_python_path_reads_back_the_same_cells_from_hostile_text(postgres, hostile):
     exported, _, python = the_three("prices", "")
     assert parse(exported) == parse(python)

@@ -26,3 +26,14 @@ def test_it_streams_in_blocks_of_bounded_size():
     assert max(len(b) for b in blocks) < 200_000
     text = "".join(blocks)
     assert text.startswith("n,text\n0,") and text.count("\n") == 10_001
+
+
+def test_a_carriage_return_or_line_feed_inside_a_cell_is_quoted_and_rows_end_in_a_line_feed():
+    """As PostgreSQL's COPY writes it: a lone CR left unquoted made every reader split the row there."""
+    import csv
+    import io
+
+    cells = ["lone\rreturn", "line\nfeed", "both\r\n", "plain", 'a "quote"', "comma,here", ""]
+    text = "".join(iter_csv_blocks(["a", "b", "c", "d", "e", "f", "g"], [cells], [None] * 7))
+    assert text == ('a,b,c,d,e,f,g\n"lone\rreturn","line\nfeed","both\r\n",plain,"a ""quote""","comma,here",\n')
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["a", "b", "c", "d", "e", "f", "g"], cells]
