@@ -25,11 +25,6 @@ QUERIES = [
 ]
 
 
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("the context is kept on PostgreSQL only (elsewhere the rows are read joined)")
-
-
 def body(client, path: str) -> tuple[int, bytes]:
     response = client.get(path)
     return response.status_code, b"".join(response.streaming_content) if response.streaming else response.content
@@ -45,8 +40,7 @@ def test_it_answers_as_the_joined_read(prices, anon, public_api, monkeypatch):
         assert first == again == joined, path
 
 
-def test_it_reads_no_offering_twice_for_one_data_version(prices, anon, public_api):
-    postgres_only()
+def test_it_reads_no_offering_twice_for_one_data_version(prices, anon, public_api, postgres):
     anon.get("/api/v1/prices/")
     with CaptureQueriesContext(connection) as queries:
         response = anon.get("/api/v1/prices/")
@@ -96,8 +90,7 @@ def test_a_page_of_an_older_version_neither_uses_nor_keeps_a_newer_map():
     assert newer == {} and context._current(1, 8) is newer  # a new version starts empty
 
 
-def test_it_leaves_out_rows_whose_offering_is_gone(prices, anon, public_api, monkeypatch):
-    postgres_only()
+def test_it_leaves_out_rows_whose_offering_is_gone(prices, anon, public_api, monkeypatch, postgres):
     page = json.loads(body(anon, "/api/v1/prices/?provider=groq")[1])["results"]
     assert page
     # An offering deleted between the page's statement and the read of its columns (prices go with it).
