@@ -11,6 +11,7 @@ import gzip
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -653,20 +654,31 @@ class _SheetHandler(BaseHTTPRequestHandler):
         """Keep test output quiet."""
 
 
-@pytest.fixture
-def loopback_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
+@contextmanager
+def _sheet_server(wrap: Callable[[socket.socket], socket.socket] | None = None
+                  ) -> Iterator[tuple[ThreadingHTTPServer, list[dict[str, str]]]]:
+    """The sheet server on 127.0.0.1 in a thread (its socket wrapped, e.g. in TLS); yields it and the requests
+    it answered, and stops it."""
     requests: list[dict[str, str]] = []
     handler = type("Handler", (_SheetHandler,), {"requests": requests})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if wrap is not None:
+        server.socket = wrap(server.socket)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}/prices.json", requests
+        yield server, requests
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    with _sheet_server() as (server, requests):
+        host, port = server.server_address[:2]
+        yield f"http://{host}:{port}/prices.json", requests
 
 
 def test_it_fetches_from_a_real_loopback_server_and_revalidates_with_the_etag(
@@ -801,18 +813,9 @@ def tls_server(tls_certificate: tuple[str, str]) -> Iterator[tuple[int, list[dic
     cert, key = tls_certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    requests: list[dict[str, str]] = []
-    handler = type("Handler", (_SheetHandler,), {"requests": requests})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)  # a refused handshake is dropped quietly
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    # A refused handshake is dropped quietly.
+    with _sheet_server(lambda sock: context.wrap_socket(sock, server_side=True)) as (server, requests):
         yield server.server_address[1], requests
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_tls_is_verified_for_the_hostname_while_the_connection_goes_to_the_checked_ip(
