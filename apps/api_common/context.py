@@ -144,7 +144,3 @@ class RelatedContext:
             fresh: dict[Any, tuple[Any, ...]] = {}
             self._kept[plan_key] = (version, fresh)
             return fresh
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
