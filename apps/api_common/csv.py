@@ -106,14 +106,12 @@ def iter_csv_blocks(header: Sequence[str], rows: Iterable[Sequence[Any]],
     if formatters is None:
         formatters = [text_cell] * len(header)
     plan = list(enumerate(formatters))
-    pending = 0  # characters written since the last block, about
     for row in rows:
         batch.append([row[i] if fmt is None else fmt(row[i]) for i, fmt in plan])
         if len(batch) >= 500:
             writer.writerows(batch)
             batch.clear()
-            pending = sum(map(len, out.parts))
-            if pending >= BLOCK_CHARS:
+            if sum(map(len, out.parts)) >= BLOCK_CHARS:
                 yield out.text()
     if batch:
         writer.writerows(batch)
