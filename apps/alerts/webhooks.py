@@ -64,9 +64,10 @@ def _host_allowed(url: str) -> bool:
     return (urlsplit(url).hostname or "").lower() in allowed
 
 
-def webhook_url_check(url: str) -> None:
+def webhook_url_check(url: str) -> bool:
     """Raise WebhookError (permanent) for a URL the guard refuses: not HTTPS (unless the host is allowed), or
-    a host that is or resolves to a private, loopback or otherwise non-public address (unless allowed)."""
+    a host that is or resolves to a private, loopback or otherwise non-public address (unless allowed).
+    Returns whether the host is allow-listed (then it may be private: the POST does not check it again)."""
     allowed = _host_allowed(url)
     scheme = urlsplit(url).scheme
     if scheme != "https" and not (scheme == "http" and allowed):
@@ -76,6 +77,7 @@ def webhook_url_check(url: str) -> None:
         guard_url(url, allow_private=allowed)
     except FetchError as exc:
         raise WebhookError(_refusal_message(exc, allowed=allowed), permanent=exc.permanent) from None
+    return allowed
 
 
 def _refusal_message(exc: FetchError, *, allowed: bool) -> str:
@@ -90,8 +92,7 @@ class WebhookResponse:
 
 def webhook_post(*, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> WebhookResponse:
     """POST a signed body; a 2xx answer is returned, anything else raises WebhookError."""
-    webhook_url_check(url)
-    allowed = _host_allowed(url)
+    allowed = webhook_url_check(url)
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False,
                           transport=GuardedTransport(allow_private=allowed)) as client:
