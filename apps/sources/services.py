@@ -180,6 +180,9 @@ def _unexpected(exc: BaseException, what: str) -> str:
     return why
 
 
+CONNECTION_LOST = "the database connection was lost mid-ingest"
+
+
 def _worth_retrying(exc: BaseException) -> str:
     """Why a retry can succeed where this attempt failed ("" when it cannot: the file or the code is at fault).
 
@@ -195,14 +198,14 @@ def _worth_retrying(exc: BaseException) -> str:
     import psycopg
 
     if isinstance(exc, InterfaceError):
-        return "the database connection was lost mid-ingest"
+        return CONNECTION_LOST
     if isinstance(exc, OperationalError):
         exc = exc.__cause__  # type: ignore[assignment]
     if not isinstance(exc, psycopg.OperationalError):
         return ""  # SQLite: "database is locked" and the like fail the snapshot, as before
     state = exc.sqlstate
     if state is None or state.startswith("08") or state in {"57P01", "57P02", "57P03"}:
-        return "the database connection was lost mid-ingest"
+        return CONNECTION_LOST
     if state.startswith("40"):
         return "the database rolled the ingest back to resolve a conflict with a concurrent transaction"
     return ""
