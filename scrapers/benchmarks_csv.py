@@ -45,6 +45,7 @@ from scrapers.csvtools import (
     RecordStream,
     Row,
     Table,
+    count_none,
     day,
     duplicate_lines,
     flag,
@@ -164,7 +165,7 @@ BATCH_ROWS = 2048  # rows converted together: ~4 MB of cells and values at a tim
 
 def _each_but_none(convert: Callable[[Any], Any], values: list[Any]) -> list[Any]:
     """convert() of each value, None kept: a column of Nones (most optional figures) costs one count."""
-    nones = values.count(None)
+    nones = count_none(values)
     if nones == len(values):
         return values
     if not nones:

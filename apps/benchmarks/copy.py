@@ -21,6 +21,7 @@ from django.db import connection, models
 
 from apps.common import dataversion
 from apps.common.bulk import json_text
+from scrapers.csvtools import count_none
 
 NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -36,7 +37,7 @@ def texts(values: Sequence[str]) -> list[str]:
 
 def numbers(values: Sequence[int | Decimal | None]) -> list[str]:
     """Integers or (finite) Decimals; None is NULL."""
-    nones = values.count(None)
+    nones = count_none(values)
     if nones == len(values):
         return [NULL] * nones
     if not nones:
@@ -48,19 +49,17 @@ def flags(values: Iterable[bool]) -> list[str]:
     return ["t" if value else "f" for value in values]
 
 
+class _TimeTexts(dict[datetime | None, str]):
+    """Each distinct instant formatted once (a column holds a few hundred dates, not 100,000)."""
+
+    def __missing__(self, value: datetime) -> str:
+        text = self[value] = value.isoformat()
+        return text
+
+
 def times(values: Iterable[datetime | None]) -> list[str]:
     """Aware datetimes, as ISO 8601 with their offset; None is NULL."""
-    seen: dict[datetime, str] = {}
-    out = []
-    for value in values:
-        if value is None:
-            out.append(NULL)
-        else:
-            text = seen.get(value)
-            if text is None:
-                text = seen[value] = value.isoformat()
-            out.append(text)
-    return out
+    return list(map(_TimeTexts({None: NULL}).__getitem__, values))
 
 
 def json_objects(values: Iterable[Any]) -> list[str]:

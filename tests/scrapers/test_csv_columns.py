@@ -4,13 +4,26 @@ and the benchmarks CSV parse built on them gives the same records and rejects wh
 from __future__ import annotations
 
 import random
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from bench.gen_csv import write
 from scrapers import benchmarks_csv
-from scrapers.csvtools import CellMemo, _each, key_digest, number, number_column, text, text_column
+from scrapers.csvtools import (
+    _NUMBER_CELL,
+    _NUMBER_COLUMN,
+    CellMemo,
+    _each,
+    count_none,
+    key_digest,
+    number,
+    number_column,
+    text,
+    text_column,
+)
 
 CELLS = [
     "", " ", "  x  ", "a  b", "a\tb", "a\nb", "\x01bad", "=cmd()", "+x", "-x", "@foo", "+1", "-1", "x" * 301, "x" * 60,
@@ -80,3 +93,25 @@ def test_its_batches_hold_the_records_and_the_digest_of_their_natural_keys(tmp_p
         from_batches += records
     assert from_batches == list(result.records)
     assert len(from_batches) == len(result.records)
+
+
+# The common-number patterns before they were made possessive (backtracking): the reference for the faster ones.
+_BACKTRACKING_CELL = re.compile(r"\$?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\$?\.[0-9]+")
+_BACKTRACKING_COLUMN = re.compile(rf"(?:{_BACKTRACKING_CELL.pattern})?(?:\n(?:{_BACKTRACKING_CELL.pattern})?)*")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_possessive_number_patterns_match_what_the_backtracking_ones_matched(seed: int) -> None:
+    rng = random.Random(seed)
+    pieces = ["1", "12", "123", "1234", ",", ",123", ",12", ",1234", ".", ".5", ".50", "$", "0", "x", " ", "-"]
+    for _ in range(20_000):
+        cell = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        assert bool(_NUMBER_CELL.fullmatch(cell)) == bool(_BACKTRACKING_CELL.fullmatch(cell)), cell
+        column = "\n".join([cell, *(rng.choice(CELLS[20:]).strip("\n") for _ in range(rng.randint(0, 3)))])
+        assert bool(_NUMBER_COLUMN.fullmatch(column)) == bool(_BACKTRACKING_COLUMN.fullmatch(column)), column
+
+
+def test_it_counts_nones_by_identity() -> None:
+    values = [Decimal("1.5"), None, 0, "", Decimal(0), None, False]
+    assert count_none(values) == 2 == values.count(None)
+    assert count_none([]) == 0
