@@ -62,13 +62,15 @@ def timestamp_cell(text: bytes) -> bytes:
     return date + b"T" + time_of_day + b"." + (fraction or b"").ljust(6, b"0") + b"Z"
 
 
-class _TimestampCells(dict):
-    """``cache[text]`` is ``timestamp_cell(text) + b","``, computed once per distinct value: the rows of an
-    export share few instants (a snapshot's time is the start, end or confirmation of thousands of prices)."""
-
-    def __missing__(self, text: bytes) -> bytes:
-        cell = self[text] = timestamp_cell(text) + b","
-        return cell
+def _cached_cell(cells: dict[bytes, bytes], text: bytes) -> bytes:
+    """``cells[text]``, or ``timestamp_cell(text) + b","`` remembered there: the rows of an export share few
+    instants (a snapshot's time is the start, end or confirmation of thousands of prices). A plain dict and this
+    on a miss, not a dict subclass with ``__missing__``: the interpreter's fast path for ``d[k]`` takes exact dicts
+    only."""
+    cell = cells.get(text)
+    if cell is None:
+        cell = cells[text] = timestamp_cell(text) + b","
+    return cell
 
 
 @dataclass(frozen=True)
@@ -141,8 +143,13 @@ def copy_csv_blocks(cursor, sql: str, params: Sequence, splice: Splice | None = 
         # after the key) and ",<its last cells>" (before the last field). A line is then cut with one split from
         # the left and one rpartition from the right, two C calls: searching with index()/rindex() and slicing
         # took twice the Python per row (bench/README.md, issue 14, third pass).
-        fragments = {key: (b"," + key + first + b",", second) for key, (first, second) in fragments.items()}
-    cells = _TimestampCells()
+        # The comma before the last field goes with the second fragment (",<cells>,"): one piece less a row.
+        # Equal fragments are one object (a source's cells: three objects, not one per offering): less memory
+        # touched per row, where the other sessions on the machine keep evicting it (bench/README.md, fourth pass).
+        shared: dict[bytes, bytes] = {}
+        fragments = {key: (b"," + key + first + b",", shared.setdefault(second + b",", second + b","))
+                     for key, (first, second) in fragments.items()}
+    cells: dict[bytes, bytes] = {}
     with raw.copy(sql, params) as copy:
         pgconn = connection.pgconn
         fileno = pgconn.socket
@@ -156,18 +163,25 @@ def copy_csv_blocks(cursor, sql: str, params: Sequence, splice: Splice | None = 
                     if leading == 2:
                         ident, key, start, end, rest = data.split(b",", 4)
                         first, second = fragments[key]
-                        middle, comma, last = rest.rpartition(b",")
-                        extend((ident, first, cells[start], cells[end], middle, second, comma, last))
+                        middle, _, last = rest.rpartition(b",")
+                        try:
+                            extend((ident, first, cells[start], cells[end], middle, second, last))
+                        except KeyError:  # a new instant (nothing was added: the tuple failed first)
+                            extend((ident, first, _cached_cell(cells, start), _cached_cell(cells, end), middle,
+                                    second, last))
                     elif leading == 1:
                         ident, key, start, rest = data.split(b",", 3)
                         first, second = fragments[key]
-                        middle, comma, last = rest.rpartition(b",")
-                        extend((ident, first, cells[start], middle, second, comma, last))
+                        middle, _, last = rest.rpartition(b",")
+                        try:
+                            extend((ident, first, cells[start], middle, second, last))
+                        except KeyError:
+                            extend((ident, first, _cached_cell(cells, start), middle, second, last))
                     else:
                         ident, key, rest = data.split(b",", 2)
                         first, second = fragments[key]
-                        middle, comma, last = rest.rpartition(b",")
-                        extend((ident, first, middle, second, comma, last))
+                        middle, _, last = rest.rpartition(b",")
+                        extend((ident, first, middle, second, last))
                 elif two_and_one:
                     cut = data.index(44)
                     first, second = fragments[data[:cut]]
