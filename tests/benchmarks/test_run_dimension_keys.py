@@ -1,0 +1,102 @@
+"""benchmarks 0006: on PostgreSQL a run's provider and hardware are checked once per statement, a set at a time,
+instead of by foreign keys checked run by run at COMMIT. The database still refuses each bad parent: a run naming
+a missing provider or hardware (INSERT, COPY, UPDATE), and deleting or renumbering one that a run names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
+
+from apps.benchmarks.models import BenchmarkRun, Hardware
+from apps.catalog.models import Provider
+from apps.sources.models import Source
+from apps.sources.services import FetchMeta, source_ingest_bytes
+
+pytestmark = pytest.mark.django_db
+
+CSV = (b"model,solution,provider,hardware,accelerators,throughput_tokens_per_s,published_on\n"
+       b"Llama 3 70B,vLLM,together_ai,A100-80GB,8,1234.5,2024-05-01\n"
+       b"Llama 3 8B,vLLM,,H100,1,2000,2024-05-02\n")
+
+
+@pytest.fixture
+def runs(postgres) -> list[BenchmarkRun]:
+    source = Source.objects.create(key="bench-keys", name="keys", format="benchmarks-csv", enabled=False, schedule="")
+    result = source_ingest_bytes(source=source, content=CSV, trigger="command", meta=FetchMeta(filename="b.csv"),
+                                 observed_at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert result.status == "ok", result.message
+    stored = list(BenchmarkRun.objects.filter(source=source).order_by("source_model_id"))
+    assert [run.provider_id is not None for run in stored] == [True, False]
+    assert all(run.hardware_id for run in stored)
+    return stored
+
+
+def refused(statement: str, params: list) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def missing(model: type) -> int:
+    return model.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+
+
+def test_postgres_keeps_foreign_keys_for_alias_and_snapshot_only(runs) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+                       "'benchmarks_benchmarkrun'::regclass AND contype = 'f'")
+        keys = sorted(row[0].split(" DEFERRABLE")[0] for row in cursor.fetchall())
+    assert keys == ["FOREIGN KEY (alias_id, source_id) REFERENCES catalog_modelalias(id, source_id)",
+                    "FOREIGN KEY (snapshot_id) REFERENCES sources_snapshot(id)"]
+
+
+@pytest.mark.parametrize(("column", "model"), [("provider_id", Provider), ("hardware_id", Hardware)])
+def test_postgres_refuses_a_run_updated_to_a_missing_provider_or_hardware(runs, column, model) -> None:
+    refused(f"UPDATE benchmarks_benchmarkrun SET {column} = %s WHERE id = %s",  # noqa: S608
+            [missing(model), runs[1].pk])
+    # The same statement touching several runs, one of them bad: refused as a whole.
+    refused(f"UPDATE benchmarks_benchmarkrun SET {column} = CASE WHEN id = %s THEN %s ELSE {column} END",  # noqa: S608
+            [runs[0].pk, missing(model)])
+
+
+@pytest.mark.parametrize(("column", "model"), [("provider_id", Provider), ("hardware_id", Hardware)])
+def test_postgres_refuses_a_run_inserted_or_copied_with_a_missing_provider_or_hardware(runs, column, model) -> None:
+    run = runs[0]
+    copied = "source_id, snapshot_id, alias_id, source_model_id, provider_id, hardware_id"
+    refused(f"INSERT INTO benchmarks_benchmarkrun (run_key, {copied}, serving_stack, stack_version, precision, "  # noqa: S608
+            "accelerator_count_approximate, error_counts, mostly_failed, cost_is_estimate, source_label, notes) "
+            f"SELECT gen_random_uuid(), {copied.replace(column, '%s')}, '', '', '', false, '{{}}', false, false, "
+            "'', '' FROM benchmarks_benchmarkrun WHERE id = %s", [missing(model), run.pk])
+    # psycopg's own cursor (COPY is not wrapped by Django): its IntegrityError.
+    with pytest.raises(psycopg.IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        values = [str(v) for v in (run.source_id, run.snapshot_id, run.alias_id)]
+        ids = {"provider_id": run.provider_id, "hardware_id": run.hardware_id, column: missing(model)}
+        row = "\t".join(["00000000-0000-0000-0000-000000000001", *values, "copied", str(ids["provider_id"]),
+                         str(ids["hardware_id"]), "", "", "", "f", "{}", "f", "f", "", ""])
+        with cursor.cursor.copy(f"COPY benchmarks_benchmarkrun (run_key, {copied}, serving_stack, stack_version, "
+                                "precision, accelerator_count_approximate, error_counts, mostly_failed, "
+                                "cost_is_estimate, source_label, notes) FROM STDIN") as copy:
+            copy.write(row + "\n")
+
+
+@pytest.mark.parametrize(("table", "attribute"), [("catalog_provider", "provider_id"),
+                                                   ("benchmarks_hardware", "hardware_id")])
+def test_postgres_refuses_deleting_or_renumbering_a_provider_or_hardware_a_run_names(runs, table, attribute) -> None:
+    used = getattr(runs[0], attribute)
+    refused(f"DELETE FROM {table} WHERE id = %s", [used])  # noqa: S608
+    refused(f"UPDATE {table} SET id = id + 100000 WHERE id = %s", [used])  # noqa: S608
+
+
+def test_an_unused_provider_or_hardware_may_be_changed_and_deleted_and_django_still_protects_used_ones(runs) -> None:
+    for spare in (Hardware.objects.create(slug="1x-spare", accelerator="spare", accelerator_count=1),
+                  Provider.objects.create(slug="spare", name="Spare")):
+        type(spare).objects.filter(pk=spare.pk).update(slug=f"{spare.slug}-2")  # an update that keeps the id
+        type(spare).objects.filter(pk=spare.pk).delete()
+        assert not type(spare).objects.filter(pk=spare.pk).exists()
+    Provider.objects.filter(pk=runs[0].provider_id).update(name="Renamed")  # a used one's other columns may change
+    with pytest.raises(ProtectedError):
+        Hardware.objects.get(pk=runs[0].hardware_id).delete()
