@@ -55,7 +55,51 @@ def gunicorn(*, workers: int | None, database_url: str, threads: int | None = No
     ``code``: the checkout to serve (e.g. a git worktree of an older commit), with this one's virtualenv."""
     conf = code / "tokenwatch" / "gunicorn_conf.py"
     port = free_port()
-    env = {
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "gunicorn"), "tokenwatch.wsgi:application", "-b", f"127.0.0.1:{port}",
+         *(["-c", "python:tokenwatch.gunicorn_conf"] if conf.exists() else []), "--timeout", "300",
+         "--log-level", "warning",
+         *(["-w", str(workers)] if workers else []), *(["--threads", str(threads)] if threads else []),
+         *(["-k", "sync"] if sync else [])],
+        cwd=code, env=server_env(database_url))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/api/v1/", proc)
+        yield base, proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@contextmanager
+def granian(*, workers: int | None, database_url: str, threads: int | None = None, code: Path = REPO):
+    """granian (HTTP in Rust; Django's WSGI app on each worker's blocking threads), with the same environment
+    as :func:`gunicorn`: ``workers`` processes (default 2) of ``threads`` blocking threads each.
+
+    Not in requirements.txt (production runs gunicorn; bench/README.md, "Fourth pass", says why): install it
+    into the virtualenv to compare, ``.venv/bin/pip install granian==2.8.7``."""
+    if not (REPO / ".venv" / "bin" / "granian").exists():
+        raise SystemExit("granian missing: .venv/bin/pip install granian==2.8.7 (a bench-only comparison)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "granian"), "--interface", "wsgi", "tokenwatch.wsgi:application",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers or 2),
+         *(["--blocking-threads", str(threads)] if threads else []), "--log-level", "warning", "--no-ws",
+         # Threads (and with them their database connections) live through the run, as gunicorn's do.
+         "--blocking-threads-idle-timeout", "600"],
+        cwd=code, env=server_env(database_url))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/api/v1/", proc)
+        yield base, proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The API server's environment in every bench: production settings, throttles off (see below)."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tokenwatch.settings.base",
         "DATABASE_URL": database_url,
@@ -68,20 +112,6 @@ def gunicorn(*, workers: int | None, database_url: str, threads: int | None = No
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen(
-        [str(REPO / ".venv" / "bin" / "gunicorn"), "tokenwatch.wsgi:application", "-b", f"127.0.0.1:{port}",
-         *(["-c", "python:tokenwatch.gunicorn_conf"] if conf.exists() else []), "--timeout", "300",
-         "--log-level", "warning",
-         *(["-w", str(workers)] if workers else []), *(["--threads", str(threads)] if threads else []),
-         *(["-k", "sync"] if sync else [])],
-        cwd=code, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/api/v1/", proc)
-        yield base, proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def worker_pids(master: int) -> list[int]:

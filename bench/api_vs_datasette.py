@@ -19,7 +19,7 @@ Usage:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tokenwatch_apibench .venv/bin/python bench/api_gen_prices.py
   python3 -m venv var/bench-datasette && var/bench-datasette/bin/pip install datasette
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tokenwatch_apibench .venv/bin/python bench/api_vs_datasette.py \\
-      [--rounds 3] [--duration 20] [--connections 16] [--workers N] [--threads N] [--sync]
+      [--rounds 3] [--duration 20] [--connections 16] [--workers N] [--threads N] [--sync] [--server granian]
 The SQLite copy is var/bench/prices.sqlite3, rebuilt when the PostgreSQL row count or newest
 price id differs (--reexport to force it). Only loopback traffic.
 """
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from api_load import DEFAULT_URL, free_port, gunicorn, page_paths, run_wrk
+from api_load import DEFAULT_URL, free_port, granian, gunicorn, page_paths, run_wrk
 from benchdb import wait_until_up
 
 REPO = Path(__file__).resolve().parent.parent
@@ -237,11 +237,15 @@ def measured(label: str, base: str, paths: list[str], *, server_pids: list[int],
     return {**result, "load": load, "others": others, "cpu_ms": cpu_ms}
 
 
-def gunicorn_flags(args: argparse.Namespace) -> str:
+def server_label(args: argparse.Namespace) -> str:
+    if args.server == "granian":
+        return (f"granian --interface wsgi --workers {args.workers or 2}"
+                f"{f' --blocking-threads {args.threads}' if args.threads else ''}")
     conf = (args.code / "tokenwatch" / "gunicorn_conf.py").exists()
-    return " ".join([*(["-c python:tokenwatch.gunicorn_conf"] if conf else []),
-                     *([f"-w {args.workers}"] if args.workers else []),
-                     *([f"--threads {args.threads}"] if args.threads else []), *(["-k sync"] if args.sync else [])])
+    return "gunicorn " + " ".join([*(["-c python:tokenwatch.gunicorn_conf"] if conf else []),
+                                   *([f"-w {args.workers}"] if args.workers else []),
+                                   *([f"--threads {args.threads}"] if args.threads else []),
+                                   *(["-k sync"] if args.sync else [])])
 
 
 def main() -> None:
@@ -252,6 +256,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn_conf's)")
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn_conf's)")
     parser.add_argument("--sync", action="store_true", help="gunicorn's sync workers (no keep-alive) instead")
+    parser.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn",
+                        help="the API's WSGI server (--workers/--threads: granian's workers and blocking threads)")
     parser.add_argument("--code", type=Path, default=REPO,
                         help="serve the API from this checkout (e.g. `git worktree add /tmp/before HEAD~3`)")
     parser.add_argument("--reexport", action="store_true", help="rebuild the SQLite copy")
@@ -263,10 +269,13 @@ def main() -> None:
     export(database_url, force=args.reexport)
     api_paths, ds_paths = page_paths(None), datasette_paths()
 
-    with gunicorn(workers=args.workers, threads=args.threads, sync=args.sync, code=args.code,
-                  database_url=with_application_name(database_url)) as (
-            api, api_proc), \
-            datasette() as (ds, ds_proc):
+    if args.server == "granian":
+        api_server = granian(workers=args.workers, threads=args.threads, code=args.code,
+                             database_url=with_application_name(database_url))
+    else:
+        api_server = gunicorn(workers=args.workers, threads=args.threads, sync=args.sync, code=args.code,
+                              database_url=with_application_name(database_url))
+    with api_server as (api, api_proc), datasette() as (ds, ds_proc):
         # The same rows on both sides (ids of one page), then every path once on each to warm them.
         ours = [r["id"] for r in httpx.get(api + api_paths[7], timeout=30).json()["results"]]
         theirs = [r["id"] for r in httpx.get(ds + ds_paths[7], timeout=30).json()["rows"]]
@@ -283,7 +292,7 @@ def main() -> None:
             run_wrk(base, paths_list=paths, duration=3, connections=args.connections)
         print(f"code {args.code}; {os.cpu_count()} CPUs; wrk -c{args.connections} -d{args.duration}s, "
               f"{args.rounds} rounds; "
-              f"API: gunicorn {gunicorn_flags(args)}; Datasette --immutable on "
+              f"API: {server_label(args)}; Datasette --immutable on "
               f"{SQLITE_PATH.name}")
         api_pids, ds_pids = process_tree(api_proc.pid), process_tree(ds_proc.pid)
         runs: dict[str, list[dict]] = {"api": [], "datasette": []}
