@@ -3,6 +3,8 @@ and the benchmarks CSV parse built on them gives the same records and rejects wh
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import re
 from decimal import Decimal
@@ -12,6 +14,7 @@ import pytest
 
 from bench.gen_csv import write
 from scrapers import benchmarks_csv
+from scrapers.bench_records import BenchmarkRecord
 from scrapers.csvtools import (
     _NUMBER_CELL,
     _NUMBER_COLUMN,
@@ -21,6 +24,7 @@ from scrapers.csvtools import (
     key_digest,
     number,
     number_column,
+    parse_table,
     text,
     text_column,
 )
@@ -115,3 +119,29 @@ def test_it_counts_nones_by_identity() -> None:
     values = [Decimal("1.5"), None, 0, "", Decimal(0), None, False]
     assert count_none(values) == 2 == values.count(None)
     assert count_none([]) == 0
+
+
+def _row_by_row(data: bytes):
+    """The reference parse: every row through _row, duplicates by the natural key (csvtools.parse_table)."""
+    return parse_table(data, benchmarks_csv.COLUMNS, benchmarks_csv._row, aliases=benchmarks_csv.ALIASES,
+                       key=BenchmarkRecord.natural_key, key_label=benchmarks_csv.KEY_LABEL,
+                       date_of=lambda record: record.measured_at and record.measured_at.date())
+
+
+@pytest.mark.parametrize(("seed", "bad_share"), [(0, 0.01), (1, 0.3), (2, 0.9)])
+def test_the_column_parse_gives_what_the_row_by_row_parse_gives_on_hostile_files(tmp_path: Path, seed: int,
+                                                                                  bad_share: float) -> None:
+    """Generated files with hostile cells in a share of their rows (few, many, most in a batch)."""
+    rng = random.Random(seed)
+    lines = write("benchmarks", 2_500, tmp_path / "b.csv").read_text().splitlines()
+    for i in range(1, len(lines)):
+        if lines[i] and rng.random() < bad_share:
+            cells = next(csv.reader([lines[i]]))
+            cells[rng.randrange(len(cells))] = rng.choice(CELLS)
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow(cells)
+            lines[i] = out.getvalue()
+    data = "\n".join(lines).encode()
+    expected = _row_by_row(data)
+    assert _parsed(data) == (list(expected.records), [(r.locator, r.reason, r.raw_excerpt) for r in expected.rejects],
+                             expected.observed_at)
