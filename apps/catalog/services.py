@@ -118,7 +118,7 @@ def models_ensure(identities: list[identity.ModelIdentity], statements: dict[str
         for i in unique.values()], conflict=["slug"])
     fields = ("pk", "slug", "curated_fields", *wanted[next(iter(wanted))]) if wanted else ("pk", "slug")
     found: dict[str, int] = {}
-    for row in Model.objects.filter(slug__in=unique).values(*fields):
+    for row in Model.objects.filter(slug__in=unique).order_by().values(*fields):
         found[row["slug"]] = row["pk"]
         if differ is not None and any(row[f] != v for f, v in wanted[row["slug"]].items()
                                       if f not in (row["curated_fields"] or ())):
@@ -180,7 +180,9 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
     statements = statements or {}
 
     def known() -> dict[str, tuple[int, tuple[object, ...]]]:
-        rows = ModelAlias.objects.filter(source=source).values_list("raw_id", "pk", "model_id", *STATEMENT_FIELDS)
+        # No order (the model's joins the sources table to sort): the rows become a dict.
+        rows = (ModelAlias.objects.filter(source=source).order_by()
+                .values_list("raw_id", "pk", "model_id", *STATEMENT_FIELDS))
         return {raw: (pk, tuple(rest)) for raw, pk, *rest in rows}
 
     every = known()
@@ -222,7 +224,7 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
         # another order), so comparing with the new statements alone would leave it stale.
         joined = {models[slug] for slug in by_slug}
         if joined:
-            touched.update(ModelAlias.objects.filter(model_id__in=joined).values_list("model_id", flat=True)
+            touched.update(ModelAlias.objects.filter(model_id__in=joined).order_by().values_list("model_id", flat=True)
                            .distinct())
         aliases = []
         # One instant for the aliases this ingest creates; the statuses as plain text (thousands of rows).
@@ -260,7 +262,7 @@ def aliases_sync_hints(*, hints: dict[int, tuple[str, str]], source_id: int | No
     # a 3,000-parameter IN cost more than reading the few hundred extra rows).
     aliases = (ModelAlias.objects.filter(source_id=source_id) if source_id is not None
                else ModelAlias.objects.filter(pk__in=list(hints)))
-    moved = [pk for pk, provider_hint, name_hint in aliases.values_list("pk", "provider_hint", "name_hint")
+    moved = [pk for pk, provider_hint, name_hint in aliases.order_by().values_list("pk", "provider_hint", "name_hint")
              if pk in hints and (provider_hint, name_hint) != (hints[pk][0][:100], hints[pk][1][:300])]
     if not moved:
         return 0

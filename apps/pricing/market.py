@@ -192,11 +192,11 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
         existing = existing.filter(provider_id__in=providers, model_id__in=models)
     # Plain fetches, not server-side cursors: the rows are what one market holds (thousands), and a cursor's
     # DECLARE/FETCH round trips and fast-start plans cost more than the memory they save.
-    wanted = {row.key: row for row in market_rows(current.values_list(*FACT_FIELDS))
+    wanted = {row.key: row for row in market_rows(current.order_by().values_list(*FACT_FIELDS))
               if pairs is None or (row.key[0], row.key[1]) in pairs}
     # Stored rows as tuples (no model instances: thousands per snapshot): key -> (id, MARKET_FIELDS values).
     have = {tuple(key): (pk, values) for pk, *key, values in (
-        (row[0], *row[1:6], row[6:]) for row in existing.values_list("pk", *KEY_FIELDS, *MARKET_FIELDS))
+        (row[0], *row[1:6], row[6:]) for row in existing.order_by().values_list("pk", *KEY_FIELDS, *MARKET_FIELDS))
         if pairs is None or (key[0], key[1]) in pairs}
     stale = [pk for key, (pk, _) in have.items() if key not in wanted]
     to_create: list[dict[str, Any]] = []

@@ -169,7 +169,7 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
     # Rows, not model instances: a source has thousands of open prices.
     open_prices: dict[int, tuple[int, Values]] = {}
     for pk, offering_id, basis, *rest in Price.objects.filter(
-            offering__source_id=source_id, effective_to__isnull=True).values_list(
+            offering__source_id=source_id, effective_to__isnull=True).order_by().values_list(
             "id", "offering_id", "basis", *COMPONENTS, "unit_prices", "price_label"):
         if basis != Basis.OBSERVED:
             return None
@@ -194,7 +194,7 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
     # Listed again after a gap: the offering has a history, so the new price is a change, not a creation.
     had_prices: set[int] = set()
     if fresh and (open_prices or Price.objects.filter(offering__source_id=source_id).exists()):
-        had_prices = set(Price.objects.filter(offering_id__in=fresh).values_list("offering_id", flat=True)
+        had_prices = set(Price.objects.filter(offering_id__in=fresh).order_by().values_list("offering_id", flat=True)
                          .distinct())
     for offering_id in fresh:
         starts[offering_id] = _observation_values(listed[offering_id])
@@ -232,7 +232,7 @@ def market_refresh_for_source(source_id: int, *, pairs: set[tuple[int, int]] | N
     from .market import market_prices_refresh
 
     if pairs is None:
-        pairs = set(Offering.objects.filter(source_id=source_id, alias__model__isnull=False)
+        pairs = set(Offering.objects.filter(source_id=source_id, alias__model__isnull=False).order_by()
                     .values_list("provider_id", "alias__model_id"))
     return market_prices_refresh(pairs=pairs)
 
@@ -249,7 +249,7 @@ def _offerings_ensure(source: Any, records: list[PriceRecord], provider_ids: dic
         return (provider_ids[r.provider_key], r.source_model_id, r.region, r.service_tier, r.min_prompt_tokens)
 
     def known() -> dict[OfferingKey, int]:
-        return {tuple(key): pk for pk, *key in Offering.objects.filter(source=source).values_list(
+        return {tuple(key): pk for pk, *key in Offering.objects.filter(source=source).order_by().values_list(
             "pk", *OFFERING_KEY[1:])}
 
     ids = known()
@@ -277,7 +277,7 @@ def _offering_label(provider_slug: str, r: PriceRecord) -> str:
 
 def price_listing(snapshot_id: int) -> dict[int, int]:
     """Offering id -> provider id of every offering the snapshot lists (for the shrink guard)."""
-    return dict(PriceObservation.objects.filter(snapshot_id=snapshot_id)
+    return dict(PriceObservation.objects.filter(snapshot_id=snapshot_id).order_by()
                 .values_list("offering_id", "offering__provider_id"))
 
 
@@ -337,7 +337,7 @@ def price_history_rebuild(*, source_id: int) -> dict[int, str]:
     hints: dict[int, tuple[str, str]] = {}  # offering id -> (provider key, name) of its newest listing
     fields = ("offering_id", "snapshot_id", *COMPONENTS, "unit_prices", "price_label", "stated", "stated_from",
               "stated_to", *ATTRIBUTES, "provider_key")
-    for row in PriceObservation.objects.filter(snapshot_id__in=list(newest_look)).values_list(*fields):
+    for row in PriceObservation.objects.filter(snapshot_id__in=list(newest_look)).order_by().values_list(*fields):
         offering_id, snapshot_id, *rest, provider_key = row
         comps, (unit_prices, label, is_stated, stated_from, stated_to, *attrs) = rest[:5], rest[5:]
         values = (*comps, _canonical(unit_prices), label)
@@ -405,8 +405,9 @@ def _offering_attributes_sync(source_id: int, attributes: dict[int, Attributes],
     newest_hint: dict[int, tuple[int, tuple[str, str]]] = {}
     provider_of: dict[int, int] = {}
     pairs: set[tuple[int, int]] = set()
-    for pk, alias_id, provider_id, model_id, *have in Offering.objects.filter(source_id=source_id).values_list(
-            "id", "alias_id", "provider_id", "alias__model_id", *ATTRIBUTES):
+    for pk, alias_id, provider_id, model_id, *have in (Offering.objects.filter(source_id=source_id).order_by()
+                                                        .values_list("id", "alias_id", "provider_id", "alias__model_id",
+                                                                     *ATTRIBUTES)):
         provider_of[pk] = provider_id
         if model_id is not None:
             pairs.add((provider_id, model_id))
@@ -441,7 +442,7 @@ def _undated_start(start: datetime | None, end: datetime | None, first_seen: dat
 def _write_history(*, source_id: int, desired: dict[int, list[Interval]], basis_of: dict[int, str],
                    provider_of: dict[int, int]) -> dict[int, str]:
     current: dict[int, dict[datetime | None, Price]] = defaultdict(dict)
-    for price in Price.objects.filter(offering__source_id=source_id).only(
+    for price in Price.objects.filter(offering__source_id=source_id).order_by().only(
             "id", "offering_id", "effective_from", "effective_to", *COMPONENTS, "unit_prices", "price_label",
             "basis", "snapshot_id", *CONFIRMATION):
         current[price.offering_id][price.effective_from] = price
