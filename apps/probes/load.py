@@ -136,6 +136,9 @@ class LoadResult:
     tick_ms: float = 0.0  # the tick at the end of the run (TICK_S, or less when tokens came faster)
     unstamped_reads: int = 0  # reads timed by the probe because the kernel's stamp was missing or out of order
     notes: list[str] = field(default_factory=list)
+    # time.perf_counter_ns() when the run began: each sample's offset_ms counts from it. CLOCK_MONOTONIC on
+    # Linux, one clock for every process, so a test can set the server's own send times against the samples.
+    run_start_ns: int = 0
 
 
 def prompt_text(input_tokens: int) -> str:
@@ -942,4 +945,5 @@ def run(*, base_url: str, api_key: str, model_id: str, workload: Workload, limit
                       cpu_s=cpu_s, cpu_user_s=times_end.user - times_start.user,
                       cpu_system_s=times_end.system - times_start.system, max_in_flight=state.max_in_flight,
                       reads=state.reads, wakeups=state.wakeups, kernel_stamps=state.kernel_stamps,
-                      tick_ms=state.tick_ns / 1e6, unstamped_reads=state.unstamped_reads, notes=notes)
+                      tick_ms=state.tick_ns / 1e6, unstamped_reads=state.unstamped_reads, notes=notes,
+                      run_start_ns=state.run_start_ns)

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -44,6 +45,7 @@ def _free_port() -> int:
 class LoopbackServer:
     process: subprocess.Popen
     port: int
+    cafile: str | None = None  # served over HTTPS with this self-signed certificate
 
     @property
     def url(self) -> str:
@@ -51,9 +53,14 @@ class LoopbackServer:
 
     def _call(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data,
+        scheme = "https" if self.cafile else "http"
+        request = urllib.request.Request(f"{scheme}://127.0.0.1:{self.port}{path}", data=data,  # noqa: S310
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback, our server
+        context = None
+        if self.cafile:  # not create_default_context: a TLS test patches that very function
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.load_verify_locations(cafile=self.cafile)
+        with urllib.request.urlopen(request, timeout=5, context=context) as response:  # noqa: S310 - our loopback
             return json.loads(response.read())
 
     def control(self, **config: Any) -> dict[str, Any]:
@@ -85,7 +92,7 @@ def start_server(*, ttft_ms: float = 200, itl_ms: float = 20, tokens: int = 64,
         )
         line = process.stdout.readline() if process.stdout else ""
         if line.startswith("ready"):
-            return LoopbackServer(process=process, port=port)
+            return LoopbackServer(process=process, port=port, cafile=tls[0] if tls else None)
         process.kill()  # the port was taken between the check and the bind: try the next
         time.sleep(0.1)
     raise RuntimeError("the loopback server did not start")

@@ -13,7 +13,10 @@ means requests without ``Authorization: Bearer <api_key>`` get 401. ``framing: "
 body with neither a length nor chunks: it ends when the server closes the connection (HTTP/1.1 allows it).
 
 ``POST /_control`` with a JSON object changes the settings and resets the counters;
-``GET /_stats`` returns the counters. Run as a process (its own CPU, its own GIL):
+``GET /_stats`` returns the counters, and ``sent``: for each stream that sent every token, when each token
+chunk was written (``time.perf_counter_ns()``, the monotonic clock every process on the machine shares), so
+a test can hold the probe to what was really sent, however late a busy machine sent it.
+Run as a process (its own CPU, its own GIL):
 
     python -m tests.probes.server --port 8871 [--ttft-ms 200 --itl-ms 20 --tokens 64] [--tls-cert C --tls-key K]
 
@@ -47,7 +50,7 @@ class State:
     def reset(self) -> None:
         self.wake.set()
         self.wake = threading.Event()
-        self.stats = {"requests": 0, "auth_ok": 0, "in_flight": 0, "max_in_flight": 0, "last_body": {}}
+        self.stats = {"requests": 0, "auth_ok": 0, "in_flight": 0, "max_in_flight": 0, "last_body": {}, "sent": []}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -141,6 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         tokens = min(int(config["tokens"]), int(body.get("max_tokens") or config["tokens"]))
         model = str(body.get("model", "loopback"))
+        written: list[int] = []
         for k in range(tokens):
             if cut and k == config["cut_after"]:
                 # Close without the terminating chunk: the client sees a truncated body.
@@ -158,6 +162,10 @@ class Handler(BaseHTTPRequestHandler):
             event = {"id": "cmpl-loopback", "object": "chat.completion.chunk", "model": model,
                      "choices": [{"index": 0, "delta": {"content": f"tok{k} "}, "finish_reason": None}]}
             self._chunk(b"data: " + json.dumps(event).encode() + b"\n\n")
+            written.append(time.perf_counter_ns())
+        if written:
+            with self.server.state.lock:
+                self.server.state.stats["sent"].append(written)
         finish = {"id": "cmpl-loopback", "object": "chat.completion.chunk", "model": model,
                   "choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}
         self._chunk(b"data: " + json.dumps(finish).encode() + b"\n\n")

@@ -3,6 +3,7 @@ hard limits. Truth: first token 200 ms after the request, then one every 20 ms, 
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -10,7 +11,7 @@ import pytest
 
 from apps.probes import load
 from apps.probes.load import LimitError, Limits, Workload, count_tokens, prompt_text, run
-from scrapers.probe import CUT_AT_WALL_LIMIT, compute_metrics
+from scrapers.probe import CUT_AT_WALL_LIMIT, compute_metrics, percentile
 
 TTFT_MS, ITL_MS, TOKENS = 200.0, 20.0, 64
 
@@ -26,21 +27,56 @@ def within(measured, truth: float, share: float = 0.10) -> bool:
     return abs(float(measured) - truth) <= truth * share
 
 
+def assert_timed_as_sent(server, result, *, ttft_ms: float = TTFT_MS) -> None:
+    """The probe's figures are within 10 % of what the server really sent (the probe's promise), not of the
+    server's nominal clock: a busy machine (two test suites on two cores) wakes the server's threads late, and
+    a probe that times a late token right is accurate, not wrong.
+
+    The server stamps every token write on the monotonic clock the probe's send times use. Nothing needs
+    pairing streams to requests: means compare as means (the mean TTFT is the mean first write less the mean
+    send), and if each figure is within a margin of its own stream's, the sorted lists are within it too. So:
+    the mean TTFT and time to the last token; every first token's time (sorted); each stream's mean gap
+    (sorted); and the median gap, which shows two tokens blurred into one read (a 0 and a double gap).
+    ``ttft_ms``: the server never sends a first token before its clock says, so the truth is a real one.
+    """
+    sent = server.stats()["sent"]
+    done = [s for s in result.samples if not s.error]
+    assert len(sent) == len(done) and done, (len(sent), len(done))
+    sends_ns = [result.run_start_ns + s.offset_ms * 1e6 for s in done]
+    ttft_sent = (mean(w[0] for w in sent) - mean(sends_ns)) / 1e6
+    last_sent = (mean(w[-1] for w in sent) - mean(sends_ns)) / 1e6
+    assert ttft_sent >= ttft_ms, ttft_sent
+    assert within(mean(s.ttft_ms for s in done), ttft_sent), (mean(s.ttft_ms for s in done), ttft_sent)
+    assert within(mean(s.e2e_ms for s in done), last_sent), (mean(s.e2e_ms for s in done), last_sent)  # [DONE]
+    firsts = sorted(send + s.ttft_ms * 1e6 for send, s in zip(sends_ns, done, strict=True))
+    late_ms = [(mine - theirs) / 1e6 for mine, theirs in zip(firsts, sorted(w[0] for w in sent), strict=True)]
+    assert all(abs(late) <= ttft_sent * 0.10 for late in late_ms), late_ms
+    stream_gaps = sorted((w[-1] - w[0]) / (len(w) - 1) / 1e6 for w in sent)
+    mine = sorted(mean(s.inter_token_ms) for s in done)
+    assert all(within(a, b) for a, b in zip(mine, stream_gaps, strict=True)), (mine, stream_gaps)
+    gaps_sent = [(b - a) / 1e6 for w in sent for a, b in itertools.pairwise(w)]
+    median_sent = float(percentile(gaps_sent, 50))
+    median = float(compute_metrics(result.samples, result.wall_s).inter_token_latency_p50_ms)
+    assert abs(median - median_sent) <= max(median_sent * 0.10, 0.5), (median, median_sent)
+
+
+def mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values)
+
+
 @pytest.mark.parametrize(("requests", "concurrency"), [(6, 1), (32, 8)])
 def test_it_measures_ttft_and_inter_token_latency_within_ten_percent(loopback, requests, concurrency):
     result = probe(loopback, requests, concurrency)
     metrics = compute_metrics(result.samples, result.wall_s)
     assert metrics.requests_completed == requests and metrics.requests_failed == 0
     assert loopback.stats()["max_in_flight"] == concurrency
-    assert within(metrics.ttft_p50_ms, TTFT_MS), metrics
-    assert within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
-    # Every request's own stream, not just the medians (a cold connection's first TTFT may be a little
-    # longer: the reported figure is the median).
+    # Against what the server really sent (its clock is only nominal on a busy machine), every request's own
+    # stream and not just the means.
+    assert_timed_as_sent(loopback, result)
     for sample in result.samples:
         assert len(sample.inter_token_ms) == TOKENS - 1
-        assert within(sum(sample.inter_token_ms) / len(sample.inter_token_ms), ITL_MS)
         assert sample.output_tokens == TOKENS and sample.tokens_from_usage
-    assert within(metrics.e2e_latency_p50_ms, TTFT_MS + (TOKENS - 1) * ITL_MS)
 
 
 def test_it_counts_429s_and_cut_streams_exactly(loopback):
@@ -221,7 +257,7 @@ def test_a_body_without_length_or_chunks_ends_with_the_connection(loopback):
     metrics = compute_metrics(result.samples, result.wall_s)
     assert metrics.requests_completed == 8 and metrics.requests_failed == 0, metrics.error_counts
     assert all(s.output_tokens == TOKENS and len(s.inter_token_ms) == TOKENS - 1 for s in result.samples)
-    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS)
+    assert_timed_as_sent(loopback, result)
     loopback.control(framing="close", cut_every=2, cut_after=10)
     cut = compute_metrics(probe(loopback, 4, 2).samples, 1.0)
     assert dict(cut.error_counts) == {"broken_stream": 2}  # closed before [DONE]: not a success
@@ -235,7 +271,12 @@ def test_it_batches_wake_ups_and_times_every_read_by_the_kernel(loopback):
     assert metrics.requests_completed == 32
     assert result.kernel_stamps and not result.unstamped_reads and result.tick_ms > load.TICK_S * 1000 * 0.8
     assert result.wakeups * 2 < result.reads, (result.reads, result.wakeups)
-    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+    # Batching must not blur the figures: each token is timed when the kernel got it. The probe's means are held
+    # to what the server really sent (within 10 %, the probe's promise), not to the server's nominal clock: two
+    # test suites on two cores wake the server's threads late (a TTFT of 245 ms against 200 was measured right).
+    # Quiet, the two agree to a hundredth of a millisecond; with four CPU hogs on two cores, to 2-5 %, since the
+    # kernel itself then delivers loopback packets late (its receive stamp is the delivery, not the write).
+    assert_timed_as_sent(loopback, result)
 
 
 def test_tokens_closer_than_the_longest_tick_get_a_shorter_one_and_stay_apart(loopback):
@@ -247,7 +288,7 @@ def test_tokens_closer_than_the_longest_tick_get_a_shorter_one_and_stay_apart(lo
     metrics = compute_metrics(result.samples, result.wall_s)
     assert metrics.requests_completed == 6
     assert result.kernel_stamps and result.tick_ms < load.TICK_S * 1000 / 2, result.tick_ms
-    assert within(metrics.inter_token_latency_p50_ms, 3.0), metrics
+    assert_timed_as_sent(loopback, result, ttft_ms=50)
 
 
 def test_it_measures_the_same_without_kernel_timestamps(loopback, monkeypatch):
@@ -257,7 +298,7 @@ def test_it_measures_the_same_without_kernel_timestamps(loopback, monkeypatch):
     metrics = compute_metrics(result.samples, result.wall_s)
     assert metrics.requests_completed == 16
     assert not result.kernel_stamps and result.tick_ms == 0
-    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+    assert_timed_as_sent(loopback, result)
 
 
 def test_it_measures_the_same_on_poll_where_there_is_no_epoll(loopback, monkeypatch):
@@ -269,7 +310,7 @@ def test_it_measures_the_same_on_poll_where_there_is_no_epoll(loopback, monkeypa
     result = probe(loopback, 32, 16)  # 16 streams: ~4 reads per 5 ms tick (8 would give ~2, too close to call)
     metrics = compute_metrics(result.samples, result.wall_s)
     assert metrics.requests_completed == 32 and result.wakeups * 2 < result.reads
-    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+    assert_timed_as_sent(loopback, result)
 
 
 def test_a_wall_clock_step_does_not_skew_the_figures(loopback, monkeypatch):
@@ -282,7 +323,7 @@ def test_a_wall_clock_step_does_not_skew_the_figures(loopback, monkeypatch):
     metrics = compute_metrics(result.samples, result.wall_s)
     assert metrics.requests_completed == 8 and result.tick_ms == 0 and not result.kernel_stamps
     assert result.unstamped_reads > 8 * TOKENS // 2 and "without a usable kernel timestamp" in result.notes[0]
-    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+    assert_timed_as_sent(loopback, result)
 
 
 def test_an_api_key_with_a_line_break_is_refused_before_anything_is_sent(loopback):
@@ -369,10 +410,11 @@ def test_it_streams_over_tls_and_refuses_a_certificate_it_cannot_verify(tls_serv
     assert all("SSLCertVerificationError" in s.detail for s in refused.samples), refused.samples[0].detail
     # Trusting it (as a provider's real certificate is trusted), the stream is timed as over plain HTTP.
     real = ssl.create_default_context
+    server.control()  # counters from zero: only the streams below count
     monkeypatch.setattr(load.ssl, "create_default_context", lambda: real(cafile=cert))
     result = run(base_url=url, api_key="", model_id="m",
                  workload=Workload(requests=8, concurrency=4, input_tokens=100, output_tokens=TOKENS), limits=Limits())
     metrics = compute_metrics(result.samples, result.wall_s)
     assert metrics.requests_completed == 8, metrics.error_counts
-    assert within(metrics.ttft_p50_ms, TTFT_MS) and within(metrics.inter_token_latency_p50_ms, ITL_MS), metrics
+    assert_timed_as_sent(server, result)
     assert all(s.output_tokens == TOKENS and len(s.inter_token_ms) == TOKENS - 1 for s in result.samples)
