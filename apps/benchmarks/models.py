@@ -144,8 +144,8 @@ class BenchmarkRun(models.Model):
     alias = models.ForeignKey("catalog.ModelAlias", on_delete=models.PROTECT, related_name="benchmark_runs",
                               help_text="The raw model name; its canonical model is the alias's.")
     source_model_id = models.CharField(max_length=500)
-    # On PostgreSQL provider and hardware are checked once per statement by triggers (migration 0006), not by
-    # foreign-key constraints; alias (with source) and snapshot keep theirs (0005).
+    # On PostgreSQL a run's provider and hardware (migration 0006), and its alias and snapshot, which must be its
+    # source's (0007), are checked once per statement by triggers, not by foreign-key constraints.
     provider = models.ForeignKey("catalog.Provider", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="benchmark_runs", help_text="Who served the requests, if an API.")
     serving_stack = models.CharField(max_length=100, blank=True, help_text="vLLM, TensorRT-LLM…")

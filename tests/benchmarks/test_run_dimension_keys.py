@@ -1,6 +1,7 @@
-"""benchmarks 0006: on PostgreSQL a run's provider and hardware are checked once per statement, a set at a time,
-instead of by foreign keys checked run by run at COMMIT. The database still refuses each bad parent: a run naming
-a missing provider or hardware (INSERT, COPY, UPDATE), and deleting or renumbering one that a run names."""
+"""benchmarks 0006 and 0007: on PostgreSQL a run's provider, hardware, alias and snapshot are checked once per
+statement, a set at a time, instead of by foreign keys checked run by run at COMMIT. The database still refuses
+each bad parent: a run naming a missing provider, hardware, alias or snapshot, or another source's alias or
+snapshot (INSERT, COPY, UPDATE), and deleting, renumbering or moving to another source one that a run names."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from apps.benchmarks.models import BenchmarkRun, Hardware
-from apps.catalog.models import Provider
-from apps.sources.models import Source
+from apps.catalog.models import ModelAlias, Provider
+from apps.sources.models import Snapshot, Source
 from apps.sources.services import FetchMeta, source_ingest_bytes
 
 pytestmark = pytest.mark.django_db
@@ -45,13 +46,16 @@ def missing(model: type) -> int:
     return model.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
 
 
-def test_postgres_keeps_foreign_keys_for_alias_and_snapshot_only(runs) -> None:
+def test_postgres_checks_a_run_s_parents_per_statement_not_by_foreign_keys(runs) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
-                       "'benchmarks_benchmarkrun'::regclass AND contype = 'f'")
-        keys = sorted(row[0].split(" DEFERRABLE")[0] for row in cursor.fetchall())
-    assert keys == ["FOREIGN KEY (alias_id, source_id) REFERENCES catalog_modelalias(id, source_id)",
-                    "FOREIGN KEY (snapshot_id) REFERENCES sources_snapshot(id)"]
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'benchmarks_benchmarkrun'::regclass "
+                       "AND contype = 'f'")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'benchmarks_benchmarkrun'::regclass "
+                       "AND NOT tgisinternal ORDER BY tgname")
+        assert [row[0] for row in cursor.fetchall()] == [
+            "benchmarks_run_dimensions_insert", "benchmarks_run_dimensions_update",
+            "benchmarks_run_provenance_insert", "benchmarks_run_provenance_update"]
 
 
 @pytest.mark.parametrize(("column", "model"), [("provider_id", Provider), ("hardware_id", Hardware)])
@@ -100,3 +104,52 @@ def test_an_unused_provider_or_hardware_may_be_changed_and_deleted_and_django_st
     Provider.objects.filter(pk=runs[0].provider_id).update(name="Renamed")  # a used one's other columns may change
     with pytest.raises(ProtectedError):
         Hardware.objects.get(pk=runs[0].hardware_id).delete()
+
+
+@pytest.fixture
+def other_source_runs(runs) -> list[BenchmarkRun]:
+    source = Source.objects.create(key="bench-keys-b", name="keys b", format="benchmarks-csv", enabled=False,
+                                   schedule="")
+    result = source_ingest_bytes(source=source, content=CSV, trigger="command", meta=FetchMeta(filename="b.csv"),
+                                 observed_at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert result.status == "ok", result.message
+    return list(BenchmarkRun.objects.filter(source=source).order_by("source_model_id"))
+
+
+@pytest.mark.parametrize("column", ["alias_id", "snapshot_id"])
+def test_postgres_refuses_a_run_naming_a_missing_alias_or_snapshot_or_another_source_s(runs, other_source_runs,
+                                                                                       column) -> None:
+    model = ModelAlias if column == "alias_id" else Snapshot
+    refused(f"UPDATE benchmarks_benchmarkrun SET {column} = %s WHERE id = %s",  # noqa: S608
+            [missing(model), runs[0].pk])
+    # The other source's alias or snapshot exists: a single-column key would let it through.
+    refused(f"UPDATE benchmarks_benchmarkrun SET {column} = %s WHERE id = %s",  # noqa: S608
+            [getattr(other_source_runs[0], column), runs[0].pk])
+    refused("UPDATE benchmarks_benchmarkrun SET source_id = %s WHERE id = %s", [other_source_runs[0].source_id,
+                                                                                 runs[0].pk])
+    run = runs[0]
+    with pytest.raises(psycopg.IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        ids = {"alias_id": run.alias_id, "snapshot_id": run.snapshot_id, column: missing(model)}
+        row = "\t".join(["00000000-0000-0000-0000-000000000002", str(run.source_id), str(ids["snapshot_id"]),
+                         str(ids["alias_id"]), "copied", "", "", "", "f", "{}", "f", "f", "", ""])
+        with cursor.cursor.copy("COPY benchmarks_benchmarkrun (run_key, source_id, snapshot_id, alias_id, "
+                                "source_model_id, serving_stack, stack_version, precision, "
+                                "accelerator_count_approximate, error_counts, mostly_failed, cost_is_estimate, "
+                                "source_label, notes) FROM STDIN") as copy:
+            copy.write(row + "\n")
+
+
+@pytest.mark.parametrize(("table", "attribute"), [("catalog_modelalias", "alias_id"),
+                                                   ("sources_snapshot", "snapshot_id")])
+def test_postgres_refuses_deleting_renumbering_or_moving_an_alias_or_snapshot_a_run_names(
+        runs, other_source_runs, table, attribute) -> None:
+    used = getattr(runs[0], attribute)
+    refused(f"DELETE FROM {table} WHERE id = %s", [used])  # noqa: S608
+    refused(f"UPDATE {table} SET id = id + 100000 WHERE id = %s", [used])  # noqa: S608
+    refused(f"UPDATE {table} SET source_id = %s WHERE id = %s", [other_source_runs[0].source_id, used])  # noqa: S608
+
+
+def test_an_ingest_s_ordinary_updates_of_a_used_alias_or_snapshot_pass(runs) -> None:
+    Snapshot.objects.filter(pk=runs[0].snapshot_id).update(record_count=7)
+    ModelAlias.objects.filter(pk=runs[0].alias_id).update(name_hint="Renamed")
+    assert Snapshot.objects.get(pk=runs[0].snapshot_id).record_count == 7
