@@ -154,10 +154,10 @@ def _nest(depth: int, inner: str = "1") -> bytes:
 
 
 def test_a_document_200000_levels_deep_fails_with_one_sentence_fast() -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU, not wall: the bound is on the work, not on the machine's other load
     with pytest.raises(ParseError) as excinfo:
         load_json(_nest(200_000), expect=list)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     message = str(excinfo.value)
     assert message.startswith("the JSON nests 200000 levels deep (limit 64)")
     assert "\n" not in message
@@ -326,9 +326,9 @@ def test_litellm_quarantines_a_pathological_price(literal: str, reason: str) -> 
 def test_litellm_ignores_a_pathological_token_limit_quickly(literal: str) -> None:
     data = (f'{{"m": {{"litellm_provider": "openai", "input_cost_per_token": 1e-06, '
             f'"max_input_tokens": {literal}}}}}').encode()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU, not wall: the bound is on the work, not on the machine's other load
     result = litellm.parse(data)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert result.rejects == []
     assert result.records[0].max_input_tokens is None
 

@@ -163,11 +163,13 @@ def test_it_keeps_the_fireworks_size_buckets_with_an_empty_mode(shared_data, nam
 def test_it_parses_the_newest_file_well_under_a_second(shared_data):
     data = (shared_data / "litellm" / NEWEST).read_bytes()
     assert len(data) > 1_400_000
-    start = time.perf_counter()
+    # The parser's own CPU time, not the wall clock: two test suites side by side on two cores stretched the wall
+    # time of this ~0.07 s parse past 0.5 s, which said nothing about the parser.
+    start = time.process_time()
     result = litellm.parse(data)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(result.records) == FILES[NEWEST][2]
-    assert elapsed < 0.5, f"{elapsed:.3f} s"
+    assert elapsed < 0.5, f"{elapsed:.3f} s of CPU"
 
 
 # --- exact values from the newest file ---------------------------------------
