@@ -24,7 +24,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from benchdb import wait_until_up
+from benchdb import serving
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/tokenwatch_apibench"
@@ -62,13 +61,8 @@ def gunicorn(*, workers: int | None, database_url: str, threads: int | None = No
          *(["-w", str(workers)] if workers else []), *(["--threads", str(threads)] if threads else []),
          *(["-k", "sync"] if sync else [])],
         cwd=code, env=server_env(database_url))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/api/v1/", proc)
-        yield base, proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+    with serving(proc, f"http://127.0.0.1:{port}", "/api/v1/") as served:
+        yield served
 
 
 @contextmanager
@@ -88,13 +82,8 @@ def granian(*, workers: int | None, database_url: str, threads: int | None = Non
          # Threads (and with them their database connections) live through the run, as gunicorn's do.
          "--blocking-threads-idle-timeout", "600"],
         cwd=code, env=server_env(database_url))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/api/v1/", proc)
-        yield base, proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+    with serving(proc, f"http://127.0.0.1:{port}", "/api/v1/") as served:
+        yield served
 
 
 def server_env(database_url: str) -> dict[str, str]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -41,7 +40,7 @@ from pathlib import Path
 import httpx
 import psycopg
 from api_load import DEFAULT_URL, free_port, granian, gunicorn, page_paths, run_wrk
-from benchdb import wait_until_up
+from benchdb import serving
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETTE = REPO / "var" / "bench-datasette" / "bin" / "datasette"
@@ -165,13 +164,8 @@ def datasette():
          # Under 16 clients a page can wait past the default 1 s limit; a timeout would count as an error.
          "--setting", "sql_time_limit_ms", "30000"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/-/versions.json", proc)
-        yield base, proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+    with serving(proc, f"http://127.0.0.1:{port}", "/-/versions.json") as served:
+        yield served
 
 
 def datasette_paths() -> list[str]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def ensure_database(url: str) -> None:
@@ -29,3 +32,14 @@ def wait_until_up(url: str, proc: subprocess.Popen, *, tries: int = 150) -> None
             raise SystemExit(f"{url}: the server exited with {proc.returncode} (port taken?)")
         time.sleep(0.2)
     raise SystemExit(f"{url}: the server did not come up")
+
+
+@contextmanager
+def serving(proc: subprocess.Popen, base: str, ready_path: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """(``base``, ``proc``) once ``base + ready_path`` answers 200; the server is stopped (SIGTERM) on the way out."""
+    try:
+        wait_until_up(f"{base}{ready_path}", proc)
+        yield base, proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -28,7 +28,6 @@ import argparse
 import hashlib
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from benchdb import wait_until_up
+from benchdb import serving
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/tokenwatch_apibench"
@@ -57,13 +56,8 @@ def gunicorn(*, database_url: str, port: int, worker_class: str):
     proc = subprocess.Popen(
         [str(REPO / ".venv" / "bin" / "gunicorn"), "tokenwatch.wsgi:application", "-b", f"127.0.0.1:{port}",
          "-w", "1", "-k", worker_class, "--timeout", "600", "--log-level", "warning"], cwd=REPO, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/api/v1/", proc)
-        yield base, proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+    with serving(proc, f"http://127.0.0.1:{port}", "/api/v1/") as served:
+        yield served
 
 
 def worker_pid(master: int) -> int:
