@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def ensure_database(url: str) -> None:
@@ -43,3 +45,13 @@ def serving(proc: subprocess.Popen, base: str, ready_path: str) -> Iterator[tupl
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process on this host, e.g. a PostgreSQL backend (/proc; None once it has exited): on a
+    loaded machine wall time is mostly waiting for a core, and CPU is the figure that holds. 10 ms ticks."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

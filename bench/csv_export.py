@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from benchdb import serving
+from benchdb import cpu_seconds, serving
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/tokenwatch_apibench"
@@ -107,15 +107,6 @@ def join_query(database_url: str, path: str) -> str:
     select = psycopg.ClientCursor(connection.connection).mogrify(sql, params)
     connection.close()
     return re.fullmatch(r"COPY \((.*)\) TO STDOUT WITH \(FORMAT csv\)", select, re.S).group(1)
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process (None once it has exited)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def backend_pid(url: str, application_name: str) -> int | None:

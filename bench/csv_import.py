@@ -39,6 +39,8 @@ import time
 import uuid
 from pathlib import Path
 
+from benchdb import cpu_seconds as backend_cpu
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -82,13 +84,6 @@ def _reset_peak() -> bool:
     return True
 
 
-def _backend_cpu(pid: int) -> float:
-    """CPU seconds used so far by a PostgreSQL backend on this host (/proc): on a loaded machine wall time is
-    mostly waiting for a core, and CPU is the figure that holds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _dump_written(kind: str, source_id: int, into: Path) -> int:
     """Save the rows this import wrote as COPY text, one file per table, for the reference run; rows saved."""
     from django.db import connection
@@ -117,7 +112,7 @@ def reference(kind: str, directory: Path) -> dict[str, object]:
     url = os.environ["DATABASE_URL"]
     with psycopg.connect(url) as conn:
         pid = conn.info.backend_pid
-        started, cpu_started = time.perf_counter(), _backend_cpu(pid)
+        started, cpu_started = time.perf_counter(), backend_cpu(pid)
         with conn.transaction(), conn.cursor() as cursor:
             for table, data in blocks:
                 scratch = sql.Identifier(f"bench_ref_{table}")
@@ -125,7 +120,7 @@ def reference(kind: str, directory: Path) -> dict[str, object]:
                                                                                         sql.Identifier(table)))
                 with cursor.copy(sql.SQL("COPY {} FROM STDIN").format(scratch)) as copy:
                     copy.write(data)
-        seconds, backend_seconds = time.perf_counter() - started, _backend_cpu(pid) - cpu_started
+        seconds, backend_seconds = time.perf_counter() - started, backend_cpu(pid) - cpu_started
         with conn.cursor() as cursor:
             for table, _ in blocks:
                 cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(f"bench_ref_{table}")))
@@ -173,12 +168,12 @@ def child(kind: str, path: Path) -> dict[str, object]:
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         pid = connection.connection.info.backend_pid  # the import runs on this connection (one thread)
-    backend_started = _backend_cpu(pid) if pid else 0.0
+    backend_started = backend_cpu(pid) if pid else 0.0
     started, cpu_started = time.perf_counter(), time.process_time()
     run = source_ingest_bytes(source=source, content=content, trigger="command", observed_at=observed_at,
                               meta=FetchMeta(filename=path.name))
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-    backend_seconds = _backend_cpu(pid) - backend_started if pid else 0.0
+    backend_seconds = backend_cpu(pid) - backend_started if pid else 0.0
     apply_peak = _status_mb("VmHWM")  # since the bytes were stored: apply (the parse ran before the store)
     # (Resetting the high-water mark resets ru_maxrss too: the peak is the larger of the two phases.)
     peak = max(apply_peak, phases.get("store_peak_mb", 0.0), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

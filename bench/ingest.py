@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchdb import ensure_database
+from benchdb import cpu_seconds, ensure_database
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -136,9 +136,7 @@ def main() -> None:
         """CPU seconds used so far by this connection's PostgreSQL backend (same host: /proc)."""
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return cpu_seconds(cursor.fetchone()[0]) or 0.0
 
     class Cpu:
         """CPU time of this process (the ingest's Python) and of its backend over a block: on a loaded machine

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchdb import ensure_database
+from benchdb import cpu_seconds, ensure_database
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -57,8 +57,7 @@ def main() -> None:
     backend_pid = 0
 
     def backend_cpu() -> float:
-        fields = Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(backend_pid) or 0.0
 
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # phase -> wall, Python, PostgreSQL
     timing = [False]
