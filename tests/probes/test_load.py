@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from statistics import fmean as mean
 
 import pytest
 
@@ -58,11 +59,6 @@ def assert_timed_as_sent(server, result, *, ttft_ms: float = TTFT_MS) -> None:
     median_sent = float(percentile(gaps_sent, 50))
     median = float(compute_metrics(result.samples, result.wall_s).inter_token_latency_p50_ms)
     assert abs(median - median_sent) <= max(median_sent * 0.10, 0.5), (median, median_sent)
-
-
-def mean(values) -> float:
-    values = list(values)
-    return sum(values) / len(values)
 
 
 @pytest.mark.parametrize(("requests", "concurrency"), [(6, 1), (32, 8)])
