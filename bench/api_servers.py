@@ -9,7 +9,9 @@ each run has the machine to itself but for the neighbours.
 
 Configurations: ``gthread:W:T`` (gunicorn, tokenwatch/gunicorn_conf.py, W workers x T threads), ``sync:W``
 (gunicorn sync workers), ``granian:W:T`` (granian's WSGI interface, W workers x T blocking threads; granian is
-not in requirements.txt: ``.venv/bin/pip install granian==2.8.7`` to compare).
+not in requirements.txt: ``.venv/bin/pip install granian==2.8.7`` to compare). A configuration may end in
+``@NAME=VALUE`` (repeatable) for its server's environment, e.g. ``gthread:2:4@GUNICORN_THREADS=2`` or
+``gthread:2:4@GUNICORN_CMD_ARGS=--reuse-port``.
 
 Usage:
   cd bench && DATABASE_URL=postgres://postgres@127.0.0.1:5432/tokenwatch_apibench ../.venv/bin/python api_servers.py \\
@@ -40,10 +42,30 @@ def backends(database_url: str, name: str) -> list[int]:
 
 
 def start(stack: ExitStack, spec: str, database_url: str):
+    # ``gthread:2:4@NAME=VALUE@...``: the server's environment gets these too (e.g. a setting to compare).
+    spec, *assignments = spec.split("@")
+    extra = dict(a.split("=", 1) for a in assignments)
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        return _start(stack, spec, database_url, f"{spec}{'-' + '-'.join(assignments) if assignments else ''}")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def app_name(spec: str) -> str:
+    return "tw-bench-" + "".join(c if c.isalnum() else "-" for c in spec)
+
+
+def _start(stack: ExitStack, spec: str, database_url: str, name: str):
     kind, *numbers = spec.split(":")
     workers = int(numbers[0]) if numbers else None
     threads = int(numbers[1]) if len(numbers) > 1 else None
-    url = named(database_url, f"tw-bench-{spec.replace(':', '-')}")
+    url = named(database_url, app_name(name))
     if kind == "gthread":
         return stack.enter_context(gunicorn(workers=workers, threads=threads, database_url=url))
     if kind == "sync":
@@ -77,7 +99,7 @@ def main() -> None:
             for spec in order:
                 base, proc = servers[spec]
                 pids = process_tree(proc.pid)
-                pg = backends(database_url, f"tw-bench-{spec.replace(':', '-')}")
+                pg = backends(database_url, app_name(spec.replace("@", "-")))
                 load = os.getloadavg()[0]
                 app0, pg0 = cpu_ticks(pids), cpu_ticks(pg)
                 busy0, total0 = machine_ticks()
