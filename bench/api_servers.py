@@ -10,8 +10,8 @@ each run has the machine to itself but for the neighbours.
 Configurations: ``gthread:W:T`` (gunicorn, tokenwatch/gunicorn_conf.py, W workers x T threads), ``sync:W``
 (gunicorn sync workers), ``granian:W:T`` (granian's WSGI interface, W workers x T blocking threads; granian is
 not in requirements.txt: ``.venv/bin/pip install granian==2.8.7`` to compare). A configuration may end in
-``@NAME=VALUE`` (repeatable) for its server's environment, e.g. ``gthread:2:4@GUNICORN_THREADS=2`` or
-``gthread:2:4@GUNICORN_CMD_ARGS=--reuse-port``.
+``@NAME=VALUE`` (repeatable) for its server's environment, e.g. ``gthread:2:2@DB_SERVER_SIDE_BINDING=0`` or
+``sync:4@GUNICORN_CMD_ARGS=--reuse-port``.
 
 Usage:
   cd bench && DATABASE_URL=postgres://postgres@127.0.0.1:5432/tokenwatch_apibench ../.venv/bin/python api_servers.py \\
