@@ -33,7 +33,9 @@ from typing import Any
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
-reuse_port = True
+# GUNICORN_REUSE_PORT=0: one shared socket. With SO_REUSEPORT a second server started on the same port by the
+# same user binds too and takes a share of the connections, where a shared socket's bind would fail.
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
 keepalive = 5  # seconds an idle client connection stays open
 timeout = 60
 

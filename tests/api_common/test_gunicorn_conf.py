@@ -45,6 +45,7 @@ def free_port() -> int:
 def gunicorn(bind: str, *, workers: int = 2) -> Iterator[subprocess.Popen]:
     env = {**os.environ, "WEB_CONCURRENCY": str(workers)}
     env.pop("GUNICORN_CMD_ARGS", None)
+    env.pop("GUNICORN_REUSE_PORT", None)
     proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "python:tokenwatch.gunicorn_conf",
                              APP, "-b", bind, "--log-level", "warning"], cwd=REPO, env=env)
     try:
