@@ -55,13 +55,26 @@ def gunicorn(bind: str, *, workers: int = 2) -> Iterator[subprocess.Popen]:
         proc.wait(timeout=30)
 
 
+def children_of(parent: int) -> list[int]:
+    """From each process's /proc/PID/stat (not /proc/PID/task/*/children, which some kernels leave out)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if int(text.rsplit(")", 1)[1].split()[1]) == parent:  # the field after the state, past "(comm)"
+            children.append(int(stat.parent.name))
+    return children
+
+
 def workers_of(proc: subprocess.Popen, count: int) -> list[int]:
     for _ in range(150):
         if proc.poll() is not None:
             raise AssertionError(f"gunicorn exited with {proc.returncode}")
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        children = children_of(proc.pid)
         if len(children) == count:
-            return [int(pid) for pid in children]
+            return children
         time.sleep(0.1)
     raise AssertionError("gunicorn's workers did not start")
 
@@ -78,7 +91,7 @@ def ask(sock: socket.socket) -> int:
     return int(data.rsplit(b"\r\n\r\n", 1)[1].rstrip(b";"))
 
 
-@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/self/task").exists(),
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/self/stat").exists(),
                     reason="needs Linux (SO_REUSEPORT, /proc)")
 def test_connections_opened_together_are_spread_over_the_workers() -> None:
     port = free_port()
