@@ -18,10 +18,11 @@ Two things decide how well the workers share the load of clients that keep their
   GIL then held the API to one core (bench/api_servers.py: ~250-300 pages a second against ~500 with
   the connections split). ``reuse_port`` gives each worker a listening socket of its own
   (SO_REUSEPORT) and the kernel spreads new connections over them by a hash of the address pair.
-  Not for a Unix socket: each worker would unlink and rebind the path, leaving one worker reachable,
-  so ``on_starting`` turns it off for those. The price: connections the kernel has queued on a worker's
-  own socket but the worker has not yet accepted are reset when that worker exits (a reload, a timeout),
-  unless ``net.ipv4.tcp_migrate_req=1`` (Linux 5.14+) hands them to the other workers' sockets.
+  Not for a Unix socket (Linux refuses SO_REUSEPORT there and the workers fail to boot; and gunicorn
+  unlinks the path before each bind), so ``on_starting`` turns it off for those. The price: connections
+  the kernel has queued on a worker's own socket but the worker has not yet accepted are reset when that
+  worker exits (a reload, a timeout), unless ``net.ipv4.tcp_migrate_req=1`` (Linux 5.14+) hands them to
+  the other workers' sockets.
 - Threads per worker. More threads per process wait longer for the GIL the busier the process is;
   two per worker (one runs Python while the other waits on PostgreSQL) served more pages with a lower
   p99 than four at 16 connections.

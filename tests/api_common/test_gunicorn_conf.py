@@ -3,8 +3,8 @@ workers, and a Unix socket still shared by every worker.
 
 With one listening socket shared by the workers, a burst of new connections mostly landed on one worker
 (16 of 16 in most trials), which then served them all on one core while the other idled; the config gives
-each worker its own SO_REUSEPORT socket for TCP binds. A Unix socket cannot be shared that way (each
-worker would unlink the path and bind its own, orphaning the others), so there it stays one socket.
+each worker its own SO_REUSEPORT socket for TCP binds. A Unix socket cannot be shared that way (Linux
+refuses SO_REUSEPORT there, and gunicorn unlinks the path before each bind), so there it stays one socket.
 
 The served application is a few lines answering its worker's pid (``pid_wsgi.py``): these tests are about
 where connections land, not about Django. Real processes on 127.0.0.1 and a socket in a temporary
@@ -158,7 +158,7 @@ def test_a_unix_socket_is_one_socket_every_worker_accepts_on(tmp_path: Path) -> 
         finally:
             client.close()
         inode = listening_unix_inode(path)
-        # Each worker holds the socket the path names (with SO_REUSEPORT each would have bound its own).
+        # Each worker holds the socket the path names (the one the master bound and the workers inherited).
         assert all(inode in socket_inodes(pid) for pid in workers), (inode, {p: socket_inodes(p) for p in workers})
 
 
