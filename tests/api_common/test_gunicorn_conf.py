@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,17 +27,12 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.config import Config
 
+from tests.faults.servers import children, free_port, pid_with_local_port, socket_inodes, wait_until
 from tokenwatch import gunicorn_conf
 
 REPO = Path(__file__).resolve().parent.parent.parent
 APP = "tests.api_common.pid_wsgi:application"
 CONNECTIONS = 32
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -55,28 +49,14 @@ def gunicorn(bind: str, *, workers: int = 2) -> Iterator[subprocess.Popen]:
         proc.wait(timeout=30)
 
 
-def children_of(parent: int) -> list[int]:
-    """From each process's /proc/PID/stat (not /proc/PID/task/*/children, which some kernels leave out)."""
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # gone meanwhile
-            continue
-        if int(text.rsplit(")", 1)[1].split()[1]) == parent:  # the field after the state, past "(comm)"
-            children.append(int(stat.parent.name))
-    return children
-
-
 def workers_of(proc: subprocess.Popen, count: int) -> list[int]:
-    for _ in range(150):
+    def started() -> bool:
         if proc.poll() is not None:
             raise AssertionError(f"gunicorn exited with {proc.returncode}")
-        children = children_of(proc.pid)
-        if len(children) == count:
-            return children
-        time.sleep(0.1)
-    raise AssertionError("gunicorn's workers did not start")
+        return len(children(proc.pid)) == count
+
+    wait_until(started, 15, "gunicorn's workers")
+    return children(proc.pid)
 
 
 def ask(sock: socket.socket) -> int:
@@ -97,13 +77,8 @@ def test_connections_opened_together_are_spread_over_the_workers() -> None:
     port = free_port()
     with gunicorn(f"127.0.0.1:{port}") as proc:
         workers = workers_of(proc, 2)
-        for _ in range(150):  # both workers listening
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(0.5)
+        # Both listening: before any client, the only sockets on the port are the workers' listening ones.
+        wait_until(lambda: all(pid_with_local_port([pid], port) for pid in workers), 15, "both workers listening")
         # All opened first, as a BI tool's pool or a proxy opens them, then each asked once and kept open.
         socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(CONNECTIONS)]
         try:
@@ -119,25 +94,13 @@ def test_connections_opened_together_are_spread_over_the_workers() -> None:
     assert max(served.values()) < 28, served
 
 
-def listening_unix_inode(path: str) -> int:
+def listening_unix_inode(path: str) -> str:
     for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
         fields = line.split()
         # Flags __SO_ACCEPTCON: the listening socket (an accepted connection shows the same path).
         if len(fields) >= 8 and fields[7] == path and int(fields[3], 16) & 0x10000:
-            return int(fields[6])
+            return fields[6]
     raise AssertionError(f"no socket bound to {path}")
-
-
-def socket_inodes(pid: int) -> set[int]:
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(int(target[8:-1]))
-    return inodes
 
 
 @pytest.mark.skipif(not Path("/proc/net/unix").exists(), reason="needs Linux (/proc/net/unix)")
@@ -145,11 +108,7 @@ def test_a_unix_socket_is_one_socket_every_worker_accepts_on(tmp_path: Path) -> 
     path = str(tmp_path / "tokenwatch.sock")
     with gunicorn(f"unix:{path}") as proc:
         workers = workers_of(proc, 2)
-        for _ in range(150):
-            if Path(path).exists():
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
+        wait_until(Path(path).exists, 15, f"gunicorn listening on {path}")
         client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         client.settimeout(10)
         client.connect(path)
@@ -163,7 +122,7 @@ def test_a_unix_socket_is_one_socket_every_worker_accepts_on(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(("bind", "reuse"), [
-    (["127.0.0.1:8000"], True), (["[::1]:8000", "0.0.0.0:8001"], True), (["unix:/run/tokenwatch.sock"], False),
+    (["127.0.0.1:8000"], True), (["[::1]:8000", "127.0.0.1:8001"], True), (["unix:/run/tokenwatch.sock"], False),
     (["127.0.0.1:8000", "unix:/run/tokenwatch.sock"], False), (["fd://3"], False),
 ])
 def test_reuse_port_only_where_each_worker_can_bind_its_own(bind: list[str], reuse: bool) -> None:

@@ -153,13 +153,21 @@ def pid_with_local_port(candidates: list[int], port: int) -> int | None:
                 if int(fields[1].rsplit(":", 1)[1], 16) == port:
                     inodes.add(fields[9])
     for pid in candidates:
-        with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:[") and target[8:-1] in inodes:
-                        return pid
+        if socket_inodes(pid) & inodes:
+            return pid
     return None
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets a process holds open (``socket:[N]`` among its fds), as /proc/net/* prints them."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    return inodes
 
 
 class Postgres:
