@@ -48,10 +48,11 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(*, workers: int | None, database_url: str, threads: int | None = None, sync: bool = False,
-             code: Path = REPO):
+             code: Path = REPO, env: dict[str, str] | None = None):
     """gunicorn as tokenwatch/gunicorn_conf.py sets it up (gthread workers), with these overrides;
     ``sync``: gunicorn's default sync workers instead (one connection per request, no keep-alive);
-    ``code``: the checkout to serve (e.g. a git worktree of an older commit), with this one's virtualenv."""
+    ``code``: the checkout to serve (e.g. a git worktree of an older commit), with this one's virtualenv;
+    ``env``: more environment for the server (a setting to compare)."""
     conf = code / "tokenwatch" / "gunicorn_conf.py"
     port = free_port()
     proc = subprocess.Popen(
@@ -60,13 +61,14 @@ def gunicorn(*, workers: int | None, database_url: str, threads: int | None = No
          "--log-level", "warning",
          *(["-w", str(workers)] if workers else []), *(["--threads", str(threads)] if threads else []),
          *(["-k", "sync"] if sync else [])],
-        cwd=code, env=server_env(database_url))
+        cwd=code, env={**server_env(database_url), **(env or {})})
     with serving(proc, f"http://127.0.0.1:{port}", "/api/v1/") as served:
         yield served
 
 
 @contextmanager
-def granian(*, workers: int | None, database_url: str, threads: int | None = None, code: Path = REPO):
+def granian(*, workers: int | None, database_url: str, threads: int | None = None, code: Path = REPO,
+            env: dict[str, str] | None = None):
     """granian (HTTP in Rust; Django's WSGI app on each worker's blocking threads), with the same environment
     as :func:`gunicorn`: ``workers`` processes (default 2) of ``threads`` blocking threads each.
 
@@ -81,7 +83,7 @@ def granian(*, workers: int | None, database_url: str, threads: int | None = Non
          *(["--blocking-threads", str(threads)] if threads else []), "--log-level", "warning", "--no-ws",
          # Threads (and with them their database connections) live through the run, as gunicorn's do.
          "--blocking-threads-idle-timeout", "600"],
-        cwd=code, env=server_env(database_url))
+        cwd=code, env={**server_env(database_url), **(env or {})})
     with serving(proc, f"http://127.0.0.1:{port}", "/api/v1/") as served:
         yield served
 

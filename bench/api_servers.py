@@ -11,7 +11,7 @@ Configurations: ``gthread:W:T`` (gunicorn, tokenwatch/gunicorn_conf.py, W worker
 (gunicorn sync workers), ``granian:W:T`` (granian's WSGI interface, W workers x T blocking threads; granian is
 not in requirements.txt: ``.venv/bin/pip install granian==2.8.7`` to compare). A configuration may end in
 ``@NAME=VALUE`` (repeatable) for its server's environment, e.g. ``gthread:2:2@DB_SERVER_SIDE_BINDING=0`` or
-``sync:4@GUNICORN_CMD_ARGS=--reuse-port``.
+``gthread:2:2@GUNICORN_REUSE_PORT=0`` (the shared listening socket).
 
 Usage:
   cd bench && DATABASE_URL=postgres://postgres@127.0.0.1:5432/tokenwatch_apibench ../.venv/bin/python api_servers.py \\
@@ -41,37 +41,25 @@ def backends(database_url: str, name: str) -> list[int]:
         return [r[0] for r in conn.execute("select pid from pg_stat_activity where application_name = %s", [name])]
 
 
-def start(stack: ExitStack, spec: str, database_url: str):
-    # ``gthread:2:4@NAME=VALUE@...``: the server's environment gets these too (e.g. a setting to compare).
-    spec, *assignments = spec.split("@")
-    extra = dict(a.split("=", 1) for a in assignments)
-    saved = {name: os.environ.get(name) for name in extra}
-    os.environ.update(extra)
-    try:
-        return _start(stack, spec, database_url, f"{spec}{'-' + '-'.join(assignments) if assignments else ''}")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def app_name(spec: str) -> str:
+    """The ``application_name`` of a configuration's PostgreSQL connections (how its backends are found)."""
     return "tw-bench-" + "".join(c if c.isalnum() else "-" for c in spec)
 
 
-def _start(stack: ExitStack, spec: str, database_url: str, name: str):
-    kind, *numbers = spec.split(":")
+def start(stack: ExitStack, spec: str, database_url: str):
+    # ``gthread:2:4@NAME=VALUE@...``: the server's environment gets these too (e.g. a setting to compare).
+    url = named(database_url, app_name(spec))
+    config, *assignments = spec.split("@")
+    env = dict(a.split("=", 1) for a in assignments)
+    kind, *numbers = config.split(":")
     workers = int(numbers[0]) if numbers else None
     threads = int(numbers[1]) if len(numbers) > 1 else None
-    url = named(database_url, app_name(name))
     if kind == "gthread":
-        return stack.enter_context(gunicorn(workers=workers, threads=threads, database_url=url))
+        return stack.enter_context(gunicorn(workers=workers, threads=threads, database_url=url, env=env))
     if kind == "sync":
-        return stack.enter_context(gunicorn(workers=workers, sync=True, database_url=url))
+        return stack.enter_context(gunicorn(workers=workers, sync=True, database_url=url, env=env))
     if kind == "granian":
-        return stack.enter_context(granian(workers=workers, threads=threads, database_url=url))
+        return stack.enter_context(granian(workers=workers, threads=threads, database_url=url, env=env))
     raise SystemExit(f"unknown configuration {spec!r}")
 
 
@@ -99,7 +87,7 @@ def main() -> None:
             for spec in order:
                 base, proc = servers[spec]
                 pids = process_tree(proc.pid)
-                pg = backends(database_url, app_name(spec.replace("@", "-")))
+                pg = backends(database_url, app_name(spec))
                 load = os.getloadavg()[0]
                 app0, pg0 = cpu_ticks(pids), cpu_ticks(pg)
                 busy0, total0 = machine_ticks()
