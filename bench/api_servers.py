@@ -11,7 +11,9 @@ Configurations: ``gthread:W:T`` (gunicorn, tokenwatch/gunicorn_conf.py, W worker
 (gunicorn sync workers), ``granian:W:T`` (granian's WSGI interface, W workers x T blocking threads; granian is
 not in requirements.txt: ``.venv/bin/pip install granian==2.8.7`` to compare). A configuration may end in
 ``@NAME=VALUE`` (repeatable) for its server's environment, e.g. ``gthread:2:2@DB_SERVER_SIDE_BINDING=0`` or
-``gthread:2:2@GUNICORN_REUSE_PORT=0`` (the shared listening socket).
+``gthread:2:2@GUNICORN_REUSE_PORT=0`` (the shared listening socket), and then in ``#CHECKOUT`` to serve another
+checkout's code (e.g. a git worktree of the commit before a change) with this one's virtualenv:
+``gthread:2:2 gthread:2:2#/work/wt-old`` compares two versions of the code under the same settings.
 
 Usage:
   cd bench && DATABASE_URL=postgres://postgres@127.0.0.1:5432/tokenwatch_apibench ../.venv/bin/python api_servers.py \\
@@ -25,10 +27,11 @@ import argparse
 import os
 import statistics
 from contextlib import ExitStack
+from pathlib import Path
 
 import httpx
 import psycopg
-from api_load import DEFAULT_URL, granian, gunicorn, page_paths, run_wrk
+from api_load import DEFAULT_URL, REPO, granian, gunicorn, page_paths, run_wrk
 from api_vs_datasette import cpu_ticks, machine_ticks, process_tree
 
 
@@ -47,19 +50,24 @@ def app_name(spec: str) -> str:
 
 
 def start(stack: ExitStack, spec: str, database_url: str):
-    # ``gthread:2:4@NAME=VALUE@...``: the server's environment gets these too (e.g. a setting to compare).
+    # ``gthread:2:4@NAME=VALUE@...#CHECKOUT``: the server's environment gets these too (e.g. a setting to
+    # compare); CHECKOUT is the code it serves.
     url = named(database_url, app_name(spec))
+    spec, _, checkout = spec.partition("#")
+    code = Path(checkout).resolve() if checkout else REPO
+    if not (code / "manage.py").exists():
+        raise SystemExit(f"{code}: not a tokenwatch checkout")
     config, *assignments = spec.split("@")
     env = dict(a.split("=", 1) for a in assignments)
     kind, *numbers = config.split(":")
     workers = int(numbers[0]) if numbers else None
     threads = int(numbers[1]) if len(numbers) > 1 else None
     if kind == "gthread":
-        return stack.enter_context(gunicorn(workers=workers, threads=threads, database_url=url, env=env))
+        return stack.enter_context(gunicorn(workers=workers, threads=threads, database_url=url, env=env, code=code))
     if kind == "sync":
-        return stack.enter_context(gunicorn(workers=workers, sync=True, database_url=url, env=env))
+        return stack.enter_context(gunicorn(workers=workers, sync=True, database_url=url, env=env, code=code))
     if kind == "granian":
-        return stack.enter_context(granian(workers=workers, threads=threads, database_url=url, env=env))
+        return stack.enter_context(granian(workers=workers, threads=threads, database_url=url, env=env, code=code))
     raise SystemExit(f"unknown configuration {spec!r}")
 
 
