@@ -40,6 +40,7 @@ import uuid
 from pathlib import Path
 
 from benchdb import cpu_seconds as backend_cpu
+from benchdb import ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -239,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     from bench.gen_csv import write
 
+    if postgres:
+        ensure_database(os.environ["DATABASE_URL"])  # as the other benches: created when missing, then migrated
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"], check=True, cwd=ROOT)
     failed = False
     for kind in args.kinds.split(","):
