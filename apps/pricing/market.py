@@ -181,7 +181,7 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
     """
     if pairs is not None and not pairs:
         return 0
-    _market_lock()
+    market_lock()
     current = _evidence_queryset(prices_current())
     existing = MarketPrice.objects.all()
     if pairs is not None:
@@ -234,7 +234,7 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
 MARKET_LOCK_KEY = 7_341_150_000_001
 
 
-def _market_lock() -> None:
+def market_lock() -> None:
     """Hold the market's write lock until this transaction ends (PostgreSQL; SQLite has one writer anyway).
 
     Market rows are shared by every source: two sources' ingests (or an ingest and a curator's alias change)
@@ -243,6 +243,12 @@ def _market_lock() -> None:
     inserts of one new key would fail the second on the unique constraint. Taken first, before the reads,
     the lock makes each refresh see the one before it committed; it is held only from the refresh to the
     commit, the end of an ingest. Ingests of one source are already serialised by their source row's lock.
+
+    Deleting prices deletes the market rows that chose them, and their disagreements (Django's cascade), so
+    a history rebuild takes the lock before it deletes prices (apps.pricing.services._write_history): the
+    cascade reads the disagreements to delete, and another source's refresh committing new ones after that
+    read left them pointing at a deleted market row, failing the rebuild at COMMIT (the fault drill, two
+    sources' files out of order). Taking it twice in one transaction is harmless (it nests).
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -469,7 +469,13 @@ def _write_history(*, source_id: int, desired: dict[int, list[Interval]], basis_
                  for offering_id, interval in plan.create]
     status = plan.status
 
-    # Deletes first so a moved interval start never collides with the unique constraint.
+    # Deletes first so a moved interval start never collides with the unique constraint. A deleted price takes
+    # the market rows that chose it with it (and their disagreements): under the market's lock, which the
+    # refresh below takes anyway, so no other source's refresh is rewriting them meanwhile (see market_lock).
+    if to_delete:
+        from .market import market_lock
+
+        market_lock()
     for i in range(0, len(to_delete), BATCH):
         Price.objects.filter(pk__in=to_delete[i:i + BATCH]).delete()
     _update_in_groups(to_update)

@@ -196,3 +196,78 @@ def test_two_sources_ingested_at_once_leave_the_market_exact(postgres, monkeypat
     row = market("gpt-4o")
     assert (row.source.key, row.input_usd_per_mtok, row.source_count) == ("litellm", Decimal(2), 2)
     assert real_refresh() == 0  # what the two refreshes left is what one refresh of everything gives
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("backfill", "status"), [
+    ({"gpt-4o": (2e-06, 8e-06), "gpt-4o-mini": (1.5e-07, 6e-07)}, "ok"),  # a document of its own: applied
+    ({"gpt-4o": (2e-06, 8e-06)}, "unchanged"),  # the bytes of day 5, seen on day 4: a sighting
+])
+def test_a_rebuild_that_deletes_prices_waits_for_another_sources_market_refresh(postgres, monkeypatch, backfill,
+                                                                                 status):
+    """A backfill's full history rebuild deletes prices, and with them (cascade) the market rows that chose them
+    and those rows' disagreements. Another source's ingest may be rewriting those disagreements at that moment,
+    under the market lock: the rebuild's delete must wait for it. Found by the fault drill (two sources, files
+    out of order): the rebuild read the disagreements before the other ingest committed new ones, and its
+    COMMIT then found them pointing at the market row it had deleted; the backfill failed (IntegrityError)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from apps.alerts import tasks as alert_tasks
+    from apps.pricing import market as market_module
+
+    litellm = get_source("litellm")
+    mirror = Source.objects.create(key="mirror", name="A second LiteLLM-format feed", format="litellm", priority=5)
+    ingest(litellm, doc({"gpt-4o": (2.5e-06, 1e-05)}), 1)
+    ingest(mirror, doc({"gpt-4o": (5e-06, 1.5e-05)}), 2)
+    ingest(litellm, doc({"gpt-4o": (2e-06, 8e-06)}), 5)
+    chosen = market("gpt-4o")
+    assert chosen.source.key == "litellm" and not chosen.sources_agree  # litellm's price since day 5 is chosen
+
+    real_refresh = market_module.market_prices_refresh
+    wrote, rebuilding = threading.Event(), threading.Event()
+
+    def refresh_and_hold(**kwargs):
+        result = real_refresh(**kwargs)
+        if threading.current_thread().name == "mirror":
+            wrote.set()  # the market row's disagreements are rewritten, not yet committed
+            rebuilding.wait(20)
+            time.sleep(1.5)  # the backfill reaches its delete of litellm's prices meanwhile
+        return result
+
+    monkeypatch.setattr(market_module, "market_prices_refresh", refresh_and_hold)
+    monkeypatch.setattr(alert_tasks, "market_changed", lambda: None)  # see the test above
+    runs, errors = {}, []
+
+    def run(source: Source, content: bytes, day: int, after: threading.Event | None = None) -> None:
+        try:
+            if after is not None:
+                after.wait(20)
+                rebuilding.set()
+            runs[source.key] = source_ingest_bytes(
+                source=source, content=content, trigger="command", observed_at=datetime(2026, 1, day, tzinfo=UTC),
+                meta=FetchMeta(filename=f"{day}.json"))
+        except Exception as exc:  # reported below, with the thread's error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # The mirror's next file (its newest: appended), and litellm's file of day 4, between its days 1 and 5: a
+    # backfill, whose rebuild moves the start of litellm's current price (day 5 -> day 4), deleting that row.
+    threads = [threading.Thread(target=run, name="mirror", args=(mirror, doc({"gpt-4o": (6e-06, 1.8e-05)}), 3)),
+               threading.Thread(target=run, name="litellm", args=(litellm, doc(backfill), 4, wrote))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors and {key: run.status for key, run in runs.items()} == {"litellm": status, "mirror": "ok"}, (
+        errors, {key: run.message for key, run in runs.items()})
+    monkeypatch.setattr(market_module, "market_prices_refresh", real_refresh)
+    row = market("gpt-4o")
+    assert (row.source.key, row.input_usd_per_mtok, row.price.effective_from.day) == ("litellm", Decimal(2), 4)
+    assert row.disagreements.count() == 2 and {d.high_usd_per_mtok for d in row.disagreements.all()} == {
+        Decimal(6), Decimal(18)}
+    assert real_refresh() == 0  # what the two left is what one refresh of everything gives
