@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import NoReturn
 
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -183,6 +184,17 @@ def _unexpected(exc: BaseException, what: str) -> str:
 CONNECTION_LOST = "the database connection was lost mid-ingest"
 
 
+def _retry_later(run: IngestRun, exc: Exception, why: str, *, what: str, message: str) -> NoReturn:
+    """Raise a transient database error (``why``: see _worth_retrying) as Django's OperationalError, which the
+    tasks retry on, after saying in the run why it stopped, if the database already lets us say so."""
+    logger.warning("%s will be retried: %s (%s)", what, why, one_line(str(exc)))
+    with contextlib.suppress(DatabaseError):
+        _finish(run, IngestRun.Status.FAILED, f"{message} ({one_line(str(exc))})")
+    if isinstance(exc, OperationalError | InterfaceError):
+        raise exc
+    raise OperationalError(str(exc)) from exc
+
+
 def _worth_retrying(exc: BaseException) -> str:
     """Why a retry can succeed where this attempt failed ("" when it cannot: the file or the code is at fault).
 
@@ -274,15 +286,9 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
         # The database went away mid-ingest (a restart, a terminated connection) or picked this transaction as
         # a deadlock's victim: not the file's fault, and marking the snapshot failed would lose it for good
         # (the fault drills, tests/faults). The transaction rolled back, so the snapshot stays pending; the
-        # task retries on this error and the sweep re-queues what is still pending. The run says why it
-        # stopped if the database already lets us say so.
-        logger.warning("ingest of snapshot %s will be retried: %s (%s)", snapshot.pk, why, one_line(str(exc)))
-        with contextlib.suppress(DatabaseError):
-            _finish(run, IngestRun.Status.FAILED, f"{label}: {why}; nothing was changed and the snapshot will "
-                    f"be ingested again ({one_line(str(exc))})")
-        if isinstance(exc, OperationalError | InterfaceError):
-            raise
-        raise OperationalError(str(exc)) from exc  # in Django's class, which the task retries on
+        # task retries on this error and the sweep re-queues what is still pending.
+        _retry_later(run, exc, why, what=f"ingest of snapshot {snapshot.pk}",
+                     message=f"{label}: {why}; nothing was changed and the snapshot will be ingested again")
     status = IngestRun.Status.OK
     message = (f"{label}: {counts.created} created, {counts.changed} changed, "
                f"{counts.unchanged} unchanged, {len(rejects)} rejected")
@@ -418,13 +424,20 @@ def _seen_again(run: IngestRun, snapshot: Snapshot, *, label: str, when: datetim
                        ApplyCounts(unchanged=snapshot.record_count))
     if timezone.is_naive(when):
         when = timezone.make_aware(when, UTC)
+    try:
+        # A sighting can rebuild the source's history, in one transaction: it fails as an ingest does.
+        created, confirmed = sighting_record(snapshot=snapshot, observed_at=when, fetched_at=meta.fetched_at)
+    except Exception as exc:
+        why = _worth_retrying(exc)
+        if not why:
+            return _finish(run, IngestRun.Status.FAILED, f"{same}; recording this sighting failed and nothing was "
+                           "changed (" + _unexpected(exc, f"sighting of snapshot {snapshot.pk}") + ")")
+        _retry_later(run, exc, why, what=f"sighting of snapshot {snapshot.pk}",
+                     message=f"{same}; {why}; nothing was changed")
     if snapshot.parse_status == Snapshot.Status.HELD:
-        sighting_record(snapshot=snapshot, observed_at=when, fetched_at=meta.fetched_at)
         return _finish(run, IngestRun.Status.HELD, f"{same}, still held for review: {snapshot.error}")
     if snapshot.parse_status == Snapshot.Status.REJECTED:
-        sighting_record(snapshot=snapshot, observed_at=when, fetched_at=meta.fetched_at)
         return _finish(run, IngestRun.Status.REJECTED, f"{same}, rejected by a curator, not applied")
-    created, confirmed = sighting_record(snapshot=snapshot, observed_at=when, fetched_at=meta.fetched_at)
     if not created:
         return _finish(run, IngestRun.Status.UNCHANGED, f"{same}, already seen at {when:%Y-%m-%d %H:%M}, "
                        "nothing to do", ApplyCounts(unchanged=snapshot.record_count))

@@ -11,10 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, InterfaceError
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.sources.models import IngestRun, Source
-from apps.sources.services import MAX_UPLOAD_BYTES, FetchMeta, source_fetch, source_ingest_bytes
+from apps.sources.services import MAX_UPLOAD_BYTES, FetchMeta, one_line, source_fetch, source_ingest_bytes
 
 
 def parse_observed_at(value: str) -> datetime:
@@ -67,10 +68,19 @@ class Command(BaseCommand):
                     content = path.read_bytes()
                 except OSError as exc:
                     raise CommandError(f"{path}: cannot read the file ({exc.strerror})") from None
-                runs.append(source_ingest_bytes(
-                    source=source, content=content, trigger=IngestRun.Trigger.COMMAND, observed_at=observed_at,
-                    meta=FetchMeta(filename=path.name),
-                ))
+                try:
+                    runs.append(source_ingest_bytes(
+                        source=source, content=content, trigger=IngestRun.Trigger.COMMAND, observed_at=observed_at,
+                        meta=FetchMeta(filename=path.name),
+                    ))
+                except (DatabaseError, InterfaceError) as exc:
+                    # What a task would retry (the server went away, a deadlock's victim): this file's
+                    # transaction rolled back; the files before it are in. One line, not a traceback.
+                    done = "; ".join(run.message for run in runs)
+                    raise CommandError(
+                        f"{path.name}: the database failed mid-ingest ({one_line(str(exc), 200)}); nothing was "
+                        f"changed for this file, run the command again" + (f". Done before it: {done}" if done else "")
+                    ) from None
         failed = [r for r in runs if r.status == IngestRun.Status.FAILED]
         for run in runs:
             if run.status != IngestRun.Status.FAILED:
