@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ import pytest
 from apps.pricing.market import Evidence, agreement, choose, market_prices_refresh
 from apps.pricing.models import MarketPrice
 from apps.quality.selectors import agreement_matrix
-from apps.sources.models import Source
+from apps.sources.models import IngestRun, Source
 from apps.sources.services import FetchMeta, source_ingest_bytes
 from tests.conftest import get_source
 
@@ -142,6 +143,37 @@ def test_one_word_per_source_and_the_plain_id_names_the_offering():
     assert choose([nitro, plain])[0].raw_id == plain.raw_id
 
 
+def ingest_in_threads(*jobs: tuple[Source, bytes, int, Callable[[], None] | None]
+                      ) -> tuple[dict[str, IngestRun], list[Exception]]:
+    """Each (source, document, day, first) ingested at once in a thread of its own, named after the source key;
+    ``first`` runs in that thread before its ingest. The runs by source key, and the threads' errors."""
+    import threading
+
+    from django.db import connection
+
+    runs: dict[str, IngestRun] = {}
+    errors: list[Exception] = []
+
+    def run(source: Source, content: bytes, day: int, first: Callable[[], None] | None) -> None:
+        try:
+            if first is not None:
+                first()
+            runs[source.key] = source_ingest_bytes(
+                source=source, content=content, trigger="command", observed_at=datetime(2026, 1, day, tzinfo=UTC),
+                meta=FetchMeta(filename=f"{day}.json"))
+        except Exception as exc:  # reported by the caller, with the thread's error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, name=job[0].key, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return runs, errors
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_sources_ingested_at_once_leave_the_market_exact(postgres, monkeypatch):
@@ -149,8 +181,6 @@ def test_two_sources_ingested_at_once_leave_the_market_exact(postgres, monkeypat
     write a row computed from what the other had not yet committed (nor deadlock on each other's rows).
     Both threads reach the refresh together; each writes what a full refresh would."""
     import threading
-
-    from django.db import connection
 
     from apps.pricing import market as market_module
 
@@ -172,24 +202,8 @@ def test_two_sources_ingested_at_once_leave_the_market_exact(postgres, monkeypat
     from apps.alerts import tasks as alert_tasks
 
     monkeypatch.setattr(alert_tasks, "market_changed", lambda: None)
-    runs, errors = {}, []
-
-    def run(source: Source, content: bytes, day: int) -> None:
-        try:
-            runs[source.key] = source_ingest_bytes(
-                source=source, content=content, trigger="command", observed_at=datetime(2026, 1, day, tzinfo=UTC),
-                meta=FetchMeta(filename=f"{day}.json"))
-        except Exception as exc:  # reported below, with the thread's error
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(litellm, doc({"gpt-4o": (2e-06, 8e-06)}), 4)),
-               threading.Thread(target=run, args=(mirror, doc({"gpt-4o": (5e-06, 1.5e-05)}), 3))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    runs, errors = ingest_in_threads((litellm, doc({"gpt-4o": (2e-06, 8e-06)}), 4, None),
+                                     (mirror, doc({"gpt-4o": (5e-06, 1.5e-05)}), 3, None))
     assert not errors and {key: run.status for key, run in runs.items()} == {"litellm": "ok", "mirror": "ok"}, (
         errors, {key: run.message for key, run in runs.items()})
     monkeypatch.setattr(market_module, "market_prices_refresh", real_refresh)
@@ -213,8 +227,6 @@ def test_a_rebuild_that_deletes_prices_waits_for_another_sources_market_refresh(
     COMMIT then found them pointing at the market row it had deleted; the backfill failed (IntegrityError)."""
     import threading
     import time
-
-    from django.db import connection
 
     from apps.alerts import tasks as alert_tasks
     from apps.pricing import market as market_module
@@ -240,29 +252,15 @@ def test_a_rebuild_that_deletes_prices_waits_for_another_sources_market_refresh(
 
     monkeypatch.setattr(market_module, "market_prices_refresh", refresh_and_hold)
     monkeypatch.setattr(alert_tasks, "market_changed", lambda: None)  # see the test above
-    runs, errors = {}, []
 
-    def run(source: Source, content: bytes, day: int, after: threading.Event | None = None) -> None:
-        try:
-            if after is not None:
-                after.wait(20)
-                rebuilding.set()
-            runs[source.key] = source_ingest_bytes(
-                source=source, content=content, trigger="command", observed_at=datetime(2026, 1, day, tzinfo=UTC),
-                meta=FetchMeta(filename=f"{day}.json"))
-        except Exception as exc:  # reported below, with the thread's error
-            errors.append(exc)
-        finally:
-            connection.close()
+    def after_the_mirror_wrote() -> None:
+        wrote.wait(20)
+        rebuilding.set()
 
     # The mirror's next file (its newest: appended), and litellm's file of day 4, between its days 1 and 5: a
     # backfill, whose rebuild moves the start of litellm's current price (day 5 -> day 4), deleting that row.
-    threads = [threading.Thread(target=run, name="mirror", args=(mirror, doc({"gpt-4o": (6e-06, 1.8e-05)}), 3)),
-               threading.Thread(target=run, name="litellm", args=(litellm, doc(backfill), 4, wrote))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    runs, errors = ingest_in_threads((mirror, doc({"gpt-4o": (6e-06, 1.8e-05)}), 3, None),
+                                     (litellm, doc(backfill), 4, after_the_mirror_wrote))
     assert not errors and {key: run.status for key, run in runs.items()} == {"litellm": status, "mirror": "ok"}, (
         errors, {key: run.message for key, run in runs.items()})
     monkeypatch.setattr(market_module, "market_prices_refresh", real_refresh)
