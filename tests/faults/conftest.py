@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from tests.conftest import REPO, SHARED_DATA, need
 from .servers import PG_BIN, Postgres, Process, Redis, ServerError, children, pid_with_local_port, wait_until
 
 TEMPLATE_DB, CLEAN_DB, DRILL_DB = "tw_template", "tw_clean", "tw_drill"
+WORKER_APP = "tw-drill-worker"  # the application_name of the drill worker's PostgreSQL connections (PGAPPNAME)
 # The drill's beat sweeps every SWEEP_INTERVAL_S with these thresholds (seconds); production sweeps every
 # 5 minutes, fails runs older than 10 minutes and re-queues snapshots pending for 5 (apps/sources/services.py).
 SWEEP_INTERVAL_S, RUN_DEADLINE_S, PENDING_GRACE_S = 2, 6, 4
@@ -127,6 +129,7 @@ class Drill:
         self.env = process_env(self.database_url, self.redis.url())
         self.processes: list[Process] = []
         self.reference: subprocess.Popen | None = None
+        self._poll = None  # the connection _ingest_backends polls on
         self.submitted = 0
         self.reference_out = log_dir / "clean.pickle"
 
@@ -156,7 +159,7 @@ class Drill:
         worker = self.start("worker", [sys.executable, "-m", "celery", "-A", "tokenwatch", "worker", "-n",
                                        "worker@drill", "--concurrency", "2", "--pool", "prefork", "-l", "info",
                                        "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                            ready="ready.", wait=False)
+                            ready="ready.", wait=False, env={**self.env, "PGAPPNAME": WORKER_APP})
         if os.environ.get("TOKENWATCH_DRILL_WITHOUT_SWEEP") == "1":
             # To see the drills fail without the sweep (the faults of issue 12 as they were found).
             worker.wait_for_log("ready.", timeout=90)
@@ -173,6 +176,8 @@ class Drill:
         process.start().wait_for_log(ready, timeout=90)
 
     def stop_all(self) -> None:
+        if self._poll is not None:
+            self._poll.close()
         for process in reversed(self.processes):
             process.stop()
         if self.reference is not None and self.reference.poll() is None:
@@ -219,19 +224,49 @@ class Drill:
                         f"{errors}\n{self.logs()}")
         return time.monotonic() - since
 
-    # An ingest's apply transaction (apps.sources.services.snapshot_apply) first locks its source row FOR UPDATE,
-    # which holds RowShareLock on sources_source until it ends; no other worker transaction takes it (the sweep
-    # writes runs and snapshots, the alerts' market task its own tables). A write under way (backend_xid) means
-    # the run exists and is "running": killing its worker fails that run.
+    # An ingest's apply transaction (apps.sources.services.snapshot_apply) first locks its source row FOR UPDATE
+    # (RowShareLock on sources_source) and then marks its snapshot (RowExclusiveLock on sources_snapshot), both
+    # held until it ends; among the worker's transactions (its connections are named WORKER_APP) no other holds
+    # both: the sweep and a run's bookkeeping write runs, the alerts' market task its own tables, and a foreign
+    # key's check on the source (RowShareLock too) comes with no write to snapshots. Storing a snapshot does
+    # both, but that is the submitting process (drillctl), not the worker. A write under way (backend_xid):
+    # the run exists and is "running", and killing its worker fails that run.
     _INGEST_TRANSACTION = (
-        "SELECT client_port, pid FROM pg_stat_activity a WHERE datname = %s AND pid <> pg_backend_pid() "
-        "AND xact_start IS NOT NULL AND backend_xid IS NOT NULL AND EXISTS ("
-        "  SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-        "  WHERE l.pid = a.pid AND c.relname = 'sources_source' AND l.mode = 'RowShareLock' AND l.granted)")
+        "SELECT client_port, pid FROM pg_stat_activity a WHERE datname = %s AND application_name = %s"
+        " AND xact_start IS NOT NULL AND backend_xid IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = a.pid"
+        "   AND c.relname = 'sources_source' AND l.mode = 'RowShareLock' AND l.granted)"
+        " AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = a.pid"
+        "   AND c.relname = 'sources_snapshot' AND l.mode = 'RowExclusiveLock' AND l.granted)")
+
+    def _ingest_backends(self, backend: int | None = None) -> list[tuple[int, int]]:
+        """(client port, backend pid) of each open ingest transaction (or of this backend's, if still open).
+
+        Polled every few milliseconds while an ingest of a small file lasts a tenth of a second on a fast
+        machine: one connection kept for the polls (a new one per poll, and scanning /proc for the worker's
+        children, made a poll long enough on a loaded machine to miss a whole ingest), opened again after the
+        drills restart the server."""
+        import psycopg
+
+        sql, params = self._INGEST_TRANSACTION, (DRILL_DB, WORKER_APP)
+        if backend is not None:
+            sql, params = sql + " AND a.pid = %s", (DRILL_DB, WORKER_APP, backend)
+        for attempt in (1, 2):
+            try:
+                if self._poll is None or self._poll.closed:
+                    self._poll = self.pg.connect(DRILL_DB)
+                return self._poll.execute(sql, params).fetchall()
+            except psycopg.OperationalError:
+                self._poll = None  # the server restarted (or is restarting): a new connection, once
+                if attempt == 2:
+                    return []
+        return []
 
     def ingest_transaction(self, worker: Process) -> tuple[int, int] | None:
         """(worker child pid, its PostgreSQL backend pid) for an open ingest transaction, if any."""
-        rows = self.pg.execute(self._INGEST_TRANSACTION, (DRILL_DB,), dbname=DRILL_DB)
+        rows = self._ingest_backends()
+        if not rows:
+            return None
         kids = children(worker.pid)
         for port, backend in rows:
             pid = pid_with_local_port(kids, port)
@@ -256,28 +291,50 @@ class Drill:
             os.kill(pid, signal.SIGSTOP)
         except ProcessLookupError:
             return False
-        still = self.pg.execute(self._INGEST_TRANSACTION + " AND a.pid = %s", (DRILL_DB, backend), dbname=DRILL_DB)
-        if not still:
+        if not self._ingest_backends(backend):
             os.kill(pid, signal.SIGCONT)
             return False
         os.kill(pid, signal.SIGKILL)  # the pool notices, starts a new child, and Redis gets the message back
         return True
 
-    def wait_mid_ingest(self, worker: Process, timeout: float = 60) -> tuple[int, int]:
-        """Wait until a worker child is writing an ingest; returns (its pid, its PostgreSQL backend pid)."""
-        found: list[tuple[int, int]] = []
+    def wait_mid_ingest(self, timeout: float = 60) -> int:
+        """Wait until an ingest's apply transaction is open (a write under way); returns its backend's pid."""
+        found: list[int] = []
 
         def writing() -> bool:
-            hit = self.ingest_transaction(worker)
-            if hit is not None:
-                found.append(hit)
+            rows = self._ingest_backends()
+            if rows:
+                found.append(rows[0][1])
             return bool(found)
 
         try:
-            wait_until(writing, timeout, "a worker child mid-ingest", interval=0.05)
+            wait_until(writing, timeout, "an ingest under way", interval=0.005)
         except TimeoutError:
             pytest.fail(f"no ingest under way to break: {self.counts()}\n{self.logs()}")
         return found[0]
+
+    def submit_and_break(self, files: list[tuple[str, str, str]], fault: Callable[[int], object]) -> None:
+        """Submit these files (no reference) and call ``fault(backend pid)`` the moment one of their ingests is
+        under way. The watch starts before the submit: a wave of two small files can be ingested whole before
+        the submitting process has even exited on a loaded machine (the drill then failed: nothing to break)."""
+        import threading
+
+        failures: list[BaseException] = []
+
+        def watch() -> None:
+            try:
+                fault(self.wait_mid_ingest())
+            except BaseException as exc:  # pytest.fail's Failed too: raised below, in the test's thread
+                failures.append(exc)
+
+        watcher = threading.Thread(target=watch, name="drill-watch")
+        watcher.start()
+        try:
+            self.submit(reference=False, files=files)
+        finally:
+            watcher.join(90)
+        if failures:
+            raise failures[0]
 
     def assert_history_is_clean(self) -> None:
         from tests.tables import first_difference

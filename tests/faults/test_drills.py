@@ -56,7 +56,7 @@ def test_it_finishes_every_snapshot_after_the_main_worker_is_killed_mid_ingest_a
                                                                                                trial: int):
     worker = drill.start_worker_and_beat()
     drill.submit()
-    drill.wait_mid_ingest(worker)
+    drill.wait_mid_ingest()
     worker.kill9()  # its children are orphaned mid-task; its unacknowledged messages sit in Redis
     fault = time.monotonic()
     drill.restart(worker)
@@ -68,9 +68,9 @@ def test_it_finishes_every_snapshot_after_the_main_worker_is_killed_mid_ingest_a
 
 @pytest.mark.parametrize("trial", TRIALS)
 def test_it_finishes_every_snapshot_after_redis_restarts_without_persistence(drill: Drill, trial: int):
-    worker = drill.start_worker_and_beat()
+    drill.start_worker_and_beat()
     drill.submit()
-    drill.wait_mid_ingest(worker)
+    drill.wait_mid_ingest()
     lost = drill.redis.queued()  # waiting or delivered-unacknowledged: all gone with the restart
     down_s = drill.redis.restart()
     fault = time.monotonic()
@@ -85,17 +85,17 @@ def test_it_finishes_every_snapshot_after_redis_restarts_without_persistence(dri
 @pytest.mark.parametrize("trial", TRIALS)
 def test_it_finishes_every_snapshot_after_database_blips_and_a_postgresql_fast_restart_mid_ingest(drill: Drill,
                                                                                                   trial: int):
-    worker = drill.start_worker_and_beat()
+    drill.start_worker_and_beat()
     # Two waves of files, one fault each; the clean reference runs after both (it would be cut off too).
     # A blip first: the server stays up, the ingest's own connection is terminated mid-transaction.
-    drill.submit(reference=False, files=FILES[:2])
-    _, backend = drill.wait_mid_ingest(worker)
-    drill.pg.execute("SELECT pg_terminate_backend(%s)", (backend,))
+    drill.submit_and_break(FILES[:2], lambda backend: drill.pg.execute("SELECT pg_terminate_backend(%s)", (backend,)))
     blip = time.monotonic()
     blip_recovery = drill.wait_recovered(blip)
     # Then the whole server: every session is terminated, the worker's persistent ones too.
+    # (Once the submit is done: a restart while the files are being stored would break the submit, not an ingest.
+    # This wave is six files, two of them large: seconds of ingest.)
     drill.submit(reference=False, files=FILES[2:])
-    drill.wait_mid_ingest(worker)
+    drill.wait_mid_ingest()
     restart_s = drill.pg.restart_fast()
     fault = time.monotonic()
     recovery = drill.wait_recovered(fault)
