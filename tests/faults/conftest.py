@@ -251,16 +251,13 @@ class Drill:
         sql, params = self._INGEST_TRANSACTION, (DRILL_DB, WORKER_APP)
         if backend is not None:
             sql, params = sql + " AND a.pid = %s", (DRILL_DB, WORKER_APP, backend)
-        for attempt in (1, 2):
-            try:
-                if self._poll is None or self._poll.closed:
-                    self._poll = self.pg.connect(DRILL_DB)
-                return self._poll.execute(sql, params).fetchall()
-            except psycopg.OperationalError:
-                self._poll = None  # the server restarted (or is restarting): a new connection, once
-                if attempt == 2:
-                    return []
-        return []
+        try:
+            if self._poll is None or self._poll.closed:
+                self._poll = self.pg.connect(DRILL_DB)
+            return self._poll.execute(sql, params).fetchall()
+        except psycopg.OperationalError:
+            self._poll = None  # the server restarted (or is restarting): nothing seen; the next poll reconnects
+            return []
 
     def ingest_transaction(self, worker: Process) -> tuple[int, int] | None:
         """(worker child pid, its PostgreSQL backend pid) for an open ingest transaction, if any."""
@@ -279,7 +276,7 @@ class Drill:
 
         The child is stopped (SIGSTOP) and its transaction looked for again before the kill: between the first
         look and the kill the ingest could commit and its run end "ok", and a kill counted as failing a run
-        would then fail none (the drill asserted one failed run per kill, and failed 1 run in ~10 this way).
+        would then fail none (the drill asserts one failed run per kill: it failed once with 3 kills, 2 failed).
         A stopped client cannot commit; its backend at most finishes a COMMIT already sent, whose run the
         client could then not finish: the sweep still marks it failed.
         """
