@@ -1,0 +1,239 @@
+"""catalog 0007 and pricing 0011: on PostgreSQL the price tables' keys are checked once per statement, a set at a
+time (apps/common/statementkeys.py), instead of by foreign keys checked row by row at COMMIT. For each key the
+database still refuses what the key refused: a row inserted, copied or updated to name a missing parent (or, for
+an offering, another source's alias), and deleting or re-keying a parent that a row names."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from apps.catalog.models import Model, ModelAlias, Offering, Provider
+from apps.common.statementkeys import StatementKey
+from apps.pricing.models import MarketPrice, Price, PriceObservation
+from apps.sources.models import Snapshot, Source
+from apps.sources.services import FetchMeta, source_ingest_bytes
+from tests.conftest import get_source
+
+pytestmark = pytest.mark.django_db
+
+KEYS: list[StatementKey] = [*importlib.import_module("apps.catalog.migrations.0007_keys_per_statement").KEYS,
+                            *importlib.import_module("apps.pricing.migrations.0011_keys_per_statement").KEYS]
+BY_NAME = {key.name: key for key in KEYS}
+
+# What makes a copied row unique again apart from its key (so that only the key can refuse it).
+UNIQUE_AGAIN = {
+    "pricing_priceobservation": "stated_from = coalesce(stated_from, now()) - interval '1000 years'",
+    "pricing_price": "effective_from = effective_from - interval '1000 years'",
+    "pricing_marketprice": "region = region || '-copy'",
+    "catalog_offering": "source_model_id = source_model_id || '-copy'",
+    "catalog_modelalias": "raw_id = raw_id || '-copy'",
+}
+MODELS = {"pricing_priceobservation": PriceObservation, "pricing_price": Price, "pricing_marketprice": MarketPrice,
+          "catalog_offering": Offering, "catalog_modelalias": ModelAlias}
+
+
+@pytest.fixture
+def ingested(postgres) -> tuple[Source, Source]:
+    """gpt-4o listed by two sources of the LiteLLM format: every table and key below has a row."""
+    doc = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06,
+                                 "output_cost_per_token": 1e-05}}).encode()
+    mirror = Source.objects.create(key="mirror", name="A second LiteLLM-format feed", format="litellm")
+    for day, source in ((1, get_source("litellm")), (2, mirror)):
+        run = source_ingest_bytes(source=source, content=doc, trigger="command", meta=FetchMeta(filename=f"{day}.json"),
+                                  observed_at=datetime(2026, 1, day, tzinfo=UTC))
+        assert run.status == "ok", run.message
+    assert ModelAlias.objects.filter(model__slug="gpt-4o").count() == 2
+    return get_source("litellm"), mirror
+
+
+def refused(statements: list[tuple[str, list]], parent: str) -> None:
+    """The statements fail on a key, naming ``parent``, and leave nothing behind."""
+    with pytest.raises(IntegrityError) as caught, transaction.atomic(), connection.cursor() as cursor:
+        for statement, params in statements:
+            cursor.execute(statement, params)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert isinstance(caught.value.__cause__, psycopg.errors.ForeignKeyViolation), caught.value
+    assert f"({parent})" in str(caught.value)
+
+
+def a_row(key: StatementKey) -> tuple[int, tuple]:
+    """(id, key values) of a row of ``key.child`` whose key is set."""
+    model = MODELS[key.child]
+    row = model.objects.exclude(**{f"{key.columns[0]}__isnull": True}).order_by("pk").values_list(
+        "pk", *key.columns).first()
+    assert row is not None, key
+    return row[0], tuple(row[1:])
+
+
+def missing(key: StatementKey) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) + 1000 FROM {key.parent}")  # noqa: S608 (names from KEYS)
+        return cursor.fetchone()[0]
+
+
+def copy_statements(key: StatementKey, pk: int, values: tuple) -> list[tuple[str, list]]:
+    """Insert a copy of row ``pk`` of ``key.child`` with a new id and its key set to ``values``."""
+    assignments = ", ".join(f"{column} = %s" for column in key.columns)
+    return [(f"CREATE TEMP TABLE copied ON COMMIT DROP AS SELECT * FROM {key.child} WHERE id = %s", [pk]),  # noqa: S608
+            (f"UPDATE copied SET id = id + 1000000, {assignments}, {UNIQUE_AGAIN[key.child]}", list(values)),  # noqa: S608
+            (f"INSERT INTO {key.child} SELECT * FROM copied", [])]  # noqa: S608
+
+
+def test_postgres_checks_the_price_tables_keys_per_statement_not_by_foreign_keys(ingested) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) ORDER BY 1",
+                       [sorted({key.child for key in KEYS})])
+        # The one key left: a price's (offering, provider), whose ON UPDATE CASCADE carries a corrected provider.
+        assert [(table, definition.split(" DEFERRABLE")[0]) for table, definition in cursor.fetchall()] == [
+            ("pricing_price", "FOREIGN KEY (offering_id, provider_id) REFERENCES catalog_offering(id, provider_id) "
+                              "ON UPDATE CASCADE")]
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        triggers = {row[0] for row in cursor.fetchall()}
+    for key in KEYS:
+        assert {f"{key.child}_keys_exist", f"{key.name}_moved", f"{key.name}_unused_delete",
+                f"{key.name}_unused_update"} <= triggers, key.name
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_postgres_refuses_a_row_inserted_with_a_missing_parent_and_takes_it_with_its_own(ingested, name) -> None:
+    key = BY_NAME[name]
+    pk, values = a_row(key)
+    bad = (missing(key), *values[1:])
+    refused(copy_statements(key, pk, bad), key.parent)
+    # The same copy naming the row's own parent is written: only the key refused it.
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement, params in copy_statements(key, pk, values):
+            cursor.execute(statement, params)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_postgres_refuses_a_row_copied_in_with_a_missing_parent(ingested, name) -> None:
+    """COPY, as the ingest writes, goes through the same statement check."""
+    key = BY_NAME[name]
+    pk, values = a_row(key)
+    *prepare, _ = copy_statements(key, pk, (missing(key), *values[1:]))
+    # The raw psycopg cursor's COPY: its error is psycopg's own, not wrapped by Django.
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match=rf"\({key.parent}\)"), transaction.atomic(), \
+            connection.cursor() as cursor:
+        for statement, params in prepare:
+            cursor.execute(statement, params)
+        raw = cursor.cursor
+        with raw.copy("COPY copied TO STDOUT") as out:
+            data = b"".join(bytes(block) for block in out)
+        with raw.copy(f"COPY {key.child} FROM STDIN") as into:
+            into.write(data)
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_postgres_refuses_a_row_updated_to_a_missing_parent(ingested, name) -> None:
+    key = BY_NAME[name]
+    pk, _ = a_row(key)
+    refused([(f"UPDATE {key.child} SET {key.columns[0]} = %s WHERE id = %s", [missing(key), pk])],  # noqa: S608
+            key.parent)
+
+
+def test_postgres_refuses_an_offering_whose_alias_is_another_source_s(ingested) -> None:
+    litellm, mirror = ingested
+    offering = Offering.objects.get(source=litellm)
+    theirs = ModelAlias.objects.get(source=mirror, raw_id="gpt-4o")
+    refused([("UPDATE catalog_offering SET alias_id = %s WHERE id = %s", [theirs.pk, offering.pk])],
+            "catalog_modelalias")
+    key = BY_NAME["catalog_offering_alias"]
+    refused(copy_statements(key, offering.pk, (theirs.pk, litellm.pk)), "catalog_modelalias")
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_postgres_refuses_deleting_or_re_keying_a_parent_a_row_names(ingested, name) -> None:
+    key = BY_NAME[name]
+    _, values = a_row(key)
+    where = " AND ".join(f"{column} = %s" for column in key.parent_columns)
+    refused([(f"DELETE FROM {key.parent} WHERE {where}", list(values))], key.parent)  # noqa: S608
+    refused([(f"UPDATE {key.parent} SET id = id + 100000 WHERE {where}", list(values))], key.parent)  # noqa: S608
+
+
+def test_postgres_refuses_moving_a_used_alias_to_another_source(ingested) -> None:
+    litellm, mirror = ingested
+    alias = ModelAlias.objects.get(source=litellm, raw_id="gpt-4o")
+    refused([("UPDATE catalog_modelalias SET source_id = %s, raw_id = 'moved' WHERE id = %s", [mirror.pk, alias.pk])],
+            "catalog_modelalias")
+
+
+def test_unused_parents_change_and_go_and_ordinary_updates_of_used_ones_pass(ingested) -> None:
+    litellm, _ = ingested
+    spare = Provider.objects.create(slug="spare-provider", name="Spare")
+    Provider.objects.filter(pk=spare.pk).update(name="Spare, renamed")
+    spare.delete()
+    model = Model.objects.create(slug="spare-model", name="Spare model")
+    model.delete()
+    # A used model and source: their other columns change freely; the alias lets go of a deleted model (SET_NULL).
+    gpt = Model.objects.get(slug="gpt-4o")
+    Model.objects.filter(pk=gpt.pk).update(name="GPT-4o, renamed")
+    Source.objects.filter(pk=litellm.pk).update(name="LiteLLM, renamed")
+    Snapshot.objects.filter(source=litellm).update(record_count=7)
+    Price.objects.filter(offering__source=litellm).update(last_confirmed_at=datetime(2026, 1, 3, tzinfo=UTC))
+    with transaction.atomic():
+        gpt.delete()
+        assert not ModelAlias.objects.filter(model__isnull=False).exists()
+        assert not MarketPrice.objects.exists()
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgres_a_concurrent_delete_and_a_price_naming_the_row_wait_for_each_other_then_one_is_refused(postgres):
+    """The parents are locked FOR KEY SHARE, as a key's check locks them (READ COMMITTED, two connections)."""
+    source = get_source("litellm")
+    doc = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06,
+                                 "output_cost_per_token": 1e-05}}).encode()
+    assert source_ingest_bytes(source=source, content=doc, trigger="command", meta=FetchMeta(filename="c.json"),
+                               observed_at=datetime(2026, 1, 1, tzinfo=UTC)).status == "ok"
+    price = Price.objects.get()
+    spare = Snapshot.objects.create(source=source, sha256="0" * 64, content=b"{}", size_bytes=2,
+                                    observed_at=datetime(2026, 1, 2, tzinfo=UTC))
+    params = connection.get_connection_params()  # the test database's, as Django connects
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+
+    def in_thread(conn: psycopg.Connection, statement: str, values: list, out: dict) -> threading.Thread:
+        def go() -> None:
+            try:
+                conn.execute(statement, values)
+                conn.commit()
+                out["result"] = "done"
+            except psycopg.IntegrityError:
+                conn.rollback()
+                out["result"] = "refused"
+        thread = threading.Thread(target=go)
+        thread.start()
+        return thread
+
+    with psycopg.connect(**params) as first, psycopg.connect(**params) as second:
+        # The price names the snapshot first (its statement has ended, uncommitted): the DELETE waits, then is refused.
+        first.execute("UPDATE pricing_price SET snapshot_id = %s WHERE id = %s", [spare.pk, price.pk])
+        out: dict[str, str] = {}
+        thread = in_thread(second, "DELETE FROM sources_snapshot WHERE id = %s", [spare.pk], out)
+        thread.join(0.5)
+        assert thread.is_alive()
+        first.commit()
+        thread.join(10)
+        assert out == {"result": "refused"}
+        # The DELETE comes first (uncommitted, the row no longer named): the price's UPDATE waits, then is refused.
+        first.execute("UPDATE pricing_price SET snapshot_id = %s WHERE id = %s", [price.snapshot_id, price.pk])
+        first.commit()
+        second.execute("DELETE FROM sources_snapshot WHERE id = %s", [spare.pk])
+        out = {}
+        thread = in_thread(first, "UPDATE pricing_price SET snapshot_id = %s WHERE id = %s", [spare.pk, price.pk], out)
+        thread.join(0.5)
+        assert thread.is_alive()
+        second.commit()
+        thread.join(10)
+        assert out == {"result": "refused"}
