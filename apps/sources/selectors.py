@@ -36,13 +36,14 @@ def source_timeline(source_id: int) -> list[Look]:
     return looks
 
 
-def previous_accepted_snapshot(snapshot: Snapshot) -> Snapshot | None:
-    """The accepted snapshot the source showed last before this one was first seen (by observation time)."""
-    sighting = (Sighting.objects.filter(source_id=snapshot.source_id, snapshot__parse_status=Snapshot.Status.OK,
-                                        observed_at__lt=snapshot.observed_at)
-                .exclude(snapshot_id=snapshot.pk)
-                .order_by("-observed_at", "-snapshot__sha256").select_related("snapshot").first())
-    return sighting.snapshot if sighting is not None else None
+def previous_accepted_snapshot_id(snapshot: Snapshot) -> int | None:
+    """The id of the accepted snapshot the source showed last before this one was first seen (by observation
+    time). Its id only: the row holds the whole document (1.5 MB for a LiteLLM file), which the shrink guard,
+    run on every ingest, does not read."""
+    return (Sighting.objects.filter(source_id=snapshot.source_id, snapshot__parse_status=Snapshot.Status.OK,
+                                    observed_at__lt=snapshot.observed_at)
+            .exclude(snapshot_id=snapshot.pk)
+            .order_by("-observed_at", "-snapshot__sha256").values_list("snapshot_id", flat=True).first())
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from scrapers.records import ParseError, ParseResult
 from .models import IngestRun, Rejection, Sighting, Snapshot, Source
 from .registry import ApplyCounts, FormatSpec, get_format
 from .screen import result_screen, storable
-from .selectors import previous_accepted_snapshot
+from .selectors import previous_accepted_snapshot_id
 
 logger = logging.getLogger(__name__)
 
@@ -318,11 +318,11 @@ def shrink_check(*, source: Source, snapshot: Snapshot, spec: FormatSpec) -> str
     """
     if spec.listing is None:
         return ""
-    previous = previous_accepted_snapshot(snapshot)
+    previous = previous_accepted_snapshot_id(snapshot)
     if previous is None:
         return ""
     listing = import_string(spec.listing)
-    before: dict[int, int] = listing(previous.pk)  # offering id -> provider id
+    before: dict[int, int] = listing(previous)  # offering id -> provider id
     if not before:
         return ""
     after: dict[int, int] = listing(snapshot.pk)
@@ -331,7 +331,7 @@ def shrink_check(*, source: Source, snapshot: Snapshot, spec: FormatSpec) -> str
     share = Decimal(len(ended) * 100) / len(before)
     if share > source.shrink_guard_max_ended_pct and len(ended) >= SHRINK_GUARD_MIN_ENDED:
         reasons.append(f"would end {len(ended):,} of {len(before):,} current prices ({share:.0f} %) listed by "
-                       f"snapshot {previous.pk}; threshold {source.shrink_guard_max_ended_pct.normalize():f} %")
+                       f"snapshot {previous}; threshold {source.shrink_guard_max_ended_pct.normalize():f} %")
     if source.shrink_guard_provider_min:
         kept = set(after.values())
         per_provider = Counter(before.values())
@@ -490,8 +490,9 @@ def source_fetch(*, source: Source, trigger: str, raise_transient: bool = False)
         run = IngestRun.objects.create(source=source, trigger=trigger, started_at=timezone.now())
         return _finish(run, IngestRun.Status.FAILED,
                        f"{source.key}: has no URL to fetch; ingest a file with --file PATH")
+    # The validators only: the row also holds the whole document.
     last = (Snapshot.objects.filter(source=source, parse_status=Snapshot.Status.OK)
-            .exclude(etag="", last_modified="").order_by("-fetched_at").first())
+            .exclude(etag="", last_modified="").order_by("-fetched_at").only("etag", "last_modified").first())
     try:
         fetched = http.fetch(
             source.url,

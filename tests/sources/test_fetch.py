@@ -66,6 +66,19 @@ def test_it_fetches_stores_and_then_asks_conditionally(server, capsys):
     assert Snapshot.objects.count() == 1
 
 
+def test_a_conditional_fetch_reads_the_last_validators_not_the_last_document(server):
+    """Each scheduled fetch asks with the last snapshot's ETag and Last-Modified; the row's document (1.5 MB for a
+    LiteLLM file) stays in the database."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call_command("ingest", "litellm")
+    with CaptureQueriesContext(connection) as queries:
+        assert source_fetch(source=server, trigger="command").status == IngestRun.Status.NOT_MODIFIED
+    assert Handler.seen[-1].get("If-None-Match") == '"v1"'
+    assert not [q["sql"] for q in queries.captured_queries if '"sources_snapshot"."content"' in q["sql"]]
+
+
 def test_a_server_error_is_transient_and_recorded(server):
     Handler.status = 503
     with pytest.raises(TransientFetchError):

@@ -226,3 +226,24 @@ def test_a_truncated_gpu_price_sheet_does_not_end_the_other_instances(shared_dat
     assert again.status == IngestRun.Status.UNCHANGED, again.message
     assert set(HardwarePrice.objects.filter(effective_to__isnull=True)
                .values_list("offering_id", "usd_per_hour")) == current
+
+
+def test_the_guard_does_not_read_the_previous_document_s_bytes(db):
+    """It compares what the two snapshots list, by the previous one's id: loading the previous document (1.5 MB for
+    a LiteLLM file, decompressed by the database and copied to the worker) on every ingest was for nothing."""
+    import hashlib
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert ingest(NEWEST.read_bytes(), DAY1, NEWEST.name).status == IngestRun.Status.OK
+    changed = NEWEST.read_bytes().replace(b'"gpt-4o"', b'"gpt-4o-renamed"', 1)
+    with CaptureQueriesContext(connection) as queries:
+        second = ingest(changed, DAY1 + timedelta(days=1), "second.json")
+    assert second.status == IngestRun.Status.OK, second.message
+    assert "would end" not in second.message
+    # Only the new document's own row may be asked for whole (storing it: get_or_create finds none).
+    read_content = [q["sql"] for q in queries.captured_queries
+                    if q["sql"].lstrip().upper().startswith("SELECT") and '"sources_snapshot"."content"' in q["sql"]
+                    and hashlib.sha256(changed).hexdigest() not in q["sql"]]
+    assert read_content == []
