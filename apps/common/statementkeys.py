@@ -12,7 +12,8 @@ What the database still refuses, as the key did:
   COMMIT: nothing in the project writes a child before its parent), and an UPDATE that changes the key to one
   that names no parent (a row trigger whose WHEN looks at the key's columns: the ingest's ordinary updates, the
   confirmations of every open price, queue nothing);
-* deleting a parent row that a child names, or changing its key columns (row trigger, WHEN on those columns).
+* deleting a parent row that a child names, or changing its key columns (row trigger, WHEN on those columns);
+  with ``cascade_update`` the change is carried to the children instead (a key's ON UPDATE CASCADE).
 
 MATCH SIMPLE, as Django's keys: a key with a null column is not checked. Each referenced parent is locked FOR
 KEY SHARE, as a key's own check locks it: a concurrent transaction cannot delete it until this one ends, and one
@@ -49,6 +50,8 @@ class StatementKey:
     parent: str
     parent_columns: tuple[str, ...]
     what: str
+    # ON UPDATE CASCADE: a parent's changed key is carried to the rows that name it, instead of being refused.
+    cascade_update: bool = False
 
     def __post_init__(self) -> None:
         if len(self.name) > 40 or len(self.columns) != len(self.parent_columns):
@@ -105,15 +108,24 @@ def _parent_sql(key: StatementKey) -> list[str]:
     message = f"{key.what} that {key.child} names cannot be deleted or given another key ({key.parent})"
     children = f"SELECT 1 FROM {key.child} c WHERE {_tuple('c.', key.columns)}"
     changed = " OR ".join(f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in key.parent_columns)
+    if key.cascade_update:
+        # The rows follow their parent's new key; their own check (the row trigger above) then finds it.
+        carried = ", ".join(f"{column} = NEW.{parent_column}"
+                            for column, parent_column in zip(key.columns, key.parent_columns, strict=True))
+        on_update = f"""
+    ELSE
+        UPDATE {key.child} SET {carried} WHERE {_tuple("", key.columns)} = {_tuple("OLD.", key.parent_columns)};"""
+    else:
+        on_update = f"""
+    ELSIF EXISTS ({children} = {_tuple("OLD.", key.parent_columns)}) THEN
+        RAISE foreign_key_violation USING MESSAGE = '{message}';"""
     return [f"""
 CREATE FUNCTION {key.name}_unused() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         IF EXISTS ({children} IN (SELECT {", ".join(key.parent_columns)} FROM gone)) THEN
             RAISE foreign_key_violation USING MESSAGE = '{message}';
-        END IF;
-    ELSIF EXISTS ({children} = {_tuple("OLD.", key.parent_columns)}) THEN
-        RAISE foreign_key_violation USING MESSAGE = '{message}';
+        END IF;{on_update}
     END IF;
     RETURN NULL;
 END

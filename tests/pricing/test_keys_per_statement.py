@@ -1,4 +1,4 @@
-"""catalog 0007 and pricing 0011: on PostgreSQL the price tables' keys are checked once per statement, a set at a
+"""catalog 0007, pricing 0011 and 0012: on PostgreSQL the price tables' keys are checked once per statement, a set at a
 time (apps/common/statementkeys.py), instead of by foreign keys checked row by row at COMMIT. For each key the
 database still refuses what the key refused: a row inserted, copied or updated to name a missing parent (or, for
 an offering, another source's alias), and deleting or re-keying a parent that a row names."""
@@ -24,7 +24,8 @@ from tests.conftest import get_source
 pytestmark = pytest.mark.django_db
 
 KEYS: list[StatementKey] = [*importlib.import_module("apps.catalog.migrations.0007_keys_per_statement").KEYS,
-                            *importlib.import_module("apps.pricing.migrations.0011_keys_per_statement").KEYS]
+                            *importlib.import_module("apps.pricing.migrations.0011_keys_per_statement").KEYS,
+                            *importlib.import_module("apps.pricing.migrations.0012_price_offering_key_per_statement").KEYS]
 BY_NAME = {key.name: key for key in KEYS}
 
 # What makes a copied row unique again apart from its key (so that only the key can refuse it).
@@ -91,10 +92,7 @@ def test_postgres_checks_the_price_tables_keys_per_statement_not_by_foreign_keys
         cursor.execute("SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
                        "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) ORDER BY 1",
                        [sorted({key.child for key in KEYS})])
-        # The one key left: a price's (offering, provider), whose ON UPDATE CASCADE carries a corrected provider.
-        assert [(table, definition.split(" DEFERRABLE")[0]) for table, definition in cursor.fetchall()] == [
-            ("pricing_price", "FOREIGN KEY (offering_id, provider_id) REFERENCES catalog_offering(id, provider_id) "
-                              "ON UPDATE CASCADE")]
+        assert cursor.fetchall() == []
         cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         triggers = {row[0] for row in cursor.fetchall()}
     for key in KEYS:
@@ -158,7 +156,23 @@ def test_postgres_refuses_deleting_or_re_keying_a_parent_a_row_names(ingested, n
     _, values = a_row(key)
     where = " AND ".join(f"{column} = %s" for column in key.parent_columns)
     refused([(f"DELETE FROM {key.parent} WHERE {where}", list(values))], key.parent)  # noqa: S608
-    refused([(f"UPDATE {key.parent} SET id = id + 100000 WHERE {where}", list(values))], key.parent)  # noqa: S608
+    if not key.cascade_update:  # a price's offering carries its new key to the prices (below)
+        refused([(f"UPDATE {key.parent} SET id = id + 100000 WHERE {where}", list(values))], key.parent)  # noqa: S608
+
+
+def test_postgres_an_offering_s_new_provider_is_carried_to_its_prices_and_checked(ingested) -> None:
+    """pricing 0012 keeps the ON UPDATE CASCADE of the key it replaced: a curator's corrected provider reaches every
+    price of the offering (tests/pricing/test_price_provider.py has the same through the ORM)."""
+    litellm, _ = ingested
+    offering = Offering.objects.get(source=litellm)
+    corrected = Provider.objects.create(slug="corrected", name="Corrected")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_offering SET provider_id = %s WHERE id = %s", [corrected.pk, offering.pk])
+    assert set(Price.objects.filter(offering=offering).values_list("provider_id", flat=True)) == {corrected.pk}
+    # A price still may not disagree with its offering's provider.
+    price = Price.objects.filter(offering=offering).first()
+    refused([("UPDATE pricing_price SET provider_id = %s WHERE id = %s", [offering.provider_id, price.pk])],
+            "catalog_offering")
 
 
 def test_postgres_refuses_moving_a_used_alias_to_another_source(ingested) -> None:
