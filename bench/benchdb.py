@@ -8,7 +8,21 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+
+# When each bundled LiteLLM file was observed (its commit date upstream): bench/ingest.py and
+# bench/ingest_phases.py ingest them at these times, so the market holds what it would (a price dated in the
+# future is not current, and would leave the market refresh less to do).
+LITELLM_OBSERVED = {
+    "model_prices_2024-04-22_tokencost-569280a.json": datetime(2024, 4, 23, 6, 50, tzinfo=UTC),
+    "model_prices_2024-09-23_tokencost-50ea0a0.json": datetime(2024, 9, 22, 18, 43, 44, tzinfo=UTC),
+    "model_prices_2025-02-06_rocry-b094ffe.json": datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC),
+    "model_prices_2025-05-31_rocry-9716a8b.json": datetime(2025, 5, 31, tzinfo=UTC),
+    "model_prices_2025-09-30_rocry-72e074a.json": datetime(2025, 9, 30, tzinfo=UTC),
+    "model_prices_2026-01-31_rocry-94b6c3b.json": datetime(2026, 1, 31, tzinfo=UTC),
+    "model_prices_2026-07-24_rocry-8442b93.json": datetime(2026, 7, 24, tzinfo=UTC),
+}
 
 
 def ensure_database(url: str) -> None:

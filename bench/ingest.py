@@ -25,9 +25,10 @@ import os
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
+from benchdb import LITELLM_OBSERVED as OBSERVED
 from benchdb import cpu_seconds, ensure_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,15 +41,6 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tokenw
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
 LITELLM = REPO / "fixtures" / "litellm"
-OBSERVED = {
-    "model_prices_2024-04-22_tokencost-569280a.json": datetime(2024, 4, 23, 6, 50, tzinfo=UTC),
-    "model_prices_2024-09-23_tokencost-50ea0a0.json": datetime(2024, 9, 22, 18, 43, 44, tzinfo=UTC),
-    "model_prices_2025-02-06_rocry-b094ffe.json": datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC),
-    "model_prices_2025-05-31_rocry-9716a8b.json": datetime(2025, 5, 31, tzinfo=UTC),
-    "model_prices_2025-09-30_rocry-72e074a.json": datetime(2025, 9, 30, tzinfo=UTC),
-    "model_prices_2026-01-31_rocry-94b6c3b.json": datetime(2026, 1, 31, tzinfo=UTC),
-    "model_prices_2026-07-24_rocry-8442b93.json": datetime(2026, 7, 24, tzinfo=UTC),
-}
 
 
 

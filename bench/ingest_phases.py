@@ -19,11 +19,10 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchdb import cpu_seconds, ensure_database
+from benchdb import LITELLM_OBSERVED, cpu_seconds, ensure_database
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -100,10 +99,10 @@ def main() -> None:
         source = Source.objects.get(key="litellm")
         timing[0] = run >= 2
         wall, python, postgres = time.perf_counter(), time.process_time(), backend_cpu()
-        for year, path in enumerate(files if args.seven else files[-1:]):
+        for path in files if args.seven else files[-1:]:
             result = sources.source_ingest_bytes(
                 source=source, content=path.read_bytes(), trigger="command",
-                observed_at=datetime(2024 + year, 1, 1, tzinfo=UTC), meta=sources.FetchMeta(filename=path.name))
+                observed_at=LITELLM_OBSERVED[path.name], meta=sources.FetchMeta(filename=path.name))
             assert result.status in {"ok", "unchanged"}, result.message
         if timing[0]:
             whole[0] += time.perf_counter() - wall
