@@ -128,3 +128,57 @@ def served_source(handler: type[BaseHTTPRequestHandler], key: str = "litellm") -
         yield source
     finally:
         httpd.shutdown()
+
+
+@pytest.fixture
+def two_sources_ingested(db):
+    """gpt-4o listed by two sources of the LiteLLM format (LiteLLM, then "mirror" a day later): every catalog and
+    price table holds a row, and each source has its own alias of one canonical model."""
+    import json
+    from datetime import UTC, datetime
+
+    from apps.sources.models import Source
+    from apps.sources.services import FetchMeta, source_ingest_bytes
+
+    doc = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06,
+                                 "output_cost_per_token": 1e-05}}).encode()
+    mirror = Source.objects.create(key="mirror", name="A second LiteLLM-format feed", format="litellm")
+    for day, source in ((1, get_source("litellm")), (2, mirror)):
+        run = source_ingest_bytes(source=source, content=doc, trigger="command", meta=FetchMeta(filename=f"{day}.json"),
+                                  observed_at=datetime(2026, 1, day, tzinfo=UTC))
+        assert run.status == "ok", run.message
+    return get_source("litellm"), mirror
+
+
+def direct_connection_params() -> dict:
+    """The test database's connection parameters as Django connects, for a psycopg connection of a test's own."""
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return params
+
+
+def waits_then_refused(holder, waiter, statement: str, params: list) -> None:
+    """``statement`` on ``waiter`` waits for ``holder``'s open transaction, and once ``holder`` commits it is
+    refused (an IntegrityError, rolled back). For two-connection tests of what a row lock holds off."""
+    import psycopg
+
+    out: dict[str, str] = {}
+
+    def go() -> None:
+        try:
+            waiter.execute(statement, params)
+            waiter.commit()
+            out["result"] = "done"
+        except psycopg.IntegrityError:
+            waiter.rollback()
+            out["result"] = "refused"
+    thread = threading.Thread(target=go)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive(), out
+    holder.commit()
+    thread.join(10)
+    assert out == {"result": "refused"}

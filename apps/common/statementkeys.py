@@ -158,6 +158,16 @@ def drop_sql(keys: list[StatementKey]) -> list[str]:
     return statements
 
 
+def statements_drop(schema_editor: Any, keys: list[StatementKey]) -> bool:
+    """Backwards (PostgreSQL only; False elsewhere): drop the statement checks of ``keys``; the caller then
+    restores the foreign keys they replaced."""
+    if schema_editor.connection.vendor != "postgresql":
+        return False
+    for sql in drop_sql(keys):
+        schema_editor.execute(sql)
+    return True
+
+
 def foreign_keys_named(schema_editor: Any, key: StatementKey) -> list[str]:
     """The foreign key constraints of ``key.child`` on exactly ``key.columns`` to ``key.parent`` (Django names
     its own with a hash)."""

@@ -16,6 +16,7 @@ from apps.benchmarks.models import BenchmarkRun, Hardware
 from apps.catalog.models import ModelAlias, Provider
 from apps.sources.models import Snapshot, Source
 from apps.sources.services import FetchMeta, source_ingest_bytes
+from tests.conftest import direct_connection_params, waits_then_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -158,49 +159,20 @@ def test_an_ingest_s_ordinary_updates_of_a_used_alias_or_snapshot_pass(runs) -> 
 @pytest.mark.django_db(transaction=True)
 def test_postgres_a_concurrent_delete_and_a_run_naming_the_row_wait_for_each_other_then_one_is_refused(postgres):
     """The parents are locked FOR KEY SHARE as a key's check locks them (READ COMMITTED, two connections)."""
-    import threading
-
     source = Source.objects.create(key="bench-keys-c", name="c", format="benchmarks-csv", enabled=False, schedule="")
     assert source_ingest_bytes(source=source, content=CSV, trigger="command", meta=FetchMeta(filename="c.csv"),
                                observed_at=datetime(2025, 1, 1, tzinfo=UTC)).status == "ok"
     run = BenchmarkRun.objects.filter(source=source).first()
     spare = Hardware.objects.create(slug="1x-concurrent", accelerator="concurrent", accelerator_count=1)
-    params = connection.get_connection_params()  # the test database's, as Django connects
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-
-    def in_thread(conn: psycopg.Connection, statement: str, params: list, out: dict) -> threading.Thread:
-        def go() -> None:
-            try:
-                conn.execute(statement, params)
-                conn.commit()
-                out["result"] = "done"
-            except psycopg.IntegrityError:
-                conn.rollback()
-                out["result"] = "refused"
-        thread = threading.Thread(target=go)
-        thread.start()
-        return thread
+    params = direct_connection_params()
 
     with psycopg.connect(**params) as first, psycopg.connect(**params) as second:
         # The run names the row first (its statement has ended, uncommitted): the DELETE waits, then is refused.
         first.execute("UPDATE benchmarks_benchmarkrun SET hardware_id = %s WHERE id = %s", [spare.pk, run.pk])
-        out: dict[str, str] = {}
-        thread = in_thread(second, "DELETE FROM benchmarks_hardware WHERE id = %s", [spare.pk], out)
-        thread.join(0.5)
-        assert thread.is_alive()
-        first.commit()
-        thread.join(10)
-        assert out == {"result": "refused"}
+        waits_then_refused(first, second, "DELETE FROM benchmarks_hardware WHERE id = %s", [spare.pk])
         # The DELETE comes first (uncommitted, the row no longer named): the run's UPDATE waits, then is refused.
         first.execute("UPDATE benchmarks_benchmarkrun SET hardware_id = NULL WHERE id = %s", [run.pk])
         first.commit()
         second.execute("DELETE FROM benchmarks_hardware WHERE id = %s", [spare.pk])
-        out = {}
-        thread = in_thread(first, "UPDATE benchmarks_benchmarkrun SET hardware_id = %s WHERE id = %s",
-                           [spare.pk, run.pk], out)
-        thread.join(0.5)
-        assert thread.is_alive()
-        second.commit()
-        thread.join(10)
-        assert out == {"result": "refused"}
+        waits_then_refused(second, first, "UPDATE benchmarks_benchmarkrun SET hardware_id = %s WHERE id = %s",
+                           [spare.pk, run.pk])

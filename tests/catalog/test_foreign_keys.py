@@ -8,7 +8,6 @@ market price keeps its key to the price it chose; its provider, model and source
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +18,6 @@ from apps.pricing.market import market_prices_refresh
 from apps.pricing.models import MarketPrice
 from apps.sources.models import Source
 from apps.sources.services import FetchMeta, source_ingest_bytes
-from tests.conftest import get_source
 
 pytestmark = pytest.mark.django_db
 
@@ -29,18 +27,6 @@ def foreign_keys(table: str) -> list[str]:
         cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
                        "AND contype = 'f'", [table])
         return sorted(row[0].split(" DEFERRABLE")[0] for row in cursor.fetchall())
-
-
-@pytest.fixture
-def two_sources_ingested(db):
-    doc = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06,
-                                 "output_cost_per_token": 1e-05}}).encode()
-    mirror = Source.objects.create(key="mirror", name="A second LiteLLM-format feed", format="litellm")
-    for day, source in ((1, get_source("litellm")), (2, mirror)):
-        run = source_ingest_bytes(source=source, content=doc, trigger="command", meta=FetchMeta(filename=f"{day}.json"),
-                                  observed_at=datetime(2026, 1, day, tzinfo=UTC))
-        assert run.status == "ok", run.message
-    return get_source("litellm"), mirror
 
 
 def refused(statement: str, params: list) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import threading
 from datetime import UTC, datetime
 
 import psycopg
@@ -19,7 +18,7 @@ from apps.common.statementkeys import StatementKey
 from apps.pricing.models import MarketPrice, Price, PriceObservation
 from apps.sources.models import Snapshot, Source
 from apps.sources.services import FetchMeta, source_ingest_bytes
-from tests.conftest import get_source
+from tests.conftest import direct_connection_params, get_source, waits_then_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -41,17 +40,10 @@ MODELS = {"pricing_priceobservation": PriceObservation, "pricing_price": Price, 
 
 
 @pytest.fixture
-def ingested(postgres) -> tuple[Source, Source]:
+def ingested(postgres, two_sources_ingested) -> tuple[Source, Source]:
     """gpt-4o listed by two sources of the LiteLLM format: every table and key below has a row."""
-    doc = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06,
-                                 "output_cost_per_token": 1e-05}}).encode()
-    mirror = Source.objects.create(key="mirror", name="A second LiteLLM-format feed", format="litellm")
-    for day, source in ((1, get_source("litellm")), (2, mirror)):
-        run = source_ingest_bytes(source=source, content=doc, trigger="command", meta=FetchMeta(filename=f"{day}.json"),
-                                  observed_at=datetime(2026, 1, day, tzinfo=UTC))
-        assert run.status == "ok", run.message
     assert ModelAlias.objects.filter(model__slug="gpt-4o").count() == 2
-    return get_source("litellm"), mirror
+    return two_sources_ingested
 
 
 def refused(statements: list[tuple[str, list]], parent: str) -> None:
@@ -213,41 +205,15 @@ def test_postgres_a_concurrent_delete_and_a_price_naming_the_row_wait_for_each_o
     price = Price.objects.get()
     spare = Snapshot.objects.create(source=source, sha256="0" * 64, content=b"{}", size_bytes=2,
                                     observed_at=datetime(2026, 1, 2, tzinfo=UTC))
-    params = connection.get_connection_params()  # the test database's, as Django connects
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-
-    def in_thread(conn: psycopg.Connection, statement: str, values: list, out: dict) -> threading.Thread:
-        def go() -> None:
-            try:
-                conn.execute(statement, values)
-                conn.commit()
-                out["result"] = "done"
-            except psycopg.IntegrityError:
-                conn.rollback()
-                out["result"] = "refused"
-        thread = threading.Thread(target=go)
-        thread.start()
-        return thread
+    params = direct_connection_params()
 
     with psycopg.connect(**params) as first, psycopg.connect(**params) as second:
         # The price names the snapshot first (its statement has ended, uncommitted): the DELETE waits, then is refused.
         first.execute("UPDATE pricing_price SET snapshot_id = %s WHERE id = %s", [spare.pk, price.pk])
-        out: dict[str, str] = {}
-        thread = in_thread(second, "DELETE FROM sources_snapshot WHERE id = %s", [spare.pk], out)
-        thread.join(0.5)
-        assert thread.is_alive()
-        first.commit()
-        thread.join(10)
-        assert out == {"result": "refused"}
+        waits_then_refused(first, second, "DELETE FROM sources_snapshot WHERE id = %s", [spare.pk])
         # The DELETE comes first (uncommitted, the row no longer named): the price's UPDATE waits, then is refused.
         first.execute("UPDATE pricing_price SET snapshot_id = %s WHERE id = %s", [price.snapshot_id, price.pk])
         first.commit()
         second.execute("DELETE FROM sources_snapshot WHERE id = %s", [spare.pk])
-        out = {}
-        thread = in_thread(first, "UPDATE pricing_price SET snapshot_id = %s WHERE id = %s", [spare.pk, price.pk], out)
-        thread.join(0.5)
-        assert thread.is_alive()
-        second.commit()
-        thread.join(10)
-        assert out == {"result": "refused"}
+        waits_then_refused(second, first, "UPDATE pricing_price SET snapshot_id = %s WHERE id = %s",
+                           [spare.pk, price.pk])

@@ -13,7 +13,7 @@ the composite check reads it. SQLite keeps its keys.
 from django.db import migrations
 
 from apps.common.pgkeys import foreign_keys_restore
-from apps.common.statementkeys import StatementKey, drop_sql, keys_to_statements
+from apps.common.statementkeys import StatementKey, keys_to_statements, statements_drop
 
 KEYS = [
     StatementKey("catalog_offering_provider", "catalog_offering", ("provider_id",), "catalog_provider", ("id",),
@@ -30,10 +30,8 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
+    if not statements_drop(schema_editor, KEYS):
         return
-    for sql in drop_sql(KEYS):
-        schema_editor.execute(sql)
     foreign_keys_restore(apps, schema_editor, "catalog.Offering", ["provider"])
     foreign_keys_restore(apps, schema_editor, "catalog.ModelAlias", ["source", "model"])
     schema_editor.execute(

@@ -13,7 +13,7 @@ CASCADE carries a corrected offering provider to the prices. SQLite keeps its ke
 from django.db import migrations
 
 from apps.common.pgkeys import foreign_keys_restore
-from apps.common.statementkeys import StatementKey, drop_sql, keys_to_statements
+from apps.common.statementkeys import StatementKey, keys_to_statements, statements_drop
 
 KEYS = [
     StatementKey("pricing_observation_offering", "pricing_priceobservation", ("offering_id",), "catalog_offering",
@@ -31,10 +31,8 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
+    if not statements_drop(schema_editor, KEYS):
         return
-    for sql in drop_sql(KEYS):
-        schema_editor.execute(sql)
     foreign_keys_restore(apps, schema_editor, "pricing.PriceObservation", ["offering", "snapshot"])
     foreign_keys_restore(apps, schema_editor, "pricing.Price", ["snapshot"])
     foreign_keys_restore(apps, schema_editor, "pricing.MarketPrice", ["price"])
