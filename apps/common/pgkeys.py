@@ -11,23 +11,34 @@ from __future__ import annotations
 
 from typing import Any
 
-SINGLE_COLUMN_KEYS = """
+# The foreign keys of a table on exactly these columns, in this order (optionally: to this parent table).
+KEYS_ON_COLUMNS = """
 SELECT c.conname FROM pg_constraint c
-JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND array_length(c.conkey, 1) = 1 AND a.attname = ANY(%s)
+WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND (%s::text IS NULL OR c.confrelid = %s::regclass)
+  AND ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.n) = %s::text[]
 """
+
+
+def foreign_key_names(schema_editor: Any, table: str, columns: list[str], parent: str | None = None) -> list[str]:
+    """The names of ``table``'s foreign keys on exactly ``columns`` (to ``parent`` when given; PostgreSQL)."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(KEYS_ON_COLUMNS, [table, parent, parent, columns])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def foreign_keys_drop(schema_editor: Any, table: str, names: list[str]) -> None:
+    for name in names:
+        schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(table)} DROP CONSTRAINT "
+                              f"{schema_editor.quote_name(name)}")
 
 
 def single_column_keys_drop(schema_editor: Any, table: str, columns: list[str]) -> None:
     """Drop the single-column foreign keys of ``table`` on these columns (PostgreSQL only)."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(SINGLE_COLUMN_KEYS, [table, columns])
-        names = [row[0] for row in cursor.fetchall()]
-    for name in names:
-        schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(table)} DROP CONSTRAINT "
-                              f"{schema_editor.quote_name(name)}")
+    for column in columns:
+        foreign_keys_drop(schema_editor, table, foreign_key_names(schema_editor, table, [column]))
 
 
 def foreign_keys_restore(apps: Any, schema_editor: Any, model: str, fields: list[str]) -> None:

@@ -1,7 +1,7 @@
 """Foreign keys checked once per statement, a set at a time, in place of PostgreSQL's one check per written row.
 
 A foreign key queues one check per row it covers, run at COMMIT when deferred (Django's keys are): ~5 us each,
-and an ingest of the newest LiteLLM file wrote ~25,000 of them on the price tables, the largest single block of
+and an ingest of the newest LiteLLM file queued ~28,000 of them on the price tables, the largest single block of
 its PostgreSQL time (bench/README.md, "ingest, seventh pass"). Checking a statement's rows as one set costs about
 what one statement does. benchmarks 0006/0007 did this by hand for benchmark runs; this module writes the same
 SQL for any (child columns) -> (parent columns) key, so the price tables' migrations share it.
@@ -36,6 +36,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+
+from .pgkeys import foreign_key_names, foreign_keys_drop
 
 
 @dataclass(frozen=True)
@@ -168,18 +170,6 @@ def statements_drop(schema_editor: Any, keys: list[StatementKey]) -> bool:
     return True
 
 
-def foreign_keys_named(schema_editor: Any, key: StatementKey) -> list[str]:
-    """The foreign key constraints of ``key.child`` on exactly ``key.columns`` to ``key.parent`` (Django names
-    its own with a hash)."""
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.conname FROM pg_constraint c WHERE c.conrelid = %s::regclass AND c.contype = 'f' "
-            "AND c.confrelid = %s::regclass AND ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY "
-            "AS k(attnum, n) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.n) = %s",
-            [key.child, key.parent, list(key.columns)])
-        return [row[0] for row in cursor.fetchall()]
-
-
 def keys_to_statements(schema_editor: Any, keys: list[StatementKey]) -> None:
     """Forwards (PostgreSQL only): create the statement checks, then drop the foreign keys they replace."""
     if schema_editor.connection.vendor != "postgresql":
@@ -188,6 +178,5 @@ def keys_to_statements(schema_editor: Any, keys: list[StatementKey]) -> None:
     for sql in create_sql(keys):
         schema_editor.execute(sql)
     for key in keys:
-        for name in foreign_keys_named(schema_editor, key):
-            schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(key.child)} "
-                                  f"DROP CONSTRAINT {schema_editor.quote_name(name)}")
+        foreign_keys_drop(schema_editor, key.child,
+                          foreign_key_names(schema_editor, key.child, list(key.columns), key.parent))
