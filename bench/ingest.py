@@ -28,8 +28,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from benchdb import LITELLM_OBSERVED as OBSERVED
-from benchdb import cpu_seconds, ensure_database
+from benchdb import LITELLM_OBSERVED, cpu_seconds, ensure_database
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -76,7 +75,7 @@ def main() -> None:
 
     def ingest(source: Source, path: Path, later: timedelta = timedelta(0)) -> IngestRun:
         run = source_ingest_bytes(source=source, content=contents[path], trigger="command",
-                                  observed_at=OBSERVED[path.name] + later, meta=FetchMeta(filename=path.name))
+                                  observed_at=LITELLM_OBSERVED[path.name] + later, meta=FetchMeta(filename=path.name))
         assert run.status in {IngestRun.Status.OK, IngestRun.Status.UNCHANGED}, run.message
         return run
 

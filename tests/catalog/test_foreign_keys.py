@@ -1,5 +1,5 @@
 """The database keys an ingest pays for at COMMIT, and what each still refuses (catalog 0006, pricing 0009,
-benchmarks 0005, then 0007; catalog 0007 and pricing 0011 check the price tables' keys per statement).
+benchmarks 0005, then 0007; catalog 0007 and pricing 0011/0012 check the price tables' keys per statement).
 
 An offering's alias must be an alias of the offering's own source: one composite key says so on PostgreSQL,
 in place of the two single-column keys (alias, source), which let an alias of another source through. A

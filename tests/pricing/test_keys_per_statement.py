@@ -6,7 +6,6 @@ an offering, another source's alias), and deleting or re-keying a parent that a 
 from __future__ import annotations
 
 import importlib
-import json
 from datetime import UTC, datetime
 
 import psycopg
@@ -17,8 +16,7 @@ from apps.catalog.models import Model, ModelAlias, Offering, Provider
 from apps.common.statementkeys import StatementKey
 from apps.pricing.models import MarketPrice, Price, PriceObservation
 from apps.sources.models import Snapshot, Source
-from apps.sources.services import FetchMeta, source_ingest_bytes
-from tests.conftest import direct_connection_params, get_source, waits_then_refused
+from tests.conftest import direct_connection_params, waits_then_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -195,14 +193,11 @@ def test_unused_parents_change_and_go_and_ordinary_updates_of_used_ones_pass(ing
 
 
 @pytest.mark.django_db(transaction=True)
-def test_postgres_a_concurrent_delete_and_a_price_naming_the_row_wait_for_each_other_then_one_is_refused(postgres):
+def test_postgres_a_concurrent_delete_and_a_price_naming_the_row_wait_for_each_other_then_one_is_refused(
+        postgres, two_sources_ingested):
     """The parents are locked FOR KEY SHARE, as a key's check locks them (READ COMMITTED, two connections)."""
-    source = get_source("litellm")
-    doc = json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-06,
-                                 "output_cost_per_token": 1e-05}}).encode()
-    assert source_ingest_bytes(source=source, content=doc, trigger="command", meta=FetchMeta(filename="c.json"),
-                               observed_at=datetime(2026, 1, 1, tzinfo=UTC)).status == "ok"
-    price = Price.objects.get()
+    source, _ = two_sources_ingested
+    price = Price.objects.get(offering__source=source)
     spare = Snapshot.objects.create(source=source, sha256="0" * 64, content=b"{}", size_bytes=2,
                                     observed_at=datetime(2026, 1, 2, tzinfo=UTC))
     params = direct_connection_params()

@@ -6,8 +6,8 @@ check per row at COMMIT: ~12,600 checks for the newest LiteLLM file into an empt
 The same rows are refused: an observation naming an offering or snapshot that does not exist, a price naming a
 snapshot that does not exist, a market price naming a price that does not exist; and deleting, or changing the
 id of, an offering, snapshot or price that one of them names. The refusal comes at the end of the statement
-instead of at COMMIT. A price's composite key to its offering and provider stays a foreign key: its ON UPDATE
-CASCADE carries a corrected offering provider to the prices. SQLite keeps its keys.
+instead of at COMMIT. A price's composite key to its offering and provider stayed a foreign key here (for its ON
+UPDATE CASCADE); 0012 checks it per statement too, with a trigger for the cascade. SQLite keeps its keys.
 """
 
 from django.db import migrations
