@@ -10,13 +10,18 @@ written (an ingest, a curator's edit). So a :class:`RelatedContext` reads a page
    id, in one statement compiled once (:func:`apps.api_common.rows.rows_by_id`), without joins;
 2. the related columns of the offerings the process has not kept for that data version, by id.
 
+What is kept per related row is its part of a page row, ready: a dict of the plan's columns in the plan's
+order, the related columns converted and the list's own columns empty. A page row is a copy of it with the
+row's own columns written in (``dict.update`` keeps each key where it was), which costs about half what
+zipping 26 names with 26 values and converting them did, per row (issue 14; bench/README.md).
+
 Kept values are valid for one data version only, and the version is read in the page's own rows
 statement, before any related row it serves is read: the number moves with every write of the data
 and once more when its transaction commits, so a page never shows context older than the newest
 commit the page's statement could see (the same rule as the dashboard's page cache). On another
-version the kept values are dropped. The values are the database's, before the column converters,
-so the page is built exactly as from the joined statement (``tests/api/test_context.py`` holds the
-two to the same bytes). PostgreSQL only (where the rows statement is compiled once); elsewhere,
+version the kept values are dropped. The values are the database's, converted by the same column
+converters, so the page is built exactly as from the joined statement (``tests/api/test_context.py``
+holds the two to the same bytes). PostgreSQL only (where the rows statement is compiled once); elsewhere,
 and for plans with nested lists or values that are not plain immutable scalars, the joined read.
 """
 
@@ -25,7 +30,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from django.db import connections
@@ -34,12 +38,15 @@ from django.db.models.expressions import RawSQL
 
 from apps.common import dataversion
 
-from .columns import BoundPlan, ColumnPlan
+from .columns import BoundPlan, ColumnPlan, _identity
 from .rows import rows_by_id
 
 # Kinds whose values are immutable scalars, safe to share between requests (json lists are not).
 SHAREABLE_KINDS = frozenset({"text", "optional_text", "int", "bool", "decimal", "datetime", "date", "float"})
-MAX_KEPT = 200_000  # related rows kept per process and list; beyond that the rest are read per page
+# Related rows kept per process and list; beyond that the rest are read per page. A kept row is a dict of the
+# plan's columns (~1.2 kB for the 26 of a price row): 50,000 offerings would be ~60 MB a list and process, against
+# the few thousand a catalogue holds.
+MAX_KEPT = 50_000
 
 # The data version as dataversion.current() reads it, as a column of the rows statement. No parameters:
 # the compiled statement's only parameter stays the id array.
@@ -48,14 +55,14 @@ VERSION_SQL = f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {data
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a plan's columns come from: ``own`` and ``related`` are positions in ``plan.flat``;
-    ``segments`` rebuild a row in the plan's order from the two parts' slices."""
+    """Where a plan's columns come from: ``own`` and ``related`` are positions in ``plan.flat``; an own row
+    (from :meth:`RelatedContext.json_rows`'s statement) holds the own columns in ``own`` order, then the
+    foreign key, the data version and the id."""
 
     own: tuple[int, ...]
     related: tuple[int, ...]
-    # From ``own row + related values`` (own row: own columns, foreign key, data version, id) to the
-    # plan's columns and the id: one C-level call per row.
-    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+    names: tuple[str, ...]  # every flat column's name, in the plan's order
+    own_names: tuple[str, ...]
 
 
 def _layout(plan: ColumnPlan, prefix: str) -> Layout | None:
@@ -66,9 +73,8 @@ def _layout(plan: ColumnPlan, prefix: str) -> Layout | None:
     if not related or any(flat[i].kind not in SHAREABLE_KINDS for i in related):
         return None
     own = tuple(i for i in range(len(flat)) if i not in related)
-    own_width = len(own) + 3  # own columns, foreign key, data version, id
-    positions = [own_width + related.index(i) if i in related else own.index(i) for i in range(len(flat))]
-    return Layout(own=own, related=related, pick=itemgetter(*positions, own_width - 1))
+    return Layout(own=own, related=related, names=tuple(c.name for c in flat),
+                  own_names=tuple(flat[i].name for i in own))
 
 
 class RelatedContext:
@@ -79,14 +85,15 @@ class RelatedContext:
         self.relation = relation
         self.prefix = f"{relation}__"
         self._layouts: dict[int, Layout | None] = {}
-        # Per plan: (data version, related id -> values). Replaced whole, never edited across versions.
-        self._kept: dict[int, tuple[int, dict[Any, tuple[Any, ...]]]] = {}
+        # Per plan: (data version, related id -> its rows' template). Replaced whole, never edited across versions.
+        self._kept: dict[int, tuple[int, dict[Any, dict[str, Any]]]] = {}
         self._lock = threading.Lock()
 
-    def rows(self, base: QuerySet, bound: BoundPlan, ids: Sequence[int], *, key: Hashable
-             ) -> list[Sequence[Any]] | None:
-        """The rows of ``bound.json_select(base)`` for these ids, in their order (the id last), or None
-        when this list must be read joined (not PostgreSQL, or a plan this cannot split)."""
+    def json_rows(self, base: QuerySet, bound: BoundPlan, ids: Sequence[int],
+                  converters: Sequence[Callable[[Any], Any]], *, key: Hashable) -> list[dict[str, Any]] | None:
+        """``bound.json_rows`` of ``bound.json_select(base)`` for these ids, in their order, or None when this
+        list must be read joined (not PostgreSQL, or a plan this cannot split). ``converters``: the plan's
+        PostgreSQL converters for this request."""
         connection = connections[base.db]
         if connection.vendor != "postgresql":
             return None
@@ -113,24 +120,55 @@ class RelatedContext:
         wanted = {row[width] for row in own_rows}
         # Looked up one by one: ``wanted - kept.keys()`` walks every kept key (a set minus a dict view).
         missing = [i for i in wanted if i not in kept]
-        fresh: dict[Any, tuple[Any, ...]] = {}
         if missing:
-            related_model = base.model._meta.get_field(self.relation).related_model
-            found = rows_by_id(
-                related_model._default_manager.all(),
-                lambda qs: bound.json_select(qs, "postgresql", columns=layout.related, strip=self.prefix),
-                sorted(missing), key=(key, "related"))
-            fresh = {row[-1]: tuple(row[:-1]) for row in found}
+            fresh = self._read(base, bound, layout, converters, sorted(missing), key=key)
             if kept is self._current(id(plan), version) and len(kept) + len(fresh) <= MAX_KEPT:
                 kept.update(fresh)  # under the GIL; only values read for this same version go in
             else:  # this page's own view: what was kept for its version, and what it read itself
                 kept = {i: kept[i] for i in wanted if i in kept} | fresh
-        pick = layout.pick
-        # A related row gone since the page's statement is left out with its rows (offerings are deleted
-        # only with their prices), as rows_by_id leaves out rows deleted since their ids were read.
-        return [pick(tuple(row) + kept[row[width]]) for row in own_rows if row[width] in kept]
+        # Only the own columns whose value changes on the way out cost a call per cell (as in BoundPlan.json_rows).
+        work = [(at, name, converters[i]) for at, (i, name) in enumerate(zip(layout.own, layout.own_names,
+                                                                              strict=True))
+                if converters[i] is not _identity]
+        own_names = layout.own_names
+        out = []
+        for row in own_rows:
+            # A related row gone since the page's statement is left out with its rows (offerings are deleted
+            # only with their prices), as rows_by_id leaves out rows deleted since their ids were read.
+            template = kept.get(row[width])
+            if template is None:
+                continue
+            item = template.copy()
+            # zip stops at the own columns (the foreign key, version and id follow); keys keep the plan's order.
+            item.update(zip(own_names, row, strict=False))
+            for at, name, conv in work:
+                value = row[at]
+                if value is not None:
+                    item[name] = conv(value)
+            out.append(item)
+        return out
 
-    def _current(self, plan_key: int, version: int) -> dict[Any, tuple[Any, ...]]:
+    def _read(self, base: QuerySet, bound: BoundPlan, layout: Layout, converters: Sequence[Callable[[Any], Any]],
+              ids: list[Any], *, key: Hashable) -> dict[Any, dict[str, Any]]:
+        """The related rows of these ids, each as its page rows' template (see the module's docstring)."""
+        related_model = base.model._meta.get_field(self.relation).related_model
+        found = rows_by_id(
+            related_model._default_manager.all(),
+            lambda qs: bound.json_select(qs, "postgresql", columns=layout.related, strip=self.prefix),
+            ids, key=(key, "related"))
+        blank = dict.fromkeys(layout.names)
+        names = [layout.names[i] for i in layout.related]
+        # Related columns are of SHAREABLE_KINDS, whose converters do not depend on the request.
+        convert = [converters[i] for i in layout.related]
+        templates = {}
+        for row in found:
+            template = blank.copy()
+            for name, conv, value in zip(names, convert, row, strict=False):  # the id comes last
+                template[name] = None if value is None else conv(value)
+            templates[row[-1]] = template
+        return templates
+
+    def _current(self, plan_key: int, version: int) -> dict[Any, dict[str, Any]]:
         """The kept map of this data version; an older request (a version behind) gets a map of its own."""
         state = self._kept.get(plan_key)
         if state is not None and state[0] == version:
@@ -141,6 +179,6 @@ class RelatedContext:
                 return state[1]
             if state is not None and state[0] > version:
                 return {}  # read before a newer version was seen: neither use nor keep the newer map
-            fresh: dict[Any, tuple[Any, ...]] = {}
+            fresh: dict[Any, dict[str, Any]] = {}
             self._kept[plan_key] = (version, fresh)
             return fresh

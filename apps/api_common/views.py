@@ -96,20 +96,23 @@ class TableViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             # Elsewhere, a cursor read in chunks through the column converters.
             rows = queryset.values_list(*plan.plan.paths).iterator(chunk_size=CSV_CHUNK_ROWS)
             return streaming_csv_response(plan.csv_blocks(rows), what=self.basename)
-        def fetch(ids: list[Any]) -> list[Any]:
+        converters = plan.json_converters_for(connection.vendor)
+
+        def fetch(ids: list[Any]) -> list[dict[str, Any]]:
+            """The page's rows as the serializer would write them, in the order of ``ids``."""
             key = (type(self), self.get_serializer_class())
             if self.row_context is not None:
-                rows = self.row_context.rows(self.base_queryset(), plan, ids, key=key)
+                rows = self.row_context.json_rows(self.base_queryset(), plan, ids, converters, key=key)
                 if rows is not None:
                     return rows
-            return rows_by_id(self.base_queryset(), lambda qs: plan.json_select(qs, connection.vendor), ids,
-                              key=key)
+            return plan.json_rows(rows_by_id(self.base_queryset(), lambda qs: plan.json_select(qs, connection.vendor),
+                                             ids, key=key), converters)
 
         page = self._lean_page(request, fetch)
         if page is None:
             page = self.paginator.paginate_queryset(  # type: ignore[union-attr]
                 self.filter_queryset(self.get_queryset()), request, view=self, fetch=fetch)
-        return self.get_paginated_response(plan.json_rows(page, plan.json_converters_for(connection.vendor)))
+        return self.get_paginated_response(page)
 
     def base_queryset(self) -> Any:
         """The list's queryset to read rows by id from: ``queryset`` itself unless ``get_queryset`` is

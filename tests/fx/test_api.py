@@ -180,3 +180,19 @@ def test_a_feed_weeks_behind_still_converts_current_prices_and_says_how_old_the_
     assert compare.status_code == 200 and "30 days old" in compare.json()["fx_note"]
     fresh = client_user.get(f"/api/v1/market-prices/?provider=openai&currency=EUR&as_of={newest.isoformat()}")
     assert "fx_note" not in fresh.json()
+
+
+def test_a_converted_page_leaves_the_kept_offering_context_as_it_was(client_user, prices, rates, monkeypatch):
+    # A page row is a copy of its offering's part kept per data version (apps/api_common/context.py): the
+    # currency columns written into one page's rows must reach neither the next page nor the kept part.
+    from apps.pricing.api.views import PriceViewSet
+
+    path = f"{URL}?provider=openai"
+    converted = client_user.get(f"{path}&currency=EUR").json()["results"]
+    assert converted and set(converted[0]) >= ADDED
+    plain = client_user.get(path)
+    rows = plain.json()["results"]
+    assert rows and not ADDED & set(rows[0]), rows[0]
+    with monkeypatch.context() as patched:
+        patched.setattr(PriceViewSet, "row_context", None)
+        assert client_user.get(path).content == plain.content
