@@ -266,14 +266,14 @@ class KeysetPagination(BasePagination):
         return size
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None, *,
-                          fetch: Callable[[list[Any]], list[Sequence[Any]]]) -> list[Any]:
+                          fetch: Callable[[list[Any]], list[Any]]) -> list[Any]:
         """This page's rows of ``queryset`` (filtered, not yet narrowed to columns).
 
         Two statements: the page's ids and sort keys from a query with only the filters
         and the sort keys (on prices an index holds provider, id and dates, so most pages'
         ids come from the index alone, without reading the rows a filter rejects), then
-        ``fetch(ids)``: those rows, in that order, with every column (see
-        ``apps.api_common.rows``).
+        ``fetch(ids)``: those rows, in that order, as the page writes them (see
+        ``apps.api_common.rows``); the paginator reads nothing of them.
         """
         def find(keys: list[SortKey], size: int, values: list[Any] | None, reverse: bool) -> list[Sequence[Any]]:
             ids_qs = queryset.annotate(**{f"_sort_key_{i}": F(k.path) for i, k in enumerate(keys)})
@@ -292,7 +292,7 @@ class KeysetPagination(BasePagination):
 
     def paginate(self, request, view, *,
                  find: Callable[[list[SortKey], int, list[Any] | None, bool], list[Sequence[Any]]],
-                 fetch: Callable[[list[Any]], list[Sequence[Any]]]) -> list[Any]:
+                 fetch: Callable[[list[Any]], list[Any]]) -> list[Any]:
         """A page whose ids and sort keys ``find(keys, size, cursor values, reverse)`` reads: at most
         ``size + 1`` rows of (id, *sort key values) after the cursor's position, in the page's order
         (reversed for a previous page). The ORM's way is :meth:`paginate_queryset`; a lean list can
@@ -370,7 +370,7 @@ class CountedKeysetPagination(KeysetPagination):
     """
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None, *,
-                          fetch: Callable[[list[Any]], list[Sequence[Any]]]) -> list[Any]:
+                          fetch: Callable[[list[Any]], list[Any]]) -> list[Any]:
         page = super().paginate_queryset(queryset, request, view, fetch=fetch)
         self.count = queryset.count()  # after the page: a bad cursor or page_size is a 400 without counting
         return page
