@@ -252,6 +252,13 @@ class BoundPlan:
                 converters[i] = _json_from_text  # the field's final JSON, as text
         return converters
 
+    def converting(self, converters: Sequence[Callable[[Any], Any]], columns: Iterable[int]
+                   ) -> list[tuple[int, str, Callable[[Any], Any]]]:
+        """(position in ``columns``, name, converter) of those of ``columns`` (indexes into ``flat``) whose value
+        changes on the way out: only they cost a call per cell."""
+        return [(at, self.flat[i].name, converters[i]) for at, i in enumerate(columns)
+                if converters[i] is not _identity]
+
     def json_row(self, values: Sequence[Any], converters: Sequence[Callable[[Any], Any]] | None = None
                  ) -> dict[str, Any]:
         return self.json_rows([values], converters)[0]
@@ -261,9 +268,7 @@ class BoundPlan:
         """Rows of ``json_select`` (or of ``plan.paths``) as the serializer would write them."""
         converters = self.json_converters if converters is None else converters
         names = [c.name for c in self.flat]
-        # Only the columns whose value changes on the way out cost a call per cell.
-        work = [(i, c.name, conv) for i, (c, conv) in enumerate(zip(self.flat, converters, strict=True))
-                if conv is not _identity]
+        work = self.converting(converters, range(len(self.flat)))
         out = []
         for row in rows:
             item = dict(zip(names, row, strict=False))

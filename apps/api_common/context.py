@@ -38,7 +38,7 @@ from django.db.models.expressions import RawSQL
 
 from apps.common import dataversion
 
-from .columns import BoundPlan, ColumnPlan, _identity
+from .columns import BoundPlan, ColumnPlan
 from .rows import rows_by_id
 
 # Kinds whose values are immutable scalars, safe to share between requests (json lists are not).
@@ -126,10 +126,7 @@ class RelatedContext:
                 kept.update(fresh)  # under the GIL; only values read for this same version go in
             else:  # this page's own view: what was kept for its version, and what it read itself
                 kept = {i: kept[i] for i in wanted if i in kept} | fresh
-        # Only the own columns whose value changes on the way out cost a call per cell (as in BoundPlan.json_rows).
-        work = [(at, name, converters[i]) for at, (i, name) in enumerate(zip(layout.own, layout.own_names,
-                                                                              strict=True))
-                if converters[i] is not _identity]
+        work = bound.converting(converters, layout.own)
         own_names = layout.own_names
         out = []
         for row in own_rows:
