@@ -59,6 +59,11 @@ class StatementKey:
         if len(self.name) > 40 or len(self.columns) != len(self.parent_columns):
             raise ValueError(f"bad statement key {self!r}")
 
+    @property
+    def missing(self) -> str:
+        """The error of a row naming no parent (INSERT, COPY, or an UPDATE that moves its key)."""
+        return f"{self.child} names {self.what} that does not exist ({self.parent})"
+
 
 def _tuple(prefix: str, columns: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"{prefix}{column}" for column in columns) + ")"
@@ -73,7 +78,7 @@ def _set_check(key: StatementKey) -> str:
        <> (SELECT count(*) FROM (SELECT 1 FROM {key.parent} p
                                  WHERE {_tuple("p.", key.parent_columns)} IN (SELECT {columns} FROM written)
                                  FOR KEY SHARE OF p) AS locked) THEN
-        RAISE foreign_key_violation USING MESSAGE = '{key.child} names {key.what} that does not exist ({key.parent})';
+        RAISE foreign_key_violation USING MESSAGE = '{key.missing}';
     END IF;"""
 
 
@@ -97,7 +102,7 @@ BEGIN
     IF {" AND ".join(f"NEW.{column} IS NOT NULL" for column in key.columns)} AND NOT EXISTS (
         SELECT 1 FROM {key.parent} p WHERE {_tuple("p.", key.parent_columns)} = {_tuple("NEW.", key.columns)}
         FOR KEY SHARE OF p) THEN
-        RAISE foreign_key_violation USING MESSAGE = '{key.child} names {key.what} that does not exist ({key.parent})';
+        RAISE foreign_key_violation USING MESSAGE = '{key.missing}';
     END IF;
     RETURN NULL;
 END
