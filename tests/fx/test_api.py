@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.pricing.api.views import PriceViewSet
 from tests.api.conftest import all_pages, csv_rows
 from tests.fx.conftest import ingest
 
@@ -185,8 +186,6 @@ def test_a_feed_weeks_behind_still_converts_current_prices_and_says_how_old_the_
 def test_a_converted_page_leaves_the_kept_offering_context_as_it_was(client_user, prices, rates, monkeypatch):
     # A page row is a copy of its offering's part kept per data version (apps/api_common/context.py): the
     # currency columns written into one page's rows must reach neither the next page nor the kept part.
-    from apps.pricing.api.views import PriceViewSet
-
     path = f"{URL}?provider=openai"
     converted = client_user.get(f"{path}&currency=EUR").json()["results"]
     assert converted and set(converted[0]) >= ADDED
