@@ -118,7 +118,7 @@ def models_ensure(identities: list[identity.ModelIdentity], statements: dict[str
         for i in unique.values()], conflict=["slug"])
     fields = ("pk", "slug", "curated_fields", *wanted[next(iter(wanted))]) if wanted else ("pk", "slug")
     found: dict[str, int] = {}
-    for row in Model.objects.filter(slug__in=unique).order_by().values(*fields):
+    for row in Model.objects.filter(slug__any_of=list(unique)).order_by().values(*fields):
         found[row["slug"]] = row["pk"]
         if differ is not None and any(row[f] != v for f, v in wanted[row["slug"]].items()
                                       if f not in (row["curated_fields"] or ())):
@@ -224,8 +224,8 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
         # another order), so comparing with the new statements alone would leave it stale.
         joined = {models[slug] for slug in by_slug}
         if joined:
-            touched.update(ModelAlias.objects.filter(model_id__in=joined).order_by().values_list("model_id", flat=True)
-                           .distinct())
+            touched.update(ModelAlias.objects.filter(model_id__any_of=joined).order_by()
+                           .values_list("model_id", flat=True).distinct())
         aliases = []
         # One instant for the aliases this ingest creates; the statuses as plain text (thousands of rows).
         now, source_id, nothing = timezone.now(), source.pk, Statement()

@@ -12,8 +12,9 @@ class CommonConfig(AppConfig):
     verbose_name = "Common"
 
     def ready(self) -> None:
-        from . import dataversion
+        from . import dataversion, lookups
         from .db import connect_signals
 
         connect_signals()
         dataversion.connect_signals()
+        lookups.register()

@@ -194,8 +194,8 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
     # Listed again after a gap: the offering has a history, so the new price is a change, not a creation.
     had_prices: set[int] = set()
     if fresh and (open_prices or Price.objects.filter(offering__source_id=source_id).exists()):
-        had_prices = set(Price.objects.filter(offering_id__in=fresh).order_by().values_list("offering_id", flat=True)
-                         .distinct())
+        had_prices = set(Price.objects.filter(offering_id__any_of=fresh).order_by()
+                         .values_list("offering_id", flat=True).distinct())
     for offering_id in fresh:
         starts[offering_id] = _observation_values(listed[offering_id])
         status[offering_id] = "changed" if offering_id in had_prices else "created"
@@ -206,7 +206,7 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
     moved = aliases_sync_hints(hints=offerings.alias_hints, source_id=source_id)
 
     for i in range(0, len(ended), BATCH):
-        Price.objects.filter(pk__in=ended[i:i + BATCH]).update(effective_to=look.first_at)
+        Price.objects.filter(pk__any_of=ended[i:i + BATCH]).update(effective_to=look.first_at)
     # What is still open now continues: confirmed by this look. One statement over the source's open prices
     # instead of thousands of ids to send and parse (the new prices come next, with their confirmation).
     (Price.objects.filter(offering__source_id=source_id, effective_to__isnull=True)
