@@ -28,6 +28,9 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
 from apps.catalog.attributes import Statement, merge, modality_of
 from apps.catalog.models import Offering
 from apps.catalog.services import aliases_ensure, aliases_sync_hints, providers_ensure
@@ -168,12 +171,16 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
     listed: dict[int, dict[str, Any]] = {o["offering_id"]: o for o in observations}
     # Rows, not model instances: a source has thousands of open prices.
     open_prices: dict[int, tuple[int, Values]] = {}
+    # unit_prices as its text: nearly every price's is "[]", and the JSONField's json.loads of each row was half
+    # of this read's Python.
     for pk, offering_id, basis, *rest in Price.objects.filter(
-            offering__source_id=source_id, effective_to__isnull=True).order_by().values_list(
-            "id", "offering_id", "basis", *COMPONENTS, "unit_prices", "price_label"):
+            offering__source_id=source_id, effective_to__isnull=True).order_by().annotate(
+            unit_prices_text=Cast("unit_prices", TextField())).values_list(
+            "id", "offering_id", "basis", *COMPONENTS, "unit_prices_text", "price_label"):
         if basis != Basis.OBSERVED:
             return None
-        open_prices[offering_id] = (pk, (*rest[:-2], _canonical(rest[-2]), rest[-1]))
+        text = rest[-2]
+        open_prices[offering_id] = (pk, (*rest[:-2], "[]" if text == "[]" else _canonical(json.loads(text)), rest[-1]))
 
     status: dict[int, str] = {}
     ended: list[int] = []
