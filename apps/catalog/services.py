@@ -139,11 +139,11 @@ def models_attributes_refresh(*, model_ids: Iterable[int] | None = None) -> int:
         ids = sorted(set(model_ids))
         if not ids:
             return 0
-        models, aliases = models.filter(pk__in=ids), aliases.filter(model_id__in=ids)
+        models, aliases = models.filter(pk__any_of=ids), aliases.filter(model_id__any_of=ids)
         if transaction.get_connection().in_atomic_block:
             # Two ingests refreshing one model: the second waits for the first to commit, then reads its
             # aliases too (read committed), so the last refresh hears every source. Locked in id order.
-            list(Model.objects.filter(pk__in=ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+            list(Model.objects.filter(pk__any_of=ids).order_by("pk").select_for_update().values_list("pk", flat=True))
     said: dict[int, list[Statement]] = defaultdict(list)
     for model_id, released_on, modality, open_weights in aliases.values_list(
             "model_id", *STATEMENT_FIELDS).iterator(chunk_size=5000):

@@ -15,17 +15,12 @@ the pages) fetch the same rows, a whole-table read (the CSV export of every pric
 
 from django.db import migrations
 
-
-def fillfactor(value: int):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"ALTER TABLE pricing_price SET (fillfactor = {value})")
-
-    return run
+from apps.common.pgtables import set_fillfactor
 
 
 class Migration(migrations.Migration):
 
     dependencies = [("pricing", "0009_drop_derived_market_foreign_keys")]
 
-    operations = [migrations.RunPython(fillfactor(50), fillfactor(80), elidable=False)]
+    operations = [migrations.RunPython(set_fillfactor("pricing_price", 50), set_fillfactor("pricing_price", 80),
+                                       elidable=False)]

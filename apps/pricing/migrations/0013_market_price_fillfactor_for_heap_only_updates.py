@@ -14,17 +14,12 @@ holds one row per offering (thousands), so twice its pages is little to read.
 
 from django.db import migrations
 
-
-def fillfactor(value: int):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"ALTER TABLE pricing_marketprice SET (fillfactor = {value})")
-
-    return run
+from apps.common.pgtables import set_fillfactor
 
 
 class Migration(migrations.Migration):
 
     dependencies = [("pricing", "0012_price_offering_key_per_statement")]
 
-    operations = [migrations.RunPython(fillfactor(50), fillfactor(100), elidable=False)]
+    operations = [migrations.RunPython(set_fillfactor("pricing_marketprice", 50),
+                                       set_fillfactor("pricing_marketprice", 100), elidable=False)]
