@@ -58,13 +58,17 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-b
 GOAL_MS = 1000.0
 # Resolves once the mark exists. Sent right after the navigation commits and evaluated once: no polling and no
 # helper script injected into the page while it loads (Playwright's wait_for_function did both).
-FIRST_CHART = """() => new Promise(resolve => {
+# A page that draws no chart (an empty database shows none, an error page neither) fails the run after
+# CHART_TIMEOUT_MS instead of waiting for ever.
+CHART_TIMEOUT_MS = 30_000
+FIRST_CHART = """() => new Promise((resolve, reject) => {
+  setTimeout(() => reject(new Error("no chart drawn")), TIMEOUT_MS);
   const done = () => resolve(performance.getEntriesByName("first-chart")[0].startTime);
   if (performance.getEntriesByName("first-chart").length) { return done(); }
   new PerformanceObserver((list, observer) => {
     if (list.getEntriesByName("first-chart").length) { observer.disconnect(); done(); }
   }).observe({type: "mark", buffered: true});
-})"""
+})""".replace("TIMEOUT_MS", str(CHART_TIMEOUT_MS))
 METRICS = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
   const scripts = performance.getEntriesByType("resource").filter(r => r.initiatorType === "script");
@@ -145,13 +149,19 @@ def breakdown(trace_file: Path) -> dict[str, float]:
 
 def cold_load(playwright, url: str, trace_file: Path | None = None) -> dict[str, float]:
     """One load in a brand-new browser (its own temporary profile), timed by the page's own marks."""
+    from playwright.sync_api import Error as PlaywrightError
+
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         if trace_file:
             browser.start_tracing(page=page, path=str(trace_file), categories=TRACE_CATEGORIES)
         page.goto(url, wait_until="commit")
-        page.evaluate(FIRST_CHART)
+        try:
+            page.evaluate(FIRST_CHART)
+        except PlaywrightError:
+            raise SystemExit(f"{url}: no chart drawn within {CHART_TIMEOUT_MS // 1000} s (is there data to chart? "
+                             "make demo loads the bundled snapshots)") from None
         if trace_file:
             browser.stop_tracing()
         page.wait_for_load_state("load")  # so the navigation entry has its DOMContentLoaded end
@@ -225,7 +235,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="first_chart_"))
     try:
         for path in pages:  # a warm server: the first request of a process pays for imports, not the page
-            httpx.get(base + path, timeout=60)
+            httpx.get(base + path, timeout=60).raise_for_status()
         site, variants = bundle_site(base, pages, bundles, workdir / "site") if bundles else (base, [""])
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         loads: list[float] = []
