@@ -28,6 +28,8 @@ from django.db import connections
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
+from apps.common.lookups import integer_array
+
 
 @dataclass(frozen=True)
 class CompiledRows:
@@ -61,9 +63,7 @@ def rows_by_id(base: QuerySet, select: Callable[[QuerySet], QuerySet], ids: Sequ
         rows: list[Sequence[Any]] = list(select(base.filter(pk__in=list(ids)).order_by()))
     else:
         with connection.cursor() as cursor:
-            # The ids as one array literal: psycopg's list dumper works per element, a tenth of a page's
-            # Python for 100 integers; the SQL casts the text (``%s::bigint[]``).
-            cursor.execute(compiled.sql, ["{" + ",".join(map(str, map(int, ids))) + "}"])
+            cursor.execute(compiled.sql, [integer_array(ids)])  # the SQL casts it: ``%s::bigint[]``
             rows = cursor.fetchall()
         if compiled.converters:
             rows = list(_convert(rows, compiled.converters, connection))
