@@ -79,6 +79,13 @@ def _canonical(unit_prices: list[dict[str, Any]]) -> str:
     return json.dumps(unit_prices, sort_keys=True, separators=(",", ":"))
 
 
+def _canonical_text(text: str) -> str:
+    """``_canonical`` of unit prices read as their stored JSON text (``Cast(..., TextField())``): nearly every
+    price's is "[]", read without parsing; the JSONField's json.loads of each row was half of a read of open
+    prices' Python."""
+    return "[]" if text == "[]" else _canonical(json.loads(text))
+
+
 def _values(row: Any) -> Values:
     """Comparable value tuple of an observation or price (Decimals compare by value: 2.5 == 2.5000)."""
     return (*(getattr(row, c) for c in COMPONENTS), _canonical(row.unit_prices), row.price_label)
@@ -171,16 +178,13 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
     listed: dict[int, dict[str, Any]] = {o["offering_id"]: o for o in observations}
     # Rows, not model instances: a source has thousands of open prices.
     open_prices: dict[int, tuple[int, Values]] = {}
-    # unit_prices as its text: nearly every price's is "[]", and the JSONField's json.loads of each row was half
-    # of this read's Python.
     for pk, offering_id, basis, *rest in Price.objects.filter(
             offering__source_id=source_id, effective_to__isnull=True).order_by().annotate(
             unit_prices_text=Cast("unit_prices", TextField())).values_list(
             "id", "offering_id", "basis", *COMPONENTS, "unit_prices_text", "price_label"):
         if basis != Basis.OBSERVED:
             return None
-        text = rest[-2]
-        open_prices[offering_id] = (pk, (*rest[:-2], "[]" if text == "[]" else _canonical(json.loads(text)), rest[-1]))
+        open_prices[offering_id] = (pk, (*rest[:-2], _canonical_text(rest[-2]), rest[-1]))
 
     status: dict[int, str] = {}
     ended: list[int] = []
