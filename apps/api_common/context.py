@@ -116,6 +116,7 @@ class RelatedContext:
             return []
         width = len(layout.own)
         version = own_rows[0][width + 1]
+        dataversion.seen(connection)  # a write on this connection after this read draws a new number
         kept = self._current(id(plan), version)
         wanted = {row[width] for row in own_rows}
         # Looked up one by one: ``wanted - kept.keys()`` walks every kept key (a set minus a dict view).

@@ -60,8 +60,59 @@ def test_postgresql_moves_it_again_when_the_writing_transaction_commits(django_c
         Provider.objects.create(slug="acme", name="Acme")
         Provider.objects.create(slug="acme-2", name="Acme 2")
         during = dataversion.current()
-    assert during >= before + 2
+    assert during > before
     assert len(callbacks) == 1  # once per transaction, however many writes
+    assert dataversion.current() == during + 1
+
+
+def last_drawn() -> int:
+    """The sequence's newest number, read past Django's cursor (a read of the version through
+    dataversion.current() would itself make the next write draw)."""
+    assert dataversion.SEQUENCE == "common_data_version_seq"
+    return connection.connection.execute("SELECT last_value FROM common_data_version_seq").fetchone()[0]
+
+
+@pytest.mark.usefixtures("postgres")
+def test_postgresql_writes_in_one_transaction_draw_again_only_after_a_read_of_the_version():
+    """Numbers drawn between this transaction's first write and its commit are all ended by the commit's; a
+    reader elsewhere does not see the writes before it. Only a page this connection keys inside its own
+    transaction needs the next write to draw again."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        Provider.objects.create(slug="acme", name="Acme")
+        drawn = last_drawn()
+        Provider.objects.create(slug="acme-2", name="Acme 2")
+        Provider.objects.filter(slug="acme").update(name="Acme Inc")
+        after_writes = last_drawn()
+        assert after_writes == drawn  # no read in between: no round trip per write
+        read = dataversion.current()  # something is keyed by it now
+        Provider.objects.filter(slug="acme").update(name="Acme Corp")
+        assert dataversion.current() > read
+        with connection.cursor() as cursor:  # raw SQL and COPY count the same
+            cursor.execute("UPDATE catalog_provider SET name = %s WHERE slug = %s", ["Acme Ltd", "acme"])
+        assert dataversion.current() > read + 1
+
+
+@pytest.mark.usefixtures("postgres")
+def test_postgresql_a_savepoint_rolled_back_takes_its_commit_number_and_the_next_write_draws_again(
+        django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        before = dataversion.current()
+        try:
+            with transaction.atomic():
+                Provider.objects.create(slug="acme", name="Acme")
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        rolled_back = last_drawn()
+        assert rolled_back > before  # nextval is not undone
+        Provider.objects.create(slug="acme-2", name="Acme 2")
+        during = last_drawn()
+        assert during > rolled_back
+    assert len(callbacks) == 1
     assert dataversion.current() == during + 1
 
 
