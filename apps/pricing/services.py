@@ -259,9 +259,11 @@ def _offerings_ensure(source: Any, records: list[PriceRecord], provider_ids: dic
     def key_of(r: PriceRecord) -> OfferingKey:
         return (provider_ids[r.provider_key], r.source_model_id, r.region, r.service_tier, r.min_prompt_tokens)
 
-    def known() -> dict[OfferingKey, int]:
-        return {tuple(key): pk for pk, *key in Offering.objects.filter(source=source).order_by().values_list(
-            "pk", *OFFERING_KEY[1:])}
+    def known(raw_ids: set[str] | None = None) -> dict[OfferingKey, int]:
+        offerings = Offering.objects.filter(source=source)
+        if raw_ids is not None:
+            offerings = offerings.filter(source_model_id__any_of=raw_ids)
+        return {tuple(key): pk for pk, *key in offerings.order_by().values_list("pk", *OFFERING_KEY[1:])}
 
     ids = known()
     new: dict[OfferingKey, dict[str, Any]] = {}
@@ -275,7 +277,7 @@ def _offerings_ensure(source: Any, records: list[PriceRecord], provider_ids: dic
                         "max_output_tokens": r.max_output_tokens}
     if new:
         insert_ignoring_conflicts(Offering, list(new.values()), conflict=OFFERING_KEY, expect_new=True)
-        ids = known()
+        ids.update(known({key[1] for key in new}))  # the new ones' ids (ours or a concurrent worker's)
     return ids
 
 
