@@ -233,8 +233,17 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
                                             last_confirmed_at=look.last_at), Basis.OBSERVED)
                         for oid, values in starts.items()])
     PriceChange.objects.bulk_create(changes, batch_size=BATCH)
-    market_refresh_for_source(source_id, pairs=None if moved else offerings.pairs)
+    # When an alias was just resolved again, the pairs its offerings joined too (those they left are among the
+    # pairs read with the offerings: their market rows must go).
+    market_refresh_for_source(source_id, pairs=offerings.pairs | set(_resolved_pairs(source_id).values())
+                              if moved else offerings.pairs)
     return status
+
+
+def _resolved_pairs(source_id: int) -> dict[int, tuple[int, int]]:
+    """Offering id -> (provider id, model id) of the source's offerings whose alias names a model."""
+    return {pk: (provider_id, model_id) for pk, provider_id, model_id in Offering.objects.filter(
+        source_id=source_id, alias__model__isnull=False).order_by().values_list("id", "provider_id", "alias__model_id")}
 
 
 def _observation_values(row: dict[str, Any]) -> Values:
@@ -381,8 +390,10 @@ def price_history_rebuild(*, source_id: int) -> dict[int, str]:
     moved = aliases_sync_hints(hints=offerings.alias_hints, source_id=source_id)
     status = _write_history(source_id=source_id, desired=desired, basis_of=basis_of,
                             provider_of=offerings.provider_of)
-    # The (provider, model) pairs read with the offerings hold unless an alias was just resolved again.
-    market_refresh_for_source(source_id, pairs=None if moved else offerings.pairs)
+    # The (provider, model) pairs read with the offerings; when an alias was just resolved again, those its
+    # offerings joined too (the pairs they left are among those read: their market rows must go).
+    pairs = offerings.pairs | set(_resolved_pairs(source_id).values()) if moved else offerings.pairs
+    market_refresh_for_source(source_id, pairs=pairs)
     return status
 
 

@@ -210,8 +210,12 @@ def test_an_undated_interval_that_ended_before_we_looked_stays_open_at_the_start
 def _full_rebuild_changes_nothing() -> None:
     """The stored history is exactly what a full rebuild from every sighting gives (the full rebuild writes
     only differences, so a table dump before and after it must be equal and every status "unchanged")."""
+    from apps.pricing.market import market_prices_refresh
     from apps.pricing.services import price_history_rebuild
 
+    # The market rows too are what the policy gives from the current prices, over every pair (the rebuild
+    # below refreshes the pairs of the source's offerings as they are now, not those an alias left).
+    assert market_prices_refresh() == 0
     before = dump_tables()
     status = price_history_rebuild(source_id=get_source("litellm").pk)
     assert set(status.values()) == {"unchanged"}

@@ -110,6 +110,90 @@ def test_the_refresh_is_a_pure_function_of_current_prices(two_sources):
     assert list(MarketPrice.objects.values_list("provider", "model", "price", "evidence", "sources_agree")) == before
 
 
+def the_market_is_a_full_refresh_s(label: str) -> None:
+    """What the incremental steps left is, row for row, what the policy gives from the current prices: a refresh
+    of everything writes nothing, and the market rebuilt from nothing is the same table."""
+    from tests.tables import dump_tables, first_difference
+
+    tables = ["pricing.marketprice", "pricing.marketdisagreement"]
+    before = dump_tables(tables)
+    assert market_prices_refresh() == 0, label
+    MarketPrice.objects.all().delete()
+    market_prices_refresh()
+    after = dump_tables(tables)
+    assert after == before, f"{label}: {first_difference(before, after)}"
+
+
+@pytest.mark.usefixtures("postgres")
+def test_an_alias_resolved_again_takes_its_market_rows_along(db, monkeypatch):
+    """A model's name changes in the newest listing, its price does not: the alias is resolved again (here to
+    another model), and the offering whose price only continued now prices that model. The market row of the
+    model it left goes, one of the new model comes; the rest is confirmed in place."""
+    import dataclasses
+
+    from apps.catalog import identity
+
+    real = identity.resolve
+
+    def resolve(raw_id, *, model_name="", **kwargs):
+        found = real(raw_id, model_name=model_name, **kwargs)
+        if raw_id == "acme/model-x" and model_name == "Acme Model X (2026 build)":  # a rule that reads the name
+            return dataclasses.replace(found, slug="acme-model-x-2026", name=model_name)
+        return found
+
+    monkeypatch.setattr(identity, "resolve", resolve)
+    openrouter = get_source("openrouter")
+
+    def listing(name: str, *more: str) -> bytes:
+        models = [{"id": model_id, "name": model_name, "pricing": {"prompt": "0.000001", "completion": "0.000002"}}
+                  for model_id, model_name in [("acme/model-x", name), ("acme/model-y", "Acme Model Y"),
+                                               *((m, m) for m in more)]]
+        return json.dumps({"data": models}).encode()
+
+    def rows() -> set[str]:
+        return set(MarketPrice.objects.values_list("model__slug", flat=True))
+
+    ingest(openrouter, listing("Acme Model X"), 1)
+    assert rows() == {"acme-model-x", "acme-model-y"}
+    the_market_is_a_full_refresh_s("day 1")
+    ingest(openrouter, listing("Acme Model X (2026 build)"), 2)
+    assert rows() == {"acme-model-x-2026", "acme-model-y"}
+    the_market_is_a_full_refresh_s("day 2")
+    ingest(openrouter, listing("Acme Model X (2026 build)", "acme/model-z"), 3)
+    assert rows() == {"acme-model-x-2026", "acme-model-y", "acme-model-z"}
+    the_market_is_a_full_refresh_s("day 3")
+
+
+@pytest.mark.usefixtures("postgres")
+def test_a_reparse_that_resolves_an_alias_again_takes_its_market_rows_along(db, monkeypatch):
+    """The same through the full rebuild: the newest snapshot parsed again (after a parser fix) gives an alias
+    other hints, and the rules another model."""
+    import dataclasses
+
+    from apps.catalog import identity
+    from apps.catalog.models import ModelAlias
+    from apps.sources.models import Snapshot
+    from apps.sources.services import snapshot_reparse
+
+    openrouter = get_source("openrouter")
+    listing = json.dumps({"data": [{"id": "acme/model-x", "name": "Acme Model X",
+                                    "pricing": {"prompt": "0.000001", "completion": "0.000002"}}]}).encode()
+    ingest(openrouter, listing, 1)
+    assert set(MarketPrice.objects.values_list("model__slug", flat=True)) == {"acme-model-x"}
+    real = identity.resolve
+
+    def resolve(raw_id, **kwargs):  # the fixed parser's rule
+        found = real(raw_id, **kwargs)
+        return dataclasses.replace(found, slug="acme-model-x-2026") if raw_id == "acme/model-x" else found
+
+    monkeypatch.setattr(identity, "resolve", resolve)
+    ModelAlias.objects.filter(raw_id="acme/model-x").update(name_hint="as the old parser read it")
+    run = snapshot_reparse(snapshot=Snapshot.objects.get(source=openrouter))
+    assert run.status == "ok", run.message
+    assert set(MarketPrice.objects.values_list("model__slug", flat=True)) == {"acme-model-x-2026"}
+    the_market_is_a_full_refresh_s("after the reparse")
+
+
 def test_the_matrix_on_a_small_fixture(two_sources):
     """By hand: three offerings both sources price, one of them differs by 100 % on input."""
     litellm, mirror = two_sources
