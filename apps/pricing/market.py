@@ -234,11 +234,48 @@ def market_prices_refresh(*, pairs: set[tuple[int, int]] | None = None) -> int:
         (row["provider_id"], row["model_id"], row["region"], row["service_tier"], row["min_prompt_tokens"])
         for row in to_create if not row["sources_agree"]])
     if stale or to_create or to_update:
-        # Watches hear of market changes once they are committed (a hint; the alerts sweep is the backstop).
-        from apps.alerts.tasks import market_changed
-
-        transaction.on_commit(market_changed, robust=True)
+        _announce()
     return len(stale) + len(to_create) + len(to_update)
+
+
+def market_confirm(*, price_ids: list[int], at: datetime) -> set[int]:
+    """Move the confirmation of the single-source market rows that chose one of these prices to ``at``, in one
+    UPDATE; returns the ids of the prices whose rows moved (PostgreSQL; elsewhere nothing, and the caller
+    refreshes those rows in full).
+
+    For the caller's promise only: each price was just confirmed at ``at`` and left as it was (same values,
+    still open), and no other price of its source that is new, changed or ended shares its (provider, model).
+    Such a row has one word, unchanged but for its confirmation, so the policy's answer is that word again:
+    the refresh would read, recompute and rewrite it to give the same row with the new confirmation. A row
+    with more sources is left to the refresh, since a newer confirmation can change which source wins. Most
+    rows of a new document are of this kind (three in five over the seven LiteLLM files), and the refresh's
+    per-row Python was the largest step of an ingest (bench/README.md, issue 14).
+    """
+    if connection.vendor != "postgresql" or not price_ids:
+        return set()
+    from apps.common.lookups import integer_array
+
+    market_lock()
+    with connection.cursor() as cursor:
+        # The evidence's one entry gets the confirmation as Evidence.as_json writes it.
+        cursor.execute(
+            "UPDATE pricing_marketprice SET last_confirmed_at = %s, "
+            "evidence = jsonb_set(evidence, '{0,last_confirmed_at}', to_jsonb(%s::text)) "
+            "WHERE source_count = 1 AND price_id = ANY(%s::bigint[]) RETURNING price_id",
+            [at, timestamp_text(at), integer_array(price_ids)])
+        moved = {row[0] for row in cursor.fetchall()}
+    if moved:
+        _announce()
+    return moved
+
+
+def _announce() -> None:
+    """Watches hear of market changes once they are committed (a hint; the alerts sweep is the backstop): one
+    hint per transaction, however many steps of it wrote market rows."""
+    from apps.alerts.tasks import market_changed
+
+    if all(func is not market_changed for _sids, func, _robust in connection.run_on_commit):
+        transaction.on_commit(market_changed, robust=True)
 
 
 # pg_advisory_xact_lock's key for "writing market rows" (any constant no other lock in the project uses).

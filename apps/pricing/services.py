@@ -233,10 +233,9 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
                                             last_confirmed_at=look.last_at), Basis.OBSERVED)
                         for oid, values in starts.items()])
     PriceChange.objects.bulk_create(changes, batch_size=BATCH)
-    # When an alias was just resolved again, the pairs its offerings joined too (those they left are among the
-    # pairs read with the offerings: their market rows must go).
-    market_refresh_for_source(source_id, pairs=offerings.pairs | set(_resolved_pairs(source_id).values())
-                              if moved else offerings.pairs)
+    continued = {oid: open_prices[oid][0] for oid, s in status.items() if s == "unchanged"}
+    market_refresh_for_source(source_id, pairs=_market_confirm(
+        source_id, offerings.pair_of, status, continued, look.last_at, moved=bool(moved)))
     return status
 
 
@@ -244,6 +243,29 @@ def _resolved_pairs(source_id: int) -> dict[int, tuple[int, int]]:
     """Offering id -> (provider id, model id) of the source's offerings whose alias names a model."""
     return {pk: (provider_id, model_id) for pk, provider_id, model_id in Offering.objects.filter(
         source_id=source_id, alias__model__isnull=False).order_by().values_list("id", "provider_id", "alias__model_id")}
+
+
+def _market_confirm(source_id: int, pair_of: dict[int, tuple[int, int]], status: dict[int, str],
+                    continued: dict[int, int], at: datetime, *, moved: bool) -> set[tuple[int, int]]:
+    """Confirm in place the market rows of prices that only continued (market_confirm); returns the (provider,
+    model) pairs the refresh must still recompute: those of the offerings whose price started or ended, of the
+    continued ones whose row was not confirmed in place (several sources, or another price chosen), and, when
+    aliases were just resolved again (``moved``; ``pair_of`` was read before), both the pair an offering left
+    and the one it joined."""
+    from .market import market_confirm
+
+    touched = {pair_of[oid] for oid, s in status.items() if s != "unchanged" and oid in pair_of}
+    if moved:
+        before, pair_of = pair_of, _resolved_pairs(source_id)
+        for oid in before.keys() | pair_of.keys():
+            if before.get(oid) != pair_of.get(oid):
+                touched.update(p for p in (before.get(oid), pair_of.get(oid)) if p is not None)
+        touched.update(pair_of[oid] for oid, s in status.items() if s != "unchanged" and oid in pair_of)
+    candidates = {oid: pk for oid, pk in continued.items() if oid in pair_of and pair_of[oid] not in touched}
+    confirmed = market_confirm(price_ids=list(candidates.values()), at=at)
+    left = touched | {pair_of[oid] for oid, pk in candidates.items() if pk not in confirmed}
+    done = {pair_of[oid] for oid, pk in candidates.items() if pk in confirmed} - left
+    return (set(pair_of.values()) | left) - done
 
 
 def _observation_values(row: dict[str, Any]) -> Values:
@@ -420,7 +442,11 @@ def _stated_intervals(by_snapshot: StatedRows, looks: list[Look], first_seen_of:
 class SourceOfferings:
     alias_hints: dict[int, tuple[str, str]]  # alias id -> (provider key, name) of its newest listing
     provider_of: dict[int, int]  # offering id -> provider id
-    pairs: set[tuple[int, int]]  # (provider id, model id) of the resolved offerings
+    pair_of: dict[int, tuple[int, int]]  # offering id -> (provider id, model id), for the resolved offerings
+
+    @property
+    def pairs(self) -> set[tuple[int, int]]:
+        return set(self.pair_of.values())
 
 
 def _offering_attributes_sync(source_id: int, attributes: dict[int, Attributes],
@@ -434,13 +460,13 @@ def _offering_attributes_sync(source_id: int, attributes: dict[int, Attributes],
     stale: list[dict[str, Any]] = []
     newest_hint: dict[int, tuple[int, tuple[str, str]]] = {}
     provider_of: dict[int, int] = {}
-    pairs: set[tuple[int, int]] = set()
+    pair_of: dict[int, tuple[int, int]] = {}
     for pk, alias_id, provider_id, model_id, *have in (Offering.objects.filter(source_id=source_id).order_by()
                                                         .values_list("id", "alias_id", "provider_id", "alias__model_id",
                                                                      *ATTRIBUTES)):
         provider_of[pk] = provider_id
         if model_id is not None:
-            pairs.add((provider_id, model_id))
+            pair_of[pk] = (provider_id, model_id)
         want = attributes.get(pk)
         if want is not None and tuple(have) != want:
             stale.append({"id": pk, **dict(zip(ATTRIBUTES, want, strict=True))})
@@ -451,7 +477,7 @@ def _offering_attributes_sync(source_id: int, attributes: dict[int, Attributes],
     # Rows through COPY and one UPDATE ... FROM (bulk_update's CASE per row and column was most of this
     # function when a new file renames or re-sizes a few hundred offerings).
     bulk_update_rows(Offering, stale, list(ATTRIBUTES))
-    return SourceOfferings({alias_id: hint for alias_id, (_, hint) in newest_hint.items()}, provider_of, pairs)
+    return SourceOfferings({alias_id: hint for alias_id, (_, hint) in newest_hint.items()}, provider_of, pair_of)
 
 
 def _first_undated_statement(by_snapshot: StatedRows, first_seen_of: dict[int, datetime]) -> datetime | None:

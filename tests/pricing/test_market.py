@@ -125,6 +125,54 @@ def the_market_is_a_full_refresh_s(label: str) -> None:
 
 
 @pytest.mark.usefixtures("postgres")
+def test_rows_confirmed_in_place_are_what_the_refresh_gives(two_sources):
+    """A new document whose prices mostly continue: single-source rows of prices that only continued are
+    confirmed in one UPDATE (market_confirm), everything else is recomputed; after every step the market is
+    the policy's answer. Covers a row with two sources (left to the refresh), one losing its second source,
+    a changed price, a second raw id of one source for the same offering (the plain id chosen; the other
+    changes, then the chosen one goes), and a new model."""
+    from apps.pricing import market as market_module
+
+    litellm, mirror = two_sources
+    a, b, c = (2.5e-06, 1e-05), (2e-06, 8e-06), (3e-06, 1.2e-05)
+    confirmed: list[int] = []
+    real = market_module.market_confirm
+
+    def spy(**kwargs):
+        confirmed.append(len(moved := real(**kwargs)))
+        return moved
+
+    steps = [
+        (litellm, 1, {"gpt-4o": a, "openai/gpt-4o": a, "gpt-4o-mini": a, "o3": b, "o1": a}),
+        (mirror, 2, {"gpt-4o": b, "o3": b}),
+        (litellm, 3, {"gpt-4o": a, "openai/gpt-4o": b, "gpt-4o-mini": a, "o3": b, "o1": c}),  # two rows move
+        (mirror, 4, {"o3": b, "gpt-4.1": a}),  # the mirror drops gpt-4o: litellm alone prices it again
+        (litellm, 5, {"gpt-4o": a, "openai/gpt-4o": b, "gpt-4o-mini": a, "o3": b, "o1": c, "gpt-4.1": b}),
+        (litellm, 6, {"openai/gpt-4o": b, "gpt-4o-mini": a, "o3": b, "o1": c, "gpt-4.1": b}),  # the plain id goes
+        (litellm, 7, {"openai/gpt-4o": b, "gpt-4o-mini": a, "o3": b, "o1": c, "gpt-4.1": b, "o4-mini": a}),
+        # The plain id back: it outranks the chosen one, which only continued.
+        (litellm, 8, {"gpt-4o": c, "openai/gpt-4o": b, "gpt-4o-mini": a, "o3": b, "o1": c, "gpt-4.1": b,
+                      "o4-mini": a}),
+    ]
+    market_module.market_confirm = spy
+    try:
+        for source, day, models in steps:
+            ingest(source, doc(models), day)
+            the_market_is_a_full_refresh_s(f"{source.key}, day {day}")
+    finally:
+        market_module.market_confirm = real
+    # Confirmed in place (the counts say the shortcut ran, and where it must not, did not): day 3 gpt-4o-mini
+    # alone (gpt-4o: one of its raw ids changed; o3: two sources; o1 changed). Day 5 gpt-4o (its plain id, the
+    # chosen one; the other id's price is not the row's, so the pair is recomputed too), gpt-4o-mini and o1;
+    # not o3 nor gpt-4.1, new here and priced by the mirror. Day 6 gpt-4o-mini and o1 (gpt-4o's plain id
+    # ended). Day 7 openai/gpt-4o, now the chosen id, gpt-4o-mini and o1. Day 8 gpt-4o-mini, o1 and o4-mini, not
+    # gpt-4o: its plain id is back and wins.
+    assert confirmed == [0, 0, 1, 0, 3, 2, 3, 3], confirmed
+    assert market("gpt-4o").evidence[0]["source_model_id"] == "gpt-4o"
+    assert market("o3").source_count == 2
+
+
+@pytest.mark.usefixtures("postgres")
 def test_an_alias_resolved_again_takes_its_market_rows_along(db, monkeypatch):
     """A model's name changes in the newest listing, its price does not: the alias is resolved again (here to
     another model), and the offering whose price only continued now prices that model. The market row of the
