@@ -21,7 +21,7 @@ from apps.sources.models import Source
 
 from . import attributes, identity
 from .attributes import Statement
-from .models import Model, ModelAlias, Provider
+from .models import Model, ModelAlias, Offering, Provider
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
@@ -357,4 +357,10 @@ def aliases_reresolve(*, source: Source | None = None) -> int:
             updates.append(alias)
         ModelAlias.objects.bulk_update(updates, ["model", "status", "rule"], batch_size=2000)
         models_attributes_refresh(model_ids={a.model_id for a in updates})
+        # Their offerings' prices are now evidence for the models they name: the market gains those rows now,
+        # not at each source's next ingest.
+        from apps.pricing.market import market_prices_refresh
+
+        market_prices_refresh(pairs=set(Offering.objects.filter(alias_id__any_of=[a.pk for a in updates])
+                                        .order_by().values_list("provider_id", "alias__model_id")))
     return len(updates)

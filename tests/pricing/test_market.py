@@ -242,6 +242,30 @@ def test_a_reparse_that_resolves_an_alias_again_takes_its_market_rows_along(db, 
     the_market_is_a_full_refresh_s("after the reparse")
 
 
+def test_an_alias_resolved_by_a_new_rule_enters_the_market(db, monkeypatch):
+    """aliases_reresolve (after the rules or the curated table changed): an unresolved raw id's prices become
+    evidence for the model it now names, so the market gains its row then, not at the source's next ingest."""
+    import dataclasses
+
+    from apps.catalog import identity
+    from apps.catalog.services import aliases_reresolve
+
+    litellm = get_source("litellm")
+    ingest(litellm, doc({"gpt-4o": (2.5e-06, 1e-05), "model-x": (1e-06, 2e-06)}), 1)
+    assert set(MarketPrice.objects.values_list("model__slug", flat=True)) == {"gpt-4o"}  # model-x: unresolved
+    real = identity.resolve
+
+    def resolve(raw_id, **kwargs):  # the new rule
+        if raw_id == "model-x":
+            return dataclasses.replace(real("gpt-4o", **kwargs), slug="model-x", name="Model X", rule="new-rule")
+        return real(raw_id, **kwargs)
+
+    monkeypatch.setattr(identity, "resolve", resolve)
+    assert aliases_reresolve() == 1
+    assert set(MarketPrice.objects.values_list("model__slug", flat=True)) == {"gpt-4o", "model-x"}
+    the_market_is_a_full_refresh_s("after the new rule")
+
+
 def test_the_matrix_on_a_small_fixture(two_sources):
     """By hand: three offerings both sources price, one of them differs by 100 % on input."""
     litellm, mirror = two_sources
