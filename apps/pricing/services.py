@@ -344,7 +344,14 @@ def prices_confirm(*, source_id: int, previous_at: datetime, at: datetime) -> in
         # choice; later looks the same day confirm the source prices (exact above) and leave the market rows,
         # whose confirmation reads to the day, as they are. Scheduled fetches are hours apart: most are
         # same-day looks, and cost one UPDATE.
-        market_refresh_for_source(source_id)
+        pairs = None
+        if not Price.objects.filter(offering__source_id=source_id, basis=Basis.STATED).exists():
+            # Nothing started or ended, so every open price only continued (market_confirm). Not with stated
+            # prices, which start and end by the clock between looks: the refresh rereads which are current.
+            continued = dict(Price.objects.filter(offering__source_id=source_id, effective_to__isnull=True,
+                                                  last_confirmed_at=at).order_by().values_list("offering_id", "id"))
+            pairs = _market_confirm(source_id, _resolved_pairs(source_id), {}, continued, at, moved=False)
+        market_refresh_for_source(source_id, pairs=pairs)
     return confirmed
 
 

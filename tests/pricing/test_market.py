@@ -173,6 +173,35 @@ def test_rows_confirmed_in_place_are_what_the_refresh_gives(two_sources):
 
 
 @pytest.mark.usefixtures("postgres")
+def test_a_sighting_on_a_new_day_confirms_single_source_rows_in_place(two_sources):
+    """The same document seen again the next day confirms every price it states: rows with one source are
+    confirmed in place, a row with two is recomputed (the newer confirmation now wins it)."""
+    from apps.pricing import market as market_module
+
+    litellm, mirror = two_sources
+    listing = doc({"gpt-4o": (2.5e-06, 1e-05), "o3": (2e-06, 8e-06)})
+    ingest(litellm, listing, 1)
+    ingest(mirror, doc({"o3": (3e-06, 8e-06)}), 2)
+    assert market("o3").source.key == "mirror"
+    confirmed: list[int] = []
+    real = market_module.market_confirm
+
+    def spy(**kwargs):
+        confirmed.append(len(moved := real(**kwargs)))
+        return moved
+
+    market_module.market_confirm = spy
+    try:
+        run = ingest(litellm, listing, 3)
+    finally:
+        market_module.market_confirm = real
+    assert "2 prices confirmed" in run.message, run.message
+    assert confirmed == [1]  # gpt-4o; o3 has two sources
+    assert (market("o3").source.key, market("gpt-4o").last_confirmed_at.day) == ("litellm", 3)
+    the_market_is_a_full_refresh_s("after the sighting")
+
+
+@pytest.mark.usefixtures("postgres")
 def test_an_alias_resolved_again_takes_its_market_rows_along(db, monkeypatch):
     """A model's name changes in the newest listing, its price does not: the alias is resolved again (here to
     another model), and the offering whose price only continued now prices that model. The market row of the
