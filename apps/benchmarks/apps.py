@@ -19,7 +19,7 @@ class BenchmarksConfig(AppConfig):
         # A SkyPilot catalog is the cloud's whole price sheet: an instance it leaves out has ended, so a
         # truncated sheet is held by the shrink guard, and a sheet seen again moves along its timeline.
         register("gpu-catalog", FormatSpec("gpu_catalog", hardware, label="SkyPilot GPU catalog (CSV)",
-                                           listing="apps.benchmarks.services.hardware_listing",
+                                           listing="apps.benchmarks.services.hardware_listings_compared",
                                            rebuild="apps.benchmarks.services.hardware_history_rebuild_source"))
         register("hardware-csv", FormatSpec("hardware_csv", hardware, label="Hardware prices (curated CSV)"))
         # The provider landscape updates catalog providers; the catalog app leaves

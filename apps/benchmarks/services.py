@@ -38,7 +38,7 @@ from apps.catalog.services import aliases_ensure, providers_ensure
 from apps.common.bulk import copy_tuples, json_text
 from apps.common.intervals import plan_interval_writes
 from apps.sources.models import Snapshot, Source
-from apps.sources.registry import ApplyCounts
+from apps.sources.registry import ApplyCounts, ListingCount, listings_compared
 from apps.sources.selectors import source_timeline
 from scrapers.bench_records import BenchmarkRecord, HardwarePriceRecord
 from scrapers.csvtools import RecordBatch, RecordStream, key_digest
@@ -628,9 +628,14 @@ def _complete_intervals(timeline: list[tuple[int, datetime]],
 
 
 def hardware_listing(snapshot_id: int) -> dict[int, int]:
-    """Offering id -> provider id of every instance a price sheet lists (for the shrink guard)."""
+    """Offering id -> provider id of every instance a price sheet lists."""
     return dict(HardwarePriceObservation.objects.filter(snapshot_id=snapshot_id)
                 .values_list("offering_id", "offering__provider_id"))
+
+
+def hardware_listings_compared(before_id: int, after_id: int) -> list[ListingCount]:
+    """What two price sheets list, per provider (for the shrink guard; a sheet lists hundreds of instances)."""
+    return listings_compared(hardware_listing(before_id), hardware_listing(after_id))
 
 
 def hardware_history_rebuild_source(*, source_id: int) -> dict[int, str]:

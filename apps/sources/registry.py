@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.utils.module_loading import import_string
 
@@ -17,6 +17,27 @@ from scrapers.records import ParseResult, Reject
 
 if TYPE_CHECKING:
     from .models import Snapshot
+
+
+class ListingCount(NamedTuple):
+    """One provider's offerings in two snapshots of a complete listing (FormatSpec.listing)."""
+
+    provider_id: int
+    before: int  # listed by the earlier snapshot
+    ended: int  # of those, left out by the later one
+    after: int  # listed by the later snapshot
+
+
+def listings_compared(before: Mapping[int, int], after: Mapping[int, int]) -> list[ListingCount]:
+    """ListingCount per provider from two listings read whole ({offering id: provider id})."""
+    counts: dict[int, list[int]] = {}
+    for offering_id, provider_id in before.items():
+        count = counts.setdefault(provider_id, [0, 0, 0])
+        count[0] += 1
+        count[1] += offering_id not in after
+    for provider_id in after.values():
+        counts.setdefault(provider_id, [0, 0, 0])[2] += 1
+    return [ListingCount(provider_id, *count) for provider_id, count in counts.items()]
 
 
 @dataclass
@@ -58,8 +79,8 @@ class FormatSpec:
     # document is seen again (the cheap, common case).
     rebuild: str | None = None
     confirm: str | None = None
-    # Complete listings (an offering left out has ended): listing(snapshot_id) -> {offering id: provider id}
-    # of what the snapshot lists as current. The shrink guard compares two listings.
+    # Complete listings (an offering left out has ended): listing(before_id, after_id) -> [ListingCount] per
+    # provider, of what two snapshots list as current. The shrink guard compares the two.
     listing: str | None = None
     # The parser states each price's validity interval (history from the newest statement, not from sightings).
     # A source's format cannot change once it has snapshots (the admin shows it read-only then), so a source of
@@ -78,7 +99,7 @@ class FormatSpec:
 PRICES = "apps.pricing.services.prices_apply_snapshot"
 PRICE_HISTORY = {"rebuild": "apps.pricing.services.price_history_rebuild",
                  "confirm": "apps.pricing.services.prices_confirm"}
-PRICE_LISTING = "apps.pricing.services.price_listing"
+PRICE_LISTING = "apps.pricing.services.price_listings_compared"
 
 FORMATS: dict[str, FormatSpec] = {
     "litellm": FormatSpec("litellm", PRICES, listing=PRICE_LISTING, **PRICE_HISTORY),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -25,7 +24,7 @@ from scrapers.gcpause import collections_paused
 from scrapers.records import ParseError, ParseResult
 
 from .models import IngestRun, Rejection, Sighting, Snapshot, Source
-from .registry import ApplyCounts, FormatSpec, get_format
+from .registry import ApplyCounts, FormatSpec, ListingCount, get_format
 from .screen import result_screen, storable
 from .selectors import previous_accepted_snapshot_id
 
@@ -321,21 +320,19 @@ def shrink_check(*, source: Source, snapshot: Snapshot, spec: FormatSpec) -> str
     previous = previous_accepted_snapshot_id(snapshot)
     if previous is None:
         return ""
-    listing = import_string(spec.listing)
-    before: dict[int, int] = listing(previous)  # offering id -> provider id
-    if not before:
+    counts: list[ListingCount] = import_string(spec.listing)(previous, snapshot.pk)
+    listed = sum(c.before for c in counts)
+    if not listed:
         return ""
-    after: dict[int, int] = listing(snapshot.pk)
-    ended = before.keys() - after.keys()
+    ended = sum(c.ended for c in counts)
     reasons = []
-    share = Decimal(len(ended) * 100) / len(before)
-    if share > source.shrink_guard_max_ended_pct and len(ended) >= SHRINK_GUARD_MIN_ENDED:
-        reasons.append(f"would end {len(ended):,} of {len(before):,} current prices ({share:.0f} %) listed by "
+    share = Decimal(ended * 100) / listed
+    if share > source.shrink_guard_max_ended_pct and ended >= SHRINK_GUARD_MIN_ENDED:
+        reasons.append(f"would end {ended:,} of {listed:,} current prices ({share:.0f} %) listed by "
                        f"snapshot {previous}; threshold {source.shrink_guard_max_ended_pct.normalize():f} %")
     if source.shrink_guard_provider_min:
-        kept = set(after.values())
-        per_provider = Counter(before.values())
-        dropped = {p: n for p, n in per_provider.items() if p not in kept and n >= source.shrink_guard_provider_min}
+        dropped = {c.provider_id: c.before for c in counts
+                   if not c.after and c.before >= source.shrink_guard_provider_min}
         if dropped:
             from apps.catalog.models import Provider
 

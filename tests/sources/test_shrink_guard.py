@@ -247,3 +247,28 @@ def test_the_guard_does_not_read_the_previous_document_s_bytes(db):
                     if q["sql"].lstrip().upper().startswith("SELECT") and '"sources_snapshot"."content"' in q["sql"]
                     and hashlib.sha256(changed).hexdigest() not in q["sql"]]
     assert read_content == []
+
+
+def test_the_listings_are_compared_in_sql_as_in_python():
+    """price_listings_compared counts in one statement what listings_compared counts from the two listings read
+    whole: per provider, offerings before, ended, after (real files: one drops providers, adds others)."""
+    from apps.pricing.models import PriceObservation
+    from apps.pricing.services import price_listings_compared
+    from apps.sources.registry import listings_compared
+
+    for name, when in [("model_prices_2025-09-30_rocry-72e074a.json", DAY1 - timedelta(days=300)),
+                       ("model_prices_2026-01-31_rocry-94b6c3b.json", DAY1 - timedelta(days=170))]:
+        assert ingest((FIXTURES / "litellm" / name).read_bytes(), when, name).status == IngestRun.Status.OK
+    first, second = Snapshot.objects.filter(source__key="litellm").order_by("observed_at").values_list("pk", flat=True)
+
+    def listing(snapshot_id: int) -> dict[int, int]:
+        return dict(PriceObservation.objects.filter(snapshot_id=snapshot_id)
+                    .values_list("offering_id", "offering__provider_id"))
+
+    for before, after in [(first, second), (second, first), (first, first)]:
+        assert sorted(price_listings_compared(before, after)) == sorted(listings_compared(listing(before),
+                                                                                          listing(after)))
+    counts = price_listings_compared(first, second)
+    # Both kinds are there: providers that lose some offerings and keep others, providers new in the second.
+    assert any(c.ended and c.after for c in counts) and any(c.after and not c.before for c in counts)
+    assert not any(c.ended for c in price_listings_compared(first, first))
