@@ -65,13 +65,14 @@ def provider_spec_for(raw_provider: str) -> ProviderSpec:
 def providers_ensure(*, raw_providers: set[str]) -> dict[str, Provider]:
     """Get or create a Provider for each raw key; returns raw key -> Provider."""
     specs = {raw: provider_spec_for(raw) for raw in raw_providers}
-    slugs = {spec.slug for spec in specs.values()}
-    # ignore_conflicts: another worker may create the same provider concurrently.
-    Provider.objects.bulk_create(
-        [Provider(slug=s.slug, name=s.name, kind=s.kind) for s in {sp.slug: sp for sp in specs.values()}.values()],
-        ignore_conflicts=True,
-    )
-    by_slug = {p.slug: p for p in Provider.objects.filter(slug__in=slugs)}
+    by_slug = {p.slug: p for p in Provider.objects.filter(slug__any_of={spec.slug for spec in specs.values()})}
+    # Only the new ones are written (an ingest nearly always knows every provider already); ignore_conflicts:
+    # another worker may create the same provider concurrently.
+    missing = {spec.slug: spec for spec in specs.values() if spec.slug not in by_slug}
+    if missing:
+        Provider.objects.bulk_create([Provider(slug=s.slug, name=s.name, kind=s.kind) for s in missing.values()],
+                                     ignore_conflicts=True)
+        by_slug.update({p.slug: p for p in Provider.objects.filter(slug__any_of=list(missing))})
     return {raw: by_slug[spec.slug] for raw, spec in specs.items()}
 
 
@@ -109,20 +110,29 @@ def models_ensure(identities: list[identity.ModelIdentity], statements: dict[str
     wanted = {i.slug: model_attributes(slug=i.slug, creator=i.creator, family=i.family, version=i.version,
                                        parameter_count_b=i.parameter_count_b, statements=statements.get(i.slug, ()))
               for i in unique.values()}
-    # Rows, not instances, through COPY on PostgreSQL: building and binding 800 model instances was a tenth
-    # of a LiteLLM ingest. Every column is given (COPY applies no Python-side default).
-    insert_ignoring_conflicts(Model, [
-        {"slug": i.slug, "name": i.name, "creator": i.creator, "family": i.family, "version": i.version,
-         "parameter_count_b": i.parameter_count_b, "variant": i.variant, "size_class": identity.size_class(i),
-         **wanted[i.slug], "curated_fields": []}
-        for i in unique.values()], conflict=["slug"])
     fields = ("pk", "slug", "curated_fields", *wanted[next(iter(wanted))]) if wanted else ("pk", "slug")
     found: dict[str, int] = {}
-    for row in Model.objects.filter(slug__any_of=list(unique)).order_by().values(*fields):
-        found[row["slug"]] = row["pk"]
-        if differ is not None and any(row[f] != v for f, v in wanted[row["slug"]].items()
-                                      if f not in (row["curated_fields"] or ())):
-            differ.add(row["slug"])
+
+    def read(slugs: list[str]) -> None:
+        for row in Model.objects.filter(slug__any_of=slugs).order_by().values(*fields):
+            found[row["slug"]] = row["pk"]
+            if differ is not None and any(row[f] != v for f, v in wanted[row["slug"]].items()
+                                          if f not in (row["curated_fields"] or ())):
+                differ.add(row["slug"])
+
+    read(list(unique))
+    new = [i for slug, i in unique.items() if slug not in found]
+    if new:
+        # Rows, not instances, through COPY on PostgreSQL: building and binding 800 model instances was a tenth
+        # of a LiteLLM ingest. Every column is given (COPY applies no Python-side default). Only the new ones,
+        # straight into the table (expect_new): the temporary table for conflicts, created and dropped each
+        # time, is needed only when a concurrent ingest created one of them first.
+        insert_ignoring_conflicts(Model, [
+            {"slug": i.slug, "name": i.name, "creator": i.creator, "family": i.family, "version": i.version,
+             "parameter_count_b": i.parameter_count_b, "variant": i.variant, "size_class": identity.size_class(i),
+             **wanted[i.slug], "curated_fields": []}
+            for i in new], conflict=["slug"], expect_new=True)
+        read([i.slug for i in new])  # ours, or a concurrent ingest's (whose attributes may differ)
     return found
 
 
