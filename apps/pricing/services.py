@@ -225,16 +225,19 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
 
     for i in range(0, len(ended), BATCH):
         Price.objects.filter(pk__any_of=ended[i:i + BATCH]).update(effective_to=look.first_at)
-    # What is still open now continues: confirmed by this look. One statement over the source's open prices
-    # instead of thousands of ids to send and parse (the new prices come next, with their confirmation).
-    (Price.objects.filter(offering__source_id=source_id, effective_to__isnull=True)
-     .exclude(last_confirmed_at=look.last_at).update(last_confirmed_at=look.last_at))
+    # What is still open now continues: confirmed by this look (the new prices come next, with theirs). By id,
+    # one array parameter: for the 3,383 of the newest LiteLLM file 5 ms of PostgreSQL against 14 ms for the
+    # same rows found through the source's offerings (EXPLAIN ANALYZE).
+    continued = {oid: open_prices[oid][0] for oid, s in status.items() if s == "unchanged"}
+    confirmed = list(continued.values())
+    for i in range(0, len(confirmed), BATCH):
+        (Price.objects.filter(pk__any_of=confirmed[i:i + BATCH]).exclude(last_confirmed_at=look.last_at)
+         .update(last_confirmed_at=look.last_at))
     bulk_insert(Price, [_new_price(oid, offerings.provider_of[oid],
                                    Interval(look.first_at, None, values, snapshot_id, first_seen_at=look.first_at,
                                             last_confirmed_at=look.last_at), Basis.OBSERVED)
                         for oid, values in starts.items()])
     bulk_insert(PriceChange, changes)
-    continued = {oid: open_prices[oid][0] for oid, s in status.items() if s == "unchanged"}
     market_refresh_for_source(source_id, pairs=_market_confirm(
         source_id, offerings.pair_of, status, continued, look.last_at, moved=bool(moved)))
     return status
