@@ -157,13 +157,15 @@ def prices_apply_snapshot(*, snapshot: Snapshot, result: ParseResult) -> ApplyCo
     in_snapshot = {o["offering_id"] for o in observations}
     status = None
     if not replaced and not get_format(source.format).stated_dates and not any(o["stated"] for o in observations):
-        status = _history_append(source_id=source.pk, snapshot_id=snapshot.pk, observations=observations)
+        status = _history_append(source_id=source.pk, snapshot_id=snapshot.pk, observations=observations,
+                                 offering_ids=list(offering_ids.values()))
     if status is None:
         status = price_history_rebuild(source_id=source.pk)
     return ApplyCounts.from_history(status, in_snapshot=in_snapshot, rejects=rejects)
 
 
-def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict[str, Any]]) -> dict[int, str] | None:
+def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict[str, Any]],
+                    offering_ids: list[int]) -> dict[int, str] | None:
     """The common case, a source's newest document applied for the first time, without rereading its history.
 
     The full rebuild walks every sighting of the source; when the new document is the last stretch of the
@@ -172,6 +174,8 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
     again at the same values: confirmed), or ends where the new document starts (changed or delisted), and
     what the document lists anew starts there. The result is the full rebuild's, row for row (the history
     tests ingest in date order through here and out of order through the full rebuild, and compare).
+
+    ``offering_ids``: every offering of the source (as _offerings_ensure read them).
 
     Returns None (the caller rebuilds in full) when the shortcut does not hold: the document is not the last
     stretch, or was seen before as another stretch, or the source has stated prices (the caller takes only
@@ -183,10 +187,13 @@ def _history_append(*, source_id: int, snapshot_id: int, observations: list[dict
         return None
     look = looks[-1]
     listed: dict[int, dict[str, Any]] = {o["offering_id"]: o for o in observations}
-    # Rows, not model instances: a source has thousands of open prices.
+    # Rows, not model instances: a source has thousands of open prices. On PostgreSQL by offering id, one array
+    # parameter: for the newest LiteLLM file 1.6 ms against 6.3 ms through a join with the offerings (elsewhere
+    # the ids would be one parameter each, beyond SQLite's limit for a large source).
+    source_prices = (Price.objects.filter(offering_id__any_of=offering_ids) if connection.vendor == "postgresql"
+                     else Price.objects.filter(offering__source_id=source_id))
     open_prices: dict[int, tuple[int, Values]] = {}
-    for pk, offering_id, basis, *rest in Price.objects.filter(
-            offering__source_id=source_id, effective_to__isnull=True).order_by().annotate(
+    for pk, offering_id, basis, *rest in source_prices.filter(effective_to__isnull=True).order_by().annotate(
             unit_prices_text=Cast("unit_prices", TextField())).values_list(
             "id", "offering_id", "basis", *COMPONENTS, "unit_prices_text", "price_label"):
         if basis != Basis.OBSERVED:
