@@ -256,9 +256,14 @@ def aliases_ensure(*, source: Source, items: dict[str, tuple[str, str]],
         # ignore conflicts: another worker may create the same alias concurrently.
         insert_ignoring_conflicts(ModelAlias, aliases, conflict=["source_id", "raw_id"], expect_new=True)
         # The new ones' ids only (ours, or a concurrent worker's): rereading the source's whole list was a
-        # tenth of the aliases step of an ingest with a few hundred new raw ids among thousands.
-        existing.update(ModelAlias.objects.filter(source=source, raw_id__any_of=new_ids).order_by()
-                        .values_list("raw_id", "pk"))
+        # tenth of the aliases step of an ingest with a few hundred new raw ids among thousands. The whole list
+        # when most are new (a source's first document): a key array as long as the list costs more.
+        if len(new_ids) < len(every):
+            existing.update(ModelAlias.objects.filter(source=source, raw_id__any_of=new_ids).order_by()
+                            .values_list("raw_id", "pk"))
+        else:
+            every = known()
+            existing.update({raw: every[raw][0] for raw in new_ids})
     if touched:
         models_attributes_refresh(model_ids=touched)
     return existing

@@ -325,7 +325,9 @@ def _offerings_ensure(source: Any, records: list[PriceRecord], provider_ids: dic
                         "max_output_tokens": r.max_output_tokens}
     if new:
         insert_ignoring_conflicts(Offering, list(new.values()), conflict=OFFERING_KEY, expect_new=True)
-        ids.update(known({key[1] for key in new}))  # the new ones' ids (ours or a concurrent worker's)
+        # The new ones' ids (ours or a concurrent worker's); the whole list again when most are new (a source's
+        # first document), where a key array as long as the list costs more than the rows it leaves out.
+        ids.update(known({key[1] for key in new}) if len(new) < len(ids) else known())
     return ids
 
 
