@@ -36,6 +36,7 @@ from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
 from apps.common.bulk import batched, bulk_insert, bulk_update_rows
+from apps.common.lookups import integer_array
 from apps.common.timestamps import timestamp_text
 from scrapers.records import LABEL_UNKNOWN
 
@@ -253,8 +254,6 @@ def market_confirm(*, price_ids: list[int], at: datetime) -> set[int]:
     """
     if connection.vendor != "postgresql" or not price_ids:
         return set()
-    from apps.common.lookups import integer_array
-
     market_lock()
     with connection.cursor() as cursor:
         # The evidence's one entry gets the confirmation as Evidence.as_json writes it.

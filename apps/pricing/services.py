@@ -38,7 +38,7 @@ from apps.catalog.models import Offering
 from apps.catalog.services import aliases_ensure, aliases_sync_hints, providers_ensure
 from apps.common.bulk import JsonText, bulk_insert, bulk_update_rows, insert_ignoring_conflicts
 from apps.common.intervals import plan_interval_writes
-from apps.sources.models import Snapshot
+from apps.sources.models import Snapshot, Source
 from apps.sources.registry import ApplyCounts, ListingCount, get_format
 from apps.sources.selectors import Look, source_timeline
 from scrapers.records import ParseResult, PriceRecord, Reject
@@ -265,13 +265,13 @@ def _market_confirm(source_id: int, pair_of: dict[int, tuple[int, int]], status:
     and the one it joined."""
     from .market import market_confirm
 
-    touched = {pair_of[oid] for oid, s in status.items() if s != "unchanged" and oid in pair_of}
+    touched: set[tuple[int, int]] = set()
     if moved:
         before, pair_of = pair_of, _resolved_pairs(source_id)
         for oid in before.keys() | pair_of.keys():
             if before.get(oid) != pair_of.get(oid):
                 touched.update(p for p in (before.get(oid), pair_of.get(oid)) if p is not None)
-        touched.update(pair_of[oid] for oid, s in status.items() if s != "unchanged" and oid in pair_of)
+    touched.update(pair_of[oid] for oid, s in status.items() if s != "unchanged" and oid in pair_of)
     candidates = {oid: pk for oid, pk in continued.items() if oid in pair_of and pair_of[oid] not in touched}
     confirmed = market_confirm(price_ids=list(candidates.values()), at=at)
     left = touched | {pair_of[oid] for oid, pk in candidates.items() if pk not in confirmed}
@@ -291,8 +291,7 @@ def market_refresh_for_source(source_id: int, *, pairs: set[tuple[int, int]] | N
     from .market import market_prices_refresh
 
     if pairs is None:
-        pairs = set(Offering.objects.filter(source_id=source_id, alias__model__isnull=False).order_by()
-                    .values_list("provider_id", "alias__model_id"))
+        pairs = set(_resolved_pairs(source_id).values())
     return market_prices_refresh(pairs=pairs)
 
 
@@ -375,9 +374,10 @@ def prices_confirm(*, source_id: int, previous_at: datetime, at: datetime) -> in
         # whose confirmation reads to the day, as they are. Scheduled fetches are hours apart: most are
         # same-day looks, and cost one UPDATE.
         pairs = None
-        if not Price.objects.filter(offering__source_id=source_id, basis=Basis.STATED).exists():
-            # Nothing started or ended, so every open price only continued (market_confirm). Not with stated
-            # prices, which start and end by the clock between looks: the refresh rereads which are current.
+        if not get_format(Source.objects.values_list("format", flat=True).get(pk=source_id)).stated_dates:
+            # Nothing started or ended, so every open price only continued (market_confirm). Not for a format
+            # with stated prices, which start and end by the clock between looks: the refresh rereads which
+            # are current (a source's format cannot change once it has snapshots: FormatSpec.stated_dates).
             continued = dict(Price.objects.filter(offering__source_id=source_id, effective_to__isnull=True,
                                                   last_confirmed_at=at).order_by().values_list("offering_id", "id"))
             pairs = _market_confirm(source_id, _resolved_pairs(source_id), {}, continued, at, moved=False)
