@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import ProtectedError
 
 from apps.benchmarks.models import Hardware, HardwareOffering, HardwarePrice, HardwarePriceObservation
@@ -19,6 +19,7 @@ from apps.catalog.models import Provider
 from apps.common.statementkeys import StatementKey
 from apps.sources.models import Snapshot, Source
 from apps.sources.services import FetchMeta, source_ingest_bytes
+from tests import statementkeys
 from tests.conftest import direct_connection_params, waits_then_refused
 
 pytestmark = pytest.mark.django_db
@@ -53,36 +54,6 @@ def sheet(postgres) -> Source:
     return source
 
 
-def refused(statements: list[tuple[str, list]], parent: str) -> None:
-    """The statements fail on a key, naming ``parent``, and leave nothing behind."""
-    with pytest.raises(IntegrityError) as caught, transaction.atomic(), connection.cursor() as cursor:
-        for statement, params in statements:
-            cursor.execute(statement, params)
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    assert isinstance(caught.value.__cause__, psycopg.errors.ForeignKeyViolation), caught.value
-    assert f"({parent})" in str(caught.value)
-
-
-def a_row(key: StatementKey) -> tuple[int, tuple]:
-    row = MODELS[key.child].objects.order_by("pk").values_list("pk", *key.columns).first()
-    assert row is not None, key
-    return row[0], tuple(row[1:])
-
-
-def missing(key: StatementKey) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT coalesce(max(id), 0) + 1000 FROM {key.parent}")  # noqa: S608 (names from KEYS)
-        return cursor.fetchone()[0]
-
-
-def copy_statements(key: StatementKey, pk: int, values: tuple) -> list[tuple[str, list]]:
-    """Insert a copy of row ``pk`` of ``key.child`` with a new id and its key set to ``values``."""
-    assignments = ", ".join(f"{column} = %s" for column in key.columns)
-    return [(f"CREATE TEMP TABLE copied ON COMMIT DROP AS SELECT * FROM {key.child} WHERE id = %s", [pk]),  # noqa: S608
-            (f"UPDATE copied SET id = id + 1000000, {assignments}, {UNIQUE_AGAIN[key.child]}", list(values)),  # noqa: S608
-            (f"INSERT INTO {key.child} SELECT * FROM copied", [])]  # noqa: S608
-
-
 def test_postgres_checks_the_hardware_price_tables_keys_per_statement_not_by_foreign_keys(sheet) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -99,47 +70,25 @@ def test_postgres_checks_the_hardware_price_tables_keys_per_statement_not_by_for
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_postgres_refuses_a_row_inserted_with_a_missing_parent_and_takes_it_with_its_own(sheet, name) -> None:
     key = BY_NAME[name]
-    pk, values = a_row(key)
-    refused(copy_statements(key, pk, (missing(key),)), key.parent)
-    # The same copy naming the row's own parent is written: only the key refused it.
-    with transaction.atomic(), connection.cursor() as cursor:
-        for statement, params in copy_statements(key, pk, values):
-            cursor.execute(statement, params)
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        transaction.set_rollback(True)
+    statementkeys.inserted_with_a_missing_parent_is_refused(MODELS[key.child], key, UNIQUE_AGAIN[key.child])
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_postgres_refuses_a_row_copied_in_with_a_missing_parent(sheet, name) -> None:
-    """COPY, as the import writes, goes through the same statement check."""
     key = BY_NAME[name]
-    pk, _ = a_row(key)
-    *prepare, _ = copy_statements(key, pk, (missing(key),))
-    with pytest.raises(psycopg.errors.ForeignKeyViolation, match=rf"\({key.parent}\)"), transaction.atomic(), \
-            connection.cursor() as cursor:
-        for statement, params in prepare:
-            cursor.execute(statement, params)
-        raw = cursor.cursor  # the raw psycopg cursor's COPY: its error is psycopg's own, not wrapped by Django
-        with raw.copy("COPY copied TO STDOUT") as out:
-            data = b"".join(bytes(block) for block in out)
-        with raw.copy(f"COPY {key.child} FROM STDIN") as into:
-            into.write(data)
+    statementkeys.copied_in_with_a_missing_parent_is_refused(MODELS[key.child], key, UNIQUE_AGAIN[key.child])
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_postgres_refuses_a_row_updated_to_a_missing_parent(sheet, name) -> None:
     key = BY_NAME[name]
-    pk, _ = a_row(key)
-    refused([(f"UPDATE {key.child} SET {key.columns[0]} = %s WHERE id = %s", [missing(key), pk])],  # noqa: S608
-            key.parent)
+    statementkeys.updated_to_a_missing_parent_is_refused(MODELS[key.child], key)
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_postgres_refuses_deleting_or_re_keying_a_parent_a_row_names(sheet, name) -> None:
     key = BY_NAME[name]
-    _, values = a_row(key)
-    refused([(f"DELETE FROM {key.parent} WHERE id = %s", list(values))], key.parent)  # noqa: S608
-    refused([(f"UPDATE {key.parent} SET id = id + 100000 WHERE id = %s", list(values))], key.parent)  # noqa: S608
+    statementkeys.deleting_or_re_keying_a_named_parent_is_refused(MODELS[key.child], key)
 
 
 def test_django_s_on_delete_is_unchanged(sheet) -> None:

@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
 from apps.catalog.models import Model, ModelAlias, Offering, Provider
 from apps.common.statementkeys import StatementKey
 from apps.pricing.models import MarketPrice, Price, PriceObservation
 from apps.sources.models import Snapshot, Source
+from tests import statementkeys
 from tests.conftest import direct_connection_params, waits_then_refused
+from tests.statementkeys import refused
 
 pytestmark = pytest.mark.django_db
 
@@ -44,39 +46,6 @@ def ingested(postgres, two_sources_ingested) -> tuple[Source, Source]:
     return two_sources_ingested
 
 
-def refused(statements: list[tuple[str, list]], parent: str) -> None:
-    """The statements fail on a key, naming ``parent``, and leave nothing behind."""
-    with pytest.raises(IntegrityError) as caught, transaction.atomic(), connection.cursor() as cursor:
-        for statement, params in statements:
-            cursor.execute(statement, params)
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    assert isinstance(caught.value.__cause__, psycopg.errors.ForeignKeyViolation), caught.value
-    assert f"({parent})" in str(caught.value)
-
-
-def a_row(key: StatementKey) -> tuple[int, tuple]:
-    """(id, key values) of a row of ``key.child`` whose key is set."""
-    model = MODELS[key.child]
-    row = model.objects.exclude(**{f"{key.columns[0]}__isnull": True}).order_by("pk").values_list(
-        "pk", *key.columns).first()
-    assert row is not None, key
-    return row[0], tuple(row[1:])
-
-
-def missing(key: StatementKey) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT coalesce(max(id), 0) + 1000 FROM {key.parent}")  # noqa: S608 (names from KEYS)
-        return cursor.fetchone()[0]
-
-
-def copy_statements(key: StatementKey, pk: int, values: tuple) -> list[tuple[str, list]]:
-    """Insert a copy of row ``pk`` of ``key.child`` with a new id and its key set to ``values``."""
-    assignments = ", ".join(f"{column} = %s" for column in key.columns)
-    return [(f"CREATE TEMP TABLE copied ON COMMIT DROP AS SELECT * FROM {key.child} WHERE id = %s", [pk]),  # noqa: S608
-            (f"UPDATE copied SET id = id + 1000000, {assignments}, {UNIQUE_AGAIN[key.child]}", list(values)),  # noqa: S608
-            (f"INSERT INTO {key.child} SELECT * FROM copied", [])]  # noqa: S608
-
-
 def test_postgres_checks_the_price_tables_keys_per_statement_not_by_foreign_keys(ingested) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -93,41 +62,19 @@ def test_postgres_checks_the_price_tables_keys_per_statement_not_by_foreign_keys
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_postgres_refuses_a_row_inserted_with_a_missing_parent_and_takes_it_with_its_own(ingested, name) -> None:
     key = BY_NAME[name]
-    pk, values = a_row(key)
-    bad = (missing(key), *values[1:])
-    refused(copy_statements(key, pk, bad), key.parent)
-    # The same copy naming the row's own parent is written: only the key refused it.
-    with transaction.atomic(), connection.cursor() as cursor:
-        for statement, params in copy_statements(key, pk, values):
-            cursor.execute(statement, params)
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        transaction.set_rollback(True)
+    statementkeys.inserted_with_a_missing_parent_is_refused(MODELS[key.child], key, UNIQUE_AGAIN[key.child])
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_postgres_refuses_a_row_copied_in_with_a_missing_parent(ingested, name) -> None:
-    """COPY, as the ingest writes, goes through the same statement check."""
     key = BY_NAME[name]
-    pk, values = a_row(key)
-    *prepare, _ = copy_statements(key, pk, (missing(key), *values[1:]))
-    # The raw psycopg cursor's COPY: its error is psycopg's own, not wrapped by Django.
-    with pytest.raises(psycopg.errors.ForeignKeyViolation, match=rf"\({key.parent}\)"), transaction.atomic(), \
-            connection.cursor() as cursor:
-        for statement, params in prepare:
-            cursor.execute(statement, params)
-        raw = cursor.cursor
-        with raw.copy("COPY copied TO STDOUT") as out:
-            data = b"".join(bytes(block) for block in out)
-        with raw.copy(f"COPY {key.child} FROM STDIN") as into:
-            into.write(data)
+    statementkeys.copied_in_with_a_missing_parent_is_refused(MODELS[key.child], key, UNIQUE_AGAIN[key.child])
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_postgres_refuses_a_row_updated_to_a_missing_parent(ingested, name) -> None:
     key = BY_NAME[name]
-    pk, _ = a_row(key)
-    refused([(f"UPDATE {key.child} SET {key.columns[0]} = %s WHERE id = %s", [missing(key), pk])],  # noqa: S608
-            key.parent)
+    statementkeys.updated_to_a_missing_parent_is_refused(MODELS[key.child], key)
 
 
 def test_postgres_refuses_an_offering_whose_alias_is_another_source_s(ingested) -> None:
@@ -137,17 +84,14 @@ def test_postgres_refuses_an_offering_whose_alias_is_another_source_s(ingested) 
     refused([("UPDATE catalog_offering SET alias_id = %s WHERE id = %s", [theirs.pk, offering.pk])],
             "catalog_modelalias")
     key = BY_NAME["catalog_offering_alias"]
-    refused(copy_statements(key, offering.pk, (theirs.pk, litellm.pk)), "catalog_modelalias")
+    refused(statementkeys.copy_statements(key, offering.pk, (theirs.pk, litellm.pk), UNIQUE_AGAIN[key.child]),
+            "catalog_modelalias")
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_postgres_refuses_deleting_or_re_keying_a_parent_a_row_names(ingested, name) -> None:
     key = BY_NAME[name]
-    _, values = a_row(key)
-    where = " AND ".join(f"{column} = %s" for column in key.parent_columns)
-    refused([(f"DELETE FROM {key.parent} WHERE {where}", list(values))], key.parent)  # noqa: S608
-    if not key.cascade_update:  # a price's offering carries its new key to the prices (below)
-        refused([(f"UPDATE {key.parent} SET id = id + 100000 WHERE {where}", list(values))], key.parent)  # noqa: S608
+    statementkeys.deleting_or_re_keying_a_named_parent_is_refused(MODELS[key.child], key)
 
 
 def test_postgres_an_offering_s_new_provider_is_carried_to_its_prices_and_checked(ingested) -> None:
