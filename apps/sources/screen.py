@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from itertools import islice
 from operator import attrgetter
 from typing import Any
 
@@ -212,6 +213,23 @@ def _screen_records(records: Sequence[Any], found: dict[str, Reject]) -> Iterato
         found.setdefault(locator, Reject(locator, reason, storable(repr(record), 500)))
 
 
+# Records of a stream screened together (a stream's applier takes ~2,000 at a time anyway).
+SCREEN_CHUNK = 2048
+
+
+def _screen_in_chunks(records: Iterable[Any], found: dict[str, Reject]) -> Iterator[Any]:
+    """A stream's records screened a chunk at a time, in their order: a chunk in which ``problem`` would find
+    nothing (``_records_fit``, a field at a time over the chunk) passes whole, any other is screened record by
+    record (the reasons come from there). One by one, ``problem`` cost ~4-5 us a record: ~0.45 s of a
+    100,000-row hardware price sheet's import (bench/README.md, issue 14)."""
+    iterator = iter(records)
+    while chunk := list(islice(iterator, SCREEN_CHUNK)):
+        if _records_fit(chunk):
+            yield from chunk
+        else:
+            yield from _screen_records(chunk, found)
+
+
 def result_screen(result: ParseResult) -> ParseResult:
     """The parse result without records the database cannot hold; each becomes a Reject with a reason.
 
@@ -231,7 +249,7 @@ def result_screen(result: ParseResult) -> ParseResult:
                     result.rejects.append(reject)
 
         def produce() -> Iterator[Any]:
-            yield from _screen_records(stream, found)
+            yield from _screen_in_chunks(stream, found)
             add_found()
 
         def batches() -> Iterator[RecordBatch]:

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from apps.sources.screen import _records_fit, problem, result_screen
+from apps.sources.screen import SCREEN_CHUNK, _records_fit, problem, result_screen
+from scrapers.csvtools import RecordStream
 from scrapers.litellm import parse
 from scrapers.records import ParseResult, PriceRecord, UnitPrice
 from tests.conftest import FIXTURES
@@ -54,3 +55,22 @@ def test_one_bad_record_among_thousands_is_quarantined_with_its_own_reason(recor
     screened = result_screen(ParseResult(records=mixed))
     assert len(screened.records) == len(records) - 1 and bad not in screened.records
     assert [r.reason for r in screened.rejects] == [reason]
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_a_stream_is_screened_a_chunk_at_a_time_with_the_same_reasons(records, where):
+    """A lazily produced stream (a CSV's records) is screened in chunks: a chunk that fits passes whole, the chunk
+    holding a bad record is screened record by record. The records, their order and the rejects are what the
+    list gives."""
+    index = {"first": 0, "middle": SCREEN_CHUNK + 7, "last": len(records) - 1}[where]
+    assert len(records) > SCREEN_CHUNK + 7  # two chunks at least
+    bad = dataclasses.replace(records[index], model_name="gpt\x00-4o")
+    mixed = [*records[:index], bad, *records[index + 1:]]
+    by_list = result_screen(ParseResult(records=list(mixed)))
+    stream = RecordStream(lambda: iter(mixed), len(mixed))
+    by_stream = result_screen(ParseResult(records=stream, rejects=[]))
+    assert list(by_stream.records) == list(by_list.records)
+    assert len(by_stream.records) == len(mixed) - 1
+    assert [(r.locator, r.reason) for r in by_stream.rejects] == [(r.locator, r.reason) for r in by_list.rejects]
+    assert list(by_stream.records) == list(by_list.records)  # a second pass finds the same, and adds no reject twice
+    assert len(by_stream.rejects) == 1
