@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import hashlib
 import io
+import pickle
 import re
 from array import array
 from collections import Counter
@@ -47,7 +49,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import repeat, starmap
-from operator import is_, itemgetter
+from operator import attrgetter, is_, itemgetter
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 import numpy as np
@@ -373,6 +375,83 @@ def key_digest(key: Hashable) -> bytes:
     return hashlib.sha256(repr(key).encode()).digest()[:16]
 
 
+# Memory the row stash may take (~90 bytes a hardware price record pickled as a tuple of its fields, so ~370,000
+# records); beyond, the second pass reads and converts the bytes again. The same bound as benchmarks_csv's stash.
+ROW_STASH_BYTES = 32 * 1024 * 1024
+_STASH_ROWS = 2048  # rows pickled together
+
+
+@lru_cache(maxsize=64)
+def _rebuildable(kind: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    """The getter of a record class's field values when ``kind(*values)`` makes the same record again (a dataclass
+    whose fields are all positional ``__init__`` arguments, in order, with no ``__post_init__`` to run twice); else
+    None."""
+    if not dataclasses.is_dataclass(kind) or hasattr(kind, "__post_init__"):
+        return None
+    fields = dataclasses.fields(kind)
+    if not fields or not all(f.init and f.kw_only is not True for f in fields):
+        return None
+    names = [f.name for f in fields]
+    getter = attrgetter(*names)
+    return getter if len(names) > 1 else (lambda record: (getter(record),))
+
+
+class _RowStash:
+    """The validating pass's records, kept compact for the second pass: each ~2,000 rows' records pickled together
+    as (line, class, field values), which the second pass loads instead of reading and converting the CSV again
+    (a 100,000-row hardware price sheet: ~0.95 s converted again, ~0.35 s loaded; bench/README.md, issue 14).
+
+    It gives up (``overflowed``; the second pass then re-reads the bytes) past ``ROW_STASH_BYTES``, or on a record
+    its class could not make again from its fields (:func:`_rebuildable`).
+    """
+
+    def __init__(self) -> None:
+        self.blobs: list[bytes] = []
+        self.pending: list[tuple[int, type, tuple[Any, ...]]] = []
+        self.size = 0
+        self.overflowed = False
+        self._kind: type | None = None  # the class of the last record, and its getter (one class per file, mostly)
+        self._values: Callable[[Any], tuple[Any, ...]] = tuple
+
+    def add(self, line: int, records: Sequence[Any]) -> None:
+        if self.overflowed:
+            return
+        for record in records:
+            kind = type(record)
+            if kind is not self._kind:
+                values = _rebuildable(kind)
+                if values is None:
+                    self._give_up()
+                    return
+                self._kind, self._values = kind, values
+            self.pending.append((line, kind, self._values(record)))
+        if len(self.pending) >= _STASH_ROWS:
+            self._flush()
+
+    def close(self) -> None:
+        if self.pending and not self.overflowed:
+            self._flush()
+
+    def _flush(self) -> None:
+        blob = pickle.dumps(self.pending, protocol=pickle.HIGHEST_PROTOCOL)
+        self.pending = []
+        self.blobs.append(blob)
+        self.size += len(blob)
+        if self.size > ROW_STASH_BYTES:
+            self._give_up()
+
+    def _give_up(self) -> None:
+        self.overflowed = True
+        self.blobs, self.pending = [], []
+
+    def records(self, rejected: set[int]) -> Iterator[Any]:
+        for blob in self.blobs:
+            # Bytes this object pickled itself, from the parser's own records: nothing from outside is unpickled.
+            for line, kind, values in pickle.loads(blob):  # noqa: S301
+                if line not in rejected:
+                    yield kind(*values)
+
+
 def parse_table(
     data: bytes,
     columns: Sequence[Column],
@@ -395,7 +474,10 @@ def parse_table(
 
     Memory: besides the bytes, the validating pass keeps 16 bytes per row (a
     64-bit key hash and the line number); duplicates found by hash are
-    confirmed against the real keys before a row is quarantined.
+    confirmed against the real keys before a row is quarantined. The good
+    records are kept pickled (~90 bytes a row, up to ``ROW_STASH_BYTES``) so
+    that iterating them does not read and convert the CSV again
+    (:class:`_RowStash`); past that bound iterating re-reads the bytes.
 
     ``extra_columns="ignore"`` is for documents fetched as an upstream publishes them (SkyPilot's
     catalogues): a well-formed column the format does not read is skipped rather than failing every
@@ -417,6 +499,7 @@ def parse_table(
         made = make(row)
         return made if many else (made,)  # type: ignore[return-value]
 
+    stash = _RowStash()
     with collections_paused():
         for row in table.rows():
             try:
@@ -426,6 +509,7 @@ def parse_table(
                 rejected.add(row.line)
                 continue
             good += len(records)
+            stash.add(row.line, records)
             for record in records:
                 if key is not None:
                     hashes.append(_hash(key(record)))
@@ -448,7 +532,12 @@ def parse_table(
             good -= count
         rejects.sort(key=lambda r: int(r.locator.split()[1]))
 
+    stash.close()
+
     def produce() -> Iterator[T]:
+        if not stash.overflowed:
+            yield from stash.records(rejected)
+            return
         for row in table.rows():
             if row.line not in rejected:
                 yield from records_of(row)

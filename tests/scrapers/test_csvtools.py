@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -271,3 +273,98 @@ def test_it_never_quarantines_a_row_for_a_hash_collision(monkeypatch: pytest.Mon
     result = _parse("name,value\na,1\nb,2\na,3\n")
     assert list(result.records) == [("a", Decimal(1)), ("b", Decimal(2))]
     assert [r.locator for r in result.rejects] == ["line 4"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Priced:
+    name: str
+    value: Decimal
+    on: date | None
+    line: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Checked:
+    """A record whose class runs a __post_init__."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        assert self.name
+
+
+def _priced_sheet(rows: int) -> bytes:
+    """name,value,on with a bad value every 97th row and a repeated name every 101st: rejects and duplicates."""
+    lines = ["name,value,on"]
+    for i in range(rows):
+        name = f"n{i - 1}" if i % 101 == 100 else f"n{i}"
+        value = "cheap" if i % 97 == 96 else f"{i}.{i % 7}0"
+        lines.append(f"{name},{value},2025-01-{i % 28 + 1:02d}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _priced_parse(data: bytes, made: list[int], kind: type = _Priced):
+    columns = (Column("name", True, ""), Column("value", True, ""), Column("on", False, ""))
+
+    def make(row: Row):
+        made.append(row.line)
+        value, _ = parse_number(row.get("value"), "value")
+        if kind is _Checked:
+            return _Checked(row.get("name"))
+        return _Priced(row.get("name"), value, date_cell(row, "on"), row.line)
+
+    return parse_table(data, columns, make, key=lambda r: r.name, key_label="name")
+
+
+def test_the_second_pass_loads_the_validated_records_instead_of_converting_the_rows_again(monkeypatch) -> None:
+    """Dataclass records are kept pickled by the validating pass (csvtools._RowStash): iterating them converts no
+    row again, and gives, in order and less the rejected and duplicate rows, what converting again gives (the
+    path past ROW_STASH_BYTES)."""
+    data = _priced_sheet(5000)
+    made: list[int] = []
+    stashed = _priced_parse(data, made)
+    validated = len(made)  # every row once, and the 49 duplicates' two lines again to confirm them by their keys
+    assert validated == 5000 + 2 * 49
+    first = list(stashed.records)
+    assert list(stashed.records) == first  # every iteration, the same records
+    assert len(made) == validated  # no row converted again
+    assert len(first) == len(stashed.records) == 5000 - 51 - 49
+    monkeypatch.setattr("scrapers.csvtools.ROW_STASH_BYTES", 0)
+    again: list[int] = []
+    converted = _priced_parse(data, again)
+    assert list(converted.records) == first and len(again) == validated + len(first)  # converted again, the same
+    assert [(r.locator, r.reason) for r in converted.rejects] == [(r.locator, r.reason) for r in stashed.rejects]
+
+
+def test_records_a_stash_could_not_make_again_are_converted_again() -> None:
+    """A record class with a __post_init__ (which a rebuild would run twice) or that is not a dataclass is made
+    again from the rows, as before the stash."""
+    data = _priced_sheet(300)
+    made: list[int] = []
+    result = _priced_parse(data, made, kind=_Checked)
+    validated = len(made)
+    records = list(result.records)
+    assert len(made) > validated and len(records) == len(result.records)
+    assert all(isinstance(r, _Checked) for r in records)
+
+
+def test_only_classes_a_positional_call_makes_again_are_stashed() -> None:
+    from scrapers.csvtools import _rebuildable
+
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class KeywordOnly:
+        name: str
+
+    @dataclasses.dataclass
+    class NotAnArgument:
+        name: str
+        seen: int = dataclasses.field(default=0, init=False)
+
+    @dataclasses.dataclass(frozen=True)
+    class One:
+        name: str
+
+    assert _rebuildable(One)(One("a")) == ("a",)  # a one-field class's values are a tuple too
+    assert _rebuildable(_Priced)(_Priced("a", Decimal(1), None, 2)) == ("a", Decimal(1), None, 2)
+    for kind in (KeywordOnly, NotAnArgument, _Checked, tuple, dict):
+        assert _rebuildable(kind) is None, kind
