@@ -11,7 +11,9 @@ and how far it rose above the RSS before the import, then ingests the same
 bytes again (must change nothing) and removes the bench rows.
 
 ``--rows 10000,50000,100000`` runs several sizes, to show that memory does not
-grow with the number of rows (only with the raw bytes, which the pipeline keeps).
+grow with the number of rows beyond the raw bytes, which the pipeline keeps, and
+the validated records the parsers keep compact for the second pass (at most
+32 MB: scrapers/benchmarks_csv.py's stash, scrapers/csvtools.py's ROW_STASH_BYTES).
 Goal (issue 3): each 100,000-row import under 10 s on PostgreSQL.
 
 The reference (issue 14): on PostgreSQL each import is followed, in the same
