@@ -433,7 +433,11 @@ class _RowStash:
             self._flush()
 
     def _flush(self) -> None:
-        blob = pickle.dumps(self.pending, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            blob = pickle.dumps(self.pending, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            self._give_up()  # a value pickle cannot write: the rows are converted again, as without a stash
+            return
         self.pending = []
         self.blobs.append(blob)
         self.size += len(blob)

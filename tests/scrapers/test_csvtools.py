@@ -368,3 +368,20 @@ def test_only_classes_a_positional_call_makes_again_are_stashed() -> None:
     assert _rebuildable(_Priced)(_Priced("a", Decimal(1), None, 2)) == ("a", Decimal(1), None, 2)
     for kind in (KeywordOnly, NotAnArgument, _Checked, tuple, dict):
         assert _rebuildable(kind) is None, kind
+
+
+def test_a_record_pickle_cannot_write_is_made_again_from_its_row() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Odd:
+        name: str
+        convert: object  # a lambda: pickle refuses it
+
+    columns = (Column("name", True, ""), Column("value", True, ""))
+    made: list[int] = []
+
+    def make(row: Row) -> Odd:
+        made.append(row.line)
+        return Odd(row.get("name"), lambda: None)
+
+    result = parse_table(b"name,value\na,1\nb,2\n", columns, make)
+    assert [r.name for r in result.records] == ["a", "b"] and made == [2, 3, 2, 3]
