@@ -21,6 +21,7 @@ Choices made here:
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from scrapers.bench_records import (
     MAX_MEMORY_GIB,
@@ -78,30 +79,49 @@ def _date_of(record: HardwarePriceRecord) -> date | None:
 _CELLS = tuple(c.name for c in COLUMNS)
 
 
+# Each column's conversion, kept per distinct cell text: a price sheet repeats its providers, instance types,
+# accelerators, regions, pricing models and dates on thousands of rows (a 100,000-row sheet spent ~10 us a row
+# converting them again, bench/README.md, issue 14). Each is a pure function of the cell's text; a refused cell
+# raises its reason every time (lru_cache keeps no exception), so records and reasons are what converting each
+# cell gives.
+_cached = lru_cache(maxsize=4096)
+_accelerator = _cached(lambda cell: normalize_accelerator(text(cell, "accelerator", required=True, max_length=100)))
+_usd_per_hour = _cached(lambda cell: check_below(number(cell, "usd_per_hour", required=True, positive=True),
+                                                 "usd_per_hour", MAX_USD_PER_HOUR))
+_provider = _cached(lambda cell: text(cell, "provider", required=True, max_length=100))
+_instance_type = _cached(lambda cell: text(cell, "instance_type", required=True, max_length=200))
+_count = _cached(lambda cell: whole(cell, "accelerator_count", required=True, positive=True))
+_pricing_model = _cached(lambda cell: normalize_pricing_model(cell.strip()))
+_region = _cached(lambda cell: text(cell, "region", max_length=100))
+_memory = _cached(lambda cell: whole(cell, "accelerator_memory_gib", positive=True))
+# Bounded here so that a 1e308 cell is this row's reason, not a failed insert of the whole file.
+_vcpus = _cached(lambda cell: check_below(number(cell, "vcpus", positive=True), "vcpus", MAX_VCPUS))
+_memory_gib = _cached(lambda cell: check_below(number(cell, "memory_gib", positive=True), "memory_gib",
+                                               MAX_MEMORY_GIB))
+_observed_on = _cached(lambda cell: day(cell, "observed_on"))
+_source = _cached(lambda cell: text(cell, "source", max_length=200))
+
+
 def _row(row: Row) -> HardwarePriceRecord:
     (provider, instance_type, accelerator_text, accelerator_count, usd_per_hour_text, pricing_model, region,
      observed_on, source, accelerator_memory_gib, vcpus, memory_gib) = row.cells(_CELLS)
-    accelerator, memory_from_name, form_factor = normalize_accelerator(
-        text(accelerator_text, "accelerator", required=True, max_length=100))
-    usd_per_hour = check_below(number(usd_per_hour_text, "usd_per_hour", required=True, positive=True),
-                               "usd_per_hour", MAX_USD_PER_HOUR)
+    # The cells in the order a reason is looked for: the first refused one names the row's reason.
+    accelerator, memory_from_name, form_factor = _accelerator(accelerator_text)
+    usd_per_hour = _usd_per_hour(usd_per_hour_text)
     assert usd_per_hour is not None
     return HardwarePriceRecord(
-        provider_key=text(provider, "provider", required=True, max_length=100),
-        instance_type=text(instance_type, "instance_type", required=True, max_length=200),
+        provider_key=_provider(provider),
+        instance_type=_instance_type(instance_type),
         accelerator=accelerator,
-        accelerator_count=whole(accelerator_count, "accelerator_count", required=True,  # type: ignore[arg-type]
-                                positive=True),
+        accelerator_count=_count(accelerator_count),  # type: ignore[arg-type]
         usd_per_hour=usd_per_hour,
-        pricing_model=normalize_pricing_model(pricing_model.strip()),
-        region=text(region, "region", max_length=100),
-        accelerator_memory_gib=whole(accelerator_memory_gib, "accelerator_memory_gib", positive=True)
-        or memory_from_name,
+        pricing_model=_pricing_model(pricing_model),
+        region=_region(region),
+        accelerator_memory_gib=_memory(accelerator_memory_gib) or memory_from_name,
         form_factor=form_factor,
-        # Bounded here so that a 1e308 cell is this row's reason, not a failed insert of the whole file.
-        vcpus=check_below(number(vcpus, "vcpus", positive=True), "vcpus", MAX_VCPUS),
-        memory_gib=check_below(number(memory_gib, "memory_gib", positive=True), "memory_gib", MAX_MEMORY_GIB),
-        observed_on=day(observed_on, "observed_on"),
-        source_label=text(source, "source", max_length=200),
+        vcpus=_vcpus(vcpus),
+        memory_gib=_memory_gib(memory_gib),
+        observed_on=_observed_on(observed_on),
+        source_label=_source(source),
         line=row.line,
     )

@@ -71,3 +71,40 @@ def test_it_quarantines_the_same_instance_on_the_same_date_twice() -> None:
 def test_it_fails_the_whole_file_naming_the_missing_columns() -> None:
     with pytest.raises(ParseError, match=r"missing required column\(s\): accelerator_count, usd_per_hour"):
         _parse("provider,instance_type,accelerator\nLambda,x,H100\n")
+
+
+CACHED = ("_accelerator", "_usd_per_hour", "_provider", "_instance_type", "_count", "_pricing_model", "_region",
+          "_memory", "_vcpus", "_memory_gib", "_observed_on", "_source")
+
+
+def test_converting_each_distinct_cell_once_gives_the_records_and_reasons_of_converting_every_cell(monkeypatch):
+    """The per-column caches (a sheet repeats its cells on thousands of rows) change nothing: the same records and
+    the same reasons, a refused cell's reason on every row that repeats it, the first refused cell in row order
+    naming a row with several."""
+    header = HEADER + ",accelerator_memory_gib,vcpus,memory_gib"
+    good = ["Lambda,gpu_8x_h100_sxm5,H100 SXM5,8,31.92,on-demand,us-east-1,2025-06-01,lambda.ai,,208,1800",
+            "CoreWeave,hgx,A100-80GB,8,17.60,spot,,2025-06-02,,80,,",
+            "Vast,h100x1,H100,1,1.99,Preemptible,eu,2025-06-03,vast.ai,,16,64"]
+    bad = ["Lambda,gpu_1x_a10,A10,1,cheap,,,2025-06-01,,,,",            # the price
+           "Lambda,gpu_1x_a10,A10,one,cheap,,,2025-06-01,,,,",          # the price before the count
+           "Lambda,gpu_1x_a10,A10,one,1.29,weekly,,2025-06-01,,,,",     # the count before the pricing model
+           "Lambda,gpu_1x_a10,A10,1,1.29,weekly,,20O5-06-01,,,,",       # the pricing model before the date
+           "Lambda,=cmd(),A10,1,1.29,,,2025-06-01,,,,",                 # a formula
+           ",gpu_1x_a10,A10,1,1.29,,,2025-06-01,,,,",                   # no provider
+           "Lambda,gpu_1x_a10,A10,1,1.29,,,2025-06-01,,0,,",            # no memory
+           "Lambda,gpu_1x_a10,A10,1,1.29,,,2025-06-01,,,1e308,"]        # absurd vCPUs
+    lines = [header]
+    for i in range(60):  # every cell many times, refused ones among good ones of the same column
+        row = (good + bad)[i % (len(good) + len(bad))]
+        # A date of its own for each good row (else the repeats are duplicates); a few dates shared by bad rows.
+        when = f"2025-{i % 12 + 1:02d}-{i // 12 + 1:02d}" if row in good else f"2025-01-0{i % 3 + 1}"
+        lines.append(row.replace(row.split(",")[7], when) if "20O5" not in row else row)
+    data = ("\n".join(lines) + "\n").encode()
+    cached = hardware_csv.parse(data)
+    cached_records, cached_rejects = list(cached.records), [(r.locator, r.reason) for r in cached.rejects]
+    for name in CACHED:
+        monkeypatch.setattr(hardware_csv, name, getattr(hardware_csv, name).__wrapped__)
+    plain = hardware_csv.parse(data)
+    assert list(plain.records) == cached_records and len(cached_records) > 10
+    assert [(r.locator, r.reason) for r in plain.rejects] == cached_rejects and len(cached_rejects) > 20
+    assert len({reason for _, reason in cached_rejects}) >= 7
