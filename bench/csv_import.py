@@ -13,7 +13,7 @@ bytes again (must change nothing) and removes the bench rows.
 ``--rows 10000,50000,100000`` runs several sizes, to show that memory does not
 grow with the number of rows beyond the raw bytes, which the pipeline keeps, and
 the validated records the parsers keep compact for the second pass (at most
-32 MB: scrapers/benchmarks_csv.py's stash, scrapers/csvtools.py's ROW_STASH_BYTES).
+32 MB, scrapers/csvtools.py STASH_BYTES, for the row stash and benchmarks_csv.py's alike).
 Goal (issue 3): each 100,000-row import under 10 s on PostgreSQL.
 
 The reference (issue 14): on PostgreSQL each import is followed, in the same

@@ -38,6 +38,7 @@ from typing import Any
 
 from scrapers.bench_records import MOSTLY_FAILED_ERROR_RATE, BenchmarkRecord, normalize_accelerator
 from scrapers.csvtools import (
+    STASH_BYTES,
     CellMemo,
     Column,
     Header,
@@ -187,8 +188,6 @@ def _batches(table: Table, index: Header, rejects: list[Reject]) -> Iterator[Rec
         yield converter.convert(chunk, table.delimiter, rejects)
 
 
-# Memory the stash may take: ~200 bytes a record, so up to ~160,000 records; beyond, the bytes are re-read.
-STASH_BYTES = 32 * 1024 * 1024
 _FIELDS = tuple(f.name for f in dataclasses.fields(BenchmarkRecord))
 _DECIMALS = tuple(i for i, name in enumerate(_FIELDS) if name in {
     "tokens_per_s", "request_tokens_per_s_p50", "request_tokens_per_s_mean", "ttft_p50_ms", "ttft_p99_ms",

@@ -375,9 +375,10 @@ def key_digest(key: Hashable) -> bytes:
     return hashlib.sha256(repr(key).encode()).digest()[:16]
 
 
-# Memory the row stash may take (~90 bytes a hardware price record pickled as a tuple of its fields, so ~370,000
-# records); beyond, the second pass reads and converts the bytes again. The same bound as benchmarks_csv's stash.
-ROW_STASH_BYTES = 32 * 1024 * 1024
+# Memory a parser's stash of validated records may take (this module's row stash: ~90 bytes a hardware price
+# record, so ~370,000 records; benchmarks_csv's batch stash: ~200 bytes a record); beyond, the second pass reads
+# and converts the bytes again, so memory stays bounded whatever the file.
+STASH_BYTES = 32 * 1024 * 1024
 _STASH_ROWS = 2048  # rows pickled together
 
 
@@ -401,7 +402,7 @@ class _RowStash:
     as (line, class, field values), which the second pass loads instead of reading and converting the CSV again
     (a 100,000-row hardware price sheet: ~0.95 s converted again, ~0.35 s loaded; bench/README.md, issue 14).
 
-    It gives up (``overflowed``; the second pass then re-reads the bytes) past ``ROW_STASH_BYTES``, or on a record
+    It gives up (``overflowed``; the second pass then re-reads the bytes) past ``STASH_BYTES``, or on a record
     its class could not make again from its fields (:func:`_rebuildable`).
     """
 
@@ -441,7 +442,7 @@ class _RowStash:
         self.pending = []
         self.blobs.append(blob)
         self.size += len(blob)
-        if self.size > ROW_STASH_BYTES:
+        if self.size > STASH_BYTES:
             self._give_up()
 
     def _give_up(self) -> None:
@@ -479,7 +480,7 @@ def parse_table(
     Memory: besides the bytes, the validating pass keeps 16 bytes per row (a
     64-bit key hash and the line number); duplicates found by hash are
     confirmed against the real keys before a row is quarantined. The good
-    records are kept pickled (~90 bytes a row, up to ``ROW_STASH_BYTES``) so
+    records are kept pickled (~90 bytes a row, up to ``STASH_BYTES``) so
     that iterating them does not read and convert the CSV again
     (:class:`_RowStash`); past that bound iterating re-reads the bytes.
 

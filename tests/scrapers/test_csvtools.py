@@ -319,7 +319,7 @@ def _priced_parse(data: bytes, made: list[int], kind: type = _Priced):
 def test_the_second_pass_loads_the_validated_records_instead_of_converting_the_rows_again(monkeypatch) -> None:
     """Dataclass records are kept pickled by the validating pass (csvtools._RowStash): iterating them converts no
     row again, and gives, in order and less the rejected and duplicate rows, what converting again gives (the
-    path past ROW_STASH_BYTES)."""
+    path past STASH_BYTES)."""
     data = _priced_sheet(5000)
     made: list[int] = []
     stashed = _priced_parse(data, made)
@@ -329,7 +329,7 @@ def test_the_second_pass_loads_the_validated_records_instead_of_converting_the_r
     assert list(stashed.records) == first  # every iteration, the same records
     assert len(made) == validated  # no row converted again
     assert len(first) == len(stashed.records) == 5000 - 51 - 49
-    monkeypatch.setattr("scrapers.csvtools.ROW_STASH_BYTES", 0)
+    monkeypatch.setattr("scrapers.csvtools.STASH_BYTES", 0)
     again: list[int] = []
     converted = _priced_parse(data, again)
     assert list(converted.records) == first and len(again) == validated + len(first)  # converted again, the same
