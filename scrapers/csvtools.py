@@ -946,6 +946,12 @@ class CellMemo(dict[str, Any]):
         self[cell] = value
         return value
 
+    def one(self, cell: str) -> Any:
+        """The converted cell, as the converter gives it: a refused cell is converted again, to raise its own
+        ValueError (for parsers that convert a row at a time and name the first refused cell)."""
+        value = self[cell]
+        return self.convert(cell) if value is FAILED else value
+
     def column(self, cells: Sequence[str]) -> tuple[list[Any], set[int]]:
         """The converted cells (``placeholder`` where refused) and the refused positions."""
         values = list(map(self.__getitem__, cells))

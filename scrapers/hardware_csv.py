@@ -21,7 +21,6 @@ Choices made here:
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 
 from scrapers.bench_records import (
     MAX_MEMORY_GIB,
@@ -32,7 +31,7 @@ from scrapers.bench_records import (
     normalize_accelerator,
     normalize_pricing_model,
 )
-from scrapers.csvtools import Column, Row, day, number, parse_table, text, whole
+from scrapers.csvtools import CellMemo, Column, Row, day, number, parse_table, text, whole
 from scrapers.records import ParseResult
 
 COLUMNS = (
@@ -68,7 +67,7 @@ ALIASES = {
 
 def parse(data: bytes) -> ParseResult:
     """Parse a hardware price CSV into hourly price records; bad rows become rejects with their line."""
-    return parse_table(data, COLUMNS, _row, aliases=ALIASES, key=HardwarePriceRecord.natural_key,
+    return parse_table(data, COLUMNS, _Rows(), aliases=ALIASES, key=HardwarePriceRecord.natural_key,
                        key_label="provider, instance type, region, pricing model and date", date_of=_date_of)
 
 
@@ -79,49 +78,51 @@ def _date_of(record: HardwarePriceRecord) -> date | None:
 _CELLS = tuple(c.name for c in COLUMNS)
 
 
-# Each column's conversion, kept per distinct cell text: a price sheet repeats its providers, instance types,
-# accelerators, regions, pricing models and dates on thousands of rows (a 100,000-row sheet spent ~10 us a row
-# converting them again, bench/README.md, issue 14). Each is a pure function of the cell's text; a refused cell
-# raises its reason every time (lru_cache keeps no exception), so records and reasons are what converting each
-# cell gives.
-_cached = lru_cache(maxsize=4096)
-_accelerator = _cached(lambda cell: normalize_accelerator(text(cell, "accelerator", required=True, max_length=100)))
-_usd_per_hour = _cached(lambda cell: check_below(number(cell, "usd_per_hour", required=True, positive=True),
-                                                 "usd_per_hour", MAX_USD_PER_HOUR))
-_provider = _cached(lambda cell: text(cell, "provider", required=True, max_length=100))
-_instance_type = _cached(lambda cell: text(cell, "instance_type", required=True, max_length=200))
-_count = _cached(lambda cell: whole(cell, "accelerator_count", required=True, positive=True))
-_pricing_model = _cached(lambda cell: normalize_pricing_model(cell.strip()))
-_region = _cached(lambda cell: text(cell, "region", max_length=100))
-_memory = _cached(lambda cell: whole(cell, "accelerator_memory_gib", positive=True))
-# Bounded here so that a 1e308 cell is this row's reason, not a failed insert of the whole file.
-_vcpus = _cached(lambda cell: check_below(number(cell, "vcpus", positive=True), "vcpus", MAX_VCPUS))
-_memory_gib = _cached(lambda cell: check_below(number(cell, "memory_gib", positive=True), "memory_gib",
-                                               MAX_MEMORY_GIB))
-_observed_on = _cached(lambda cell: day(cell, "observed_on"))
-_source = _cached(lambda cell: text(cell, "source", max_length=200))
+class _Rows:
+    """``make`` for :func:`parse_table`: a row to its record, with each column's conversion kept per distinct cell
+    text for this sheet (:class:`CellMemo`). A price sheet repeats its providers, instance types, accelerators,
+    regions, pricing models and dates on thousands of rows; a 100,000-row sheet spent ~10 us a row converting
+    them again (bench/README.md, issue 14). A refused cell raises its own reason every time (``CellMemo.one``),
+    and the cells are converted in the order a reason is looked for, so records and reasons are what converting
+    each cell gives."""
 
+    def __init__(self) -> None:
+        self.accelerator = CellMemo(
+            lambda cell: normalize_accelerator(text(cell, "accelerator", required=True, max_length=100)))
+        self.usd_per_hour = CellMemo(lambda cell: check_below(
+            number(cell, "usd_per_hour", required=True, positive=True), "usd_per_hour", MAX_USD_PER_HOUR))
+        self.provider = CellMemo(lambda cell: text(cell, "provider", required=True, max_length=100))
+        self.instance_type = CellMemo(lambda cell: text(cell, "instance_type", required=True, max_length=200))
+        self.count = CellMemo(lambda cell: whole(cell, "accelerator_count", required=True, positive=True))
+        self.pricing_model = CellMemo(lambda cell: normalize_pricing_model(cell.strip()))
+        self.region = CellMemo(lambda cell: text(cell, "region", max_length=100))
+        self.memory = CellMemo(lambda cell: whole(cell, "accelerator_memory_gib", positive=True))
+        # Bounded here so that a 1e308 cell is this row's reason, not a failed insert of the whole file.
+        self.vcpus = CellMemo(lambda cell: check_below(number(cell, "vcpus", positive=True), "vcpus", MAX_VCPUS))
+        self.memory_gib = CellMemo(lambda cell: check_below(number(cell, "memory_gib", positive=True),
+                                                            "memory_gib", MAX_MEMORY_GIB))
+        self.observed_on = CellMemo(lambda cell: day(cell, "observed_on"))
+        self.source = CellMemo(lambda cell: text(cell, "source", max_length=200))
 
-def _row(row: Row) -> HardwarePriceRecord:
-    (provider, instance_type, accelerator_text, accelerator_count, usd_per_hour_text, pricing_model, region,
-     observed_on, source, accelerator_memory_gib, vcpus, memory_gib) = row.cells(_CELLS)
-    # The cells in the order a reason is looked for: the first refused one names the row's reason.
-    accelerator, memory_from_name, form_factor = _accelerator(accelerator_text)
-    usd_per_hour = _usd_per_hour(usd_per_hour_text)
-    assert usd_per_hour is not None
-    return HardwarePriceRecord(
-        provider_key=_provider(provider),
-        instance_type=_instance_type(instance_type),
-        accelerator=accelerator,
-        accelerator_count=_count(accelerator_count),  # type: ignore[arg-type]
-        usd_per_hour=usd_per_hour,
-        pricing_model=_pricing_model(pricing_model),
-        region=_region(region),
-        accelerator_memory_gib=_memory(accelerator_memory_gib) or memory_from_name,
-        form_factor=form_factor,
-        vcpus=_vcpus(vcpus),
-        memory_gib=_memory_gib(memory_gib),
-        observed_on=_observed_on(observed_on),
-        source_label=_source(source),
-        line=row.line,
-    )
+    def __call__(self, row: Row) -> HardwarePriceRecord:
+        (provider, instance_type, accelerator_text, accelerator_count, usd_per_hour_text, pricing_model, region,
+         observed_on, source, accelerator_memory_gib, vcpus, memory_gib) = row.cells(_CELLS)
+        accelerator, memory_from_name, form_factor = self.accelerator.one(accelerator_text)
+        usd_per_hour = self.usd_per_hour.one(usd_per_hour_text)
+        assert usd_per_hour is not None
+        return HardwarePriceRecord(
+            provider_key=self.provider.one(provider),
+            instance_type=self.instance_type.one(instance_type),
+            accelerator=accelerator,
+            accelerator_count=self.count.one(accelerator_count),
+            usd_per_hour=usd_per_hour,
+            pricing_model=self.pricing_model.one(pricing_model),
+            region=self.region.one(region),
+            accelerator_memory_gib=self.memory.one(accelerator_memory_gib) or memory_from_name,
+            form_factor=form_factor,
+            vcpus=self.vcpus.one(vcpus),
+            memory_gib=self.memory_gib.one(memory_gib),
+            observed_on=self.observed_on.one(observed_on),
+            source_label=self.source.one(source),
+            line=row.line,
+        )

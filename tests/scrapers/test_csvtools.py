@@ -385,3 +385,19 @@ def test_a_record_pickle_cannot_write_is_made_again_from_its_row() -> None:
 
     result = parse_table(b"name,value\na,1\nb,2\n", columns, make)
     assert [r.name for r in result.records] == ["a", "b"] and made == [2, 3, 2, 3]
+
+
+def test_a_memo_gives_one_cell_converted_or_raises_its_reason_every_time() -> None:
+    from scrapers.csvtools import CellMemo
+
+    calls: list[str] = []
+
+    def convert(cell: str) -> int:
+        calls.append(cell)
+        return int(cell)
+
+    memo = CellMemo(convert)
+    assert [memo.one("3"), memo.one("3")] == [3, 3] and calls == ["3"]
+    for _ in range(2):
+        with pytest.raises(ValueError, match="invalid literal"):
+            memo.one("x")

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from scrapers import hardware_csv
+from scrapers.csvtools import CellMemo
 from scrapers.records import ParseError, ParseResult
 
 HEADER = "provider,instance_type,accelerator,accelerator_count,usd_per_hour,pricing_model,region,observed_on,source"
@@ -73,12 +74,8 @@ def test_it_fails_the_whole_file_naming_the_missing_columns() -> None:
         _parse("provider,instance_type,accelerator\nLambda,x,H100\n")
 
 
-CACHED = ("_accelerator", "_usd_per_hour", "_provider", "_instance_type", "_count", "_pricing_model", "_region",
-          "_memory", "_vcpus", "_memory_gib", "_observed_on", "_source")
-
-
 def test_converting_each_distinct_cell_once_gives_the_records_and_reasons_of_converting_every_cell(monkeypatch):
-    """The per-column caches (a sheet repeats its cells on thousands of rows) change nothing: the same records and
+    """The per-column memos (a sheet repeats its cells on thousands of rows) change nothing: the same records and
     the same reasons, a refused cell's reason on every row that repeats it, the first refused cell in row order
     naming a row with several."""
     header = HEADER + ",accelerator_memory_gib,vcpus,memory_gib"
@@ -102,8 +99,14 @@ def test_converting_each_distinct_cell_once_gives_the_records_and_reasons_of_con
     data = ("\n".join(lines) + "\n").encode()
     cached = hardware_csv.parse(data)
     cached_records, cached_rejects = list(cached.records), [(r.locator, r.reason) for r in cached.rejects]
-    for name in CACHED:
-        monkeypatch.setattr(hardware_csv, name, getattr(hardware_csv, name).__wrapped__)
+
+    class EveryCell(CellMemo):
+        """Converts every cell, keeping nothing: the conversions as they were before the memos."""
+
+        def __getitem__(self, cell: str) -> object:
+            return self.__missing__(cell)
+
+    monkeypatch.setattr(hardware_csv, "CellMemo", EveryCell)
     plain = hardware_csv.parse(data)
     assert list(plain.records) == cached_records and len(cached_records) > 10
     assert [(r.locator, r.reason) for r in plain.rejects] == cached_rejects and len(cached_rejects) > 20
