@@ -114,7 +114,8 @@ def main() -> None:
     out_dir.mkdir(parents=True)
     git = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True)
     print(f"code {git.stdout.strip() or '?'}; {os.cpu_count()} CPUs; logs in {out_dir.relative_to(REPO)}/", flush=True)
-    summaries: list[tuple[Measure, str, str, float, int, list[str]]] = []
+    summaries: list[tuple[str, list[str]]] = []  # per bench: its heading, its lines stating figures against goals
+    codes: list[int] = []
     for measure in chosen:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         if measure.database is not None:
@@ -123,26 +124,28 @@ def main() -> None:
         before, started = load(), time.monotonic()
         print(f"\n== {measure.name}: {' '.join(command[1:])} ({before}, {datetime.now(UTC):%H:%M:%S} UTC)",
               flush=True)
-        log = out_dir / f"{measure.name}.log"
-        with log.open("w") as fh:
+        stated: list[str] = []
+        with (out_dir / f"{measure.name}.log").open("w") as log:
             proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     text=True)
             assert proc.stdout is not None
             for line in proc.stdout:  # shown as it comes (a bench runs for minutes) and kept whole
-                fh.write(line)
+                log.write(line)
                 print(f"  {line}", end="", flush=True)
+                if measure.summary.search(line):
+                    stated.append(line.strip())
             code = proc.wait()
-        lines = [line.rstrip() for line in log.read_text().splitlines() if measure.summary.search(line)]
-        summaries.append((measure, before, load(), time.monotonic() - started, code, lines))
+        codes.append(code)
+        status = "" if code == 0 else f"; EXITED WITH {code}, see {measure.name}.log"
+        summaries.append((f"{measure.name} ({measure.script}; {time.monotonic() - started:.0f} s; "
+                          f"{before} -> {load()}{status})", stated))
 
     print("\n== issue 14, every measure in this run")
-    for measure, before, after, seconds, code, lines in summaries:
-        status = "" if code == 0 else f"; EXITED WITH {code}, see {measure.name}.log"
-        print(f"\n{measure.name} ({measure.script}; {seconds:.0f} s; {before} -> {after}{status})")
-        for line in lines or ["(no line stated a goal: see the log)"]:
-            print(f"  {line.strip()}")
-    sys.exit(max((code for *_, code, _ in summaries), default=0))
-
+    for heading, stated in summaries:
+        print(f"\n{heading}")
+        for line in stated or ["(no line stated a goal: see the log)"]:
+            print(f"  {line}")
+    sys.exit(max(codes, default=0))
 
 if __name__ == "__main__":
     main()
