@@ -16,7 +16,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 
 from apps.api_common.pagination import WHOLE_NUMBER
-from apps.api_common.views import FilterBackend
+from apps.api_common.views import ApiViewMixin, FilterBackend
 
 from .. import selectors, services
 from ..filtersets import DeliveryFilterSet, WatchFilterSet
@@ -68,7 +68,7 @@ class NewestFirst(CursorPagination):
         return answer
 
 
-class OwnMixin:
+class OwnMixin(ApiViewMixin):
     permission_classes = [IsAuthenticated]
     pagination_class = NewestFirst
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
