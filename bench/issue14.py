@@ -28,9 +28,11 @@ import argparse
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,7 +88,23 @@ def missing_prerequisites(chosen: list[Measure], server: str) -> list[str]:
         if count.returncode != 0 or int(count.stdout.strip() or 0) < 1_000_000:
             problems.append(f"the 1M-row price database is not there: DATABASE_URL={server}/tw_api "
                             ".venv/bin/python bench/api_gen_prices.py")
+    if any(m.name == "chart" for m in chosen) and not demo_loaded():
+        problems.append("the demo database (the embedded default, var/tokenwatch.sqlite3) has no prices: "
+                        "env -u DATABASE_URL make demo")
     return problems
+
+
+def demo_loaded() -> bool:
+    """Whether the embedded default database holds prices (the chart bench serves its pages from it; an empty
+    file, which any earlier start of the app leaves, answers every page with a 500)."""
+    path = REPO / "var" / "tokenwatch.sqlite3"
+    if not path.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT EXISTS (SELECT 1 FROM pricing_price)").fetchone()[0] == 1
+    except sqlite3.Error:  # no such table: never migrated
+        return False
 
 
 def load() -> str:
