@@ -11,6 +11,21 @@ from django.db import IntegrityError, connection, models, transaction
 from apps.common.statementkeys import StatementKey
 
 
+def checked_per_statement(keys: list[StatementKey]) -> None:
+    """The children of ``keys`` have no foreign key left, and each key's triggers are in place: the rows' check
+    at the end of each statement, and the parent's on a delete or an id change."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) ORDER BY 1",
+                       [sorted({key.child for key in keys})])
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        triggers = {row[0] for row in cursor.fetchall()}
+    for key in keys:
+        assert {f"{key.child}_keys_exist", f"{key.name}_moved", f"{key.name}_unused_delete",
+                f"{key.name}_unused_update"} <= triggers, key.name
+
+
 def refused(statements: list[tuple[str, list]], parent: str) -> None:
     """The statements fail on a key, naming ``parent``, and leave nothing behind."""
     with pytest.raises(IntegrityError) as caught, transaction.atomic(), connection.cursor() as cursor:

@@ -122,6 +122,21 @@ def public_api(settings):
     settings.TOKENWATCH_PUBLIC_API = True
 
 
+@pytest.fixture
+def wsgi_connections_kept():
+    """As Django's test client does: keep the test's database connection (and its transaction) open across
+    requests made straight to the WSGI application, which would otherwise close it at each request's start
+    and end."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 def all_pages(client: APIClient, url: str) -> list[dict]:
     """Follow next links to the end."""
     rows: list[dict] = []

@@ -23,28 +23,8 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def public(settings):
-    settings.TOKENWATCH_PUBLIC_API = True
-    settings.ALLOWED_HOSTS = ["testserver"]
-
-
-@pytest.fixture
-def connections_kept() -> Iterator[None]:
-    # As Django's test client does: the test's transaction is on the connection a request would close.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -83,20 +63,19 @@ def serve(app: WSGIHandler, path: str, query: str = "", **headers: str) -> tuple
     ("/api/v1/providers/", "", "200"),
     ("/api/v1/compare/", "model=gpt-4o&input_tokens=1000&output_tokens=100", "200"),  # a computed table
 ])
-def test_a_served_response_is_freed_without_the_cyclic_collector(prices, public, connections_kept, collector_off,
-                                                                  path, query, status):
+def test_a_served_response_is_freed_without_the_cyclic_collector(prices, public_api, wsgi_connections_kept,
+                                                                  collector_off, path, query, status):
     app = WSGIHandler()
     served, ref = serve(app, path, query)
     assert served.startswith(status), served
     assert ref() is None, "the response is still referenced: a cycle keeps it (and its page) alive"
 
 
-def test_a_users_own_list_is_freed_too(public, connections_kept, collector_off, django_user_model):
+def test_a_users_own_list_is_freed_too(user, wsgi_connections_kept, collector_off):
     """/api/v1/watches/ (a signed-in user's own rows, DRF's cursor paginator) shares the release."""
     from rest_framework.authtoken.models import Token
 
-    user = django_user_model.objects.create_user("ana", password="x")
-    key = Token.objects.create(user=user).key
+    key = Token.objects.get_or_create(user=user)[0].key
     served, ref = serve(WSGIHandler(), "/api/v1/watches/", HTTP_AUTHORIZATION=f"Token {key}")
     assert served.startswith("200"), served
     assert ref() is None, "the response is still referenced: a cycle keeps it alive"

@@ -72,19 +72,9 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
 @pytest.fixture
-def live_app(economics, public_api, monkeypatch):
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
+def live_app(economics, public_api, wsgi_connections_kept, monkeypatch):
     # A generated fetch request must not reach the network.
     monkeypatch.setattr("apps.sources.api.views.fetch_source.delay", lambda source_id: None)
-    # As Django's test client does: keep the test's database connection (and its transaction) open
-    # across requests made straight to the WSGI application.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 def stored_keys() -> dict[str, list[Any]]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import ProtectedError
 
 from apps.benchmarks.models import Hardware, HardwareOffering, HardwarePrice, HardwarePriceObservation
@@ -55,16 +55,8 @@ def sheet(postgres) -> Source:
 
 
 def test_postgres_checks_the_hardware_price_tables_keys_per_statement_not_by_foreign_keys(sheet) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
-                       "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) ORDER BY 1", [sorted(MODELS)])
-        assert cursor.fetchall() == []
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        triggers = {row[0] for row in cursor.fetchall()}
     assert {key.child for key in KEYS} == set(MODELS)
-    for key in KEYS:
-        assert {f"{key.child}_keys_exist", f"{key.name}_moved", f"{key.name}_unused_delete",
-                f"{key.name}_unused_update"} <= triggers, key.name
+    statementkeys.checked_per_statement(KEYS)
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))

@@ -47,16 +47,7 @@ def ingested(postgres, two_sources_ingested) -> tuple[Source, Source]:
 
 
 def test_postgres_checks_the_price_tables_keys_per_statement_not_by_foreign_keys(ingested) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
-                       "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) ORDER BY 1",
-                       [sorted({key.child for key in KEYS})])
-        assert cursor.fetchall() == []
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        triggers = {row[0] for row in cursor.fetchall()}
-    for key in KEYS:
-        assert {f"{key.child}_keys_exist", f"{key.name}_moved", f"{key.name}_unused_delete",
-                f"{key.name}_unused_update"} <= triggers, key.name
+    statementkeys.checked_per_statement(KEYS)
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
