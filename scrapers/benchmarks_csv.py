@@ -38,13 +38,13 @@ from typing import Any
 
 from scrapers.bench_records import MOSTLY_FAILED_ERROR_RATE, BenchmarkRecord, normalize_accelerator
 from scrapers.csvtools import (
-    STASH_BYTES,
     CellMemo,
     Column,
     Header,
     RecordBatch,
     RecordStream,
     Row,
+    StashBlobs,
     Table,
     count_none,
     day,
@@ -196,17 +196,12 @@ _MEASURED_AT = _FIELDS.index("measured_at")
 _values = attrgetter(*_FIELDS)
 
 
-class _Stash:
+class _Stash(StashBlobs):
     """Good batches of the validating pass, each marshalled into one buffer (Decimals and times as exact text).
 
     A record object takes ~1 KB; its marshalled values ~200 bytes, and decoding a batch of them costs a
     fraction of converting its cells again.
     """
-
-    def __init__(self) -> None:
-        self.blobs: list[bytes] = []
-        self.size = 0
-        self.overflowed = False
 
     def add(self, batch: RecordBatch) -> None:
         if self.overflowed:
@@ -215,12 +210,7 @@ class _Stash:
         for i in _DECIMALS:
             columns[i] = _each_but_none(str, columns[i])
         columns[_MEASURED_AT] = [None if value is None else _iso(value) for value in columns[_MEASURED_AT]]
-        blob = marshal.dumps((columns, batch.lines, batch.keys))
-        self.blobs.append(blob)
-        self.size += len(blob)
-        if self.size > STASH_BYTES:
-            self.overflowed = True
-            self.blobs = []
+        self.keep(marshal.dumps((columns, batch.lines, batch.keys)))
 
     def batches(self) -> Iterator[RecordBatch]:
         for blob in self.blobs:

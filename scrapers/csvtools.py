@@ -397,20 +397,42 @@ def _rebuildable(kind: type) -> Callable[[Any], tuple[Any, ...]] | None:
     return getter if len(names) > 1 else (lambda record: (getter(record),))
 
 
-class _RowStash:
+class StashBlobs:
+    """Serialised records a parser keeps from its validating pass for the second, at most ``STASH_BYTES`` in all:
+    past that it gives up (``overflowed``, its blobs dropped) and the second pass reads and converts the bytes
+    again, so memory stays bounded whatever the file. The parsers' stashes (:class:`_RowStash` here,
+    ``benchmarks_csv._Stash``) add their own encoding."""
+
+    def __init__(self) -> None:
+        self.blobs: list[bytes] = []
+        self.size = 0
+        self.overflowed = False
+
+    def keep(self, blob: bytes) -> None:
+        if self.overflowed:
+            return
+        self.blobs.append(blob)
+        self.size += len(blob)
+        if self.size > STASH_BYTES:
+            self.give_up()
+
+    def give_up(self) -> None:
+        self.overflowed = True
+        self.blobs = []
+
+
+class _RowStash(StashBlobs):
     """The validating pass's records, kept compact for the second pass: each ~2,000 rows' records pickled together
     as (line, class, field values), which the second pass loads instead of reading and converting the CSV again
     (a 100,000-row hardware price sheet: ~0.95 s converted again, ~0.35 s loaded; bench/README.md, issue 14).
 
-    It gives up (``overflowed``; the second pass then re-reads the bytes) past ``STASH_BYTES``, or on a record
-    its class could not make again from its fields (:func:`_rebuildable`).
+    It gives up past ``STASH_BYTES``, or on a record its class could not make again from its fields
+    (:func:`_rebuildable`).
     """
 
     def __init__(self) -> None:
-        self.blobs: list[bytes] = []
+        super().__init__()
         self.pending: list[tuple[int, type, tuple[Any, ...]]] = []
-        self.size = 0
-        self.overflowed = False
         self._kind: type | None = None  # the class of the last record, and its getter (one class per file, mostly)
         self._values: Callable[[Any], tuple[Any, ...]] = tuple
 
@@ -422,7 +444,7 @@ class _RowStash:
             if kind is not self._kind:
                 values = _rebuildable(kind)
                 if values is None:
-                    self._give_up()
+                    self.give_up()
                     return
                 self._kind, self._values = kind, values
             self.pending.append((line, kind, self._values(record)))
@@ -437,17 +459,14 @@ class _RowStash:
         try:
             blob = pickle.dumps(self.pending, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-            self._give_up()  # a value pickle cannot write: the rows are converted again, as without a stash
+            self.give_up()  # a value pickle cannot write: the rows are converted again, as without a stash
             return
         self.pending = []
-        self.blobs.append(blob)
-        self.size += len(blob)
-        if self.size > STASH_BYTES:
-            self._give_up()
+        self.keep(blob)
 
-    def _give_up(self) -> None:
-        self.overflowed = True
-        self.blobs, self.pending = [], []
+    def give_up(self) -> None:
+        super().give_up()
+        self.pending = []
 
     def records(self, rejected: set[int]) -> Iterator[Any]:
         for blob in self.blobs:

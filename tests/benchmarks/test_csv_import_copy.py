@@ -37,7 +37,7 @@ def test_it_gives_the_same_records_from_its_stash_as_from_the_bytes(monkeypatch,
     generated = write("benchmarks", 3_000, tmp_path / "b.csv").read_bytes()
     for data in (HAND_MADE, generated):
         stashed = _records(data)
-        monkeypatch.setattr(benchmarks_csv, "STASH_BYTES", 0)  # the stash gives up: records come from the bytes
+        monkeypatch.setattr("scrapers.csvtools.STASH_BYTES", 0)  # the stash gives up: records come from the bytes
         reread = _records(data)
         monkeypatch.undo()
         assert stashed == reread
