@@ -165,5 +165,6 @@ def main() -> None:
             print(f"  {line}")
     sys.exit(max(codes, default=0))
 
+
 if __name__ == "__main__":
     main()
