@@ -258,6 +258,20 @@ def link_target(href: Any) -> str | None:
     return href if isinstance(href, str) and href.strip() else None
 
 
+# The longest word a table cell keeps whole when a wide table is squeezed (app.css, td.words): a cell that is one
+# word of vocabulary ("standard", "observed", "published", "litellm") reads wrong cut ("stand|ard") and costs a
+# narrow column little. Everything else (raw ids, keys, names of several words) may still break where the table
+# needs it to, so wide tables keep fitting a laptop (tests/browser/test_table_fit.py).
+WHOLE_WORD = 10
+
+
+def _short_words(column: Column, shown: str) -> bool:
+    """A text cell of one word of letters, at most WHOLE_WORD of them (numbers, dates, badges and free text that
+    wraps have rules of their own)."""
+    return (column.kind == "text" and len(shown) <= WHOLE_WORD and shown.isalpha()
+            and not (column.wrap or column.badge or column.mark))
+
+
 def cell(column: Column, value: Any, *, href: str | None = None, shown: str | None = None,
          detail: str | None = None, title: str | None = None) -> Cell:
     typed = export_value(column, value)
@@ -276,6 +290,7 @@ def cell(column: Column, value: Any, *, href: str | None = None, shown: str | No
         shown = plain
     css = " ".join(filter(None, [
         "num" if column.numeric else "",
+        "words" if _short_words(column, shown) else "",
         "date" if column.kind == "date" else "",  # kept on one line where text cells wrap (app.css)
         "wrap" if column.wrap else "",
         f"badge badge-{slugify(plain)}" if column.badge and plain else "",

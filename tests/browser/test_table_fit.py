@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from apps.dashboard.tables import WHOLE_WORD
+
 from .conftest import wait_for_charts
 
 pytestmark = pytest.mark.browser
@@ -48,3 +50,28 @@ def test_on_a_phone_wide_tables_scroll_inside_their_box(browser, site):
         assert layout["legend"]["orientation"] == "h" and layout["yaxis"]["title"]["text"].startswith("$/1M")
     finally:
         context.close()
+
+
+# Table cells of one word of vocabulary ("standard", "observed", "published"): a word drawn on two lines is cut
+# mid-word ("stand|ard"). Such a word of up to tables.WHOLE_WORD letters must be drawn whole wherever the table is
+# squeezed; ids, keys and names of several words may still break, which is what lets a wide table fit (the test
+# above). Free text that wraps (td.wrap) and badges (one line each) are left out.
+CUT_WORDS = """(limit) => {
+  const cut = [];
+  for (const cell of document.querySelectorAll('.table-scroll > table > tbody :is(td, th)')) {
+    const word = cell.textContent.trim();
+    if (cell.matches('.wrap, .badge, .mark') || word.length > limit || !/^\\p{L}+$/u.test(word)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const lines = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+    if (lines.size > 1) cut.push(word);
+  }
+  return cut;
+}"""
+
+
+def test_short_words_in_tables_are_never_cut_at_1440_px(page, site):
+    for url in ["/providers/groq/", "/models/llama-3-70b-instruct/", "/compare/", "/trends/", "/", "/sources/"]:
+        page.goto(site + url)
+        wait_for_charts(page)
+        assert page.evaluate(CUT_WORDS, WHOLE_WORD) == [], url
