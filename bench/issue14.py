@@ -89,7 +89,7 @@ def missing_prerequisites(chosen: list[Measure], server: str) -> list[str]:
             problems.append(f"the 1M-row price database is not there: DATABASE_URL={server}/tw_api "
                             ".venv/bin/python bench/api_gen_prices.py")
     if any(m.name == "chart" for m in chosen) and not demo_loaded():
-        problems.append("the demo database (the embedded default, var/tokenwatch.sqlite3) has no prices: "
+        problems.append(f"the demo database (the embedded default, {embedded_database()}) has no prices: "
                         "env -u DATABASE_URL make demo")
     return problems
 
@@ -97,7 +97,7 @@ def missing_prerequisites(chosen: list[Measure], server: str) -> list[str]:
 def demo_loaded() -> bool:
     """Whether the embedded default database holds prices (the chart bench serves its pages from it; an empty
     file, which any earlier start of the app leaves, answers every page with a 500)."""
-    path = REPO / "var" / "tokenwatch.sqlite3"
+    path = embedded_database()
     if not path.exists():
         return False
     try:
@@ -105,6 +105,17 @@ def demo_loaded() -> bool:
             return db.execute("SELECT EXISTS (SELECT 1 FROM pricing_price)").fetchone()[0] == 1
     except sqlite3.Error:  # no such table: never migrated
         return False
+
+
+def embedded_database() -> Path:
+    """The file the settings name for the embedded default (``TOKENWATCH_VAR_DIR`` honoured), read from them
+    rather than written here again. The settings module is constants from the environment: importing it sets
+    up no Django (at most it creates var/, as any start of the app does)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from tokenwatch.settings.base import EMBEDDED_DATABASE
+
+    return EMBEDDED_DATABASE
 
 
 def load() -> str:

@@ -49,7 +49,7 @@ def release_rendered(response: Response) -> None:
     ``view.response``; both are cycles, which only Python's cyclic collector frees. Under load a gunicorn
     worker then spent ~8 % of its CPU in that collector, and its full collections (every few hundred pages,
     each freeing the pages piled up since) held the worker, and every connection it serves, for 20-110 ms
-    (bench/README.md, issue 14, seventh pass). Run after rendering, when nothing reads either link again.
+    (bench/README.md, issue 14, twelfth look). Run after rendering, when nothing reads either link again.
     """
     context = getattr(response, "renderer_context", None)
     if not context:

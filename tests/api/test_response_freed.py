@@ -4,7 +4,7 @@ DRF links a response to itself while rendering (``renderer_context["response"]``
 response (``view.response``). Both are cycles, so every page (100 row dicts, its rendered bytes) stayed
 in memory until Python's cyclic collector came round: in a gunicorn worker under load that collector
 took ~8 % of the worker's CPU and its full collections paused the worker for 20-110 ms, holding every
-connection the worker serves (bench/README.md, issue 14, "seventh pass"). The API's views break both
+connection the worker serves (bench/README.md, issue 14, "twelfth look"). The API's views break both
 links once the body is rendered, so the page goes as soon as the server has sent it.
 
 Driven through Django's WSGI handler as a server drives it (the test client keeps its own references

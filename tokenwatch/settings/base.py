@@ -17,6 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("TOKENWATCH_VAR_DIR", BASE_DIR / "var"))
+# The embedded default database (DATABASE_URL unset): the demo data `make demo` loads and `make run` serves.
+EMBEDDED_DATABASE = VAR_DIR / "tokenwatch.sqlite3"
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -103,7 +105,7 @@ if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'tokenwatch.sqlite3'}",
+        os.environ.get("DATABASE_URL") or f"sqlite:///{EMBEDDED_DATABASE}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         # A persistent connection that died with a database restart is replaced before the request uses it,
         # instead of failing that request with a 500 (issue 12).
