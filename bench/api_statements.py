@@ -18,7 +18,6 @@ Only loopback traffic.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import sys
@@ -30,39 +29,31 @@ from api_load import DEFAULT_URL, server_env
 from benchdb import cpu_seconds
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 
 def page_statements(path: str) -> list[tuple[str, tuple]]:
-    """The (SQL, params) of each statement the page at ``path`` runs, asked in-process (a warm process: the
-    offerings' context is kept per data version, so a second ask runs only the page's own statements)."""
-    sys.path.insert(0, str(REPO))
+    """The (SQL, params) of each statement the page at ``path`` runs, asked in-process through Django's test
+    client (as bench/pages.py asks its pages) in a warm process: the offerings' context is kept per data version,
+    so the second ask runs only the page's own statements."""
     os.environ.update(server_env(os.environ.get("DATABASE_URL", DEFAULT_URL)))
     import django
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.db import connection
 
     django.setup()
-    handler = WSGIHandler()
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")  # server_env's ALLOWED_HOSTS
     run: list[tuple[str, tuple]] = []
 
     def capture(execute, sql, params, many, context):
         run.append((sql, tuple(params or ())))
         return execute(sql, params, many, context)
 
-    def ask() -> int:
-        route, _, query = path.partition("?")
-        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": route, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
-                   "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(),
-                   "wsgi.url_scheme": "http", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
-                   "wsgi.errors": sys.stderr}
-        status: list[str] = []
-        b"".join(handler(environ, lambda s, h, e=None: status.append(s)))
-        return int(status[0].split()[0])
-
-    ask()
+    client.get(path)
     with connection.execute_wrapper(capture):
-        if ask() != 200:
-            raise SystemExit(f"{path}: not a 200")
+        if (status := client.get(path).status_code) != 200:
+            raise SystemExit(f"{path}: {status}, not a 200")
     return run
 
 
