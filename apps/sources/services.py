@@ -231,6 +231,7 @@ def _fail_snapshot(run: IngestRun, snapshot: Snapshot, message: str) -> IngestRu
 # Ending a handful of offerings is ordinary churn however small the listing (one of two is 50 %):
 # the share test applies from this many ended offerings up.
 SHRINK_GUARD_MIN_ENDED = 10
+HELD_MARK = "held for review: "  # between a held run's file name and its reason
 
 
 class _Held(Exception):
@@ -276,7 +277,7 @@ def snapshot_apply(*, snapshot: Snapshot, result: ParseResult, run: IngestRun, l
                 parsed_at=timezone.now(),
             )
     except _Held as held:
-        return _hold_snapshot(run, snapshot, result, f"{label}: held for review: {held}")
+        return _hold_snapshot(run, snapshot, result, f"{label}: {HELD_MARK}{held}")
     except Exception as exc:
         why = _worth_retrying(exc)
         if not why:
@@ -432,7 +433,9 @@ def _seen_again(run: IngestRun, snapshot: Snapshot, *, label: str, when: datetim
         _retry_later(run, exc, why, what=f"sighting of snapshot {snapshot.pk}",
                      message=f"{same}; {why}; nothing was changed")
     if snapshot.parse_status == Snapshot.Status.HELD:
-        return _finish(run, IngestRun.Status.HELD, f"{same}, still held for review: {snapshot.error}")
+        # The snapshot's reason is its first run's line ("x.json: held for review: would end …"): its tail only.
+        why = snapshot.error.split(HELD_MARK, 1)[-1]
+        return _finish(run, IngestRun.Status.HELD, f"{same}, still {HELD_MARK}{why}")
     if snapshot.parse_status == Snapshot.Status.REJECTED:
         return _finish(run, IngestRun.Status.REJECTED, f"{same}, rejected by a curator, not applied")
     if not created:

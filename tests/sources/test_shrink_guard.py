@@ -126,6 +126,17 @@ def test_rejecting_leaves_history_as_if_it_never_arrived(full_then_truncated):
         call_command("snapshot_review", held.snapshot_id, "--accept")
 
 
+def test_the_held_file_fetched_again_says_why_once(full_then_truncated):
+    # The same bytes a day later: still held, its reason said once, not the first run's whole line nested in it
+    # ("…, still held for review: truncated.json: held for review: would end …").
+    _, held = full_then_truncated
+    again = ingest(truncated(), DAY1 + timedelta(days=2), "truncated.json")
+    assert again.status == IngestRun.Status.HELD
+    assert again.message.startswith(f"truncated.json: same bytes as snapshot {held.snapshot_id} ")
+    assert again.message.count("held for review") == 1 and again.message.count("truncated.json") == 1
+    assert again.message.split("still held for review: ")[1] == held.message.split("held for review: ")[1]
+
+
 def test_the_intact_file_again_confirms_the_prices(full_then_truncated):
     before, _ = full_then_truncated
     later = DAY1 + timedelta(days=4)
