@@ -10,3 +10,9 @@ urlpatterns = [
     path("", include("apps.alerts.urls")),
     path("", include("apps.dashboard.urls")),
 ]
+
+# Error pages in the site's frame, JSON under /api/ (tokenwatch/errors.py).
+handler400 = "tokenwatch.errors.bad_request"
+handler403 = "tokenwatch.errors.permission_denied"
+handler404 = "tokenwatch.errors.page_not_found"
+handler500 = "tokenwatch.errors.server_error"

@@ -120,8 +120,10 @@ def cached_page(view: View) -> View:
             return response
         valid_until = next_change(now)  # before the page reads the data: a boundary passed meanwhile is not missed
         request.page_cache_marker = True  # base.html writes the marker instead of the account corner
-        response = view(request, *args, **kwargs)
-        request.page_cache_marker = False
+        try:
+            response = view(request, *args, **kwargs)
+        finally:  # a view that raised (a 404) is answered by an error page, which needs its own corner
+            request.page_cache_marker = False
         content_type = response.get("Content-Type", "")
         if (response.status_code != 200 or getattr(response, "streaming", False)
                 or not content_type.startswith("text/html") or ACCOUNT_MARKER not in response.content):

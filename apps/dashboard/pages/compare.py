@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 
 from apps.benchmarks.comparability import workload_label
 from apps.benchmarks.selectors import PROBE_SOURCE_KEY
@@ -23,6 +23,7 @@ from apps.pricing.selectors import prices_current
 from .. import agreement, charts
 from .. import selectors as sel
 from ..access import analyst_view
+from ..errors import missing_model, with_model
 from ..exports import source_keys
 from ..forms import BlendForm, WorkloadForm, bind, error_messages
 from ..tables import Column, Table
@@ -292,8 +293,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     workload_form, work = bind(WorkloadForm, request.GET)
     page.errors += error_messages(filterset.form, blend_form, workload_form)
     model = Model.objects.filter(slug=slug).first()
-    if model is None:
-        raise Http404(f"No canonical model {slug!r}.")
+    if model is None:  # the nearest models link to this page with the rest of the query string kept
+        raise missing_model(slug, lambda found: f"?{with_model(request, found)}")
     as_of_value = filterset.form.cleaned_data.get("as_of") if filterset.is_bound else None
     as_of = as_date(as_of_value) or sel.today()
     ratio = (blend["ratio_in"], blend["ratio_out"])

@@ -11,6 +11,7 @@ import pandas as pd
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from apps.catalog.models import Model, Provider
 from apps.fx import dashboard as fx
@@ -21,6 +22,7 @@ from apps.sources.models import Snapshot
 from .. import agreement, charts
 from .. import selectors as sel
 from ..access import analyst_view
+from ..errors import missing_model, missing_provider
 from ..forms import BlendForm, bind, error_messages
 from ..tables import Column, Table
 from .common import (
@@ -158,7 +160,9 @@ def history_chart_frame(request: HttpRequest, prices: QuerySet[Price], ratio: tu
 
 @analyst_view
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    model = get_object_or_404(Model, slug=slug)
+    model = Model.objects.filter(slug=slug).first()
+    if model is None:
+        raise missing_model(slug, lambda found: reverse("model-detail", args=[found]))
     prices = Price.objects.filter(offering__alias__model=model)
     page, blend, ratio, money = detail_page(request, prices, stem=f"model-{model.slug}", drop="model",
                                             markets=MarketPrice.objects.filter(model=model))
@@ -205,7 +209,9 @@ def busiest_models_chart(frame: pd.DataFrame, *, provider: Provider, unit: str,
 
 @analyst_view
 def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    provider = get_object_or_404(Provider, slug=slug)
+    provider = Provider.objects.filter(slug=slug).first()
+    if provider is None:
+        raise missing_provider(slug, lambda found: reverse("provider-detail", args=[found]))
     prices = Price.objects.filter(offering__provider=provider)
     page, blend, ratio, money = detail_page(request, prices, stem=f"provider-{provider.slug}", drop="provider",
                                             markets=MarketPrice.objects.filter(provider=provider))
