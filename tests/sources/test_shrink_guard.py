@@ -161,6 +161,26 @@ def test_the_command_shows_why_and_reviews(full_then_truncated):
         call_command("snapshot_review", 999999, "--accept")
 
 
+def test_the_command_says_a_held_file_once(db, tmp_path, caplog):
+    # The command prints each run's line on stdout; the services' log of the same line went to stderr too, so a
+    # terminal showed it twice. At the default verbosity the command's line is the only one; -v 2 adds the log.
+    first = tmp_path / NEWEST.name
+    first.write_bytes(NEWEST.read_bytes())
+    call_command("ingest", "litellm", "--file", str(first), stdout=io.StringIO())
+    cut = tmp_path / "truncated.json"
+    cut.write_bytes(truncated())
+    out = io.StringIO()
+    with caplog.at_level("INFO", logger="apps.sources.services"):
+        call_command("ingest", "litellm", "--file", str(cut), "--observed-at", "2026-07-26", stdout=out)
+    assert out.getvalue().count("held for review") == 1
+    assert not [r for r in caplog.records if "held for review" in r.getMessage()]
+    cut.write_bytes(truncated(0.3))
+    with caplog.at_level("INFO", logger="apps.sources.services"):
+        call_command("ingest", "litellm", "--file", str(cut), "--observed-at", "2026-07-27", "-v", "2",
+                     stdout=io.StringIO())
+    assert [r for r in caplog.records if "held for review" in r.getMessage()]
+
+
 def test_held_runs_are_in_the_api(full_then_truncated, client, django_user_model):
     _, held = full_then_truncated
     client.force_login(django_user_model.objects.create_user("analyst", password="x"))
