@@ -26,7 +26,7 @@ from apps.catalog.models import Model, Offering, Provider
 from apps.pricing.market import FACT_FIELDS, Evidence, MarketRow, market_rows
 from apps.pricing.models import COMPONENTS, MarketPrice, Price, PriceChange
 from apps.pricing.selectors import prices_as_of
-from apps.sources.models import IngestRun, Rejection, Snapshot, Source
+from apps.sources.models import IngestRun, Rejection, Snapshot, Source, held_reason
 from apps.sources.selectors import sources_fetched_ids, sources_freshness
 
 GROUPS = ("offering", "provider", "model", "class")  # what one line of a price chart stands for
@@ -553,7 +553,6 @@ def source_warnings(health: pd.DataFrame) -> pd.DataFrame:
     return health[health["last_run_failed"] | stale_fetch].reset_index(drop=True)
 
 
-HELD_MARK = "held for review: "
 HELD_VALUES = {
     "id": "id",
     "source": "source__key",
@@ -569,8 +568,7 @@ def held_frame(snapshots: QuerySet[Snapshot]) -> pd.DataFrame:
     rows = list(snapshots.filter(parse_status=Snapshot.Status.HELD).order_by("observed_at", "id")
                 .values_list(*HELD_VALUES.values()))
     frame = pd.DataFrame(rows, columns=list(HELD_VALUES))
-    # The error starts with the file's name ("x.json: held for review: would end…"); the file has its own column.
-    frame["error"] = [str(e).split(HELD_MARK, 1)[-1] for e in frame["error"]]
+    frame["error"] = [held_reason(str(e)) for e in frame["error"]]  # the file has its own column
     return frame
 
 

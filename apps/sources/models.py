@@ -71,6 +71,15 @@ class Source(models.Model):
         return self.key
 
 
+# A held snapshot's error is its first run's line, "<file>: held for review: <reason>" (apps.sources.services).
+HELD_MARK = "held for review: "
+
+
+def held_reason(error: str) -> str:
+    """The reason in a held snapshot's error, without the file's name and the mark before it."""
+    return error.split(HELD_MARK, 1)[-1]
+
+
 class Snapshot(models.Model):
     """The raw bytes of one document, exactly as fetched or uploaded.
 

@@ -23,7 +23,7 @@ from django.utils.module_loading import import_string
 from scrapers.gcpause import collections_paused
 from scrapers.records import ParseError, ParseResult
 
-from .models import IngestRun, Rejection, Sighting, Snapshot, Source
+from .models import HELD_MARK, IngestRun, Rejection, Sighting, Snapshot, Source, held_reason
 from .registry import ApplyCounts, FormatSpec, ListingCount, get_format
 from .screen import result_screen, storable
 from .selectors import previous_accepted_snapshot_id
@@ -231,7 +231,6 @@ def _fail_snapshot(run: IngestRun, snapshot: Snapshot, message: str) -> IngestRu
 # Ending a handful of offerings is ordinary churn however small the listing (one of two is 50 %):
 # the share test applies from this many ended offerings up.
 SHRINK_GUARD_MIN_ENDED = 10
-HELD_MARK = "held for review: "  # between a held run's file name and its reason
 
 
 class _Held(Exception):
@@ -433,9 +432,7 @@ def _seen_again(run: IngestRun, snapshot: Snapshot, *, label: str, when: datetim
         _retry_later(run, exc, why, what=f"sighting of snapshot {snapshot.pk}",
                      message=f"{same}; {why}; nothing was changed")
     if snapshot.parse_status == Snapshot.Status.HELD:
-        # The snapshot's reason is its first run's line ("x.json: held for review: would end …"): its tail only.
-        why = snapshot.error.split(HELD_MARK, 1)[-1]
-        return _finish(run, IngestRun.Status.HELD, f"{same}, still {HELD_MARK}{why}")
+        return _finish(run, IngestRun.Status.HELD, f"{same}, still {HELD_MARK}{held_reason(snapshot.error)}")
     if snapshot.parse_status == Snapshot.Status.REJECTED:
         return _finish(run, IngestRun.Status.REJECTED, f"{same}, rejected by a curator, not applied")
     if not created:
