@@ -302,8 +302,7 @@ def _hold_snapshot(run: IngestRun, snapshot: Snapshot, result: ParseResult, mess
     snapshot.parsed_at = timezone.now()
     snapshot.save(update_fields=["parse_status", "error", "record_count", "reject_count", "created_count",
                                  "changed_count", "unchanged_count", "parsed_at"])
-    # Info, not warning: the command already prints the run's line, and a held snapshot is the guard working.
-    logger.info("%s", message)
+    # Not logged here: each caller reports the run's line once (a command on stdout, a task in the worker's log).
     return _finish(run, IngestRun.Status.HELD, message, rejected=len(result.rejects))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -9,6 +10,15 @@ from django.db import InterfaceError, OperationalError
 
 from .models import IngestRun, Snapshot, Source
 from .services import TransientFetchError, snapshot_reparse, source_fetch, work_sweep
+
+logger = logging.getLogger(__name__)
+
+
+def _reported(run: IngestRun) -> int:
+    """The run's line in the worker's log, as `manage.py ingest` prints it: a failure as a warning, anything else
+    (created/changed counts, held for review, unchanged) as info. Returns the run's id, the task's result."""
+    logger.log(logging.WARNING if run.status == IngestRun.Status.FAILED else logging.INFO, "%s", run.message)
+    return run.pk
 
 
 @shared_task(
@@ -21,8 +31,7 @@ def fetch_source(self, source_id: int) -> int | None:
     source = Source.objects.filter(pk=source_id, enabled=True).first()
     if source is None:
         return None
-    run = source_fetch(source=source, trigger=IngestRun.Trigger.TASK, raise_transient=True)
-    return run.pk
+    return _reported(source_fetch(source=source, trigger=IngestRun.Trigger.TASK, raise_transient=True))
 
 
 @shared_task(acks_late=True, soft_time_limit=300, time_limit=360, autoretry_for=(OperationalError, InterfaceError),
@@ -38,8 +47,7 @@ def ingest_snapshot(snapshot_id: int) -> int | None:
     if snapshot.parse_status in (Snapshot.Status.HELD, Snapshot.Status.REJECTED):
         # Waiting for, or refused by, a curator: only a review moves it (snapshot_review).
         return None
-    run = snapshot_reparse(snapshot=snapshot, trigger=IngestRun.Trigger.TASK)
-    return run.pk
+    return _reported(snapshot_reparse(snapshot=snapshot, trigger=IngestRun.Trigger.TASK))
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)

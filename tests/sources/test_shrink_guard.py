@@ -18,7 +18,8 @@ from django.core.management.base import CommandError
 from apps.catalog.models import Provider
 from apps.pricing.models import Price, PriceChange
 from apps.sources.models import IngestRun, Snapshot
-from apps.sources.services import FetchMeta, ReviewError, snapshot_review, source_ingest_bytes
+from apps.sources.services import FetchMeta, ReviewError, snapshot_review, snapshot_store, source_ingest_bytes
+from apps.sources.tasks import ingest_snapshot
 from tests.conftest import FIXTURES, get_source
 
 pytestmark = pytest.mark.django_db
@@ -162,23 +163,26 @@ def test_the_command_shows_why_and_reviews(full_then_truncated):
 
 
 def test_the_command_says_a_held_file_once(db, tmp_path, caplog):
-    # The command prints each run's line on stdout; the services' log of the same line went to stderr too, so a
-    # terminal showed it twice. At the default verbosity the command's line is the only one; -v 2 adds the log.
+    # The command prints each run's line on stdout; the services also logged a held run's line, which a terminal
+    # showed a second time on stderr. Now the caller reports the line once: the command on stdout, a worker's
+    # task in its log.
     first = tmp_path / NEWEST.name
     first.write_bytes(NEWEST.read_bytes())
     call_command("ingest", "litellm", "--file", str(first), stdout=io.StringIO())
     cut = tmp_path / "truncated.json"
     cut.write_bytes(truncated())
     out = io.StringIO()
-    with caplog.at_level("INFO", logger="apps.sources.services"):
+    with caplog.at_level("INFO"):
         call_command("ingest", "litellm", "--file", str(cut), "--observed-at", "2026-07-26", stdout=out)
     assert out.getvalue().count("held for review") == 1
     assert not [r for r in caplog.records if "held for review" in r.getMessage()]
-    cut.write_bytes(truncated(0.3))
-    with caplog.at_level("INFO", logger="apps.sources.services"):
-        call_command("ingest", "litellm", "--file", str(cut), "--observed-at", "2026-07-27", "-v", "2",
-                     stdout=io.StringIO())
-    assert [r for r in caplog.records if "held for review" in r.getMessage()]
+    caplog.clear()
+    snapshot, _ = snapshot_store(source=get_source("litellm"), content=truncated(0.3),
+                                 observed_at=DAY1 + timedelta(days=3), meta=FetchMeta(filename="fetched.json"))
+    with caplog.at_level("INFO"):
+        ingest_snapshot(snapshot.pk)
+    held = [r for r in caplog.records if "held for review" in r.getMessage()]
+    assert [(r.name, r.levelname) for r in held] == [("apps.sources.tasks", "INFO")]
 
 
 def test_held_runs_are_in_the_api(full_then_truncated, client, django_user_model):

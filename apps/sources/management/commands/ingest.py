@@ -6,10 +6,7 @@ document; exits non-zero (with one plain line, no traceback) when any failed.
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -32,20 +29,6 @@ def parse_observed_at(value: str) -> datetime:
     return parsed
 
 
-@contextmanager
-def quiet_services(verbosity: int) -> Iterator[None]:
-    """The command prints every run's line itself; the services log the same line (at INFO, for workers' logs),
-    which a terminal would show a second time. -v 2 and up keep the log."""
-    services = logging.getLogger("apps.sources.services")
-    previous = services.level
-    if verbosity < 2:
-        services.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        services.setLevel(previous)
-
-
 class Command(BaseCommand):
     help = "Fetch a source, or ingest files for it, through the snapshot pipeline."
 
@@ -57,11 +40,6 @@ class Command(BaseCommand):
                             help="When the file describes the market (ISO 8601); needed by formats without a date.")
 
     def handle(self, *args: object, **options: object) -> None:
-        verbosity = options.get("verbosity")
-        with quiet_services(verbosity if isinstance(verbosity, int) else 1):
-            self._handle(**options)
-
-    def _handle(self, **options: object) -> None:
         key = str(options["key"])
         try:
             source = Source.objects.get(key=key)
