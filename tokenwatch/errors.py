@@ -10,9 +10,11 @@ URL resolver (no such path) shows no reason: its message is Django's internals, 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template import loader
 from django.urls import Resolver404
 from django.views.decorators.csrf import requires_csrf_token
+from rest_framework import exceptions as api
 
 API_PREFIXES = ("/api/",)
 
@@ -29,17 +31,18 @@ def _reason(exception: Exception | None) -> str:
     return message if isinstance(message, str) else ""
 
 
-def _page(request: HttpRequest, template: str, status: int, **context: object) -> HttpResponse:
-    return HttpResponse(loader.render_to_string(template, context, request=request), status=status)
+def _detail(default: object, reason: str = "") -> dict[str, str]:
+    """The API's error body, with DRF's own wording when the view gave no reason."""
+    return {"detail": reason or str(default)}
 
 
 @requires_csrf_token
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     reason = _reason(exception)
     if _wants_json(request):
-        return JsonResponse({"detail": reason or "Not found."}, status=404)
-    return _page(request, "404.html", 404, reason=reason, suggestions=getattr(exception, "suggestions", []),
-                 request_path=request.path)
+        return JsonResponse(_detail(api.NotFound.default_detail, reason), status=404)
+    return render(request, "404.html", {"reason": reason, "suggestions": getattr(exception, "suggestions", []),
+                                        "request_path": request.path}, status=404)
 
 
 @requires_csrf_token
@@ -47,16 +50,16 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     # SuspiciousOperation and its kin (a disallowed Host, too many query fields): their messages name
     # settings and internals, so the reader gets what to do, not the message.
     if _wants_json(request):
-        return JsonResponse({"detail": "Bad request."}, status=400)
-    return _page(request, "400.html", 400)
+        return JsonResponse(_detail(api.ParseError.default_detail), status=400)
+    return render(request, "400.html", status=400)
 
 
 @requires_csrf_token
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     reason = _reason(exception)
     if _wants_json(request):
-        return JsonResponse({"detail": reason or "You do not have permission to perform this action."}, status=403)
-    return _page(request, "403.html", 403, reason=reason)
+        return JsonResponse(_detail(api.PermissionDenied.default_detail, reason), status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 @requires_csrf_token

@@ -10,9 +10,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-
-from apps.catalog.models import Model, Provider
 
 # How close a slug must be to be offered (difflib's ratio): 0.6 is difflib's own default, and keeps
 # "llama-3.3-70b-instruc" -> "llama-3.3-70b-instruct" while dropping unrelated names.
@@ -37,16 +36,10 @@ def nearest(asked: str, names: dict[str, str], url: Callable[[str], str]) -> lis
     return [(f"{names[lowered[c]]} ({lowered[c]})", url(lowered[c])) for c in close]
 
 
-def missing_model(slug: str, url: Callable[[str], str]) -> Missing:
-    """No canonical model ``slug``: the 404 with the closest canonical models, each linked by ``url(slug)``."""
-    names = dict(Model.objects.values_list("slug", "name"))
-    return Missing(f"No canonical model {slug!r}.", nearest(slug, names, url))
-
-
-def missing_provider(slug: str, url: Callable[[str], str]) -> Missing:
-    """No provider ``slug``: the 404 with the closest providers, each linked by ``url(slug)``."""
-    names = dict(Provider.objects.values_list("slug", "name"))
-    return Missing(f"No provider {slug!r}.", nearest(slug, names, url))
+def missing(what: str, rows: QuerySet, slug: str, url: Callable[[str], str]) -> Missing:
+    """No ``what`` (a canonical model, a provider) called ``slug`` among ``rows``: the 404 with the closest of
+    them, each linked by ``url(slug)``."""
+    return Missing(f"No {what} {slug!r}.", nearest(slug, dict(rows.values_list("slug", "name")), url))
 
 
 def with_model(request: HttpRequest, slug: str) -> str:

@@ -22,7 +22,7 @@ from apps.routing.exports import litellm_yaml, openrouter_preferences
 from .. import charts_advice
 from .. import selectors as sel
 from ..access import analyst_view
-from ..errors import missing_model, with_model
+from ..errors import missing, with_model
 from ..forms import bind, error_messages
 from ..tables import Column, Table
 from .common import DEFAULT_COMPARE_MODEL, MONEY_UNIT, Chart, Page, download_response, link_providers, render_page
@@ -150,7 +150,7 @@ def advice(request: HttpRequest) -> HttpResponse:
         return render_page(request, "dashboard/advice.html", page, model=None)
     model = Model.objects.filter(slug=slug).first()
     if model is None:  # the nearest models link to this page with the rest of the query string kept
-        raise missing_model(slug, lambda found: f"?{with_model(request, found)}")
+        raise missing("canonical model", Model.objects, slug, lambda found: f"?{with_model(request, found)}")
     form, values = bind(AdviceForm, request.GET)
     page.errors += error_messages(form)
     sla = SLA(max_ttft_ms=values["max_ttft_ms"], min_output_tokens_per_s=values["min_output_tokens_per_s"],

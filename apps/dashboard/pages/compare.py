@@ -23,7 +23,7 @@ from apps.pricing.selectors import prices_current
 from .. import agreement, charts
 from .. import selectors as sel
 from ..access import analyst_view
-from ..errors import missing_model, with_model
+from ..errors import missing, with_model
 from ..exports import source_keys
 from ..forms import BlendForm, WorkloadForm, bind, error_messages
 from ..tables import Column, Table
@@ -294,7 +294,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     page.errors += error_messages(filterset.form, blend_form, workload_form)
     model = Model.objects.filter(slug=slug).first()
     if model is None:  # the nearest models link to this page with the rest of the query string kept
-        raise missing_model(slug, lambda found: f"?{with_model(request, found)}")
+        raise missing("canonical model", Model.objects, slug, lambda found: f"?{with_model(request, found)}")
     as_of_value = filterset.form.cleaned_data.get("as_of") if filterset.is_bound else None
     as_of = as_date(as_of_value) or sel.today()
     ratio = (blend["ratio_in"], blend["ratio_out"])

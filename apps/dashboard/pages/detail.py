@@ -22,7 +22,7 @@ from apps.sources.models import Snapshot
 from .. import agreement, charts
 from .. import selectors as sel
 from ..access import analyst_view
-from ..errors import missing_model, missing_provider
+from ..errors import missing
 from ..forms import BlendForm, bind, error_messages
 from ..tables import Column, Table
 from .common import (
@@ -162,7 +162,7 @@ def history_chart_frame(request: HttpRequest, prices: QuerySet[Price], ratio: tu
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     model = Model.objects.filter(slug=slug).first()
     if model is None:
-        raise missing_model(slug, lambda found: reverse("model-detail", args=[found]))
+        raise missing("canonical model", Model.objects, slug, lambda found: reverse("model-detail", args=[found]))
     prices = Price.objects.filter(offering__alias__model=model)
     page, blend, ratio, money = detail_page(request, prices, stem=f"model-{model.slug}", drop="model",
                                             markets=MarketPrice.objects.filter(model=model))
@@ -211,7 +211,7 @@ def busiest_models_chart(frame: pd.DataFrame, *, provider: Provider, unit: str,
 def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     provider = Provider.objects.filter(slug=slug).first()
     if provider is None:
-        raise missing_provider(slug, lambda found: reverse("provider-detail", args=[found]))
+        raise missing("provider", Provider.objects, slug, lambda found: reverse("provider-detail", args=[found]))
     prices = Price.objects.filter(offering__provider=provider)
     page, blend, ratio, money = detail_page(request, prices, stem=f"provider-{provider.slug}", drop="provider",
                                             markets=MarketPrice.objects.filter(provider=provider))
